@@ -1,0 +1,116 @@
+# spanprobe: eBPF uprobes -> OpenTelemetry spans.
+#   make            build build/spanprobe and build/demo-app (installs missing Debian deps)
+#   make demo       the main job: trace demo-app, show its spans (and in Jaeger when it builds)
+#   make test       every test; ends with "N passed, N failed"
+#   make SANITIZE=1 an ASan+UBSan build under build/asan/
+
+CLANG    ?= clang-19
+CC       := $(CLANG)
+BPFTOOL  ?= bpftool
+PROTOC_C ?= protoc-c
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+
+ifeq ($(SANITIZE),1)
+OUT      := build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+OUT      := build
+SANFLAGS :=
+endif
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE
+CPPFLAGS += -Iuser -Ibpf -I$(OUT) -Ibuild/proto
+LDLIBS   += -lbpf -lelf -ldw -lz -lprotobuf-c -lcurl -lpthread -lm
+LDFLAGS  += $(SANFLAGS)
+
+PROTO_FILES := $(shell find proto -name '*.proto' | sort)
+PROTO_SRCS  := $(patsubst proto/%.proto,build/proto/%.pb-c.c,$(PROTO_FILES))
+PROTO_OBJS  := $(patsubst build/proto/%.c,$(OUT)/proto-obj/%.o,$(PROTO_SRCS))
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(USER_SRCS))
+# Unit tests link objects built with UNITTEST empty, so statics are reachable.
+TEST_OBJS := $(patsubst user/%.c,$(OUT)/test-obj/%.o,$(USER_SRCS))
+SKEL      := $(OUT)/spanprobe.skel.h
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps demo test unit peers clean bench
+all: $(OUT)/spanprobe build/demo-app fixtures
+
+DEPS_STAMP := build/.deps-ok
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/install-deps.sh
+	@mkdir -p build
+	@scripts/install-deps.sh
+	@touch $@
+
+vmlinux/vmlinux.h: | $(DEPS_STAMP)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(OUT)/spanprobe.bpf.o: bpf/spanprobe.bpf.c bpf/span_event.h vmlinux/vmlinux.h | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -c $< -o $@
+
+$(SKEL): $(OUT)/spanprobe.bpf.o
+	$(BPFTOOL) gen skeleton $< name spanprobe_bpf > $@.tmp && mv $@.tmp $@
+
+build/proto/%.pb-c.c build/proto/%.pb-c.h: proto/%.proto | $(DEPS_STAMP)
+	@mkdir -p build/proto
+	$(PROTOC_C) -Iproto --c_out=build/proto $<
+
+$(OUT)/proto-obj/%.o: build/proto/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
+
+$(OUT)/obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(wildcard user/*.h) bpf/span_event.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(OUT)/test-obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(wildcard user/*.h) bpf/span_event.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DUNITTEST= $(CFLAGS) -c $< -o $@
+
+$(OUT)/spanprobe: $(OUT)/obj/main.o $(USER_OBJS) $(PROTO_OBJS)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/obj/main.o: user/main.c $(SKEL) $(PROTO_SRCS) $(wildcard user/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+# The example workload: plain C, no tracing code, frame pointers as distros build.
+build/demo-app: examples/demo-app.c | $(DEPS_STAMP)
+	@mkdir -p build
+	$(CC) -std=gnu11 $(WARN) -O2 -g -fno-omit-frame-pointer $< -o $@ -lpthread -lm
+
+# Unit tests: one binary per tests/unit/test_*.c, linked with the user objects.
+$(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(TEST_OBJS) $(PROTO_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DUNITTEST= $(CFLAGS) -Itests/unit $< $(TEST_OBJS) $(PROTO_OBJS) $(LDFLAGS) $(LDLIBS) -o $@
+
+# Each tests/fixtures/*.mk adds its binaries as prerequisites of `fixtures`.
+.PHONY: fixtures
+fixtures:
+include $(wildcard tests/fixtures/*.mk)
+
+unit: $(UNIT_BINS) fixtures
+
+peers:
+	@scripts/build-peers.sh
+
+demo: all
+	@scripts/demo.sh
+
+test: all
+	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/spanprobe $(patsubst $(OUT)/%,build/asan/%,$(UNIT_BINS))
+	@$(MAKE) --no-print-directory $(UNIT_BINS)
+	@tests/run.sh
+
+bench: all
+	@bench/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* What is known about a traced process, read once from /proc while it is
+ * alive, for OTLP resource attributes. */
+#ifndef SPANPROBE_PROCESS_INFO_H
+#define SPANPROBE_PROCESS_INFO_H
+
+#include <stdint.h>
+
+struct process_info {
+	uint32_t pid;
+	char *exe_name;     /* basename of exe_path, or comm */
+	char *exe_path;     /* readlink /proc/PID/exe, or NULL */
+	char *command_line; /* /proc/PID/cmdline, NULs as spaces, or NULL */
+	char *container_id; /* from /proc/PID/cgroup, or NULL */
+};
+
+struct process_table;
+
+struct process_table *process_table__new(void);
+/* The entry for pid, read from /proc on first use; never NULL for a valid
+ * table (a process already gone gets an entry named "pid-N"). The entry
+ * lives as long as the table. Thread-safe. */
+const struct process_info *process_table__get(struct process_table *t, uint32_t pid);
+void process_table__free(struct process_table *t);
+
+#endif /* SPANPROBE_PROCESS_INFO_H */

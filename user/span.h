@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* A finished span as every output sees it: the kernel's span_event resolved
+ * against the probe table (name, source location) and the wall clock. */
+#ifndef SPANPROBE_SPAN_H
+#define SPANPROBE_SPAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct process_info;
+
+struct span {
+	uint8_t trace_id[16];
+	uint64_t span_id;
+	uint64_t parent_span_id;        /* 0 for a root */
+	uint64_t start_unix_ns;
+	uint64_t end_unix_ns;
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t depth;
+	const char *name;               /* function name; owned by the probe table */
+	const char *code_file;          /* source file from DWARF, or NULL */
+	uint32_t code_line;             /* 0 when unknown */
+	int64_t ret;                    /* return value, sign-extended per its type */
+	bool ret_signed;
+	bool has_ret;                   /* false for truncated spans */
+	bool error;                     /* the return value matched the error rule */
+	bool truncated;                 /* the return was never seen */
+	const char *lost_reason;        /* why truncated ("thread exit", ...), or NULL */
+	char status_message[96];        /* "goo returned -1" when error */
+	const struct process_info *proc; /* resource of the traced process, or NULL */
+};
+
+/* Lower-case hex of the ids, as OTLP/JSON and Jaeger show them. */
+void span__trace_id_hex(const struct span *s, char out[33]);
+void span__span_id_hex(uint64_t id, char out[17]);
+
+#endif /* SPANPROBE_SPAN_H */
