@@ -1,0 +1,62 @@
+# Shared helpers for the shell tests. Each test prints "PASS name",
+# "FAIL name: why" or "SKIP name: why"; tests/run.sh counts them.
+# shellcheck shell=bash
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+SPANPROBE=${SPANPROBE:-$ROOT/build/spanprobe}
+DEMO=$ROOT/build/demo-app
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+
+pass() { echo "PASS $TEST_NAME.$1"; }
+fail() { echo "FAIL $TEST_NAME.$1: ${*:2}"; }
+skip() { echo "SKIP $TEST_NAME.$1: ${*:2}"; }
+
+# check NAME CONDITION-COMMAND... : PASS when the command succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name" "$*"; fi
+}
+
+# expect_eq NAME GOT WANT
+expect_eq() {
+	if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "got '$2', want '$3'"; fi
+}
+
+# A scratch directory removed at exit.
+scratch() {
+	SCRATCH=$(mktemp -d /tmp/spanprobe-test.XXXXXX)
+	trap 'cleanup_scratch' EXIT
+}
+cleanup_scratch() {
+	local p
+	for p in ${BG_PIDS:-}; do kill "$p" 2>/dev/null; done
+	for p in ${BG_PIDS:-}; do wait "$p" 2>/dev/null; done
+	[ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
+}
+# Remember a background process to kill at exit.
+bg_track() { BG_PIDS="${BG_PIDS:-} $1"; }
+
+# wait_for_line FILE PATTERN [SECONDS]: wait until FILE has a line matching.
+wait_for_line() {
+	local file=$1 pattern=$2 secs=${3:-10} i
+	for ((i = 0; i < secs * 20; i++)); do
+		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# report_checks PREFIX: turns check_demo_spans.sh's "property: ok|FAILED"
+# lines (stdin) into PASS/FAIL lines named PREFIX.property.
+report_checks() {
+	local prefix=$1 line name
+	while IFS= read -r line; do
+		name=${line%: *}
+		name=${name// /_}
+		case $line in
+		*": ok") pass "$prefix.$name" ;;
+		*) fail "$prefix.$name" "$line" ;;
+		esac
+	done
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Attaching the entry and return programs to every traced function. */
+#ifndef SPANPROBE_ATTACH_H
+#define SPANPROBE_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct bpf_program;
+struct bpf_link;
+struct probe_table;
+
+struct attachment {
+	struct bpf_link **links;
+	size_t nlinks;
+	bool multi; /* uprobe_multi links were used */
+};
+
+/* true when the kernel has uprobe_multi links (6.6+) and the user did not
+ * turn them off with SPANPROBE_NO_UPROBE_MULTI=1. Decides, before load, the
+ * programs' expected attach type. */
+bool uprobe_multi_supported(void);
+
+/* pid -1 traces every process mapping the files, now and later. Prints one
+ * line naming the failing function and returns a negative errno. */
+int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_program *enter,
+		  struct bpf_program *exit, pid_t pid, bool multi);
+void attachment__destroy(struct attachment *a);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The -c command: started held before exec so the probes are in place when
+ * its first instruction runs, then released, reaped, and its status kept. */
+#ifndef SPANPROBE_CHILD_H
+#define SPANPROBE_CHILD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct child {
+	pid_t pid;        /* -1 once reaped */
+	int go_fd;        /* write end: one byte lets the child exec */
+	int exec_err_fd;  /* read end: errno from a failed exec (close-on-exec) */
+	int exit_status;  /* exit code, or 128 + signal */
+};
+
+/* Splits cmd like a shell would (no command substitution) and forks. */
+int child__spawn_held(struct child *c, const char *cmd);
+/* Lets the child exec; -ENOENT etc. (and one line) when exec failed. */
+int child__release(struct child *c);
+/* true when the child has ended (then pid is -1 and exit_status set). */
+bool child__reap(struct child *c, bool block);
+/* SIGTERM, up to 2 s grace, then SIGKILL; reaps it. */
+void child__terminate(struct child *c);
+
+#endif

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* spanprobe: options and lifecycle. open -> rodata -> load -> rules -> attach
+ * -> ring buffer -> poll until a signal (or the traced command's end) ->
+ * drain -> flush outputs -> destroy. */
+#include <argp.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "child.h"
+#include "elf_symbols.h"
+#include "jsonl_output.h"
+#include "otlp_exporter.h"
+#include "preflight.h"
+#include "probe_spec.h"
+#include "probe_table.h"
+#include "process_info.h"
+#include "span.h"
+#include "span_decode.h"
+#include "span_event.h"
+#include "span_tree.h"
+#include "spanprobe.skel.h"
+#include "version.h"
+
+static struct options {
+	pid_t pid;
+	const char *cmd;
+	bool list;
+	bool dry_run;
+	bool verbose;
+	bool out_tree, out_jsonl, out_otlp;
+	const char *output_file;
+	struct probe_spec *specs;
+	size_t nspecs;
+	struct error_rule *rules;
+	size_t nrules;
+	const char *endpoint, *protocol, *service_name;
+} opts = { .pid = -1 };
+
+const char *argp_program_version = "spanprobe " SPANPROBE_VERSION;
+const char *argp_program_bug_address = "the spanprobe issue tracker";
+static const char doc[] =
+	"Trace calls of functions in unmodified programs as OpenTelemetry spans.\n"
+	"\n"
+	"PROBE is uprobe:BINARY:FUNCS, FUNCS a comma list of names or shell globs.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  spanprobe 'uprobe:./app:foo,goo,zoo'           # every process running ./app\n"
+	"  spanprobe -p 1234 'uprobe:./app:foo,goo,zoo'   # only PID 1234\n"
+	"  spanprobe -c './app --requests 10' --error 'goo:ret<0' 'uprobe:./app:foo,goo,zoo'\n"
+	"  spanprobe -o jsonl -o otlp 'uprobe:libc:malloc' # JSON lines and OTLP export\n"
+	"  spanprobe -l 'uprobe:./app:*'                  # list functions and probe cost\n";
+static const char args_doc[] = "PROBE...";
+
+enum {
+	OPT_ERROR = 1000,
+	OPT_DRY_RUN,
+	OPT_OUTPUT_FILE,
+	OPT_ENDPOINT,
+	OPT_PROTOCOL,
+	OPT_SERVICE_NAME,
+};
+
+static const struct argp_option argp_options[] = {
+	{ "pid", 'p', "PID", 0, "Trace only this process", 0 },
+	{ "cmd", 'c', "CMD", 0, "Run CMD, trace only it, exit with its status", 0 },
+	{ "list", 'l', NULL, 0, "List the functions PROBE matches, with their probe cost", 0 },
+	{ "output", 'o', "FORMAT", 0, "tree (default), jsonl or otlp; repeatable", 0 },
+	{ "output-file", OPT_OUTPUT_FILE, "FILE", 0, "Write tree/jsonl output to FILE", 0 },
+	{ "error", OPT_ERROR, "FUNCS:COND", 0,
+	  "Returns that count as errors: ret<N, ret<=N, ret==N, ret!=N, ret>N, ret>=N, NULL; repeatable", 0 },
+	{ "endpoint", OPT_ENDPOINT, "URL", 0, "OTLP endpoint (overrides OTEL_EXPORTER_OTLP_*ENDPOINT)", 0 },
+	{ "protocol", OPT_PROTOCOL, "PROTO", 0, "grpc or http/protobuf (overrides OTEL_EXPORTER_OTLP_*PROTOCOL)", 0 },
+	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (overrides OTEL_SERVICE_NAME)", 0 },
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Resolve and attach, then exit", 0 },
+	{ "verbose", 'v', NULL, 0, "libbpf debug output; with -l, why each cost", 0 },
+	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
+	{},
+};
+
+static int grow(void **array, size_t count, size_t size)
+{
+	void *grown = realloc(*array, (count + 1) * size);
+
+	if (!grown)
+		return -ENOMEM;
+	*array = grown;
+	return 0;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	char err[512];
+	char *end;
+	long pid;
+
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
+		break;
+	case 'v':
+		opts.verbose = true;
+		break;
+	case 'p':
+		errno = 0;
+		pid = strtol(arg, &end, 10);
+		if (errno || *end || pid <= 0 || pid > 0x3fffffff)
+			argp_error(state, "invalid PID '%s' (a positive process id)", arg);
+		opts.pid = pid;
+		break;
+	case 'c':
+		opts.cmd = arg;
+		break;
+	case 'l':
+		opts.list = true;
+		break;
+	case 'o':
+		if (strcmp(arg, "tree") == 0)
+			opts.out_tree = true;
+		else if (strcmp(arg, "jsonl") == 0)
+			opts.out_jsonl = true;
+		else if (strcmp(arg, "otlp") == 0)
+			opts.out_otlp = true;
+		else
+			argp_error(state, "unknown output '%s' (use tree, jsonl or otlp)", arg);
+		break;
+	case OPT_OUTPUT_FILE:
+		opts.output_file = arg;
+		break;
+	case OPT_ERROR:
+		if (grow((void **)&opts.rules, opts.nrules, sizeof(*opts.rules)))
+			return ENOMEM;
+		if (error_rule__parse(arg, &opts.rules[opts.nrules], err, sizeof(err)))
+			argp_error(state, "%s", err);
+		opts.nrules++;
+		break;
+	case OPT_ENDPOINT:
+		opts.endpoint = arg;
+		break;
+	case OPT_PROTOCOL:
+		opts.protocol = arg;
+		break;
+	case OPT_SERVICE_NAME:
+		opts.service_name = arg;
+		break;
+	case OPT_DRY_RUN:
+		opts.dry_run = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (grow((void **)&opts.specs, opts.nspecs, sizeof(*opts.specs)))
+			return ENOMEM;
+		if (probe_spec__parse(arg, &opts.specs[opts.nspecs], err, sizeof(err)))
+			argp_error(state, "%s", err);
+		opts.nspecs++;
+		break;
+	case ARGP_KEY_END:
+		if (opts.nspecs == 0)
+			argp_error(state, "no PROBE given (e.g. spanprobe 'uprobe:./app:foo,goo')");
+		if (opts.pid > 0 && opts.cmd)
+			argp_error(state, "-p and -c exclude each other");
+		if (!opts.out_tree && !opts.out_jsonl && !opts.out_otlp)
+			opts.out_tree = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static int libbpf_print_fn(enum libbpf_print_level level, const char *format, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !opts.verbose)
+		return 0;
+	return vfprintf(stderr, format, args);
+}
+
+static volatile sig_atomic_t exiting;
+
+static void sig_handler(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+/* Everything the ring-buffer callback needs. */
+struct run_state {
+	const struct probe_table *table;
+	struct process_table *procs;
+	int64_t mono_to_real;
+	struct span_tree *tree;
+	FILE *jsonl;
+	struct otlp_exporter *otlp;
+	uint64_t spans, errors, truncated;
+	int output_error;
+};
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct run_state *st = ctx;
+	struct span s;
+
+	if (size < sizeof(struct span_event))
+		return 0;
+	if (span__from_event(&s, data, st->table, st->mono_to_real, st->procs))
+		return 0;
+	st->spans++;
+	st->errors += s.error;
+	st->truncated += s.truncated;
+	if (st->otlp)
+		otlp_exporter__push(st->otlp, &s);
+	if (st->jsonl && jsonl_output__write(st->jsonl, &s))
+		st->output_error = -EIO;
+	if (st->tree && span_tree__add(st->tree, &s))
+		st->output_error = -ENOMEM;
+	/* a failed write (reader gone) stops the loop; the summary still prints */
+	return st->output_error ? st->output_error : 0;
+}
+
+static void list_functions(const struct probe_table *t)
+{
+	for (size_t i = 0; i < t->nfuncs; i++) {
+		const struct func_symbol *s = t->funcs[i].sym;
+
+		printf("uprobe:%s:%s", t->funcs[i].bin->path, s->name);
+		if (s->cost == ATTACH_UNPROBEABLE)
+			printf("  (can't probe: %s)", s->cost_reason ? s->cost_reason : "?");
+		else
+			printf("  [%s%s]", attach_cost__name(s->cost),
+			       s->skipped_endbr64 ? ", past endbr64" : "");
+		if (opts.verbose) {
+			if (s->cost_reason && s->cost != ATTACH_UNPROBEABLE)
+				printf("  %s", s->cost_reason);
+			if (s->decl_file)
+				printf("  %s:%u", s->decl_file, s->decl_line);
+		}
+		putchar('\n');
+	}
+}
+
+static void read_kernel_stats(struct spanprobe_bpf *skel, uint64_t out[STAT_MAX])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *values;
+
+	memset(out, 0, sizeof(uint64_t) * STAT_MAX);
+	if (ncpus <= 0)
+		return;
+	values = calloc(ncpus, sizeof(*values));
+	if (!values)
+		return;
+	for (uint32_t k = 0; k < STAT_MAX; k++) {
+		if (bpf_map__lookup_elem(skel->maps.stats, &k, sizeof(k), values,
+					 sizeof(*values) * ncpus, 0))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			out[k] += values[c];
+	}
+	free(values);
+}
+
+static int load_rules(struct spanprobe_bpf *skel, const struct probe_table *t)
+{
+	for (uint32_t i = 0; i < t->nfuncs; i++) {
+		int err = bpf_map__update_elem(skel->maps.func_rules, &i, sizeof(i), &t->funcs[i].rule,
+					       sizeof(t->funcs[i].rule), 0);
+		if (err) {
+			fprintf(stderr, "spanprobe: can't store the rule of %s: %s\n",
+				t->funcs[i].sym->name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static double elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1e3 + (now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { argp_options, parse_arg, args_doc, doc, NULL, NULL, NULL };
+	struct probe_table table = {};
+	struct attachment attached = {};
+	struct spanprobe_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct run_state st = {};
+	struct otlp_config otlp_cfg = {};
+	bool otlp_cfg_set = false;
+	struct child child = { .pid = -1, .go_fd = -1, .exec_err_fd = -1 };
+	uint64_t kstats[STAT_MAX] = {};
+	struct timespec t0;
+	FILE *out_file = NULL;
+	pid_t target = -1;
+	bool multi;
+	int exit_code = 1;
+	int err;
+
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return 1;
+	libbpf_set_print(libbpf_print_fn);
+
+	err = probe_table__resolve(&table, opts.specs, opts.nspecs);
+	if (err)
+		goto cleanup;
+	if (opts.list) {
+		list_functions(&table);
+		exit_code = 0;
+		goto cleanup;
+	}
+	if (table.nfuncs == 0) {
+		fprintf(stderr, "spanprobe: no uprobe PROBE given (python: probes need the python "
+			"support, see README)\n");
+		goto cleanup;
+	}
+	err = probe_table__apply_rules(&table, opts.rules, opts.nrules);
+	if (err)
+		goto cleanup;
+	err = preflight_check();
+	if (err)
+		goto cleanup;
+	if (opts.pid > 0) {
+		err = check_process_exists(opts.pid);
+		if (err)
+			goto cleanup;
+		target = opts.pid;
+	}
+
+	if (opts.output_file) {
+		out_file = fopen(opts.output_file, "w");
+		if (!out_file) {
+			err = -errno;
+			fprintf(stderr, "spanprobe: can't write %s: %s\n", opts.output_file, strerror(errno));
+			goto cleanup;
+		}
+	}
+	if (opts.out_otlp) {
+		err = otlp_config__from_env(&otlp_cfg, opts.endpoint, opts.protocol, opts.service_name);
+		if (err)
+			goto cleanup;
+		otlp_cfg_set = true;
+	}
+
+	/* Start the command held before exec, so its first calls are traced. */
+	if (opts.cmd) {
+		err = child__spawn_held(&child, opts.cmd);
+		if (err)
+			goto cleanup;
+		target = child.pid;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	skel = spanprobe_bpf__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "spanprobe: can't open the BPF object: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	skel->rodata->target_tgid = target > 0 ? (uint32_t)target : 0;
+	multi = uprobe_multi_supported();
+	if (multi) {
+		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
+	}
+	err = spanprobe_bpf__load(skel);
+	if (err) {
+		if (err == -EPERM)
+			fprintf(stderr, "spanprobe: the kernel refused to load BPF programs: run as root, "
+				"or grant CAP_BPF and CAP_PERFMON\n");
+		else
+			fprintf(stderr, "spanprobe: can't load the BPF programs: %s (run with -v for "
+				"the verifier's log)\n", strerror(-err));
+		goto cleanup;
+	}
+	err = load_rules(skel, &table);
+	if (err)
+		goto cleanup;
+	err = attach_probes(&attached, &table, skel->progs.span_enter, skel->progs.span_exit, target,
+			    multi);
+	if (err)
+		goto cleanup;
+	err = spanprobe_bpf__attach(skel); /* the thread-exit tracepoint */
+	if (err) {
+		fprintf(stderr, "spanprobe: can't attach the thread-exit tracepoint: %s\n",
+			strerror(-err));
+		goto cleanup;
+	}
+	if (opts.verbose || opts.dry_run)
+		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
+			table.nfuncs, table.nbins, multi ? "uprobe_multi" : "per-function",
+			elapsed_ms(&t0));
+	if (opts.dry_run) {
+		exit_code = 0;
+		goto cleanup;
+	}
+
+	st.table = &table;
+	st.mono_to_real = monotonic_to_realtime_offset();
+	st.procs = process_table__new();
+	if (!st.procs) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (opts.out_tree) {
+		FILE *f = out_file ? out_file : stdout;
+
+		st.tree = span_tree__new(f, !out_file && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+		if (!st.tree) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	if (opts.out_jsonl)
+		st.jsonl = out_file ? out_file : stdout;
+	if (opts.out_otlp) {
+		err = otlp_exporter__new(&otlp_cfg, &st.otlp);
+		if (err)
+			goto cleanup;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &st, NULL);
+	if (!rb) {
+		err = -errno;
+		fprintf(stderr, "spanprobe: can't open the ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+
+	signal(SIGINT, sig_handler);
+	signal(SIGTERM, sig_handler);
+	signal(SIGPIPE, SIG_IGN);
+	if (opts.cmd) {
+		err = child__release(&child);
+		if (err)
+			goto cleanup;
+	} else if (!opts.verbose) {
+		fprintf(stderr, "spanprobe: tracing %zu functions%s; Ctrl-C to stop\n", table.nfuncs,
+			target > 0 ? " in one process" : "");
+	}
+
+	while (!exiting && !st.output_error) {
+		err = ring_buffer__poll(rb, 100 /* ms */);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "spanprobe: reading the ring buffer failed: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		if (opts.cmd && child__reap(&child, false))
+			break;
+		if (opts.pid > 0 && check_process_alive(opts.pid) != 0)
+			break;
+	}
+	/* Stopped by a signal while the command runs: end it, as its tracer. */
+	if (opts.cmd)
+		child__terminate(&child);
+	/* Detach so nothing new arrives, then drain what is queued. */
+	attachment__destroy(&attached);
+	ring_buffer__consume(rb);
+	exit_code = opts.cmd ? child.exit_status : 0;
+	err = 0;
+
+cleanup:
+	if (st.tree)
+		span_tree__flush(st.tree);
+	if (st.jsonl)
+		fflush(st.jsonl);
+	if (st.otlp)
+		otlp_exporter__shutdown(st.otlp);
+	if (rb) {
+		struct otlp_stats os = {};
+
+		read_kernel_stats(skel, kstats);
+		if (st.otlp)
+			otlp_exporter__stats(st.otlp, &os);
+		fprintf(stderr,
+			"spanprobe: %" PRIu64 " spans (%" PRIu64 " errors, %" PRIu64 " truncated); "
+			"lost %" PRIu64 " (ring buffer full %" PRIu64 ", nesting > %d %" PRIu64
+			", no thread slot %" PRIu64 ")",
+			st.spans, st.errors, st.truncated,
+			kstats[STAT_RINGBUF_DROPS] + kstats[STAT_DEPTH_DROPS] + kstats[STAT_STACK_DROPS],
+			kstats[STAT_RINGBUF_DROPS], SPAN_MAX_DEPTH, kstats[STAT_DEPTH_DROPS],
+			kstats[STAT_STACK_DROPS]);
+		if (st.otlp)
+			fprintf(stderr, "; OTLP exported %" PRIu64 ", dropped %" PRIu64
+				", rejected %" PRIu64 ", retries %" PRIu64,
+				os.exported, os.dropped, os.rejected, os.retries);
+		fputc('\n', stderr);
+	}
+	if (err && exit_code == 0)
+		exit_code = 1;
+	ring_buffer__free(rb);
+	otlp_exporter__free(st.otlp);
+	span_tree__free(st.tree);
+	process_table__free(st.procs);
+	attachment__destroy(&attached);
+	spanprobe_bpf__destroy(skel);
+	child__terminate(&child);
+	if (out_file)
+		fclose(out_file);
+	if (otlp_cfg_set)
+		otlp_config__release(&otlp_cfg);
+	probe_table__release(&table);
+	for (size_t i = 0; i < opts.nspecs; i++)
+		probe_spec__release(&opts.specs[i]);
+	free(opts.specs);
+	for (size_t i = 0; i < opts.nrules; i++)
+		error_rule__release(&opts.rules[i]);
+	free(opts.rules);
+	return exit_code;
+}

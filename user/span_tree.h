@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The `tree` output: each finished trace printed as an indented call tree. */
+#ifndef SPANPROBE_SPAN_TREE_H
+#define SPANPROBE_SPAN_TREE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct span;
+struct span_tree;
+
+struct span_tree *span_tree__new(FILE *out, bool color);
+/* Spans of one thread arrive children first; the root's arrival completes
+ * the trace, which is then printed. */
+int span_tree__add(struct span_tree *t, const struct span *s);
+/* Prints the traces still waiting for their root, marked incomplete. */
+void span_tree__flush(struct span_tree *t);
+void span_tree__free(struct span_tree *t);
+
+#endif
