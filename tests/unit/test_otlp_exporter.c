@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The exporter's batching, queue and retries: with a fake sender (batch
+ * boundaries, queue full, shutdown deadline) and, for the HTTP path, a tiny
+ * in-process HTTP/1.1 receiver on 127.0.0.1 (503 + Retry-After then 200 is
+ * retried and delivered once; 400 is dropped; gzip is gzip). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp_exporter.h"
+#include "otlp_retry.h"
+#include "span.h"
+#include "unit.h"
+
+typedef void (*otlp_send_fn)(void *ctx, const uint8_t *body, size_t len, uint32_t timeout_ms,
+			     struct otlp_result *res);
+int otlp_exporter__new_with_sender(const struct otlp_config *cfg, otlp_send_fn send,
+				   void *send_ctx, struct otlp_exporter **out);
+
+static size_t spans_in(const uint8_t *body, size_t len)
+{
+	Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest *req =
+		opentelemetry__proto__collector__trace__v1__export_trace_service_request__unpack(
+			NULL, len, body);
+	size_t n = 0;
+
+	if (!req)
+		return 0;
+	for (size_t r = 0; r < req->n_resource_spans; r++)
+		for (size_t s = 0; s < req->resource_spans[r]->n_scope_spans; s++)
+			n += req->resource_spans[r]->scope_spans[s]->n_spans;
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req,
+												 NULL);
+	return n;
+}
+
+struct fake_sender {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t requests;
+	size_t batch_sizes[16];
+	bool hold;        /* block inside send until released */
+	bool inside;
+	enum otlp_outcome outcome;
+	int64_t retry_after_ms;
+};
+
+static void fake_send(void *ctx, const uint8_t *body, size_t len, uint32_t timeout_ms,
+		      struct otlp_result *res)
+{
+	struct fake_sender *f = ctx;
+
+	(void)timeout_ms;
+	memset(res, 0, sizeof(*res));
+	res->hint = "";
+	pthread_mutex_lock(&f->lock);
+	if (f->requests < 16)
+		f->batch_sizes[f->requests] = spans_in(body, len);
+	f->requests++;
+	f->inside = true;
+	pthread_cond_broadcast(&f->cond);
+	while (f->hold)
+		pthread_cond_wait(&f->cond, &f->lock);
+	f->inside = false;
+	res->outcome = f->outcome;
+	res->retry_after_ms = f->retry_after_ms;
+	snprintf(res->message, sizeof(res->message), "fake failure");
+	if (f->outcome == OTLP_OUTCOME_OK)
+		res->message[0] = '\0';
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void fake_init(struct fake_sender *f)
+{
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	f->retry_after_ms = -1;
+}
+
+static struct otlp_config test_config(uint32_t queue, uint32_t batch)
+{
+	struct otlp_config cfg = {
+		.protocol = OTLP_HTTP_PROTOBUF,
+		.endpoint = "http://127.0.0.1:9/v1/traces",
+		.timeout_ms = 2000,
+		.schedule_delay_ms = 60000, /* only full batches or shutdown export */
+		.export_timeout_ms = 5000,
+		.max_queue_size = queue,
+		.max_export_batch_size = batch,
+		.host_name = "test",
+	};
+	return cfg;
+}
+
+static struct span test_span(uint64_t id)
+{
+	struct span s = { .span_id = id, .pid = 1, .tid = 1, .name = "f", .has_ret = true };
+
+	s.trace_id[0] = 1;
+	return s;
+}
+
+static void test_batch_boundaries(void)
+{
+	struct otlp_config cfg = test_config(2048, 512);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st;
+	struct fake_sender f;
+
+	fake_init(&f);
+	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	for (uint64_t i = 0; i < 1100; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s);
+	}
+	otlp_exporter__shutdown(e);
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(f.requests, 3);
+	CHECK_INT(f.batch_sizes[0], 512);
+	CHECK_INT(f.batch_sizes[1], 512);
+	CHECK_INT(f.batch_sizes[2], 76);
+	CHECK_INT(st.exported, 1100);
+	CHECK_INT(st.dropped, 0);
+	CHECK_INT(st.failed_requests, 0);
+	otlp_exporter__free(e);
+}
+
+static void test_schedule_delay(void)
+{
+	struct otlp_config cfg = test_config(100, 50);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st = { 0 };
+	struct fake_sender f;
+	struct span s = test_span(1);
+
+	cfg.schedule_delay_ms = 50;
+	fake_init(&f);
+	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	otlp_exporter__push(e, &s);
+	/* one span, far from a full batch: the timer exports it */
+	for (int i = 0; i < 200 && st.exported == 0; i++) {
+		usleep(10000);
+		otlp_exporter__stats(e, &st);
+	}
+	CHECK_INT(st.exported, 1);
+	otlp_exporter__free(e); /* free without shutdown shuts down */
+}
+
+static void test_queue_full(void)
+{
+	struct otlp_config cfg = test_config(10, 5);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st;
+	struct fake_sender f;
+
+	fake_init(&f);
+	f.hold = true;
+	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	for (uint64_t i = 0; i < 5; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s);
+	}
+	/* the first batch is now stuck "on the network" */
+	pthread_mutex_lock(&f.lock);
+	while (!f.inside)
+		pthread_cond_wait(&f.cond, &f.lock);
+	pthread_mutex_unlock(&f.lock);
+	for (uint64_t i = 5; i < 17; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s); /* must not block */
+	}
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(st.dropped, 2);
+	pthread_mutex_lock(&f.lock);
+	f.hold = false;
+	pthread_cond_broadcast(&f.cond);
+	pthread_mutex_unlock(&f.lock);
+	otlp_exporter__shutdown(e);
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(st.exported, 15);
+	CHECK_INT(st.dropped, 2);
+	otlp_exporter__free(e);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A receiver that always says "later": shutdown still ends at the export
+ * timeout and counts the rest as dropped. */
+static void test_shutdown_deadline(void)
+{
+	struct otlp_config cfg = test_config(100, 10);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st;
+	struct fake_sender f;
+	double start;
+
+	cfg.export_timeout_ms = 300;
+	fake_init(&f);
+	f.outcome = OTLP_OUTCOME_RETRY;
+	f.retry_after_ms = 20;
+	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	for (uint64_t i = 0; i < 35; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s);
+	}
+	start = now_s();
+	otlp_exporter__shutdown(e);
+	CHECK(now_s() - start < 1.5);
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(st.exported, 0);
+	CHECK_INT(st.dropped, 35);
+	CHECK(st.retries > 0);
+	otlp_exporter__free(e);
+}
+
+/* A non-retryable failure is dropped at once and counted. */
+static void test_drop_counted(void)
+{
+	struct otlp_config cfg = test_config(100, 10);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st;
+	struct fake_sender f;
+
+	fake_init(&f);
+	f.outcome = OTLP_OUTCOME_DROP;
+	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	for (uint64_t i = 0; i < 25; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s);
+	}
+	otlp_exporter__shutdown(e);
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(f.requests, 3);
+	CHECK_INT(st.dropped, 25);
+	CHECK_INT(st.failed_requests, 3);
+	CHECK_INT(st.retries, 0);
+	otlp_exporter__free(e);
+}
+
+/* --- a fake OTLP/HTTP receiver: HTTP/1.1, keep-alive, scripted answers --- */
+
+struct fake_http {
+	int listen_fd;
+	int port;
+	pthread_t thread;
+	const char *const *answers; /* status lines + headers, one per request */
+	size_t requests;
+	size_t spans_received;
+	bool saw_protobuf_type, saw_gzip;
+};
+
+static bool read_request(int fd, struct fake_http *h, char *buf, size_t cap)
+{
+	size_t len = 0, body_len = 0, header_len;
+	char *end = NULL, *cl;
+
+	while (!(end = memmem(buf, len, "\r\n\r\n", 4))) {
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+
+		if (n <= 0)
+			return false;
+		len += (size_t)n;
+		buf[len] = '\0';
+	}
+	header_len = (size_t)(end - buf) + 4;
+	cl = strcasestr(buf, "content-length:");
+	if (cl)
+		body_len = strtoul(cl + 15, NULL, 10);
+	h->saw_protobuf_type |= strcasestr(buf, "content-type: application/x-protobuf") != NULL;
+	h->saw_gzip |= strcasestr(buf, "content-encoding: gzip") != NULL;
+	while (len < header_len + body_len) {
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+
+		if (n <= 0)
+			return false;
+		len += (size_t)n;
+	}
+	if (!strcasestr(buf, "content-encoding: gzip"))
+		h->spans_received += spans_in((uint8_t *)buf + header_len, body_len);
+	else if ((uint8_t)buf[header_len] == 0x1f && (uint8_t)buf[header_len + 1] == 0x8b)
+		h->spans_received += 1000000; /* gzip magic: counted apart */
+	return true;
+}
+
+static void *fake_http_thread(void *arg)
+{
+	struct fake_http *h = arg;
+	static char buf[1 << 20];
+	int fd;
+
+	while ((fd = accept(h->listen_fd, NULL, NULL)) >= 0) {
+		while (h->answers[h->requests] && read_request(fd, h, buf, sizeof(buf))) {
+			char resp[256];
+			int n = snprintf(resp, sizeof(resp), "%sContent-Length: 0\r\n\r\n",
+					 h->answers[h->requests]);
+
+			h->requests++;
+			if (write(fd, resp, (size_t)n) != n)
+				break;
+		}
+		close(fd);
+		if (!h->answers[h->requests])
+			break;
+	}
+	return NULL;
+}
+
+static int fake_http_start(struct fake_http *h, const char *const *answers)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(addr);
+
+	memset(h, 0, sizeof(*h));
+	h->answers = answers;
+	h->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (h->listen_fd < 0 || bind(h->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(h->listen_fd, 4) || getsockname(h->listen_fd, (struct sockaddr *)&addr, &alen))
+		return -1;
+	h->port = ntohs(addr.sin_port);
+	return pthread_create(&h->thread, NULL, fake_http_thread, h) ? -1 : 0;
+}
+
+static void fake_http_stop(struct fake_http *h)
+{
+	shutdown(h->listen_fd, SHUT_RDWR);
+	pthread_join(h->thread, NULL);
+	close(h->listen_fd);
+}
+
+static void run_http(const char *const *answers, bool gzip, uint32_t n, struct fake_http *h,
+		     struct otlp_stats *st)
+{
+	struct otlp_config cfg = test_config(100, 100);
+	struct otlp_exporter *e = NULL;
+	char url[64];
+
+	CHECK_INT(fake_http_start(h, answers), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/traces", h->port);
+	cfg.endpoint = url;
+	cfg.gzip = gzip;
+	CHECK_INT(otlp_exporter__new(&cfg, &e), 0);
+	for (uint64_t i = 0; i < n; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s);
+	}
+	otlp_exporter__shutdown(e);
+	otlp_exporter__stats(e, st);
+	otlp_exporter__free(e);
+	fake_http_stop(h);
+}
+
+#define ANSWERS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_http_retry_then_ok(void)
+{
+	struct fake_http h;
+	struct otlp_stats st;
+
+	run_http(ANSWERS("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\n",
+			 "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"),
+		 false, 7, &h, &st);
+	CHECK_INT(h.requests, 2);
+	CHECK_INT(h.spans_received, 14); /* the same request, sent twice */
+	CHECK(h.saw_protobuf_type);
+	CHECK_INT(st.exported, 7); /* delivered once */
+	CHECK_INT(st.retries, 1);
+	CHECK_INT(st.failed_requests, 1);
+	CHECK_INT(st.dropped, 0);
+}
+
+static void test_http_400_dropped(void)
+{
+	struct fake_http h;
+	struct otlp_stats st;
+
+	run_http(ANSWERS("HTTP/1.1 400 Bad Request\r\n"), false, 5, &h, &st);
+	CHECK_INT(h.requests, 1);
+	CHECK_INT(st.exported, 0);
+	CHECK_INT(st.dropped, 5);
+	CHECK_INT(st.retries, 0);
+}
+
+static void test_http_gzip(void)
+{
+	struct fake_http h;
+	struct otlp_stats st;
+
+	run_http(ANSWERS("HTTP/1.1 200 OK\r\n"), true, 3, &h, &st);
+	CHECK_INT(h.requests, 1);
+	CHECK(h.saw_gzip);
+	CHECK_INT(h.spans_received, 1000000);
+	CHECK_INT(st.exported, 3);
+}
+
+/* Nobody listening: connection refused is retryable, so the batch is
+ * retried until the export timeout and then dropped, with one clear line. */
+static void test_connection_refused(void)
+{
+	struct otlp_config cfg = test_config(100, 100);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st;
+	struct span s = test_span(1);
+
+	cfg.endpoint = "http://127.0.0.1:1/v1/traces";
+	cfg.timeout_ms = 400;
+	CHECK_INT(otlp_exporter__new(&cfg, &e), 0);
+	otlp_exporter__push(e, &s);
+	otlp_exporter__shutdown(e);
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(st.dropped, 1);
+	CHECK(st.retries >= 1);
+	otlp_exporter__free(e);
+}
+
+int main(void)
+{
+	unit_prog = "otlp_exporter";
+	RUN(test_batch_boundaries);
+	RUN(test_schedule_delay);
+	RUN(test_queue_full);
+	RUN(test_shutdown_deadline);
+	RUN(test_drop_counted);
+	RUN(test_http_retry_then_ok);
+	RUN(test_http_400_dropped);
+	RUN(test_http_gzip);
+	RUN(test_connection_refused);
+	return unit_exit();
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* process_table: this very process read from /proc, caching by pid, a gone
+ * pid, and container ids from the cgroup line formats runtimes write. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "process_info.h"
+#include "unit.h"
+
+int container_id_from_cgroup_line(const char *line, char out[65]);
+
+#define ID64 "4f1bcd5ca4b6c5a4e2f0e1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f70"
+
+static void test_container_id_table(void)
+{
+	static const struct {
+		const char *line;
+		const char *want; /* NULL: none */
+	} rows[] = {
+		{ "0::/docker/" ID64, ID64 },
+		{ "0::/system.slice/docker-" ID64 ".scope", ID64 },
+		{ "0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-" ID64 ".scope", ID64 },
+		{ "0::/kubepods/burstable/pod1/crio-" ID64 ".scope", ID64 },
+		{ "12:memory:/docker/" ID64, ID64 },
+		{ "0::/user.slice/user-1000.slice/session-2.scope", NULL },
+		{ "0::/", NULL },
+		{ "0::/docker/" ID64 "ff", NULL },          /* 66 digits: not an id */
+		{ "0::/docker/4F1BCD5CA4B6C5A4E2F0E1D2C3B4A5968778695A4B3C2D1E0F1A2B3C4D5E6F70", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char out[65] = "";
+		int err = container_id_from_cgroup_line(rows[i].line, out);
+
+		CHECK_INT(err == 0, rows[i].want != NULL);
+		if (rows[i].want)
+			CHECK_STR(out, rows[i].want);
+	}
+}
+
+static void test_self(void)
+{
+	struct process_table *t = process_table__new();
+	const struct process_info *p, *again;
+
+	CHECK(t != NULL);
+	p = process_table__get(t, (uint32_t)getpid());
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_INT(p->pid, getpid());
+		CHECK_STR(p->exe_name, "test_process_info");
+		CHECK(p->exe_path && strstr(p->exe_path, "/test_process_info"));
+		CHECK(p->command_line && strstr(p->command_line, "test_process_info"));
+	}
+	again = process_table__get(t, (uint32_t)getpid());
+	CHECK(again == p); /* cached: the same entry */
+	/* a pid that cannot exist (above pid_max) still gets a named entry */
+	p = process_table__get(t, 0x7ffffff0u);
+	CHECK(p != NULL);
+	if (p) {
+		CHECK_STR(p->exe_name, "pid-2147483632");
+		CHECK(p->exe_path == NULL);
+		CHECK(p->command_line == NULL);
+		CHECK(p->container_id == NULL);
+	}
+	process_table__free(t);
+	process_table__free(NULL);
+}
+
+int main(void)
+{
+	unit_prog = "process_info";
+	RUN(test_container_id_table);
+	RUN(test_self);
+	return unit_exit();
+}

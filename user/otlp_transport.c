@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* OTLP over libcurl. HTTP: POST the protobuf to .../v1/traces. gRPC: the
+ * same message in a 5-byte-prefixed frame, POSTed over HTTP/2 to the
+ * TraceService/Export method; the status arrives in trailers (or in the
+ * headers of a trailers-only response), both of which libcurl hands to the
+ * header callback. */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <zlib.h>
+
+#include "google/rpc/status.pb-c.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp_exporter.h"
+#include "otlp_transport.h"
+#include "percent_decode.h"
+#include "unittest.h"
+#include "version.h"
+
+#define GRPC_EXPORT_PATH "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+#define RESPONSE_MAX (4u << 20) /* the specification's recommended response limit */
+#define RETRY_INFO_TYPE "type.googleapis.com/google.rpc.RetryInfo"
+
+typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse ExportResponse;
+
+struct otlp_transport {
+	const struct otlp_config *cfg;
+	bool grpc;
+	CURL *curl;
+	struct curl_slist *headers;
+	char *url;
+	uint8_t *wire;           /* gzip output and/or gRPC frame */
+	size_t wire_cap;
+	struct otlp_response resp;
+	char curl_error[CURL_ERROR_SIZE];
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void curl_init(void)
+{
+	curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void otlp_response__reset(struct otlp_response *r)
+{
+	r->http_status = 0;
+	r->grpc_status = -1;
+	r->grpc_message[0] = '\0';
+	r->retry_after[0] = '\0';
+	free(r->status_details);
+	r->status_details = NULL;
+	r->body_len = 0;
+}
+
+void otlp_response__release(struct otlp_response *r)
+{
+	free(r->status_details);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Copies a header's value (blanks and CRLF trimmed) into out. */
+static size_t header_value(const char *line, size_t len, size_t name_len, char *out, size_t cap)
+{
+	const char *v = line + name_len;
+	size_t n = len - name_len;
+
+	while (n && isspace((unsigned char)*v))
+		v++, n--;
+	while (n && isspace((unsigned char)v[n - 1]))
+		n--;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return n;
+}
+
+static bool header_is(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	return len > n && strncasecmp(line, name, n) == 0;
+}
+
+void otlp_response__header(struct otlp_response *r, const char *line, size_t len)
+{
+	char value[32];
+
+	if (header_is(line, len, "HTTP/")) {
+		/* A new response (after a 1xx, or a redirect): forget the last. */
+		long status = 0;
+
+		otlp_response__reset(r);
+		if (sscanf(line, "HTTP/%*s %ld", &status) == 1)
+			r->http_status = status;
+	} else if (header_is(line, len, "grpc-status:")) {
+		header_value(line, len, 12, value, sizeof(value));
+		r->grpc_status = isdigit((unsigned char)value[0]) ? atoi(value) : 2 /* UNKNOWN */;
+	} else if (header_is(line, len, "grpc-message:")) {
+		header_value(line, len, 13, r->grpc_message, sizeof(r->grpc_message));
+	} else if (header_is(line, len, "retry-after:")) {
+		header_value(line, len, 12, r->retry_after, sizeof(r->retry_after));
+	} else if (header_is(line, len, "grpc-status-details-bin:")) {
+		free(r->status_details);
+		r->status_details = malloc(len);
+		if (r->status_details)
+			header_value(line, len, 24, r->status_details, len);
+	}
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *ctx)
+{
+	otlp_response__header(ctx, line, size * n);
+	return size * n;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct otlp_response *r = ctx;
+	size_t len = size * n;
+
+	/* Keep what fits under the limit; the rest is not needed to classify. */
+	if (r->body_len + len > RESPONSE_MAX)
+		return len;
+	if (r->body_len + len > r->body_cap) {
+		size_t cap = (r->body_len + len) * 2;
+		uint8_t *grown = realloc(r->body, cap);
+
+		if (!grown)
+			return len;
+		r->body = grown;
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, len);
+	r->body_len += len;
+	return len;
+}
+
+/* Standard base64 with or without padding (gRPC's -bin headers omit it).
+ * Returns the decoded length or -EINVAL. */
+UNITTEST ssize_t base64_decode(const char *in, uint8_t *out, size_t cap)
+{
+	uint32_t acc = 0;
+	size_t n = 0;
+	int bits = 0;
+
+	for (; *in && *in != '='; in++) {
+		const char c = *in;
+		int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+			: c >= 'a' && c <= 'z' ? c - 'a' + 26
+			: c >= '0' && c <= '9' ? c - '0' + 52
+			: c == '+' || c == '-' ? 62
+			: c == '/' || c == '_' ? 63
+					       : -1;
+
+		if (v < 0)
+			return -EINVAL;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == cap)
+				return -EINVAL;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (ssize_t)n;
+}
+
+/* The wait a google.rpc.Status in grpc-status-details-bin asks for through
+ * a google.rpc.RetryInfo detail, in ms; -1 when there is none. */
+UNITTEST int64_t grpc_retry_info_ms(const char *details_b64)
+{
+	Google__Rpc__Status *status = NULL;
+	uint8_t *raw = NULL;
+	int64_t ms = -1;
+	ssize_t len;
+
+	if (!details_b64)
+		return -1;
+	raw = malloc(strlen(details_b64) + 1);
+	if (!raw)
+		goto cleanup;
+	len = base64_decode(details_b64, raw, strlen(details_b64) + 1);
+	if (len < 0)
+		goto cleanup;
+	status = google__rpc__status__unpack(NULL, (size_t)len, raw);
+	if (!status)
+		goto cleanup;
+	for (size_t i = 0; i < status->n_details; i++) {
+		Google__Protobuf__Any *any = status->details[i];
+		Google__Rpc__RetryInfo *info;
+
+		if (!any->type_url || strcmp(any->type_url, RETRY_INFO_TYPE) != 0)
+			continue;
+		info = google__rpc__retry_info__unpack(NULL, any->value.len, any->value.data);
+		if (!info)
+			continue;
+		ms = 0;
+		if (info->retry_delay && info->retry_delay->seconds >= 0)
+			ms = info->retry_delay->seconds * 1000 + info->retry_delay->nanos / 1000000;
+		google__rpc__retry_info__free_unpacked(info, NULL);
+		break;
+	}
+cleanup:
+	google__rpc__status__free_unpacked(status, NULL);
+	free(raw);
+	return ms;
+}
+
+/* partial_success of an ExportTraceServiceResponse, when the body is one. */
+static void read_partial_success(const uint8_t *body, size_t len, struct otlp_result *res)
+{
+	ExportResponse *resp;
+
+	if (!len)
+		return;
+	resp = opentelemetry__proto__collector__trace__v1__export_trace_service_response__unpack(
+		NULL, len, body);
+	if (!resp)
+		return;
+	if (resp->partial_success) {
+		res->rejected = resp->partial_success->rejected_spans;
+		if (resp->partial_success->error_message)
+			snprintf(res->message, sizeof(res->message), "%s",
+				 resp->partial_success->error_message);
+	}
+	opentelemetry__proto__collector__trace__v1__export_trace_service_response__free_unpacked(
+		resp, NULL);
+}
+
+/* The message of a google.rpc.Status body (OTLP/HTTP error responses). */
+static void read_status_message(const uint8_t *body, size_t len, char *out, size_t cap)
+{
+	Google__Rpc__Status *status = len ? google__rpc__status__unpack(NULL, len, body) : NULL;
+
+	if (status && status->message && *status->message)
+		snprintf(out, cap, ": %s", status->message);
+	google__rpc__status__free_unpacked(status, NULL);
+}
+
+static const char *http_hint(long status)
+{
+	switch (status) {
+	case 401:
+	case 403:
+		return " (set credentials in OTEL_EXPORTER_OTLP_HEADERS)";
+	case 404:
+		return " (OTLP/HTTP posts to .../v1/traces: check OTEL_EXPORTER_OTLP_ENDPOINT, or "
+		       "OTEL_EXPORTER_OTLP_PROTOCOL=grpc for a gRPC port)";
+	case 413:
+		return " (request too large: lower OTEL_BSP_MAX_EXPORT_BATCH_SIZE)";
+	case 415:
+		return " (the server does not take application/x-protobuf; is it an OTLP receiver?)";
+	default:
+		return otlp_retry__http_status(status) == OTLP_OUTCOME_RETRY
+			       ? " (the collector is overloaded or restarting)"
+			       : "";
+	}
+}
+
+static void http_result(const struct otlp_response *r, time_t now, struct otlp_result *res)
+{
+	char detail[160] = "";
+
+	res->outcome = otlp_retry__http_status(r->http_status);
+	if (res->outcome == OTLP_OUTCOME_OK) {
+		read_partial_success(r->body, r->body_len, res);
+		return;
+	}
+	if (res->outcome == OTLP_OUTCOME_RETRY && r->retry_after[0])
+		res->retry_after_ms = otlp_retry__parse_retry_after(r->retry_after, now);
+	read_status_message(r->body, r->body_len, detail, sizeof(detail));
+	snprintf(res->message, sizeof(res->message), "HTTP %ld%s", r->http_status, detail);
+	res->hint = http_hint(r->http_status);
+}
+
+static void grpc_result(const struct otlp_response *r, time_t now, struct otlp_result *res)
+{
+	int64_t retry_info_ms;
+	char *message = NULL;
+
+	if (r->grpc_status < 0) {
+		/* No gRPC status: a proxy or a non-gRPC server answered. gRPC maps
+		 * HTTP 429/502/503/504 to UNAVAILABLE, the rest to failures. */
+		res->outcome = r->http_status == 200 ? OTLP_OUTCOME_DROP
+						     : otlp_retry__http_status(r->http_status);
+		if (res->outcome == OTLP_OUTCOME_OK)
+			res->outcome = OTLP_OUTCOME_DROP;
+		if (res->outcome == OTLP_OUTCOME_RETRY && r->retry_after[0])
+			res->retry_after_ms = otlp_retry__parse_retry_after(r->retry_after, now);
+		snprintf(res->message, sizeof(res->message), "HTTP %ld without a gRPC status",
+			 r->http_status);
+		res->hint = " (is this an OTLP/gRPC endpoint? OTLP/HTTP is usually port 4318: "
+			    "set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)";
+		return;
+	}
+	retry_info_ms = grpc_retry_info_ms(r->status_details);
+	res->outcome = otlp_retry__grpc_status(r->grpc_status, retry_info_ms >= 0);
+	if (res->outcome == OTLP_OUTCOME_OK) {
+		/* One length-prefixed message: flag, 4-byte big-endian length. */
+		if (r->body_len >= 5 && r->body[0] == 0) {
+			size_t len = (size_t)r->body[1] << 24 | (size_t)r->body[2] << 16 |
+				     (size_t)r->body[3] << 8 | r->body[4];
+
+			if (len <= r->body_len - 5)
+				read_partial_success(r->body + 5, len, res);
+		}
+		return;
+	}
+	if (res->outcome == OTLP_OUTCOME_RETRY && retry_info_ms >= 0)
+		res->retry_after_ms = retry_info_ms;
+	percent_decode(r->grpc_message, strlen(r->grpc_message), &message);
+	snprintf(res->message, sizeof(res->message), "gRPC status %d %s%s%s", r->grpc_status,
+		 otlp_retry__grpc_code_name(r->grpc_status), message && *message ? ": " : "",
+		 message ? message : r->grpc_message);
+	free(message);
+	switch (r->grpc_status) {
+	case 12: /* UNIMPLEMENTED */
+		res->hint = " (is this an OTLP trace receiver? set OTEL_EXPORTER_OTLP_ENDPOINT)";
+		break;
+	case 7:  /* PERMISSION_DENIED */
+	case 16: /* UNAUTHENTICATED */
+		res->hint = " (set credentials in OTEL_EXPORTER_OTLP_HEADERS)";
+		break;
+	case 14:
+		res->hint = " (the collector is overloaded or restarting)";
+		break;
+	default:
+		break;
+	}
+}
+
+void otlp_response__result(const struct otlp_response *r, bool grpc, time_t now,
+			   struct otlp_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->retry_after_ms = -1;
+	res->hint = "";
+	if (grpc)
+		grpc_result(r, now, res);
+	else
+		http_result(r, now, res);
+}
+
+/* A failure before any response: connection failures are retryable (the
+ * collector may be restarting), TLS and usage problems are not. */
+static void curl_failure(struct otlp_transport *t, CURLcode rc, uint32_t timeout_ms,
+			 struct otlp_result *res)
+{
+	const char *detail = t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc);
+
+	res->outcome = OTLP_OUTCOME_RETRY;
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT: {
+		long os_errno = 0;
+
+		curl_easy_getinfo(t->curl, CURLINFO_OS_ERRNO, &os_errno);
+		if (os_errno == ECONNREFUSED)
+			snprintf(res->message, sizeof(res->message), "connection refused");
+		else
+			snprintf(res->message, sizeof(res->message), "cannot connect: %s",
+				 os_errno ? strerror((int)os_errno) : detail);
+		res->hint = " (is the collector running? set OTEL_EXPORTER_OTLP_ENDPOINT)";
+		break;
+	}
+	case CURLE_COULDNT_RESOLVE_HOST:
+		snprintf(res->message, sizeof(res->message), "cannot resolve the host name");
+		res->hint = " (check the host in OTEL_EXPORTER_OTLP_ENDPOINT)";
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		snprintf(res->message, sizeof(res->message), "no answer within %u ms", timeout_ms);
+		res->hint = " (is the collector overloaded? raise OTEL_EXPORTER_OTLP_TIMEOUT)";
+		break;
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2_STREAM:
+		snprintf(res->message, sizeof(res->message), "connection lost: %s", detail);
+		break;
+	case CURLE_HTTP2:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_WEIRD_SERVER_REPLY:
+		/* Usually a protocol mismatch: gRPC to an HTTP/1 port or back. */
+		res->outcome = OTLP_OUTCOME_DROP;
+		snprintf(res->message, sizeof(res->message), "%s", detail);
+		res->hint = t->grpc ? " (is this a gRPC port? OTLP/gRPC is usually 4317, "
+				      "OTLP/HTTP 4318: check OTEL_EXPORTER_OTLP_PROTOCOL)"
+				    : " (is this an OTLP/HTTP port? OTLP/HTTP is usually 4318, "
+				      "gRPC 4317: check OTEL_EXPORTER_OTLP_PROTOCOL)";
+		break;
+	default:
+		res->outcome = OTLP_OUTCOME_DROP;
+		snprintf(res->message, sizeof(res->message), "%s", detail);
+		if (strstr(detail, "SSL") || strstr(detail, "certificate") || strstr(detail, "TLS"))
+			res->hint = " (set OTEL_EXPORTER_OTLP_CERTIFICATE, or use http:// for a "
+				    "plaintext collector)";
+		break;
+	}
+}
+
+static int wire_reserve(struct otlp_transport *t, size_t n)
+{
+	uint8_t *grown;
+
+	if (n <= t->wire_cap)
+		return 0;
+	grown = realloc(t->wire, n);
+	if (!grown)
+		return -ENOMEM;
+	t->wire = grown;
+	t->wire_cap = n;
+	return 0;
+}
+
+/* gzip (not raw deflate or zlib: Content-Encoding and grpc-encoding both
+ * name gzip) of in into t->wire at offset; returns the compressed size. */
+static ssize_t gzip_into_wire(struct otlp_transport *t, size_t offset, const uint8_t *in,
+			      size_t len)
+{
+	z_stream zs = { 0 };
+	size_t bound;
+	ssize_t out;
+
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	bound = deflateBound(&zs, len) + 32;
+	if (wire_reserve(t, offset + bound)) {
+		deflateEnd(&zs);
+		return -ENOMEM;
+	}
+	zs.next_in = (uint8_t *)in;
+	zs.avail_in = (uInt)len;
+	zs.next_out = t->wire + offset;
+	zs.avail_out = (uInt)bound;
+	out = deflate(&zs, Z_FINISH) == Z_STREAM_END ? (ssize_t)zs.total_out : -EIO;
+	deflateEnd(&zs);
+	return out;
+}
+
+/* The request body as it goes on the wire: gzip and/or gRPC framing, or the
+ * encoded message itself. */
+static int wire_body(struct otlp_transport *t, const uint8_t *body, size_t len,
+		     const uint8_t **out, size_t *out_len)
+{
+	size_t prefix = t->grpc ? 5 : 0;
+	ssize_t n = (ssize_t)len;
+
+	if (!t->grpc && !t->cfg->gzip) {
+		*out = body;
+		*out_len = len;
+		return 0;
+	}
+	if (t->cfg->gzip) {
+		n = gzip_into_wire(t, prefix, body, len);
+		if (n < 0)
+			return (int)n;
+	} else {
+		if (wire_reserve(t, prefix + len))
+			return -ENOMEM;
+		memcpy(t->wire + prefix, body, len);
+	}
+	if (t->grpc) {
+		t->wire[0] = t->cfg->gzip ? 1 : 0; /* compressed flag */
+		t->wire[1] = (uint8_t)(n >> 24);
+		t->wire[2] = (uint8_t)(n >> 16);
+		t->wire[3] = (uint8_t)(n >> 8);
+		t->wire[4] = (uint8_t)n;
+	}
+	*out = t->wire;
+	*out_len = prefix + (size_t)n;
+	return 0;
+}
+
+void otlp_transport__send(struct otlp_transport *t, const uint8_t *body, size_t len,
+			  uint32_t timeout_ms, struct otlp_result *res)
+{
+	const uint8_t *wire;
+	size_t wire_len;
+	CURLcode rc;
+
+	memset(res, 0, sizeof(*res));
+	res->retry_after_ms = -1;
+	res->hint = "";
+	if (wire_body(t, body, len, &wire, &wire_len)) {
+		res->outcome = OTLP_OUTCOME_DROP;
+		snprintf(res->message, sizeof(res->message), "out of memory compressing a request");
+		return;
+	}
+	otlp_response__reset(&t->resp);
+	t->curl_error[0] = '\0';
+	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, (const char *)wire);
+	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)wire_len);
+	curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	rc = curl_easy_perform(t->curl);
+	if (rc != CURLE_OK) {
+		curl_failure(t, rc, timeout_ms, res);
+		return;
+	}
+	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->resp.http_status);
+	otlp_response__result(&t->resp, t->grpc, time(NULL), res);
+}
+
+/* gRPC posts to the method path on the endpoint's origin; any path in the
+ * endpoint is not part of a gRPC address. */
+static int grpc_url(const char *endpoint, char **out)
+{
+	CURLU *u = curl_url();
+	int err = -EINVAL;
+	char *url = NULL;
+
+	if (!u)
+		return -ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PATH, GRPC_EXPORT_PATH, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK)
+		goto cleanup;
+	*out = strdup(url);
+	err = *out ? 0 : -ENOMEM;
+cleanup:
+	curl_free(url);
+	curl_url_cleanup(u);
+	return err;
+}
+
+static int add_header(struct curl_slist **list, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(*list, line);
+
+	if (!l)
+		return -ENOMEM;
+	*list = l;
+	return 0;
+}
+
+static int build_headers(struct otlp_transport *t)
+{
+	const struct otlp_config *cfg = t->cfg;
+	int err = 0;
+
+	if (t->grpc) {
+		err = add_header(&t->headers, "Content-Type: application/grpc");
+		/* gRPC requires te: trailers; servers reject requests without it. */
+		err = err ?: add_header(&t->headers, "TE: trailers");
+		err = err ?: add_header(&t->headers, "grpc-accept-encoding: identity");
+		if (cfg->gzip)
+			err = err ?: add_header(&t->headers, "grpc-encoding: gzip");
+	} else {
+		err = add_header(&t->headers, "Content-Type: application/x-protobuf");
+		if (cfg->gzip)
+			err = err ?: add_header(&t->headers, "Content-Encoding: gzip");
+	}
+	/* No "Expect: 100-continue" round trip before each batch. */
+	err = err ?: add_header(&t->headers, "Expect:");
+	for (char **h = cfg->headers; !err && h && *h; h++)
+		err = add_header(&t->headers, *h);
+	return err;
+}
+
+int otlp_transport__new(const struct otlp_config *cfg, struct otlp_transport **out)
+{
+	struct otlp_transport *t = NULL;
+	int err;
+
+	*out = NULL;
+	pthread_once(&curl_once, curl_init);
+	if (curl_init_result != CURLE_OK) {
+		fprintf(stderr, "spanprobe: cannot initialize libcurl: %s\n",
+			curl_easy_strerror(curl_init_result));
+		return -EIO;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->cfg = cfg;
+	t->grpc = cfg->protocol == OTLP_GRPC;
+	t->resp.grpc_status = -1;
+	t->curl = curl_easy_init();
+	if (!t->curl) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (t->grpc) {
+		err = grpc_url(cfg->endpoint, &t->url);
+	} else {
+		t->url = strdup(cfg->endpoint);
+		err = t->url ? 0 : -ENOMEM;
+	}
+	if (err == -EINVAL)
+		fprintf(stderr, "spanprobe: OTLP endpoint '%s' is not a URL libcurl accepts\n",
+			cfg->endpoint);
+	if (err)
+		goto cleanup;
+	err = build_headers(t);
+	if (err)
+		goto cleanup;
+
+	curl_easy_setopt(t->curl, CURLOPT_URL, t->url);
+	curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(t->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(t->curl, CURLOPT_USERAGENT, "spanprobe/" SPANPROBE_VERSION);
+	curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L); /* not on the main thread */
+	curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->curl_error);
+	curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, &t->resp);
+	curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, &t->resp);
+	curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_ms);
+	curl_easy_setopt(t->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (t->grpc)
+		/* Plaintext gRPC has no ALPN to negotiate HTTP/2 with: h2c. */
+		curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION,
+				 strncmp(t->url, "http://", 7) == 0 ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+								    : CURL_HTTP_VERSION_2TLS);
+	if (cfg->certificate)
+		curl_easy_setopt(t->curl, CURLOPT_CAINFO, cfg->certificate);
+	if (cfg->client_certificate)
+		curl_easy_setopt(t->curl, CURLOPT_SSLCERT, cfg->client_certificate);
+	if (cfg->client_key)
+		curl_easy_setopt(t->curl, CURLOPT_SSLKEY, cfg->client_key);
+	*out = t;
+	t = NULL;
+cleanup:
+	if (err == -ENOMEM)
+		fprintf(stderr, "spanprobe: out of memory setting up the OTLP exporter\n");
+	otlp_transport__free(t);
+	return err;
+}
+
+void otlp_transport__free(struct otlp_transport *t)
+{
+	if (!t)
+		return;
+	curl_easy_cleanup(t->curl);
+	curl_slist_free_all(t->headers);
+	free(t->url);
+	free(t->wire);
+	otlp_response__release(&t->resp);
+	free(t);
+}

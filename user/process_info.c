@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Per-process resource facts read from /proc once, on a process's first
+ * span, while it is most likely still alive; cached by pid for the table's
+ * lifetime (a reused pid keeps the first process's facts: acceptable for a
+ * tracing session, and it keeps entries stable for the exporter). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "process_info.h"
+#include "unittest.h"
+
+#define PROCESS_BUCKETS 256
+
+struct process_entry {
+	struct process_info info;
+	struct process_entry *next;
+};
+
+struct process_table {
+	pthread_mutex_t lock;
+	struct process_entry *buckets[PROCESS_BUCKETS];
+};
+
+/* Reads at most cap-1 bytes of a small /proc file; returns the length or a
+ * negative errno. */
+static ssize_t read_small_file(const char *path, char *buf, size_t cap)
+{
+	ssize_t len = 0, n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((size_t)len < cap - 1) {
+		n = read(fd, buf + len, cap - 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			len = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (len >= 0)
+		buf[len] = '\0';
+	return len;
+}
+
+/* The 64-hex-digit container id in one cgroup path, as docker
+ * (/docker/<id>), systemd (docker-<id>.scope), containerd
+ * (cri-containerd-<id>.scope) and CRI-O (crio-<id>.scope) write it: the
+ * last run of exactly 64 hex digits in the last path component. */
+UNITTEST int container_id_from_cgroup_line(const char *line, char out[65])
+{
+	const char *last = strrchr(line, '/');
+	const char *p;
+	int run = 0;
+
+	last = last ? last + 1 : line;
+	for (p = last;; p++) {
+		if (*p && isxdigit((unsigned char)*p) && !isupper((unsigned char)*p)) {
+			run++;
+			continue;
+		}
+		if (run == 64) {
+			memcpy(out, p - 64, 64);
+			out[64] = '\0';
+			return 0;
+		}
+		run = 0;
+		if (!*p || *p == '\n')
+			break;
+	}
+	return -ENOENT;
+}
+
+static char *read_container_id(uint32_t pid)
+{
+	char path[64], buf[8192], id[65];
+	char *line, *save = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return NULL;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (container_id_from_cgroup_line(line, id) == 0)
+			return strdup(id);
+	}
+	return NULL;
+}
+
+static char *read_exe_path(uint32_t pid)
+{
+	static const char deleted[] = " (deleted)";
+	char path[64], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	/* A replaced binary still names the file the process runs. */
+	if ((size_t)n > sizeof(deleted) - 1 &&
+	    strcmp(target + n - (sizeof(deleted) - 1), deleted) == 0)
+		target[n - (sizeof(deleted) - 1)] = '\0';
+	return strdup(target);
+}
+
+static char *read_command_line(uint32_t pid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n <= 0)
+		return NULL; /* kernel threads and zombies have none */
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	}
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static char *read_exe_name(uint32_t pid, const char *exe_path)
+{
+	char path[64], comm[64];
+	const char *slash;
+	ssize_t n;
+
+	if (exe_path) {
+		slash = strrchr(exe_path, '/');
+		return strdup(slash ? slash + 1 : exe_path);
+	}
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	n = read_small_file(path, comm, sizeof(comm));
+	if (n > 0) {
+		if (comm[n - 1] == '\n')
+			comm[n - 1] = '\0';
+		return strdup(comm);
+	}
+	snprintf(comm, sizeof(comm), "pid-%u", pid);
+	return strdup(comm);
+}
+
+static void process_entry__free(struct process_entry *e)
+{
+	if (!e)
+		return;
+	free(e->info.exe_name);
+	free(e->info.exe_path);
+	free(e->info.command_line);
+	free(e->info.container_id);
+	free(e);
+}
+
+static struct process_entry *process_entry__read(uint32_t pid)
+{
+	struct process_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->info.pid = pid;
+	e->info.exe_path = read_exe_path(pid);
+	e->info.exe_name = read_exe_name(pid, e->info.exe_path);
+	e->info.command_line = read_command_line(pid);
+	e->info.container_id = read_container_id(pid);
+	if (!e->info.exe_name) {
+		process_entry__free(e);
+		return NULL;
+	}
+	return e;
+}
+
+struct process_table *process_table__new(void)
+{
+	struct process_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+const struct process_info *process_table__get(struct process_table *t, uint32_t pid)
+{
+	struct process_entry **bucket, *e;
+
+	if (!t)
+		return NULL;
+	bucket = &t->buckets[pid % PROCESS_BUCKETS];
+	pthread_mutex_lock(&t->lock);
+	for (e = *bucket; e; e = e->next) {
+		if (e->info.pid == pid)
+			goto out;
+	}
+	/* Read under the lock: it happens once per process, and two threads
+	 * racing on the same new pid must not both insert it. */
+	e = process_entry__read(pid);
+	if (e) {
+		e->next = *bucket;
+		*bucket = e;
+	}
+out:
+	pthread_mutex_unlock(&t->lock);
+	return e ? &e->info : NULL; /* NULL only when out of memory */
+}
+
+void process_table__free(struct process_table *t)
+{
+	struct process_entry *e, *next;
+
+	if (!t)
+		return;
+	for (int i = 0; i < PROCESS_BUCKETS; i++) {
+		for (e = t->buckets[i]; e; e = next) {
+			next = e->next;
+			process_entry__free(e);
+		}
+	}
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
