@@ -29,7 +29,9 @@ struct func_symbol {
 	bool has_dwarf;
 	char *decl_file;         /* NULL when unknown */
 	uint32_t decl_line;
-	bool ret_known;          /* return type found */
+	bool ret_known;          /* return type found and its value is in rax:
+				  * false for float/double (xmm0), struct/union,
+				  * __int128, and without DWARF */
 	bool ret_void;
 	uint8_t ret_size;        /* 1, 2, 4, 8 */
 	bool ret_signed;
@@ -46,8 +48,9 @@ int elf_binary__open(const char *path, struct elf_binary **out);
 bool elf_binary__has_symtab(const struct elf_binary *b);
 bool elf_binary__is_shared(const struct elf_binary *b); /* ET_DYN: PIE or library */
 /* Function symbols whose name matches the shell glob, deduplicated by name,
- * in address order. *out points into the binary (valid until free). Returns
- * the count (0 = none) or a negative errno. */
+ * in address order. *out points into the binary (valid until free, also
+ * across later matches). DWARF is read here, only for the matched symbols.
+ * Returns the count (0 = none) or a negative errno. */
 int elf_binary__match(struct elf_binary *b, const char *glob,
 		      const struct func_symbol ***out);
 void elf_binary__free(struct elf_binary *b);
@@ -55,7 +58,9 @@ void elf_binary__free(struct elf_binary *b);
 /* Resolves a probe's BINARY as bpftrace does: a path (with '/') is used as is;
  * a bare name is looked up on PATH, then as a shared library in the loader's
  * directories ("libc" -> /lib/x86_64-linux-gnu/libc.so.6, "libssl.so.3").
- * Returns 0 and the absolute path in out, or -ENOENT. */
+ * Returns 0 and the absolute (realpath) path in out, or -ENOENT (also
+ * -errno of realpath for a path, -ENAMETOOLONG when out is too small,
+ * -EINVAL for an empty name). */
 int resolve_binary_path(const char *name, char *out, size_t out_len);
 
 const char *attach_cost__name(enum attach_cost c); /* "nop5", "emulated", ... */
