@@ -39,6 +39,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps demo test unit peers clean bench
+# Keep intermediate objects (test-obj, generated protos) between builds.
+.SECONDARY:
 all: $(OUT)/spanprobe build/demo-app fixtures
 
 DEPS_STAMP := build/.deps-ok

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests (normal and ASan+UBSan builds), integration tests
+# (root, real BPF) and end-to-end tests (real Collector and Jaeger). Each test
+# prints PASS/FAIL/SKIP lines; this script counts them and ends with
+# "N passed, N failed". With CI=true a skipped test counts as failed.
+# Usage: tests/run.sh [PATTERN]   (only tests whose file name matches)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pattern=${1:-}
+log=$(mktemp /tmp/spanprobe-tests.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+run() { # run LABEL COMMAND...
+	local label=$1 rc
+	shift
+	[ -n "$pattern" ] && [[ $label != *$pattern* ]] && return 0
+	echo "== $label"
+	"$@" 2>&1 | tee -a "$log" | sed 's/^/   /'
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ] && ! grep -q "^FAIL " <(tail -n 50 "$log"); then
+		echo "FAIL $label: exited $rc without reporting a failure" | tee -a "$log"
+	fi
+}
+
+# ASan+UBSan: abort on the first report so no finding is a silent pass.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+for t in build/tests/test_*; do
+	[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+done
+for t in build/asan/tests/test_*; do
+	[ -x "$t" ] && run "unit-asan/$(basename "$t")" "$t"
+done
+for t in tests/integration/*.sh tests/e2e/*.sh; do
+	[ -f "$t" ] && run "${t#tests/}" bash "$t"
+done
+
+passed=$(grep -c '^PASS ' "$log")
+failed=$(grep -c '^FAIL ' "$log")
+skipped=$(grep -c '^SKIP ' "$log")
+if [ "${CI:-}" = true ] && [ "$skipped" -gt 0 ]; then
+	echo "CI=true: $skipped skipped tests count as failures:"
+	grep '^SKIP ' "$log"
+	failed=$((failed + skipped))
+	skipped=0
+fi
+if [ "$failed" -gt 0 ]; then
+	echo "Failures:"
+	grep '^FAIL ' "$log"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
