@@ -15,7 +15,7 @@ skip() { echo "SKIP $TEST_NAME.$1: ${*:2}"; }
 check() {
 	local name=$1
 	shift
-	if "$@"; then pass "$name"; else fail "$name" "$*"; fi
+	if "$@" >/dev/null; then pass "$name"; else fail "$name" "$*"; fi
 }
 
 # expect_eq NAME GOT WANT

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Ways of choosing what to trace: -p on a running process, a process started
+# after spanprobe (no filter), per-function links instead of uprobe_multi,
+# and 1,000 functions at once.
+source "$(dirname "$0")/../lib/common.sh"
+scratch
+
+# stop_spanprobe PID: SIGINT, as Ctrl-C would, and wait for the summary.
+stop_spanprobe() { kill -INT "$1"; wait "$1"; }
+
+# --- -p on a demo-app that is already running
+"$DEMO" --requests 0 --seed 5 --time-scale 0.002 --interval 5 --annotate >"$SCRATCH/p.app" &
+app=$!
+bg_track $app
+sleep 0.3
+"$SPANPROBE" -p $app -o jsonl --output-file "$SCRATCH/p.jsonl" --error 'goo:ret<0' \
+	"uprobe:$DEMO:foo,goo,zoo" 2>"$SCRATCH/p.err" &
+tracer=$!
+wait_for_line "$SCRATCH/p.err" "tracing 3 functions" 10
+sleep 1.5
+stop_spanprobe $tracer
+expect_eq "pid.exit_status_after_sigint" "$?" 0
+kill $app; wait $app 2>/dev/null
+foo_spans=$(jq -s 'map(select(.name == "foo")) | length' "$SCRATCH/p.jsonl")
+check "pid.traced_some_requests" test "$foo_spans" -gt 10
+# every foo in the file has both children; only the app's pid appears
+check "pid.only_that_process" jq -se --argjson pid $app \
+	'all(.[]; (.attributes[] | select(.key == "process.pid") | .value.intValue | tonumber) == $pid)' "$SCRATCH/p.jsonl"
+check "pid.summary_printed" grep -q "^spanprobe: [0-9]* spans" "$SCRATCH/p.err"
+
+# A second, untraced demo-app run at the same time must not show up under -p.
+"$DEMO" --requests 0 --seed 6 --time-scale 0.002 --interval 5 >/dev/null &
+other=$!
+bg_track $other
+"$DEMO" --requests 0 --seed 7 --time-scale 0.002 --interval 5 >/dev/null &
+app2=$!
+bg_track $app2
+"$SPANPROBE" -p $app2 -o jsonl --output-file "$SCRATCH/p2.jsonl" "uprobe:$DEMO:foo" 2>"$SCRATCH/p2.err" &
+tracer=$!
+wait_for_line "$SCRATCH/p2.err" "tracing" 10
+sleep 1
+stop_spanprobe $tracer
+pids=$(jq -r '.attributes[] | select(.key == "process.pid") | .value.intValue' "$SCRATCH/p2.jsonl" | sort -u | tr '\n' ' ')
+expect_eq "pid.other_process_not_traced" "$pids" "$app2 "
+kill $other $app2 2>/dev/null; wait $other $app2 2>/dev/null
+
+# --- -p exits when the process does
+"$DEMO" --requests 30 --seed 8 --time-scale 0.002 --annotate >"$SCRATCH/pe.app" &
+app=$!
+"$SPANPROBE" -p $app -o jsonl --output-file "$SCRATCH/pe.jsonl" "uprobe:$DEMO:foo" 2>"$SCRATCH/pe.err" &
+tracer=$!
+wait $app
+for _ in $(seq 100); do kill -0 $tracer 2>/dev/null || break; sleep 0.05; done
+if kill -0 $tracer 2>/dev/null; then
+	fail "pid.exits_with_the_process" "still running 5 s after the process ended"
+	kill -INT $tracer
+else
+	pass "pid.exits_with_the_process"
+fi
+wait $tracer 2>/dev/null
+
+# --- a process started after spanprobe, no -p/-c: found by the file's probes
+"$SPANPROBE" -o jsonl --output-file "$SCRATCH/late.jsonl" --error 'goo:ret<0' \
+	"uprobe:$DEMO:foo,goo,zoo" 2>"$SCRATCH/late.err" &
+tracer=$!
+wait_for_line "$SCRATCH/late.err" "tracing 3 functions" 10
+"$DEMO" --requests 40 --seed 9 --time-scale 0.002 --annotate >"$SCRATCH/late.app"
+sleep 0.3
+stop_spanprobe $tracer
+# other demo-app runs (other tests) may run concurrently: keep this pid's spans
+late_pid=$(jq -r 'select(.name == "foo") | .attributes[] | select(.key == "process.pid") | .value.intValue' \
+	"$SCRATCH/late.jsonl" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
+jq -c --arg pid "$late_pid" 'select(any(.attributes[]; .key == "process.pid" and .value.intValue == $pid))' \
+	"$SCRATCH/late.jsonl" >"$SCRATCH/late.own.jsonl"
+tests/lib/check_demo_spans.sh jsonl "$SCRATCH/late.own.jsonl" "$SCRATCH/late.app" 40 | report_checks "started_later"
+
+# --- per-function perf-event links (kernels before 6.6)
+SPANPROBE_NO_UPROBE_MULTI=1 "$SPANPROBE" -c "$DEMO --requests 60 --seed 10 --time-scale 0.002 --annotate" \
+	-o jsonl --output-file "$SCRATCH/single.jsonl" --error 'goo:ret<0' -v \
+	"uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/single.app" 2>"$SCRATCH/single.err"
+check "per_function_links.used" grep -q "per-function links" "$SCRATCH/single.err"
+tests/lib/check_demo_spans.sh jsonl "$SCRATCH/single.jsonl" "$SCRATCH/single.app" 60 | report_checks "per_function_links"
+
+# --- 1,000 functions through uprobe_multi: every one traced once
+"$SPANPROBE" -c "$ROOT/build/fixtures/many-funcs" -o jsonl --output-file "$SCRATCH/many.jsonl" \
+	"uprobe:$ROOT/build/fixtures/many-funcs:fn_*" >"$SCRATCH/many.out" 2>"$SCRATCH/many.err"
+expect_eq "many.program_ran" "$(cat "$SCRATCH/many.out")" 999000
+expect_eq "many.one_span_per_function" "$(jq -r .name "$SCRATCH/many.jsonl" | sort -u | wc -l)" 1000
+expect_eq "many.no_extra_spans" "$(wc -l <"$SCRATCH/many.jsonl")" 1000
+# fn_i returns i + i
+check "many.return_values" jq -se 'all(.[]; (.name[3:] | tonumber) * 2 ==
+	(.attributes[] | select(.key == "spanprobe.return_value") | .value.intValue | tonumber))' "$SCRATCH/many.jsonl"
