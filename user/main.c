@@ -304,10 +304,13 @@ int main(int argc, char **argv)
 	struct timespec t0;
 	FILE *out_file = NULL;
 	pid_t target = -1;
-	bool multi;
+	bool multi, running = false;
 	int exit_code = 1;
 	int err;
 
+	/* messages name the tool, not the path it was run by */
+	program_invocation_name = program_invocation_short_name;
+	argv[0] = program_invocation_short_name; /* getopt prints argv[0] */
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return 1;
@@ -442,13 +445,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (opts.cmd) {
 		err = child__release(&child);
-		if (err)
+		if (err) {
+			exit_code = 127; /* as a shell says "command not found" */
 			goto cleanup;
+		}
 	} else if (!opts.verbose) {
 		fprintf(stderr, "spanprobe: tracing %zu functions%s; Ctrl-C to stop\n", table.nfuncs,
 			target > 0 ? " in one process" : "");
 	}
 
+	running = true;
 	while (!exiting && !st.output_error) {
 		err = ring_buffer__poll(rb, 100 /* ms */);
 		if (err < 0 && err != -EINTR) {
@@ -476,7 +482,7 @@ cleanup:
 		fflush(st.jsonl);
 	if (st.otlp)
 		otlp_exporter__shutdown(st.otlp);
-	if (rb) {
+	if (running) {
 		struct otlp_stats os = {};
 
 		read_kernel_stats(skel, kstats);
@@ -497,6 +503,8 @@ cleanup:
 		fputc('\n', stderr);
 	}
 	if (err && exit_code == 0)
+		exit_code = 1;
+	if (!running && exit_code == 0 && !opts.list && !opts.dry_run)
 		exit_code = 1;
 	ring_buffer__free(rb);
 	otlp_exporter__free(st.otlp);
