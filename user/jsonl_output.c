@@ -144,9 +144,12 @@ size_t span__to_json(const struct span *s, char *buf, size_t len)
 	if (s->has_ret) {
 		if (s->ret_signed || s->ret >= 0)
 			put_attr_int(&j, &first, "spanprobe.return_value", s->ret);
-		else /* an unsigned value above INT64_MAX: keep it exact as a string */
-			put_fmt(&j, ",{\"key\":\"spanprobe.return_value\",\"value\":{\"stringValue\":\"%" PRIu64 "\"}}",
-				(uint64_t)s->ret);
+		else { /* an unsigned value above INT64_MAX: keep it exact as a string */
+			char digits[24];
+
+			snprintf(digits, sizeof(digits), "%" PRIu64, (uint64_t)s->ret);
+			put_attr_str(&j, &first, "spanprobe.return_value", digits);
+		}
 	}
 	if (s->proc && s->proc->exe_name)
 		put_attr_str(&j, &first, "process.executable.name", s->proc->exe_name);

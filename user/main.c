@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "child.h"
+#include "config_file.h"
 #include "elf_symbols.h"
 #include "jsonl_output.h"
 #include "otlp_exporter.h"
@@ -44,6 +45,7 @@ static struct options {
 	struct error_rule *rules;
 	size_t nrules;
 	const char *endpoint, *protocol, *service_name;
+	const char *ready_file;
 } opts = { .pid = -1 };
 
 const char *argp_program_version = "spanprobe " SPANPROBE_VERSION;
@@ -68,6 +70,8 @@ enum {
 	OPT_ENDPOINT,
 	OPT_PROTOCOL,
 	OPT_SERVICE_NAME,
+	OPT_CONFIG,
+	OPT_READY_FILE,
 };
 
 static const struct argp_option argp_options[] = {
@@ -82,6 +86,8 @@ static const struct argp_option argp_options[] = {
 	{ "protocol", OPT_PROTOCOL, "PROTO", 0, "grpc or http/protobuf (overrides OTEL_EXPORTER_OTLP_*PROTOCOL)", 0 },
 	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (overrides OTEL_SERVICE_NAME)", 0 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Resolve and attach, then exit", 0 },
+	{ "config", OPT_CONFIG, "FILE", 0, "Read options from FILE: one long option a line ('probe P', 'error R', ...)", 0 },
+	{ "ready-file", OPT_READY_FILE, "FILE", 0, "Create FILE once attached (readiness checks); removed at exit", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output; with -l, why each cost", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
 	{},
@@ -154,6 +160,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_DRY_RUN:
 		opts.dry_run = true;
+		break;
+	case OPT_CONFIG:
+		/* expanded before parsing; only reachable after "--" */
+		argp_error(state, "--config can't come after '--'");
+		break;
+	case OPT_READY_FILE:
+		opts.ready_file = arg;
 		break;
 	case ARGP_KEY_ARG:
 		if (grow((void **)&opts.specs, opts.nspecs, sizeof(*opts.specs)))
@@ -304,16 +317,23 @@ int main(int argc, char **argv)
 	struct timespec t0;
 	FILE *out_file = NULL;
 	pid_t target = -1;
-	bool multi, running = false;
+	bool multi, running = false, ready_made = false;
+	char **args = NULL;
+	int args_count = 0;
 	int exit_code = 1;
 	int err;
 
 	/* messages name the tool, not the path it was run by */
 	program_invocation_name = program_invocation_short_name;
 	argv[0] = program_invocation_short_name; /* getopt prints argv[0] */
-	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	err = config_file__expand(argc, argv, &args_count, &args);
 	if (err)
 		return 1;
+	err = argp_parse(&argp, args_count, args, 0, NULL, NULL);
+	if (err) {
+		config_file__free_argv(args_count, args, argv);
+		return 1;
+	}
 	libbpf_set_print(libbpf_print_fn);
 
 	err = probe_table__resolve(&table, opts.specs, opts.nspecs);
@@ -454,6 +474,19 @@ int main(int argc, char **argv)
 			target > 0 ? " in one process" : "");
 	}
 
+	if (opts.ready_file) {
+		FILE *ready = fopen(opts.ready_file, "w");
+
+		if (!ready) {
+			err = -errno;
+			fprintf(stderr, "spanprobe: can't create the ready file %s: %s\n", opts.ready_file,
+				strerror(errno));
+			goto cleanup;
+		}
+		fprintf(ready, "%d\n", getpid());
+		fclose(ready);
+		ready_made = true;
+	}
 	running = true;
 	while (!exiting && !st.output_error) {
 		err = ring_buffer__poll(rb, 100 /* ms */);
@@ -517,6 +550,8 @@ cleanup:
 		fclose(out_file);
 	if (otlp_cfg_set)
 		otlp_config__release(&otlp_cfg);
+	if (ready_made)
+		unlink(opts.ready_file);
 	probe_table__release(&table);
 	for (size_t i = 0; i < opts.nspecs; i++)
 		probe_spec__release(&opts.specs[i]);
@@ -524,5 +559,6 @@ cleanup:
 	for (size_t i = 0; i < opts.nrules; i++)
 		error_rule__release(&opts.rules[i]);
 	free(opts.rules);
+	config_file__free_argv(args_count, args, argv);
 	return exit_code;
 }
