@@ -489,8 +489,12 @@ int main(int argc, char **argv)
 	}
 	running = true;
 	while (!exiting && !st.output_error) {
+		/* The kernel side wakes us only for batches: also drain whatever
+		 * arrived without a wakeup, every 100 ms. */
 		err = ring_buffer__poll(rb, 100 /* ms */);
-		if (err < 0 && err != -EINTR) {
+		if (err >= 0)
+			err = ring_buffer__consume(rb);
+		if (err < 0 && err != -EINTR && !st.output_error) {
 			fprintf(stderr, "spanprobe: reading the ring buffer failed: %s\n", strerror(-err));
 			goto cleanup;
 		}
