@@ -326,6 +326,8 @@ void otlp_exporter__shutdown(struct otlp_exporter *e)
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
 	e->stop_deadline_ms = now_ms() + e->cfg->export_timeout_ms;
+	/* A request already waiting on the network must not outlast it either. */
+	otlp_transport__abort_at(e->transport, e->stop_deadline_ms);
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
 	if (e->thread_started)

@@ -8,10 +8,12 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "google/rpc/status.pb-c.h"
@@ -38,6 +40,7 @@ struct otlp_transport {
 	size_t wire_cap;
 	struct otlp_response resp;
 	char curl_error[CURL_ERROR_SIZE];
+	_Atomic uint64_t abort_at_ms; /* CLOCK_MONOTONIC; 0: never */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -142,6 +145,29 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 	memcpy(r->body + r->body_len, data, len);
 	r->body_len += len;
 	return len;
+}
+
+/* A request still waiting when the shutdown deadline passes is abandoned:
+ * its own timeout (OTEL_EXPORTER_OTLP_TIMEOUT) may be much later. libcurl
+ * calls this at least once a second while a transfer waits. */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct otlp_transport *t = ctx;
+	uint64_t abort_at = atomic_load(&t->abort_at_ms);
+	struct timespec ts;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (!abort_at)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 >= abort_at;
+}
+
+void otlp_transport__abort_at(struct otlp_transport *t, uint64_t deadline_ms)
+{
+	if (t)
+		atomic_store(&t->abort_at_ms, deadline_ms ? deadline_ms : 1);
 }
 
 /* Standard base64 with or without padding (gRPC's -bin headers omit it).
@@ -387,6 +413,11 @@ static void curl_failure(struct otlp_transport *t, CURLcode rc, uint32_t timeout
 	case CURLE_HTTP2_STREAM:
 		snprintf(res->message, sizeof(res->message), "connection lost: %s", detail);
 		break;
+	case CURLE_ABORTED_BY_CALLBACK: /* on_progress: shutdown deadline */
+		res->outcome = OTLP_OUTCOME_DROP;
+		snprintf(res->message, sizeof(res->message), "shutdown timeout reached");
+		res->hint = " (raise OTEL_BSP_EXPORT_TIMEOUT)";
+		break;
 	case CURLE_HTTP2:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_WEIRD_SERVER_REPLY:
@@ -616,13 +647,22 @@ int otlp_transport__new(const struct otlp_config *cfg, struct otlp_transport **o
 	curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, &t->resp);
 	curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, &t->resp);
+	curl_easy_setopt(t->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(t->curl, CURLOPT_XFERINFODATA, t);
+	curl_easy_setopt(t->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_ms);
 	curl_easy_setopt(t->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (t->grpc)
+	if (t->grpc && strncmp(t->url, "http://", 7) == 0) {
 		/* Plaintext gRPC has no ALPN to negotiate HTTP/2 with: h2c. */
-		curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION,
-				 strncmp(t->url, "http://", 7) == 0 ? CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-								    : CURL_HTTP_VERSION_2TLS);
+		curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		/* libcurl before 8.0.0 fails every request on a reused prior-knowledge
+		 * connection with "Error in the HTTP2 framing layer" (curl #10634):
+		 * every export after the first was dropped. One connection each. */
+		if (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
+			curl_easy_setopt(t->curl, CURLOPT_FORBID_REUSE, 1L);
+	} else if (t->grpc) {
+		curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+	}
 	if (cfg->certificate)
 		curl_easy_setopt(t->curl, CURLOPT_CAINFO, cfg->certificate);
 	if (cfg->client_certificate)

@@ -21,6 +21,9 @@ int otlp_transport__new(const struct otlp_config *cfg, struct otlp_transport **o
  * configured), waiting at most timeout_ms, and says what happened in *res. */
 void otlp_transport__send(struct otlp_transport *t, const uint8_t *body, size_t len,
 			  uint32_t timeout_ms, struct otlp_result *res);
+/* Makes a send in progress (and any later one) give up at deadline_ms on
+ * CLOCK_MONOTONIC, as a shutdown requires; callable from any thread. */
+void otlp_transport__abort_at(struct otlp_transport *t, uint64_t deadline_ms);
 void otlp_transport__free(struct otlp_transport *t);
 
 /* What one response said, collected from the header callback (headers and,
