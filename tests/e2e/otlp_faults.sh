@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The OTLP exporter when the peer misbehaves, proven against the real
+# Collector and Jaeger:
+#   late_collector  the collector starts ~2 s after spanprobe: the queue holds
+#                   the spans, retries deliver every one of them
+#   retry_after     an endpoint answering 503 + Retry-After three times, then
+#                   the real collector: retried, waited, delivered once
+#   shutdown        an endpoint that refuses or never answers when spanprobe
+#                   gets SIGTERM: it exits within OTEL_BSP_EXPORT_TIMEOUT (even
+#                   with a request in flight) and counts every span it could
+#                   not deliver as dropped
+source "$(dirname "$0")/../lib/common.sh"
+source "$ROOT/tests/lib/peers.sh"
+scratch
+peers_build peers || exit 0
+PROXY=$ROOT/build/tools/otlp-fault-proxy
+if [ ! -x "$PROXY" ]; then
+	fail proxy_built "$PROXY missing (make fixtures)"
+	exit 1
+fi
+
+UNIQUE=$$-$RANDOM
+if ! jaeger_start; then
+	fail jaeger_start "see the log above"
+	exit 1
+fi
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# summary_field NAME FILE: a number from spanprobe's summary line.
+summary_field() { sed -n "s/.*OTLP .*\b$1 \([0-9]*\).*/\1/p" "$2" | tail -n 1; }
+
+# check_in_jaeger NAME SERVICE REQUESTS: every trace arrived, exactly once.
+check_in_jaeger() {
+	local name=$1 service=$2 requests=$3
+	if jaeger_wait_traces "$service" "$requests" $((3 * requests)) "$SCRATCH/$name.json" 30; then
+		pass "$name.jaeger_has_every_trace"
+		tests/lib/check_demo_spans.sh jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
+			"$requests" | report_checks "$name"
+	else
+		fail "$name.jaeger_has_every_trace" "$(tail -n 3 "$SCRATCH/$name.err")"
+	fi
+}
+
+# (a) Nothing listens when spanprobe starts; spans queue up (exports every
+# 0.5 s fail and retry) until the collector comes up 2 s later.
+late_collector() {
+	local name=late_collector-$1 protocol=$2 grpc http sp rc requests=30
+	local service=demo-app-$name-$UNIQUE endpoint
+	free_port grpc && free_port http
+	if [ "$protocol" = grpc ]; then endpoint=http://127.0.0.1:$grpc; else endpoint=http://127.0.0.1:$http; fi
+	OTEL_BSP_SCHEDULE_DELAY=500 "$SPANPROBE" -o otlp --protocol "$protocol" --endpoint "$endpoint" \
+		--service-name "$service" --error 'goo:ret<0' \
+		-c "$DEMO --requests $requests --interval 100 --seed 21 --time-scale 0.002 --annotate" \
+		"uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err" &
+	sp=$!
+	bg_track "$sp"
+	sleep 2
+	if ! collector_start "$JAEGER_OTLP_GRPC" "$grpc" "$http"; then
+		fail "$name.collector_start" "see the log above"
+		return
+	fi
+	wait "$sp"
+	rc=$?
+	expect_eq "$name.exit_status" "$rc" 0
+	check "$name.export_failed_first" grep -q "connection refused" "$SCRATCH/$name.err"
+	expect_eq "$name.summary_exported" "$(summary_field exported "$SCRATCH/$name.err")" $((3 * requests))
+	expect_eq "$name.summary_dropped" "$(summary_field dropped "$SCRATCH/$name.err")" 0
+	check "$name.summary_retried" test "$(summary_field retries "$SCRATCH/$name.err")" -gt 0
+	check_in_jaeger "$name" "$service" "$requests"
+	peer_stop "$COLLECTOR_PID"
+}
+
+# (b) 503 with Retry-After: 1, three times, then the real collector.
+retry_after() {
+	local name=retry_after proxy_port rc t0 t1 requests=30
+	local service=demo-app-$name-$UNIQUE
+	if ! collector_start "$JAEGER_OTLP_GRPC"; then
+		fail "$name.collector_start" "see the log above"
+		return
+	fi
+	"$PROXY" --port 0 --fail 3 --retry-after 1 --upstream "$COLLECTOR_HTTP" >"$SCRATCH/proxy.log" 2>&1 &
+	bg_track $!
+	if ! wait_for_line "$SCRATCH/proxy.log" "^listening" 5; then
+		fail "$name.proxy_start" "$(cat "$SCRATCH/proxy.log")"
+		return
+	fi
+	proxy_port=$(sed -n 's/^listening //p' "$SCRATCH/proxy.log")
+	t0=$(now_ms)
+	"$SPANPROBE" -o otlp --protocol http/protobuf --endpoint "http://127.0.0.1:$proxy_port" \
+		--service-name "$service" --error 'goo:ret<0' \
+		-c "$DEMO --requests $requests --seed 23 --time-scale 0.002 --annotate" \
+		"uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err"
+	rc=$?
+	t1=$(now_ms)
+	echo "# $name: spanprobe ran $((t1 - t0)) ms"
+	expect_eq "$name.exit_status" "$rc" 0
+	# One batch: three 503s, one forwarded request the collector accepted.
+	expect_eq "$name.proxy_answered_503" "$(grep -c '^503 ' "$SCRATCH/proxy.log")" 3
+	expect_eq "$name.proxy_forwarded_once_with_200" "$(grep '^forwarded ' "$SCRATCH/proxy.log" | cut -d' ' -f3 | tr '\n' ' ')" "200 "
+	check "$name.no_other_requests" test "$(grep -vc '^\(listening\|503\|forwarded\) ' "$SCRATCH/proxy.log")" -eq 0
+	expect_eq "$name.summary_retries" "$(summary_field retries "$SCRATCH/$name.err")" 3
+	expect_eq "$name.summary_exported" "$(summary_field exported "$SCRATCH/$name.err")" $((3 * requests))
+	expect_eq "$name.summary_dropped" "$(summary_field dropped "$SCRATCH/$name.err")" 0
+	# Three waits of Retry-After: 1 s (its own backoff would be ~0.1-0.4 s).
+	check "$name.waited_retry_after" test $((t1 - t0)) -ge 3000
+	check_in_jaeger "$name" "$service" "$requests"
+	peer_stop "$COLLECTOR_PID"
+}
+
+# (c) SIGTERM while the endpoint refuses or never answers: spanprobe is out
+# within the 2 s export timeout (bound 5 s: libcurl checks for the abort
+# once a second; the 10 s request timeout must not count) and every
+# undelivered span is counted as dropped. Exports every 0.5 s, so with a
+# hanging endpoint a request is waiting when the signal comes.
+shutdown() {
+	local name=shutdown-$1 protocol=$2 endpoint=$3 sp t0 t1 spans
+	OTEL_BSP_EXPORT_TIMEOUT=2000 OTEL_BSP_SCHEDULE_DELAY=500 \
+		"$SPANPROBE" -o otlp --protocol "$protocol" --endpoint "$endpoint" \
+		--service-name "demo-app-$name-$UNIQUE" \
+		-c "$DEMO --requests 100000 --interval 5 --time-scale 0.002" \
+		"uprobe:$DEMO:foo,goo,zoo" >/dev/null 2>"$SCRATCH/$name.err" &
+	sp=$!
+	bg_track "$sp"
+	sleep 1.5
+	t0=$(now_ms)
+	kill -TERM "$sp"
+	wait "$sp"
+	t1=$(now_ms)
+	echo "# $name: exited $((t1 - t0)) ms after SIGTERM"
+	check "$name.exits_within_5s_of_sigterm" test $((t1 - t0)) -lt 5000
+	spans=$(sed -n 's/^spanprobe: \([0-9]*\) spans .*/\1/p' "$SCRATCH/$name.err")
+	check "$name.traced_spans" test "${spans:-0}" -gt 0
+	expect_eq "$name.summary_exported" "$(summary_field exported "$SCRATCH/$name.err")" 0
+	expect_eq "$name.summary_dropped_every_span" "$(summary_field dropped "$SCRATCH/$name.err")" "$spans"
+}
+
+late_collector grpc grpc
+late_collector http http/protobuf
+retry_after
+
+free_port refused
+shutdown refused-grpc grpc "http://127.0.0.1:$refused"
+"$PROXY" --port 0 --hang >"$SCRATCH/hang.log" 2>&1 &
+bg_track $!
+if wait_for_line "$SCRATCH/hang.log" "^listening" 5; then
+	hang_port=$(sed -n 's/^listening //p' "$SCRATCH/hang.log")
+	shutdown hang-grpc grpc "http://127.0.0.1:$hang_port"
+	shutdown hang-http http/protobuf "http://127.0.0.1:$hang_port"
+else
+	fail hang_proxy_start "$(cat "$SCRATCH/hang.log")"
+fi
