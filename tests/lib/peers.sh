@@ -38,13 +38,17 @@ peers_build() {
 
 port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 
-# A random port from 20000-59999 not listening now and not handed out
-# before in this test (a peer may not have bound the last one yet). Sets the
+# A random port not listening now and not handed out before in this test (a
+# peer may not have bound the last one yet), below the kernel's ephemeral
+# range: there a client's source port could take it first, or a retried
+# connect to a port nobody listens on yet could connect to itself. Sets the
 # variable named $1: a $(...) subshell would forget USED_PORTS.
 free_port() {
-	local p i
+	local p i low=32768 high
+	read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	[ "$low" -gt 12000 ] || low=32768
 	for ((i = 0; i < 200; i++)); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (low - 10000)))
 		[[ " $USED_PORTS " == *" $p "* ]] && continue
 		port_in_use "$p" && continue
 		USED_PORTS="$USED_PORTS $p"
@@ -91,23 +95,26 @@ jaeger_start() {
 }
 
 collector_start() {
-	local upstream=$1 grpc=${2:-} http=${3:-}
+	local upstream=$1 grpc=${2:-} http=${3:-} log
 	[ -n "$grpc" ] || free_port grpc || return 1
 	[ -n "$http" ] || free_port http || return 1
+	# One log per collector, so "ready" is this one's.
+	COLLECTOR_STARTS=$((${COLLECTOR_STARTS:-0} + 1))
+	log=$SCRATCH/collector-$COLLECTOR_STARTS.log
 	COLLECTOR_GRPC=127.0.0.1:$grpc
 	COLLECTOR_HTTP=127.0.0.1:$http
 	OTELCOL_OTLP_GRPC_ENDPOINT=$COLLECTOR_GRPC OTELCOL_OTLP_HTTP_ENDPOINT=$COLLECTOR_HTTP \
 		OTELCOL_JAEGER_ENDPOINT=$upstream OTELCOL_METRICS_LEVEL=none \
-		"$COLLECTOR" --config "$ROOT/deploy/otel-collector.yaml" >>"$SCRATCH/collector.log" 2>&1 &
+		"$COLLECTOR" --config "$ROOT/deploy/otel-collector.yaml" >"$log" 2>&1 &
 	COLLECTOR_PID=$!
 	bg_track "$COLLECTOR_PID"
 	if wait_port "$COLLECTOR_GRPC" "$PEERS_TIMEOUT" "$COLLECTOR_PID" &&
 		wait_port "$COLLECTOR_HTTP" "$PEERS_TIMEOUT" "$COLLECTOR_PID" &&
-		wait_for_line "$SCRATCH/collector.log" "Everything is ready" "$PEERS_TIMEOUT"; then
+		wait_for_line "$log" "Everything is ready" "$PEERS_TIMEOUT"; then
 		return 0
 	fi
-	echo "the collector did not become ready in ${PEERS_TIMEOUT} s; its log:" >&2
-	tail -n 20 "$SCRATCH/collector.log" >&2
+	echo "the collector (ports $grpc, $http) did not become ready in ${PEERS_TIMEOUT} s; its log:" >&2
+	tail -n 20 "$log" >&2
 	return 1
 }
 
