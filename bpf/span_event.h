@@ -60,6 +60,7 @@ struct span_event {
 #define STAT_DEPTH_DROPS   1 /* calls not recorded: nesting deeper than SPAN_MAX_DEPTH */
 #define STAT_STACK_DROPS   2 /* calls not recorded: per-thread state could not be made */
 #define STAT_CALLS         3 /* entries seen */
-#define STAT_MAX           4
+#define STAT_EXEC_DROPS    4 /* exec reports lost: their containers are not searched */
+#define STAT_MAX           5
 
 #endif /* SPANPROBE_SPAN_EVENT_H */

@@ -18,6 +18,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* 0 traces every process that maps a probed file; else only this tgid. */
 const volatile __u32 target_tgid = 0;
+/* Report execs, so user space can find probed paths in new containers. */
+const volatile bool watch_execs = false;
 
 /* Frame indexes are masked so the verifier sees them in bounds; the barrier
  * keeps clang from dropping a mask it thinks redundant. */
@@ -63,6 +65,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
+
+/* tgids that just exec'd (only with watch_execs). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 10);
+} execs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -317,5 +325,24 @@ int BPF_PROG(thread_exit, struct task_struct *task)
 		return 0;
 	pop_dead_frames(tc, ~0ULL, true, pid_tgid, bpf_ktime_get_ns(), SPAN_LOST_THREAD_EXIT);
 	bpf_map_delete_elem(&open_calls, &tid);
+	return 0;
+}
+
+/* A process exec'd: it may be the first of a new container holding a probed
+ * path. Rare enough to wake user space for each. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(process_exec)
+{
+	__u32 *tgid;
+
+	if (!watch_execs)
+		return 0;
+	tgid = bpf_ringbuf_reserve(&execs, sizeof(*tgid), 0);
+	if (!tgid) {
+		count(STAT_EXEC_DROPS);
+		return 0;
+	}
+	*tgid = bpf_get_current_pid_tgid() >> 32;
+	bpf_ringbuf_submit(tgid, 0);
 	return 0;
 }

@@ -124,6 +124,19 @@ static int attach_func_single(struct attachment *a, const struct traced_func *f,
 	return 0;
 }
 
+int attach_binary(struct attachment *a, const struct probe_table *t, const struct traced_binary *b,
+		  struct bpf_program *enter, struct bpf_program *exit, pid_t pid)
+{
+	int err = 0;
+
+	if (a->multi)
+		return attach_binary_multi(a, t, b, enter, exit, pid);
+	for (size_t i = 0; i < t->nfuncs && !err; i++)
+		if (t->funcs[i].bin == b && t->funcs[i].sym->cost != ATTACH_UNPROBEABLE)
+			err = attach_func_single(a, &t->funcs[i], enter, exit, pid);
+	return err;
+}
+
 int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_program *enter,
 		  struct bpf_program *exit, pid_t pid, bool multi)
 {
@@ -131,14 +144,8 @@ int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_
 
 	memset(a, 0, sizeof(*a));
 	a->multi = multi;
-	if (multi) {
-		for (size_t i = 0; i < t->nbins && !err; i++)
-			err = attach_binary_multi(a, t, &t->bins[i], enter, exit, pid);
-	} else {
-		for (size_t i = 0; i < t->nfuncs && !err; i++)
-			if (t->funcs[i].sym->cost != ATTACH_UNPROBEABLE)
-				err = attach_func_single(a, &t->funcs[i], enter, exit, pid);
-	}
+	for (size_t i = 0; i < t->nbins && !err; i++)
+		err = attach_binary(a, t, t->bins[i], enter, exit, pid);
 	if (err)
 		attachment__destroy(a);
 	return err;

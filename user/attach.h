@@ -10,6 +10,7 @@
 struct bpf_program;
 struct bpf_link;
 struct probe_table;
+struct traced_binary;
 
 struct attachment {
 	struct bpf_link **links;
@@ -26,6 +27,9 @@ bool uprobe_multi_supported(void);
  * line naming the failing function and returns a negative errno. */
 int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_program *enter,
 		  struct bpf_program *exit, pid_t pid, bool multi);
+/* Attaches the functions of one file (found after start: a new container). */
+int attach_binary(struct attachment *a, const struct probe_table *t, const struct traced_binary *b,
+		  struct bpf_program *enter, struct bpf_program *exit, pid_t pid);
 void attachment__destroy(struct attachment *a);
 
 #endif

@@ -153,6 +153,14 @@ size_t span__to_json(const struct span *s, char *buf, size_t len)
 	}
 	if (s->proc && s->proc->exe_name)
 		put_attr_str(&j, &first, "process.executable.name", s->proc->exe_name);
+	if (s->proc && s->proc->container_id)
+		put_attr_str(&j, &first, "container.id", s->proc->container_id);
+	if (s->proc && s->proc->k8s_pod_uid)
+		put_attr_str(&j, &first, "k8s.pod.uid", s->proc->k8s_pod_uid);
+	if (s->proc && s->proc->k8s_pod_name)
+		put_attr_str(&j, &first, "k8s.pod.name", s->proc->k8s_pod_name);
+	if (s->proc && s->proc->k8s_namespace)
+		put_attr_str(&j, &first, "k8s.namespace.name", s->proc->k8s_namespace);
 	if (s->truncated) {
 		put_attr_bool(&j, &first, "spanprobe.truncated", true);
 		put_attr_str(&j, &first, "spanprobe.lost_reason", s->lost_reason);

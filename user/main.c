@@ -38,6 +38,7 @@ static struct options {
 	bool list;
 	bool dry_run;
 	bool verbose;
+	bool wait;
 	bool out_tree, out_jsonl, out_otlp;
 	const char *output_file;
 	struct probe_spec *specs;
@@ -54,6 +55,8 @@ static const char doc[] =
 	"Trace calls of functions in unmodified programs as OpenTelemetry spans.\n"
 	"\n"
 	"PROBE is uprobe:BINARY:FUNCS, FUNCS a comma list of names or shell globs.\n"
+	"An absolute BINARY is also looked up inside containers (through /proc/PID/root),\n"
+	"now and as new processes start.\n"
 	"\n"
 	"EXAMPLES:\n"
 	"  spanprobe 'uprobe:./app:foo,goo,zoo'           # every process running ./app\n"
@@ -72,6 +75,7 @@ enum {
 	OPT_SERVICE_NAME,
 	OPT_CONFIG,
 	OPT_READY_FILE,
+	OPT_WAIT,
 };
 
 static const struct argp_option argp_options[] = {
@@ -86,6 +90,7 @@ static const struct argp_option argp_options[] = {
 	{ "protocol", OPT_PROTOCOL, "PROTO", 0, "grpc or http/protobuf (overrides OTEL_EXPORTER_OTLP_*PROTOCOL)", 0 },
 	{ "service-name", OPT_SERVICE_NAME, "NAME", 0, "service.name (overrides OTEL_SERVICE_NAME)", 0 },
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Resolve and attach, then exit", 0 },
+	{ "wait", OPT_WAIT, NULL, 0, "Keep running while an absolute BINARY is found nowhere; attach when a process (a new container) has it", 0 },
 	{ "config", OPT_CONFIG, "FILE", 0, "Read options from FILE: one long option a line ('probe P', 'error R', ...)", 0 },
 	{ "ready-file", OPT_READY_FILE, "FILE", 0, "Create FILE once attached (readiness checks); removed at exit", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output; with -l, why each cost", 0 },
@@ -168,6 +173,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_READY_FILE:
 		opts.ready_file = arg;
 		break;
+	case OPT_WAIT:
+		opts.wait = true;
+		break;
 	case ARGP_KEY_ARG:
 		if (grow((void **)&opts.specs, opts.nspecs, sizeof(*opts.specs)))
 			return ENOMEM;
@@ -206,7 +214,9 @@ static void sig_handler(int sig)
 
 /* Everything the ring-buffer callback needs. */
 struct run_state {
-	const struct probe_table *table;
+	struct probe_table *table;
+	struct spanprobe_bpf *skel;
+	struct attachment *attached;
 	struct process_table *procs;
 	int64_t mono_to_real;
 	struct span_tree *tree;
@@ -236,6 +246,36 @@ static int handle_event(void *ctx, void *data, size_t size)
 		st->output_error = -ENOMEM;
 	/* a failed write (reader gone) stops the loop; the summary still prints */
 	return st->output_error ? st->output_error : 0;
+}
+
+static int load_rules_from(struct spanprobe_bpf *skel, const struct probe_table *t, size_t first);
+
+/* A process exec'd while watching for container paths: trace the probed
+ * files its mount namespace holds that are not traced yet. */
+static int handle_exec(void *ctx, void *data, size_t size)
+{
+	struct run_state *st = ctx;
+	size_t first_bin, first_func;
+	pid_t pid;
+	int n;
+
+	if (size < sizeof(uint32_t))
+		return 0;
+	pid = *(uint32_t *)data;
+	n = probe_table__discover(st->table, pid, &first_bin, &first_func);
+	if (n <= 0)
+		return 0; /* nothing new, or the process is already gone */
+	if (load_rules_from(st->skel, st->table, first_func))
+		return 0;
+	for (size_t i = first_bin; i < st->table->nbins; i++) {
+		const struct traced_binary *b = st->table->bins[i];
+
+		if (attach_binary(st->attached, st->table, b, st->skel->progs.span_enter,
+				  st->skel->progs.span_exit, -1) == 0)
+			fprintf(stderr, "spanprobe: tracing %s (%s, seen by process %d)\n", b->spec_name,
+				b->path, pid);
+	}
+	return 0;
 }
 
 static void list_functions(const struct probe_table *t)
@@ -280,9 +320,9 @@ static void read_kernel_stats(struct spanprobe_bpf *skel, uint64_t out[STAT_MAX]
 	free(values);
 }
 
-static int load_rules(struct spanprobe_bpf *skel, const struct probe_table *t)
+static int load_rules_from(struct spanprobe_bpf *skel, const struct probe_table *t, size_t first)
 {
-	for (uint32_t i = 0; i < t->nfuncs; i++) {
+	for (uint32_t i = first; i < t->nfuncs; i++) {
 		int err = bpf_map__update_elem(skel->maps.func_rules, &i, sizeof(i), &t->funcs[i].rule,
 					       sizeof(t->funcs[i].rule), 0);
 		if (err) {
@@ -292,6 +332,14 @@ static int load_rules(struct spanprobe_bpf *skel, const struct probe_table *t)
 		}
 	}
 	return 0;
+}
+
+static bool has_absolute_uprobe(const struct probe_spec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (specs[i].kind == PROBE_UPROBE && specs[i].binary[0] == '/')
+			return true;
+	return false;
 }
 
 static double elapsed_ms(const struct timespec *since)
@@ -336,7 +384,12 @@ int main(int argc, char **argv)
 	}
 	libbpf_set_print(libbpf_print_fn);
 
-	err = probe_table__resolve(&table, opts.specs, opts.nspecs);
+	if (opts.pid > 0) {
+		err = check_process_exists(opts.pid);
+		if (err)
+			goto cleanup;
+	}
+	err = probe_table__resolve(&table, opts.specs, opts.nspecs, opts.pid, opts.wait && !opts.list);
 	if (err)
 		goto cleanup;
 	if (opts.list) {
@@ -344,7 +397,7 @@ int main(int argc, char **argv)
 		exit_code = 0;
 		goto cleanup;
 	}
-	if (table.nfuncs == 0) {
+	if (table.nfuncs == 0 && !table.pending) {
 		fprintf(stderr, "spanprobe: no uprobe PROBE given (python: probes need the python "
 			"support, see README)\n");
 		goto cleanup;
@@ -355,12 +408,8 @@ int main(int argc, char **argv)
 	err = preflight_check();
 	if (err)
 		goto cleanup;
-	if (opts.pid > 0) {
-		err = check_process_exists(opts.pid);
-		if (err)
-			goto cleanup;
+	if (opts.pid > 0)
 		target = opts.pid;
-	}
 
 	if (opts.output_file) {
 		out_file = fopen(opts.output_file, "w");
@@ -393,6 +442,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	skel->rodata->target_tgid = target > 0 ? (uint32_t)target : 0;
+	skel->rodata->watch_execs = target <= 0 && has_absolute_uprobe(opts.specs, opts.nspecs);
 	multi = uprobe_multi_supported();
 	if (multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
@@ -408,7 +458,7 @@ int main(int argc, char **argv)
 				"the verifier's log)\n", strerror(-err));
 		goto cleanup;
 	}
-	err = load_rules(skel, &table);
+	err = load_rules_from(skel, &table, 0);
 	if (err)
 		goto cleanup;
 	err = attach_probes(&attached, &table, skel->progs.span_enter, skel->progs.span_exit, target,
@@ -431,6 +481,8 @@ int main(int argc, char **argv)
 	}
 
 	st.table = &table;
+	st.skel = skel;
+	st.attached = &attached;
 	st.mono_to_real = monotonic_to_realtime_offset();
 	st.procs = process_table__new();
 	if (!st.procs) {
@@ -454,7 +506,7 @@ int main(int argc, char **argv)
 			goto cleanup;
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &st, NULL);
-	if (!rb) {
+	if (!rb || ring_buffer__add(rb, bpf_map__fd(skel->maps.execs), handle_exec, &st)) {
 		err = -errno;
 		fprintf(stderr, "spanprobe: can't open the ring buffer: %s\n", strerror(errno));
 		goto cleanup;
@@ -470,8 +522,9 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	} else if (!opts.verbose) {
-		fprintf(stderr, "spanprobe: tracing %zu functions%s; Ctrl-C to stop\n", table.nfuncs,
-			target > 0 ? " in one process" : "");
+		fprintf(stderr, "spanprobe: tracing %zu functions%s%s; Ctrl-C to stop\n", table.nfuncs,
+			target > 0 ? " in one process" : "",
+			table.pending ? " (and watching for the paths not found yet)" : "");
 	}
 
 	if (opts.ready_file) {

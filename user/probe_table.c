@@ -5,61 +5,74 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "container_files.h"
 #include "elf_symbols.h"
 #include "probe_spec.h"
 #include "probe_table.h"
 
-static int open_binary(struct probe_table *t, const char *name, struct traced_binary **out)
+static void print_open_error(const char *path, int err)
 {
-	char path[PATH_MAX];
-	struct traced_binary *b;
+	switch (err) {
+	case -EACCES:
+		fprintf(stderr, "spanprobe: %s: permission denied (run as root)\n", path);
+		break;
+	case -EISDIR:
+		fprintf(stderr, "spanprobe: %s: is a directory (name the executable or library)\n", path);
+		break;
+	case -ENOEXEC:
+		fprintf(stderr, "spanprobe: %s: not an ELF file (name a compiled executable or "
+			"shared library, not a script)\n", path);
+		break;
+	default:
+		fprintf(stderr, "spanprobe: %s: can't read symbols: %s\n", path, strerror(-err));
+	}
+}
+
+static struct traced_binary *find_binary(const struct probe_table *t, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < t->nbins; i++)
+		if (t->bins[i]->dev == dev && t->bins[i]->ino == ino)
+			return t->bins[i];
+	return NULL;
+}
+
+/* The binary for the file at open_path, opened once per device + inode. */
+static int add_binary(struct probe_table *t, const char *open_path, const char *spec_name,
+		      dev_t dev, ino_t ino, struct traced_binary **out)
+{
+	struct traced_binary **grown, *b;
 	int err;
 
-	err = resolve_binary_path(name, path, sizeof(path));
+	*out = find_binary(t, dev, ino);
+	if (*out)
+		return 0;
+	grown = realloc(t->bins, (t->nbins + 1) * sizeof(*t->bins));
+	if (!grown)
+		return -ENOMEM;
+	t->bins = grown;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	err = elf_binary__open(open_path, &b->elf);
 	if (err) {
-		if (strchr(name, '/'))
-			fprintf(stderr, "spanprobe: %s: no such file (check the path in the probe)\n", name);
-		else
-			fprintf(stderr, "spanprobe: %s: not found on PATH nor as a library in the "
-				"loader's directories (give a path, e.g. uprobe:./%s:FUNCS)\n", name, name);
+		print_open_error(open_path, err);
+		free(b);
 		return err;
 	}
-	for (size_t i = 0; i < t->nbins; i++) {
-		if (strcmp(t->bins[i].path, path) == 0) {
-			*out = &t->bins[i];
-			return 0;
-		}
-	}
-	b = &t->bins[t->nbins]; /* room for one per spec was made up front */
-	memset(b, 0, sizeof(*b));
-	err = elf_binary__open(path, &b->elf);
-	if (err) {
-		switch (err) {
-		case -EACCES:
-			fprintf(stderr, "spanprobe: %s: permission denied (run as root)\n", path);
-			break;
-		case -EISDIR:
-			fprintf(stderr, "spanprobe: %s: is a directory (name the executable or library)\n", path);
-			break;
-		case -ENOEXEC:
-			fprintf(stderr, "spanprobe: %s: not an ELF file (name a compiled executable or "
-				"shared library, not a script)\n", path);
-			break;
-		default:
-			fprintf(stderr, "spanprobe: %s: can't read symbols: %s\n", path, strerror(-err));
-		}
-		return err;
-	}
-	b->path = strdup(path);
-	b->spec_name = strdup(name);
+	b->path = strdup(open_path);
+	b->spec_name = strdup(spec_name);
+	b->dev = dev;
+	b->ino = ino;
 	if (!b->path || !b->spec_name) {
 		free(b->path);
 		free(b->spec_name);
 		elf_binary__free(b->elf);
+		free(b);
 		return -ENOMEM;
 	}
-	t->nbins++;
+	t->bins[t->nbins++] = b;
 	*out = b;
 	return 0;
 }
@@ -102,53 +115,132 @@ static int add_func(struct probe_table *t, const struct traced_binary *b, const 
 	return 0;
 }
 
-int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, size_t nspecs)
+/* Adds the spec's functions in binary b. quiet: a file found later that
+ * lacks them is skipped with a warning instead of failing the run. */
+static int add_spec_funcs(struct probe_table *t, const struct probe_spec *spec,
+			  const struct traced_binary *b, bool quiet)
 {
-	struct traced_binary *b;
-	int err;
+	for (size_t j = 0; j < spec->nfuncs; j++) {
+		const struct func_symbol **syms;
+		int n = elf_binary__match(b->elf, spec->funcs[j], &syms), err;
 
-	/* At most one binary per spec; allocated once so functions can point at them. */
-	t->bins = calloc(nspecs ? nspecs : 1, sizeof(*t->bins));
-	if (!t->bins)
-		return -ENOMEM;
-	for (size_t i = 0; i < nspecs; i++) {
-		const struct probe_spec *spec = &specs[i];
-
-		if (spec->kind != PROBE_UPROBE)
+		if (n < 0) {
+			fprintf(stderr, "spanprobe: %s: can't read symbols: %s\n", b->path, strerror(-n));
+			return n;
+		}
+		if (n == 0 && quiet) {
+			fprintf(stderr, "spanprobe: warning: no function matches '%s' in %s; not traced there\n",
+				spec->funcs[j], b->path);
 			continue;
-		err = open_binary(t, spec->binary, &b);
-		if (err)
-			return err;
-
-		for (size_t j = 0; j < spec->nfuncs; j++) {
-			const struct func_symbol **syms;
-			int n = elf_binary__match(b->elf, spec->funcs[j], &syms);
-
-			if (n < 0) {
-				fprintf(stderr, "spanprobe: %s: can't read symbols: %s\n", b->path,
-					strerror(-n));
-				return n;
-			}
-			if (n == 0) {
-				if (!elf_binary__has_symtab(b->elf))
-					fprintf(stderr, "spanprobe: no function matches '%s' in %s, which is "
-						"stripped (no .symtab; rebuild without -s, or trace an "
-						"exported function: spanprobe -l 'uprobe:%s:*')\n",
-						spec->funcs[j], spec->binary, spec->binary);
-				else
-					fprintf(stderr, "spanprobe: no function matches '%s' in %s "
-						"(try: spanprobe -l 'uprobe:%s:*')\n",
-						spec->funcs[j], spec->binary, spec->binary);
-				return -ENOENT;
-			}
-			for (int k = 0; k < n; k++) {
-				err = add_func(t, b, syms[k]);
-				if (err)
-					return err;
-			}
+		}
+		if (n == 0) {
+			if (!elf_binary__has_symtab(b->elf))
+				fprintf(stderr, "spanprobe: no function matches '%s' in %s, which is "
+					"stripped (no .symtab; rebuild without -s, or trace an "
+					"exported function: spanprobe -l 'uprobe:%s:*')\n",
+					spec->funcs[j], spec->binary, spec->binary);
+			else
+				fprintf(stderr, "spanprobe: no function matches '%s' in %s "
+					"(try: spanprobe -l 'uprobe:%s:*')\n",
+					spec->funcs[j], spec->binary, spec->binary);
+			return -ENOENT;
+		}
+		for (int k = 0; k < n; k++) {
+			err = add_func(t, b, syms[k]);
+			if (err)
+				return err;
 		}
 	}
 	return 0;
+}
+
+/* A path relative or bare (library, PATH lookup) resolved on this host. */
+static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spec)
+{
+	char path[PATH_MAX];
+	struct traced_binary *b;
+	struct stat st;
+	int err;
+
+	err = resolve_binary_path(spec->binary, path, sizeof(path));
+	if (err) {
+		if (strchr(spec->binary, '/'))
+			fprintf(stderr, "spanprobe: %s: no such file (check the path in the probe)\n",
+				spec->binary);
+		else
+			fprintf(stderr, "spanprobe: %s: not found on PATH nor as a library in the "
+				"loader's directories (give a path, e.g. uprobe:./%s:FUNCS)\n",
+				spec->binary, spec->binary);
+		return err;
+	}
+	if (stat(path, &st) != 0) {
+		err = -errno;
+		print_open_error(path, err);
+		return err;
+	}
+	err = add_binary(t, path, spec->binary, st.st_dev, st.st_ino, &b);
+	return err ? err : add_spec_funcs(t, spec, b, false);
+}
+
+/* An absolute path: the file here and the files at that path in containers. */
+static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec, pid_t pid, bool wait)
+{
+	struct container_file *files = NULL;
+	struct traced_binary *b;
+	struct stat st;
+	int n, err = 0;
+
+	n = container_files__find(spec->binary, pid, &files);
+	if (n < 0)
+		return n;
+	if (n == 0) {
+		free(files);
+		/* say why precisely: a directory or unreadable file here */
+		if (pid <= 0 && stat(spec->binary, &st) == 0) {
+			err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+			print_open_error(spec->binary, err);
+			return err;
+		}
+		if (wait) {
+			fprintf(stderr, "spanprobe: %s not found yet; waiting for a process that has it\n",
+				spec->binary);
+			t->pending++;
+			return 0;
+		}
+		if (pid > 0)
+			fprintf(stderr, "spanprobe: %s: no such file in process %d (check the path as "
+				"that process sees it)\n", spec->binary, pid);
+		else
+			fprintf(stderr, "spanprobe: %s: no such file here nor in any container (check "
+				"the path, or add --wait to trace it once a process has it)\n",
+				spec->binary);
+		return -ENOENT;
+	}
+	for (int i = 0; i < n && !err; i++) {
+		err = add_binary(t, files[i].open_path, spec->binary, files[i].dev, files[i].ino, &b);
+		if (!err)
+			err = add_spec_funcs(t, spec, b, false);
+	}
+	free(files);
+	return err;
+}
+
+int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, size_t nspecs,
+			 pid_t pid, bool wait)
+{
+	int err = 0;
+
+	t->specs = specs;
+	t->nspecs = nspecs;
+	for (size_t i = 0; i < nspecs && !err; i++) {
+		if (specs[i].kind != PROBE_UPROBE)
+			continue;
+		if (specs[i].binary[0] == '/')
+			err = resolve_abs_spec(t, &specs[i], pid, wait);
+		else
+			err = resolve_host_spec(t, &specs[i]);
+	}
+	return err;
 }
 
 static bool rule_names(const struct error_rule *r, const char *name)
@@ -159,13 +251,15 @@ static bool rule_names(const struct error_rule *r, const char *name)
 	return false;
 }
 
-int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rules, size_t nrules)
+/* Applies the rules to funcs[first..nfuncs); returns -EINVAL for a rule on
+ * a void function, else how many (rule, function) pairs matched per rule in
+ * matched[] (may be NULL). */
+static int apply_rules_from(struct probe_table *t, size_t first, size_t *matched)
 {
-	for (size_t i = 0; i < nrules; i++) {
-		const struct error_rule *r = &rules[i];
-		size_t matched = 0;
+	for (size_t i = 0; i < t->nrules; i++) {
+		const struct error_rule *r = &t->rules[i];
 
-		for (size_t j = 0; j < t->nfuncs; j++) {
+		for (size_t j = first; j < t->nfuncs; j++) {
 			struct traced_func *f = &t->funcs[j];
 			const struct func_symbol *sym = f->sym;
 
@@ -176,7 +270,8 @@ int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rul
 					"value can mark it failed\n", r->text, sym->name);
 				return -EINVAL;
 			}
-			matched++;
+			if (matched)
+				matched[i]++;
 			f->rule.err_op = r->op;
 			f->rule.err_value = r->null ? 0 : r->value;
 			f->rule_text = r->text;
@@ -186,13 +281,72 @@ int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rul
 				f->rule.ret_signed = 0;
 			}
 		}
-		if (!matched) {
-			fprintf(stderr, "spanprobe: --error rule for '%s' names no traced function "
-				"(add it to a probe, e.g. uprobe:./app:%s)\n", r->funcs[0], r->funcs[0]);
-			return -ENOENT;
-		}
 	}
 	return 0;
+}
+
+int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rules, size_t nrules)
+{
+	size_t *matched = calloc(nrules ? nrules : 1, sizeof(*matched));
+	int err;
+
+	if (!matched)
+		return -ENOMEM;
+	t->rules = rules;
+	t->nrules = nrules;
+	err = apply_rules_from(t, 0, matched);
+	for (size_t i = 0; i < nrules && !err; i++) {
+		if (matched[i] || t->pending)
+			continue;
+		fprintf(stderr, "spanprobe: --error rule for '%s' names no traced function "
+			"(add it to a probe, e.g. uprobe:./app:%s)\n", rules[i].funcs[0], rules[i].funcs[0]);
+		err = -ENOENT;
+	}
+	free(matched);
+	return err;
+}
+
+static bool binary_is_new(const struct probe_table *t, const struct traced_binary *b, size_t first)
+{
+	for (size_t i = first; i < t->nbins; i++)
+		if (t->bins[i] == b)
+			return true;
+	return false;
+}
+
+int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, size_t *first_func)
+{
+	struct container_file f;
+	struct traced_binary *b;
+	int added = 0, err;
+
+	*first_bin = t->nbins;
+	*first_func = t->nfuncs;
+	for (size_t i = 0; i < t->nspecs; i++) {
+		const struct probe_spec *spec = &t->specs[i];
+
+		if (spec->kind != PROBE_UPROBE || spec->binary[0] != '/')
+			continue;
+		if (container_files__in_process(spec->binary, pid, &f) != 0)
+			continue;
+		/* traced since before this exec: nothing new; added by an earlier
+		 * spec in this loop: this spec's functions still go in */
+		b = find_binary(t, f.dev, f.ino);
+		if (b && !binary_is_new(t, b, *first_bin))
+			continue;
+		err = add_binary(t, f.open_path, spec->binary, f.dev, f.ino, &b);
+		if (!err)
+			err = add_spec_funcs(t, spec, b, true);
+		if (err)
+			return err;
+	}
+	added = t->nbins - *first_bin;
+	if (added) {
+		err = apply_rules_from(t, *first_func, NULL);
+		if (err)
+			return err;
+	}
+	return added;
 }
 
 void probe_table__release(struct probe_table *t)
@@ -200,9 +354,10 @@ void probe_table__release(struct probe_table *t)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->nbins; i++) {
-		free(t->bins[i].path);
-		free(t->bins[i].spec_name);
-		elf_binary__free(t->bins[i].elf);
+		free(t->bins[i]->path);
+		free(t->bins[i]->spec_name);
+		elf_binary__free(t->bins[i]->elf);
+		free(t->bins[i]);
 	}
 	free(t->bins);
 	free(t->funcs);

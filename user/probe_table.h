@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The functions one run traces: probe specs resolved to binaries and symbols,
- * each given an id (the BPF attach cookie) and its error rule. */
+/* The functions one run traces: probe specs resolved to files and symbols,
+ * each function given an id (the BPF attach cookie) and its error rule.
+ * Files appear at start and, for container paths, later: when a process
+ * whose mount namespace holds another file at the probe's path execs. */
 #ifndef SPANPROBE_PROBE_TABLE_H
 #define SPANPROBE_PROBE_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 #include "span_event.h"
@@ -17,8 +20,10 @@ struct func_symbol;
 struct elf_binary;
 
 struct traced_binary {
-	char *path;              /* absolute, resolved */
-	char *spec_name;         /* as written in the probe */
+	char *path;              /* what is opened and attached: a host path or /proc/PID/root/... */
+	char *spec_name;         /* as written in the probe (inside the container) */
+	dev_t dev;
+	ino_t ino;
 	struct elf_binary *elf;
 };
 
@@ -31,17 +36,31 @@ struct traced_func {
 };
 
 struct probe_table {
-	struct traced_binary *bins;
+	struct traced_binary **bins;    /* each allocated once: functions point at them */
 	size_t nbins;
 	struct traced_func *funcs;
 	size_t nfuncs;
+	/* kept for files found later */
+	const struct probe_spec *specs;
+	size_t nspecs;
+	const struct error_rule *rules;
+	size_t nrules;
+	size_t pending;                 /* absolute-path specs found nowhere yet */
 };
 
-/* Resolves every spec; prints one line naming the cause and the fix and
- * returns a negative errno on the first failure. */
-int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, size_t nspecs);
-/* Applies --error rules; a rule that names no traced function is an error. */
+/* Resolves every uprobe spec; pid > 0 looks for container paths in that
+ * process only. With wait, an absolute path found nowhere is pending, not an
+ * error. Prints one line naming the cause and the fix and returns a negative
+ * errno on the first failure. */
+int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, size_t nspecs,
+			 pid_t pid, bool wait);
+/* Applies --error rules; a rule that names no traced function is an error
+ * unless specs are still pending. */
 int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rules, size_t nrules);
+/* pid just exec'd: adds the files at the probes' absolute paths in its mount
+ * namespace that are not traced yet. New files are bins[*first_bin..nbins),
+ * their functions funcs[*first_func..nfuncs). Returns how many files. */
+int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, size_t *first_func);
 void probe_table__release(struct probe_table *t);
 
 #endif

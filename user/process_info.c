@@ -83,6 +83,57 @@ UNITTEST int container_id_from_cgroup_line(const char *line, char out[65])
 	return -ENOENT;
 }
 
+/* The pod uid in a kubelet cgroup path: ".../kubepods/burstable/pod<uid>/..."
+ * (cgroupfs driver) or "...kubepods-burstable-pod<uid_with_underscores>.slice"
+ * (systemd driver, '-' written as '_'). */
+UNITTEST int pod_uid_from_cgroup_line(const char *line, char out[37])
+{
+	const char *p = strstr(line, "kubepods");
+	size_t n = 0;
+
+	if (!p)
+		return -ENOENT;
+	while ((p = strstr(p, "pod")) != NULL) {
+		p += 3;
+		for (n = 0; n < 36 && (isxdigit((unsigned char)p[n]) || p[n] == '-' || p[n] == '_'); n++)
+			out[n] = p[n] == '_' ? '-' : p[n];
+		if (n == 36 && out[8] == '-' && out[13] == '-' && out[18] == '-' && out[23] == '-') {
+			out[36] = '\0';
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static char *read_pod_uid(uint32_t pid)
+{
+	char path[64], buf[8192], uid[37];
+	char *line, *save = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	if (read_small_file(path, buf, sizeof(buf)) <= 0)
+		return NULL;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (pod_uid_from_cgroup_line(line, uid) == 0)
+			return strdup(uid);
+	}
+	return NULL;
+}
+
+/* One line of a small file inside the process's root (its container's view). */
+static char *read_root_file_line(uint32_t pid, const char *rel)
+{
+	char path[128], buf[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, rel);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n <= 0)
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf[0] ? strdup(buf) : NULL;
+}
+
 static char *read_container_id(uint32_t pid)
 {
 	char path[64], buf[8192], id[65];
@@ -164,6 +215,9 @@ static void process_entry__free(struct process_entry *e)
 	free(e->info.exe_path);
 	free(e->info.command_line);
 	free(e->info.container_id);
+	free(e->info.k8s_pod_uid);
+	free(e->info.k8s_pod_name);
+	free(e->info.k8s_namespace);
 	free(e);
 }
 
@@ -178,6 +232,12 @@ static struct process_entry *process_entry__read(uint32_t pid)
 	e->info.exe_name = read_exe_name(pid, e->info.exe_path);
 	e->info.command_line = read_command_line(pid);
 	e->info.container_id = read_container_id(pid);
+	e->info.k8s_pod_uid = read_pod_uid(pid);
+	if (e->info.k8s_pod_uid) {
+		e->info.k8s_pod_name = read_root_file_line(pid, "/etc/hostname");
+		e->info.k8s_namespace = read_root_file_line(
+			pid, "/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+	}
 	if (!e->info.exe_name) {
 		process_entry__free(e);
 		return NULL;

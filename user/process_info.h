@@ -12,6 +12,12 @@ struct process_info {
 	char *exe_path;     /* readlink /proc/PID/exe, or NULL */
 	char *command_line; /* /proc/PID/cmdline, NULs as spaces, or NULL */
 	char *container_id; /* from /proc/PID/cgroup, or NULL */
+	/* Known without the API server: the pod uid from the cgroup path, and,
+	 * for a process in a pod, the pod's hostname (its name unless the pod
+	 * sets spec.hostname) and its service account's namespace file. */
+	char *k8s_pod_uid;
+	char *k8s_pod_name;
+	char *k8s_namespace;
 };
 
 struct process_table;
