@@ -155,7 +155,7 @@ static void test_round_trip(void)
 	CHECK_STR(attr_str(ra, nra, "process.command_line"), "app --flag x");
 	CHECK_STR(attr_str(ra, nra, "container.id"), "c0ffee");
 	CHECK_STR(attr_str(ra, nra, "k8s.pod.uid"), "5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f");
-	CHECK_INT(nra, 7);
+	CHECK_INT(nra, 8);
 	CHECK_INT(rs->n_scope_spans, 1);
 	CHECK_STR(rs->scope_spans[0]->scope->name, "spanprobe");
 	CHECK_STR(rs->scope_spans[0]->scope->version, SPANPROBE_VERSION);
