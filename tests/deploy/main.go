@@ -886,6 +886,56 @@ func printEnv(root, overlay, deployment, container string) error {
 	return nil
 }
 
+// printDaemonSet prints how the spanprobe DaemonSet runs its container, for a
+// test that runs spanprobe the same way: "ARG a" per argument, "ENV k=v" per
+// variable (downward-API values as "placeholder"), "MOUNT path configmap"
+// per ConfigMap volume mount.
+func printDaemonSet(root, name, container string) error {
+	rendered, err := render(root, "deploy", false)
+	if err != nil {
+		return err
+	}
+	docs, err := splitDocs(rendered)
+	if err != nil {
+		return err
+	}
+	objs := newObjects()
+	for _, doc := range docs {
+		if _, err := decodeStrict(doc, objs); err != nil {
+			return err
+		}
+	}
+	ds := objs.daemonSets[key(otelNamespace, name)]
+	if ds == nil {
+		return fmt.Errorf("no DaemonSet %s in %s", name, otelNamespace)
+	}
+	ctr := findContainer(&ds.Spec.Template.Spec, container)
+	if ctr == nil {
+		return fmt.Errorf("no container %s in %s", container, name)
+	}
+	for _, a := range ctr.Command {
+		fmt.Printf("CMD %s\n", a)
+	}
+	for _, a := range ctr.Args {
+		fmt.Printf("ARG %s\n", a)
+	}
+	for _, e := range ctr.Env {
+		if e.ValueFrom != nil {
+			fmt.Printf("ENV %s=placeholder\n", e.Name)
+		} else {
+			fmt.Printf("ENV %s=%s\n", e.Name, e.Value)
+		}
+	}
+	for _, m := range ctr.VolumeMounts {
+		for _, v := range ds.Spec.Template.Spec.Volumes {
+			if v.Name == m.Name && v.ConfigMap != nil {
+				fmt.Printf("MOUNT %s %s\n", m.MountPath, v.ConfigMap.Name)
+			}
+		}
+	}
+	return nil
+}
+
 func main() {
 	args := os.Args[1:]
 	switch {
@@ -903,8 +953,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "deploy-check:", err)
 			os.Exit(1)
 		}
+	case len(args) == 4 && args[0] == "daemonset":
+		if err := printDaemonSet(args[1], args[2], args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "deploy-check:", err)
+			os.Exit(1)
+		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER")
+		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER")
 		os.Exit(2)
 	}
 }

@@ -11,31 +11,9 @@ set -uo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 cd "$ROOT" || exit 1
 
-go_need=$(sed -n 's/^go //p' tests/deploy/go.mod)
-if ! command -v go >/dev/null; then
-	skip all "no Go toolchain on PATH (install Go >= $go_need to check deploy/)"
-	exit 0
-fi
-go_have=$(go env GOVERSION | sed 's/^go//')
-if [ "$(printf '%s\n%s\n' "$go_need" "$go_have" | sort -V | head -n 1)" != "$go_need" ]; then
-	skip all "Go $go_have is older than the $go_need that tests/deploy needs"
-	exit 0
-fi
-
-cache=${SPANPROBE_PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spanprobe-peers}
-export GOPATH=${GOPATH:-$cache/gopath} GOTOOLCHAIN=local GOFLAGS=-mod=readonly
-src_hash=$(cat tests/deploy/go.mod tests/deploy/go.sum tests/deploy/*.go | sha256sum | cut -c1-16)
-checker=$cache/deploy-check-$src_hash/deploy-check
-if [ ! -x "$checker" ]; then
-	mkdir -p "$(dirname "$checker")"
-	echo "deploy_manifests: building tests/deploy (once per version)" >&2
-	log=$(dirname "$checker")/build.log
-	if ! (cd tests/deploy && go build -o "$checker.tmp" .) >"$log" 2>&1; then
-		fail build "go build tests/deploy failed: $(tail -n 5 "$log" | tr '\n' ' ')"
-		exit 1
-	fi
-	mv "$checker.tmp" "$checker"
-fi
+source "$ROOT/tests/lib/deploy_check.sh"
+deploy_check_build build || exit 0
+checker=$DEPLOY_CHECK
 pass build
 
 "$checker" check "$ROOT" "$TEST_NAME"

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# spanprobe run exactly as the DaemonSet runs it: the arguments and
+# environment of the rendered DaemonSet (deploy/), the config file its
+# ConfigMap is made from (deploy/spanprobe.conf), against the real Collector
+# (deploy/otel-collector.yaml) and real Jaeger on loopback. The demo workload
+# runs as in its pod: in its own mount and PID namespaces, at the image's
+# path /usr/local/bin/demo-app, started after spanprobe.
+source "$(dirname "$0")/../lib/common.sh"
+source "$ROOT/tests/lib/peers.sh"
+source "$ROOT/tests/lib/deploy_check.sh"
+scratch
+peers_build peers || exit 0
+deploy_check_build deploy_check || exit 0
+IN_PATH=/usr/local/bin/demo-app
+REQUESTS=20
+
+if [ -e "$IN_PATH" ]; then
+	fail host_has_no_demo_app "$IN_PATH exists on this host; the test needs it only inside"
+	exit 0
+fi
+if ! "$DEPLOY_CHECK" daemonset "$ROOT" spanprobe spanprobe >"$SCRATCH/ds.txt" 2>"$SCRATCH/ds.err"; then
+	fail daemonset_spec "$(cat "$SCRATCH/ds.err")"
+	exit 0
+fi
+jaeger_start || { fail jaeger_start "see above"; exit 0; }
+collector_start "$JAEGER_OTLP_GRPC" || { fail collector_start "see above"; exit 0; }
+
+# The container's arguments, the ConfigMap's mount path mapped to the file the
+# ConfigMap is generated from; its environment, with the cluster's collector
+# address moved to loopback and $(VAR) expanded as the kubelet does.
+mount_dir=$(awk '$1 == "MOUNT" && $3 ~ /^spanprobe-config/ { print $2 }' "$SCRATCH/ds.txt")
+mapfile -t args < <(sed -n 's/^ARG //p' "$SCRATCH/ds.txt" | sed "s|^$mount_dir/spanprobe.conf$|$ROOT/deploy/spanprobe.conf|")
+check "args_use_the_configmap_file" grep -qx -- "$ROOT/deploy/spanprobe.conf" <(printf '%s\n' "${args[@]}")
+declare -a envs=()
+while IFS= read -r kv; do
+	k=${kv%%=*} v=${kv#*=}
+	[ "$k" = OTEL_EXPORTER_OTLP_ENDPOINT ] && v=http://$COLLECTOR_GRPC
+	v=${v//\$(K8S_NODE_NAME)/test-node}
+	[ "$k" = K8S_NODE_NAME ] && v=test-node
+	envs+=("$k=$v")
+done < <(sed -n 's/^ENV //p' "$SCRATCH/ds.txt")
+ready=$(sed -n 's/^ready-file *=\{0,1\} *//p' "$ROOT/deploy/spanprobe.conf")
+mkdir -p "$(dirname "$ready")"
+rm -f "$ready"
+
+env "${envs[@]}" "$SPANPROBE" "${args[@]}" 2>"$SCRATCH/sp.err" &
+sp=$!
+bg_track $sp
+check "ready_file_made_once_attached" wait_for_line "$ready" "^$sp\$" 10
+check "waits_for_the_workload" grep -q "not found yet; waiting" "$SCRATCH/sp.err"
+
+# The demo pod: the image's binary at its path, in fresh namespaces. The
+# short sleep is the container's start-up; spanprobe sees its exec.
+unshare --mount --pid --fork --kill-child --propagation private sh -c \
+	"mount -t tmpfs tmpfs /usr/local/bin && cp '$DEMO' '$IN_PATH' && sleep 0.5 &&
+	 exec '$IN_PATH' --requests $REQUESTS --seed 77 --time-scale 0.002 --annotate" >"$SCRATCH/app.out" 2>&1 &
+ctr=$!
+check "workload_picked_up" wait_for_line "$SCRATCH/sp.err" "tracing $IN_PATH" 10
+wait $ctr
+expect_eq "workload_exit_status" "$?" 0
+
+# SIGTERM, as the kubelet stops a pod: flush, then exit 0 and remove the ready file.
+kill -TERM $sp
+wait $sp
+expect_eq "sigterm_exit_status" "$?" 0
+check "ready_file_removed" test ! -e "$ready"
+check "summary_exported_all" grep -q "OTLP exported $((3 * REQUESTS)), dropped 0" "$SCRATCH/sp.err"
+
+# In Jaeger: the service is the executable's name; every request one trace.
+if jaeger_wait_traces demo-app "$REQUESTS" $((3 * REQUESTS)) "$SCRATCH/jaeger.json" 30; then
+	pass jaeger_has_every_trace
+	# The app ran in a PID namespace: its printed tids are namespace tids.
+	# Map them to the host tid the spans carry (one thread: one of each).
+	host_tid=$(jq -r '[.data[].spans[].tags[] | select(.key == "thread.id") | .value] | unique | .[0]' "$SCRATCH/jaeger.json")
+	sed -E "s/^tid=[0-9]+ /tid=$host_tid /" "$SCRATCH/app.out" >"$SCRATCH/app.host"
+	tests/lib/check_demo_spans.sh jaeger "$SCRATCH/jaeger.json" "$SCRATCH/app.host" "$REQUESTS" |
+		report_checks jaeger
+	check "node_name_resource_attribute" jq -e \
+		'[.data[].processes[].tags[] | select(.key == "k8s.node.name") | .value] | unique == ["test-node"]' \
+		"$SCRATCH/jaeger.json"
+else
+	fail jaeger_has_every_trace "$(tail -n 3 "$SCRATCH/sp.err")"
+fi
