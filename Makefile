@@ -97,6 +97,8 @@ $(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(TEST_OBJS) $(PROTO_OBJS)
 .PHONY: fixtures
 fixtures:
 include $(wildcard tests/fixtures/*.mk)
+# Python probes: their BPF object and skeleton; the SDK venv (make pyvenv).
+include mk/python.mk
 
 unit: $(UNIT_BINS) fixtures
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Python from outside: the exercise's unmodified Flask app under -c, 100
+# requests; its foo/goo/zoo spans checked against what the app printed (the
+# same checks as the C demo-app's), goo's exceptions as ERROR.
+source "$(dirname "$0")/../lib/common.sh"
+scratch
+PY=/usr/bin/python3.11
+APP=$ROOT/examples/python/app.py
+REQUESTS=100
+
+if ! readelf -n "$PY" 2>/dev/null | grep -q function__entry; then
+	skip all "$PY with USDT probes not installed (Debian package python3.11)"
+	exit 0
+fi
+if ! "$PY" -c 'import flask' 2>/dev/null; then
+	skip all "Flask for $PY not installed (Debian package python3-flask)"
+	exit 0
+fi
+if "$SPANPROBE" --dry-run "python:$PY:app.py:foo" 2>&1 | grep -q "need the python support"; then
+	skip all "this spanprobe has no python: probe support yet"
+	exit 0
+fi
+
+port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$port TIME_SCALE=0.002 ANNOTATE=1 "$SPANPROBE" -o jsonl --output-file "$SCRATCH/spans.jsonl" \
+	-c "$PY $APP" "python:$PY:app.py:foo,goo,zoo" >"$SCRATCH/app.out" 2>"$SCRATCH/err" &
+tracer=$!
+bg_track $tracer
+
+up=false
+for ((i = 0; i < 200; i++)); do
+	curl -sf "http://127.0.0.1:$port/" -o /dev/null && { up=true; break; }
+	kill -0 $tracer 2>/dev/null || break
+	sleep 0.05
+done
+# The probe went to the app before it started: its first request is traced too.
+if ! $up; then
+	fail app_answers "the app did not answer on port $port: $(tail -n 3 "$SCRATCH/err")"
+	exit 0
+fi
+ok=1
+for ((i = 1; i < REQUESTS; i++)); do
+	curl -sf "http://127.0.0.1:$port/" -o /dev/null || ok=0
+done
+expect_eq all_requests_answered_200 "$ok" 1
+
+kill -TERM $tracer
+wait $tracer
+rc=$?
+expect_eq exit_status_is_the_apps_sigterm "$rc" 143
+check summary_line grep -q "$((3 * REQUESTS)) spans (.* errors, 0 truncated); lost 0" "$SCRATCH/err"
+tests/lib/check_demo_spans.sh jsonl "$SCRATCH/spans.jsonl" "$SCRATCH/app.out" $REQUESTS |
+	report_checks flask
+
+# Names and source locations come from the code objects.
+attr() { jq -r --arg k "$1" 'select(.name == "goo") | .attributes[] | select(.key == $k)
+	| .value | (.stringValue // .intValue)' "$SCRATCH/spans.jsonl" | sort -u; }
+expect_eq goo.code_function_name "$(attr code.function.name)" goo
+expect_eq goo.code_file_path "$(attr code.file.path)" "$APP"
+expect_eq goo.code_line_number "$(attr code.line.number)" \
+	"$(grep -n '^def goo' "$APP" | cut -d: -f1)"
+check goo_error_message_is_the_exception \
+	grep -q '"message":"Exception: Error in goo: Simulated exception."' "$SCRATCH/spans.jsonl"
