@@ -59,7 +59,7 @@ struct span_event {
 #define STAT_RINGBUF_DROPS 0 /* span records lost: ring buffer full */
 #define STAT_DEPTH_DROPS   1 /* calls not recorded: nesting deeper than SPAN_MAX_DEPTH */
 #define STAT_STACK_DROPS   2 /* calls not recorded: per-thread state could not be made */
-#define STAT_CALLS         3 /* entries seen */
+#define STAT_CALLS         3 /* entries seen where no per-function counter is kept */
 #define STAT_EXEC_DROPS    4 /* exec reports lost: their containers are not searched */
 #define STAT_MAX           5
 

@@ -79,6 +79,14 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* Entries per traced function (attach cookie), for per-probe hit counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SPAN_MAX_FUNCS);
+	__type(key, __u32);
+	__type(value, __u64);
+} func_hits SEC(".maps");
+
 /* The initial value of a thread's open_calls entry (only the header matters). */
 static const struct thread_calls no_calls;
 
@@ -233,9 +241,14 @@ int BPF_UPROBE(span_enter)
 	__u64 now;
 	__u32 d;
 
+	__u32 func_id = (__u32)bpf_get_attach_cookie(ctx);
+	__u64 *hits;
+
 	if (target_tgid && (pid_tgid >> 32) != target_tgid)
 		return 0;
-	count(STAT_CALLS);
+	hits = bpf_map_lookup_elem(&func_hits, &func_id);
+	if (hits)
+		*hits += 1;
 
 	tc = bpf_map_lookup_elem(&open_calls, &tid);
 	if (!tc) {
@@ -266,7 +279,7 @@ int BPF_UPROBE(span_enter)
 	f = FRAME(tc, d);
 	f->span_id = random_u64() | 1; /* never 0: 0 means "no parent" */
 	f->entry_sp = sp;
-	f->func_id = (__u32)bpf_get_attach_cookie(ctx);
+	f->func_id = func_id;
 	f->start_ns = now;
 	tc->depth = d + 1;
 	return 0;

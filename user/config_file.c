@@ -17,7 +17,7 @@ static const struct {
 	{ "output-file", true }, { "endpoint", true },    { "protocol", true },
 	{ "service-name", true }, { "pid", true },        { "cmd", true },
 	{ "ready-file", true },  { "verbose", false },    { "dry-run", false },
-	{ "wait", false },
+	{ "wait", false },       { "metrics-addr", true },
 };
 
 static char *trim(char *s)
@@ -61,7 +61,7 @@ int config_line__parse(const char *line, char **words, int *nwords, const char *
 			break;
 	if (i == sizeof(config_keys) / sizeof(config_keys[0])) {
 		*why = "unknown key (one of: probe, error, output, output-file, endpoint, protocol, "
-		       "service-name, pid, cmd, ready-file, verbose, dry-run, wait)";
+		       "service-name, pid, cmd, ready-file, metrics-addr, verbose, dry-run, wait)";
 		err = -EINVAL;
 		goto cleanup;
 	}

@@ -5,6 +5,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "config_file.h"
 #include "elf_symbols.h"
 #include "jsonl_output.h"
+#include "metrics_server.h"
 #include "otlp_exporter.h"
 #include "preflight.h"
 #include "probe_spec.h"
@@ -47,6 +49,7 @@ static struct options {
 	size_t nrules;
 	const char *endpoint, *protocol, *service_name;
 	const char *ready_file;
+	const char *metrics_addr;
 } opts = { .pid = -1 };
 
 const char *argp_program_version = "spanprobe " SPANPROBE_VERSION;
@@ -76,6 +79,7 @@ enum {
 	OPT_CONFIG,
 	OPT_READY_FILE,
 	OPT_WAIT,
+	OPT_METRICS_ADDR,
 };
 
 static const struct argp_option argp_options[] = {
@@ -92,6 +96,7 @@ static const struct argp_option argp_options[] = {
 	{ "dry-run", OPT_DRY_RUN, NULL, 0, "Resolve and attach, then exit", 0 },
 	{ "wait", OPT_WAIT, NULL, 0, "Keep running while an absolute BINARY is found nowhere; attach when a process (a new container) has it", 0 },
 	{ "config", OPT_CONFIG, "FILE", 0, "Read options from FILE: one long option a line ('probe P', 'error R', ...)", 0 },
+	{ "metrics-addr", OPT_METRICS_ADDR, "HOST:PORT", 0, "Serve Prometheus metrics (probe hits, spans, losses, exports) there; off by default", 0 },
 	{ "ready-file", OPT_READY_FILE, "FILE", 0, "Create FILE once attached (readiness checks); removed at exit", 0 },
 	{ "verbose", 'v', NULL, 0, "libbpf debug output; with -l, why each cost", 0 },
 	{ NULL, 'h', NULL, OPTION_HIDDEN, "Show the full help", 0 },
@@ -176,6 +181,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_WAIT:
 		opts.wait = true;
 		break;
+	case OPT_METRICS_ADDR:
+		opts.metrics_addr = arg;
+		break;
 	case ARGP_KEY_ARG:
 		if (grow((void **)&opts.specs, opts.nspecs, sizeof(*opts.specs)))
 			return ENOMEM;
@@ -214,6 +222,8 @@ static void sig_handler(int sig)
 
 /* Everything the ring-buffer callback needs. */
 struct run_state {
+	/* The table grows when new containers appear; the metrics thread reads it. */
+	pthread_mutex_t table_lock;
 	struct probe_table *table;
 	struct spanprobe_bpf *skel;
 	struct attachment *attached;
@@ -222,9 +232,13 @@ struct run_state {
 	struct span_tree *tree;
 	FILE *jsonl;
 	struct otlp_exporter *otlp;
+	/* written by the ring-buffer loop only; read by the metrics thread */
 	uint64_t spans, errors, truncated;
 	int output_error;
 };
+
+/* One writer: a relaxed atomic store keeps the metrics thread's reads sound. */
+#define COUNT(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 
 static int handle_event(void *ctx, void *data, size_t size)
 {
@@ -235,9 +249,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (span__from_event(&s, data, st->table, st->mono_to_real, st->procs))
 		return 0;
-	st->spans++;
-	st->errors += s.error;
-	st->truncated += s.truncated;
+	COUNT(st->spans, 1);
+	COUNT(st->errors, s.error);
+	COUNT(st->truncated, s.truncated);
 	if (st->otlp)
 		otlp_exporter__push(st->otlp, &s);
 	if (st->jsonl && jsonl_output__write(st->jsonl, &s))
@@ -262,7 +276,9 @@ static int handle_exec(void *ctx, void *data, size_t size)
 	if (size < sizeof(uint32_t))
 		return 0;
 	pid = *(uint32_t *)data;
+	pthread_mutex_lock(&st->table_lock);
 	n = probe_table__discover(st->table, pid, &first_bin, &first_func);
+	pthread_mutex_unlock(&st->table_lock);
 	if (n <= 0)
 		return 0; /* nothing new, or the process is already gone */
 	if (load_rules_from(st->skel, st->table, first_func))
@@ -299,25 +315,77 @@ static void list_functions(const struct probe_table *t)
 	}
 }
 
-static void read_kernel_stats(struct spanprobe_bpf *skel, uint64_t out[STAT_MAX])
+
+/* Sum of a per-CPU u64 array slot; 0 when it can't be read. */
+static uint64_t sum_percpu(struct bpf_map *map, uint32_t key)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	uint64_t *values;
+	uint64_t *values, sum = 0;
 
-	memset(out, 0, sizeof(uint64_t) * STAT_MAX);
 	if (ncpus <= 0)
-		return;
+		return 0;
 	values = calloc(ncpus, sizeof(*values));
 	if (!values)
-		return;
-	for (uint32_t k = 0; k < STAT_MAX; k++) {
-		if (bpf_map__lookup_elem(skel->maps.stats, &k, sizeof(k), values,
-					 sizeof(*values) * ncpus, 0))
-			continue;
+		return 0;
+	if (bpf_map__lookup_elem(map, &key, sizeof(key), values, sizeof(*values) * ncpus, 0) == 0)
 		for (int c = 0; c < ncpus; c++)
-			out[k] += values[c];
-	}
+			sum += values[c];
 	free(values);
+	return sum;
+}
+
+/* Prometheus text for --metrics-addr, on the metrics thread. */
+static void collect_metrics(void *ctx, FILE *out)
+{
+	struct run_state *st = ctx;
+	uint64_t k[STAT_MAX];
+	struct otlp_stats os = {};
+
+	fprintf(out, "# HELP spanprobe_probe_hits_total Calls of each traced function seen by its entry probe.\n"
+		     "# TYPE spanprobe_probe_hits_total counter\n");
+	pthread_mutex_lock(&st->table_lock);
+	for (uint32_t i = 0; i < st->table->nfuncs; i++) {
+		const struct traced_func *f = &st->table->funcs[i];
+
+		/* names are C identifiers and paths: nothing to escape but quotes */
+		fprintf(out, "spanprobe_probe_hits_total{function=\"%s\",binary=\"%s\"} %" PRIu64 "\n",
+			f->sym->name, f->bin->spec_name, sum_percpu(st->skel->maps.func_hits, i));
+	}
+	pthread_mutex_unlock(&st->table_lock);
+	for (uint32_t i = 0; i < STAT_MAX; i++)
+		k[i] = sum_percpu(st->skel->maps.stats, i);
+	fprintf(out, "# TYPE spanprobe_spans_total counter\nspanprobe_spans_total %" PRIu64 "\n"
+		     "# TYPE spanprobe_span_errors_total counter\nspanprobe_span_errors_total %" PRIu64 "\n"
+		     "# TYPE spanprobe_spans_truncated_total counter\nspanprobe_spans_truncated_total %" PRIu64 "\n",
+		__atomic_load_n(&st->spans, __ATOMIC_RELAXED), __atomic_load_n(&st->errors, __ATOMIC_RELAXED),
+		__atomic_load_n(&st->truncated, __ATOMIC_RELAXED));
+	fprintf(out, "# HELP spanprobe_spans_lost_total Calls not turned into spans, by cause.\n"
+		     "# TYPE spanprobe_spans_lost_total counter\n"
+		     "spanprobe_spans_lost_total{cause=\"ring_buffer_full\"} %" PRIu64 "\n"
+		     "spanprobe_spans_lost_total{cause=\"nesting_too_deep\"} %" PRIu64 "\n"
+		     "spanprobe_spans_lost_total{cause=\"no_thread_slot\"} %" PRIu64 "\n",
+		k[STAT_RINGBUF_DROPS], k[STAT_DEPTH_DROPS], k[STAT_STACK_DROPS]);
+	if (st->otlp) {
+		otlp_exporter__stats(st->otlp, &os);
+		fprintf(out, "# TYPE spanprobe_otlp_spans_exported_total counter\nspanprobe_otlp_spans_exported_total %" PRIu64 "\n"
+			     "# TYPE spanprobe_otlp_spans_dropped_total counter\nspanprobe_otlp_spans_dropped_total %" PRIu64 "\n"
+			     "# TYPE spanprobe_otlp_spans_rejected_total counter\nspanprobe_otlp_spans_rejected_total %" PRIu64 "\n"
+			     "# TYPE spanprobe_otlp_retries_total counter\nspanprobe_otlp_retries_total %" PRIu64 "\n"
+			     "# TYPE spanprobe_otlp_failed_requests_total counter\nspanprobe_otlp_failed_requests_total %" PRIu64 "\n",
+			os.exported, os.dropped, os.rejected, os.retries, os.failed_requests);
+	}
+}
+
+/* "spanprobe: hits per function: foo 200, goo 200" at exit, when short enough to read. */
+static void print_hits(struct spanprobe_bpf *skel, const struct probe_table *t)
+{
+	if (t->nfuncs == 0 || (t->nfuncs > 16 && !opts.verbose))
+		return;
+	fprintf(stderr, "spanprobe: hits per function:");
+	for (uint32_t i = 0; i < t->nfuncs; i++)
+		fprintf(stderr, "%s %s %" PRIu64, i ? "," : "", t->funcs[i].sym->name,
+			sum_percpu(skel->maps.func_hits, i));
+	fputc('\n', stderr);
 }
 
 static int load_rules_from(struct spanprobe_bpf *skel, const struct probe_table *t, size_t first)
@@ -357,7 +425,8 @@ int main(int argc, char **argv)
 	struct attachment attached = {};
 	struct spanprobe_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
-	struct run_state st = {};
+	struct run_state st = { .table_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct metrics_server *metrics = NULL;
 	struct otlp_config otlp_cfg = {};
 	bool otlp_cfg_set = false;
 	struct child child = { .pid = -1, .go_fd = -1, .exec_err_fd = -1 };
@@ -505,6 +574,14 @@ int main(int argc, char **argv)
 		if (err)
 			goto cleanup;
 	}
+	if (opts.metrics_addr) {
+		err = metrics_server__start(opts.metrics_addr, collect_metrics, &st, &metrics);
+		if (err)
+			goto cleanup;
+		fprintf(stderr, "spanprobe: metrics on http://%.*s:%d/metrics\n",
+			(int)(strrchr(opts.metrics_addr, ':') - opts.metrics_addr), opts.metrics_addr,
+			metrics_server__port(metrics));
+	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, &st, NULL);
 	if (!rb || ring_buffer__add(rb, bpf_map__fd(skel->maps.execs), handle_exec, &st)) {
 		err = -errno;
@@ -566,6 +643,7 @@ int main(int argc, char **argv)
 	err = 0;
 
 cleanup:
+	metrics_server__stop(metrics);
 	if (st.tree)
 		span_tree__flush(st.tree);
 	if (st.jsonl)
@@ -575,7 +653,8 @@ cleanup:
 	if (running) {
 		struct otlp_stats os = {};
 
-		read_kernel_stats(skel, kstats);
+		for (uint32_t k = 0; k < STAT_MAX; k++)
+			kstats[k] = sum_percpu(skel->maps.stats, k);
 		if (st.otlp)
 			otlp_exporter__stats(st.otlp, &os);
 		fprintf(stderr,
@@ -591,6 +670,7 @@ cleanup:
 				", rejected %" PRIu64 ", retries %" PRIu64,
 				os.exported, os.dropped, os.rejected, os.retries);
 		fputc('\n', stderr);
+		print_hits(skel, &table);
 	}
 	if (err && exit_code == 0)
 		exit_code = 1;
