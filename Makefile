@@ -51,6 +51,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 	@touch $@
 
 vmlinux/vmlinux.h: | $(DEPS_STAMP)
+	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
 $(OUT)/spanprobe.bpf.o: bpf/spanprobe.bpf.c bpf/span_event.h vmlinux/vmlinux.h | $(DEPS_STAMP)
