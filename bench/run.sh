@@ -230,7 +230,8 @@ hz=$(getconf CLK_TCK)
 pipeline_run() {
 	local label=$1 load tracer a b prev i hwm wall spans lost exported delivered cpu
 	shift
-	"${pin_rest[@]}" "$BIN/span-load" "$LOAD_THREADS" "$LOAD_CALLS" >"$tmp/load.out" 2>&1 &
+	"${pin_rest[@]}" "$BIN/span-load" "$LOAD_THREADS" "$LOAD_CALLS" ${LOAD_RATE:+"$LOAD_RATE"} \
+		>"$tmp/load.out" 2>&1 &
 	load=$!
 	track "$load"
 	wait_for "$tmp/load.out" '^ready' 10 || { log "span-load did not start"; return; }
@@ -324,6 +325,19 @@ if [ -x "$collector" ]; then
 		log "pipeline: OTLP/gRPC to the Collector"
 		pipeline_run '(b) ring buffer → span → OTLP/gRPC to the Collector' -o otlp \
 			--protocol grpc --endpoint "http://127.0.0.1:$grpc_port"
+		# A steady 100,000 spans/s for 10 s with the default queue: the loss
+		# goal is zero here, not under the burst above.
+		for proto in grpc http/protobuf; do
+			port=$grpc_port
+			[ "$proto" = grpc ] || port=$http_port
+			log "pipeline: steady 100,000 spans/s, OTLP $proto to the Collector"
+			(
+				LOAD_RATE=$((100000 / LOAD_THREADS))
+				LOAD_CALLS=$((1000000 / LOAD_THREADS))
+				pipeline_run "(c) steady 100,000 spans/s for 10 s → OTLP $proto to the Collector, default queue" \
+					-o otlp --protocol "$proto" --endpoint "http://127.0.0.1:$port"
+			)
+		done
 	else
 		log "the Collector did not start:"
 		tail -5 "$tmp/collector.log" >&2

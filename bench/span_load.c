@@ -3,7 +3,9 @@
  * M times, so a tracer of load_target sees T*M spans as fast as the uprobe
  * lets the threads go.
  *
- * Usage: span-load THREADS CALLS_PER_THREAD
+ * Usage: span-load THREADS CALLS_PER_THREAD [CALLS_PER_SECOND_PER_THREAD]
+ * With a rate, each thread paces itself to it (in steps of 1,000 calls): a
+ * steady load instead of a burst.
  * Prints "ready PID" and waits for SIGUSR1 (so the tracer attaches first),
  * runs, prints "done calls N seconds S", then waits for a second SIGUSR1
  * (at most 60 s) before exiting, so the tracer can drain while the process
@@ -24,16 +26,7 @@ __attribute__((noinline)) long load_target(long x)
 }
 
 static long calls_per_thread;
-
-static void *worker(void *arg)
-{
-	long acc = 0;
-
-	(void)arg;
-	for (long i = 0; i < calls_per_thread; i++)
-		acc = load_target(acc);
-	return (void *)acc;
-}
+static long rate_per_thread; /* 0: as fast as possible */
 
 static double now_s(void)
 {
@@ -41,6 +34,27 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *worker(void *arg)
+{
+	double start = now_s();
+	long acc = 0;
+
+	(void)arg;
+	for (long i = 0; i < calls_per_thread; i++) {
+		acc = load_target(acc);
+		if (rate_per_thread && (i + 1) % 1000 == 0) {
+			double ahead = (double)(i + 1) / rate_per_thread - (now_s() - start);
+
+			if (ahead > 0) {
+				struct timespec ts = { (time_t)ahead, (long)((ahead - (time_t)ahead) * 1e9) };
+
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	return (void *)acc;
 }
 
 int main(int argc, char **argv)
@@ -52,9 +66,11 @@ int main(int argc, char **argv)
 	sigset_t set;
 	double t0;
 
-	if (argc != 3 || (nthreads = strtol(argv[1], NULL, 10)) <= 0 || nthreads > 256 ||
-	    (calls_per_thread = strtol(argv[2], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: %s THREADS(1..256) CALLS_PER_THREAD\n", argv[0]);
+	if ((argc != 3 && argc != 4) || (nthreads = strtol(argv[1], NULL, 10)) <= 0 || nthreads > 256 ||
+	    (calls_per_thread = strtol(argv[2], NULL, 10)) <= 0 ||
+	    (argc == 4 && (rate_per_thread = strtol(argv[3], NULL, 10)) < 0)) {
+		fprintf(stderr, "usage: %s THREADS(1..256) CALLS_PER_THREAD [CALLS_PER_SECOND_PER_THREAD]\n",
+			argv[0]);
 		return 2;
 	}
 	threads = calloc(nthreads, sizeof(*threads));
