@@ -9,7 +9,7 @@ set -euo pipefail
 backports_pkgs=(libbpf-dev bpftool libelf-dev libdw-dev)
 pkgs=(clang-19 llvm-19 libclang-rt-19-dev lld-19 make pkg-config zlib1g-dev
       protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libnghttp2-dev
-      valgrind python3.11 python3-flask curl ca-certificates jq procps util-linux)
+      valgrind python3.11 python3.11-venv python3-flask curl ca-certificates jq procps util-linux)
 
 missing=()
 for p in "${backports_pkgs[@]}" "${pkgs[@]}"; do

@@ -26,6 +26,7 @@
 #include "preflight.h"
 #include "probe_spec.h"
 #include "probe_table.h"
+#include "python_probe.h"
 #include "process_info.h"
 #include "span.h"
 #include "span_decode.h"
@@ -57,7 +58,9 @@ const char *argp_program_bug_address = "the spanprobe issue tracker";
 static const char doc[] =
 	"Trace calls of functions in unmodified programs as OpenTelemetry spans.\n"
 	"\n"
-	"PROBE is uprobe:BINARY:FUNCS, FUNCS a comma list of names or shell globs.\n"
+	"PROBE is uprobe:BINARY:FUNCS, FUNCS a comma list of names or shell globs,\n"
+	"or python:INTERPRETER:FILES:FUNCS for Python functions (FILES a glob matched\n"
+	"against the end of the source path).\n"
 	"An absolute BINARY is also looked up inside containers (through /proc/PID/root),\n"
 	"now and as new processes start.\n"
 	"\n"
@@ -66,7 +69,8 @@ static const char doc[] =
 	"  spanprobe -p 1234 'uprobe:./app:foo,goo,zoo'   # only PID 1234\n"
 	"  spanprobe -c './app --requests 10' --error 'goo:ret<0' 'uprobe:./app:foo,goo,zoo'\n"
 	"  spanprobe -o jsonl -o otlp 'uprobe:libc:malloc' # JSON lines and OTLP export\n"
-	"  spanprobe -l 'uprobe:./app:*'                  # list functions and probe cost\n";
+	"  spanprobe -l 'uprobe:./app:*'                  # list functions and probe cost\n"
+	"  spanprobe -c 'python3.11 app.py' 'python:/usr/bin/python3.11:app.py:foo,goo,zoo'\n";
 static const char args_doc[] = "PROBE...";
 
 enum {
@@ -240,6 +244,24 @@ struct run_state {
 /* One writer: a relaxed atomic store keeps the metrics thread's reads sound. */
 #define COUNT(field, n) __atomic_store_n(&(field), (field) + (n), __ATOMIC_RELAXED)
 
+/* One finished span, uprobe or Python, to every output. */
+static int output_span(void *ctx, const struct span *s)
+{
+	struct run_state *st = ctx;
+
+	COUNT(st->spans, 1);
+	COUNT(st->errors, s->error);
+	COUNT(st->truncated, s->truncated);
+	if (st->otlp)
+		otlp_exporter__push(st->otlp, s);
+	if (st->jsonl && jsonl_output__write(st->jsonl, s))
+		st->output_error = -EIO;
+	if (st->tree && span_tree__add(st->tree, s))
+		st->output_error = -ENOMEM;
+	/* a failed write (reader gone) stops the loop; the summary still prints */
+	return st->output_error ? st->output_error : 0;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct run_state *st = ctx;
@@ -249,17 +271,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (span__from_event(&s, data, st->table, st->mono_to_real, st->procs))
 		return 0;
-	COUNT(st->spans, 1);
-	COUNT(st->errors, s.error);
-	COUNT(st->truncated, s.truncated);
-	if (st->otlp)
-		otlp_exporter__push(st->otlp, &s);
-	if (st->jsonl && jsonl_output__write(st->jsonl, &s))
-		st->output_error = -EIO;
-	if (st->tree && span_tree__add(st->tree, &s))
-		st->output_error = -ENOMEM;
-	/* a failed write (reader gone) stops the loop; the summary still prints */
-	return st->output_error ? st->output_error : 0;
+	return output_span(st, &s);
 }
 
 static int load_rules_from(struct spanprobe_bpf *skel, const struct probe_table *t, size_t first);
@@ -424,6 +436,8 @@ int main(int argc, char **argv)
 	struct probe_table table = {};
 	struct attachment attached = {};
 	struct spanprobe_bpf *skel = NULL;
+	struct python_probe *py = NULL;
+	bool has_python = false;
 	struct ring_buffer *rb = NULL;
 	struct run_state st = { .table_lock = PTHREAD_MUTEX_INITIALIZER };
 	struct metrics_server *metrics = NULL;
@@ -466,9 +480,10 @@ int main(int argc, char **argv)
 		exit_code = 0;
 		goto cleanup;
 	}
-	if (table.nfuncs == 0 && !table.pending) {
-		fprintf(stderr, "spanprobe: no uprobe PROBE given (python: probes need the python "
-			"support, see README)\n");
+	for (size_t i = 0; i < opts.nspecs; i++)
+		has_python |= opts.specs[i].kind == PROBE_PYTHON;
+	if (table.nfuncs == 0 && !table.pending && !has_python) {
+		fprintf(stderr, "spanprobe: no PROBE given\n");
 		goto cleanup;
 	}
 	err = probe_table__apply_rules(&table, opts.rules, opts.nrules);
@@ -534,6 +549,16 @@ int main(int argc, char **argv)
 			    multi);
 	if (err)
 		goto cleanup;
+	err = python_probe__load(opts.specs, opts.nspecs, target, &py);
+	if (err)
+		goto cleanup;
+	if (py) {
+		err = python_probe__attach(py, target);
+		if (err)
+			goto cleanup;
+		if (opts.verbose || opts.dry_run)
+			python_probe__describe(py, stderr);
+	}
 	err = spanprobe_bpf__attach(skel); /* the thread-exit tracepoint */
 	if (err) {
 		fprintf(stderr, "spanprobe: can't attach the thread-exit tracepoint: %s\n",
@@ -588,6 +613,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "spanprobe: can't open the ring buffer: %s\n", strerror(errno));
 		goto cleanup;
 	}
+	if (py) {
+		err = python_probe__add_ring(py, &rb, output_span, &st, st.mono_to_real, st.procs);
+		if (err)
+			goto cleanup;
+	}
 
 	signal(SIGINT, sig_handler);
 	signal(SIGTERM, sig_handler);
@@ -638,6 +668,7 @@ int main(int argc, char **argv)
 		child__terminate(&child);
 	/* Detach so nothing new arrives, then drain what is queued. */
 	attachment__destroy(&attached);
+	python_probe__detach(py);
 	ring_buffer__consume(rb);
 	exit_code = opts.cmd ? child.exit_status : 0;
 	err = 0;
@@ -655,6 +686,7 @@ cleanup:
 
 		for (uint32_t k = 0; k < STAT_MAX; k++)
 			kstats[k] = sum_percpu(skel->maps.stats, k);
+		python_probe__add_stats(py, kstats);
 		if (st.otlp)
 			otlp_exporter__stats(st.otlp, &os);
 		fprintf(stderr,
@@ -682,6 +714,7 @@ cleanup:
 	process_table__free(st.procs);
 	attachment__destroy(&attached);
 	spanprobe_bpf__destroy(skel);
+	python_probe__free(py);
 	child__terminate(&child);
 	if (out_file)
 		fclose(out_file);
