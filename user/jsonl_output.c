@@ -30,9 +30,10 @@ static void put_raw(struct json_buf *j, const char *s)
 		put_char(j, *s);
 }
 
+/* Short formatted pieces only (numbers and their keys): longer output is cut. */
 static void put_fmt(struct json_buf *j, const char *fmt, ...)
 {
-	char tmp[64];
+	char tmp[128];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -165,7 +166,19 @@ size_t span__to_json(const struct span *s, char *buf, size_t len)
 		put_attr_bool(&j, &first, "spanprobe.truncated", true);
 		put_attr_str(&j, &first, "spanprobe.lost_reason", s->lost_reason);
 	}
-	put_raw(&j, "],\"status\":{");
+	put_raw(&j, "]");
+	if (s->exception_type[0]) {
+		bool efirst = true;
+
+		put_raw(&j, ",\"events\":[{\"timeUnixNano\":\"");
+		put_fmt(&j, "%" PRIu64, s->end_unix_ns);
+		put_raw(&j, "\",\"name\":\"exception\",\"attributes\":[");
+		put_attr_str(&j, &efirst, "exception.type", s->exception_type);
+		if (s->exception_message[0])
+			put_attr_str(&j, &efirst, "exception.message", s->exception_message);
+		put_raw(&j, "]}]");
+	}
+	put_raw(&j, ",\"status\":{");
 	if (s->error) {
 		put_raw(&j, "\"code\":2,\"message\":");
 		put_string(&j, s->status_message);

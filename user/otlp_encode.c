@@ -20,6 +20,7 @@ typedef Opentelemetry__Proto__Common__V1__KeyValue KeyValue;
 typedef Opentelemetry__Proto__Common__V1__AnyValue AnyValue;
 typedef Opentelemetry__Proto__Trace__V1__Span Span;
 typedef Opentelemetry__Proto__Trace__V1__Status Status;
+typedef Opentelemetry__Proto__Trace__V1__Span__Event Event;
 typedef Opentelemetry__Proto__Trace__V1__ResourceSpans ResourceSpans;
 typedef Opentelemetry__Proto__Trace__V1__ScopeSpans ScopeSpans;
 typedef Opentelemetry__Proto__Resource__V1__Resource Resource;
@@ -56,6 +57,11 @@ struct otlp_encoder {
 	KeyValue **kv_ptrs;
 	AnyValue *av;
 	uint8_t (*ids)[16];         /* span id, parent id: big-endian */
+	Event *events;              /* one "exception" event per span, when it has one */
+	Event **event_ptrs;
+	KeyValue *ev_kv;            /* 2 per span: exception.type, exception.message */
+	KeyValue **ev_kv_ptrs;
+	AnyValue *ev_av;
 	uint32_t *group_of;
 
 	size_t group_cap;
@@ -85,6 +91,10 @@ static int encoder_reserve(struct otlp_encoder *enc, size_t n)
 		    grow(&enc->kv_ptrs, n * SPAN_ATTRS_MAX, sizeof(KeyValue *)) ||
 		    grow(&enc->av, n * SPAN_ATTRS_MAX, sizeof(AnyValue)) ||
 		    grow(&enc->ids, n, sizeof(*enc->ids)) ||
+		    grow(&enc->events, n, sizeof(Event)) || grow(&enc->event_ptrs, n, sizeof(Event *)) ||
+		    grow(&enc->ev_kv, n * 2, sizeof(KeyValue)) ||
+		    grow(&enc->ev_kv_ptrs, n * 2, sizeof(KeyValue *)) ||
+		    grow(&enc->ev_av, n * 2, sizeof(AnyValue)) ||
 		    grow(&enc->group_of, n, sizeof(uint32_t)))
 			return -ENOMEM;
 		enc->cap = n;
@@ -139,6 +149,11 @@ void otlp_encoder__free(struct otlp_encoder *enc)
 	free(enc->kv_ptrs);
 	free(enc->av);
 	free(enc->ids);
+	free(enc->events);
+	free(enc->event_ptrs);
+	free(enc->ev_kv);
+	free(enc->ev_kv_ptrs);
+	free(enc->ev_av);
 	free(enc->group_of);
 	free(enc->groups);
 	free(enc->rs_ptrs);
@@ -226,6 +241,29 @@ static void encode_span(struct otlp_encoder *enc, size_t i, const struct span *s
 		kv_ptrs[k] = &kv[k];
 	pb->attributes = kv_ptrs;
 	pb->n_attributes = n;
+
+	if (s->exception_type[0]) {
+		static const Event event_init = OPENTELEMETRY__PROTO__TRACE__V1__SPAN__EVENT__INIT;
+		KeyValue *ekv = &enc->ev_kv[i * 2], **ekv_ptrs = &enc->ev_kv_ptrs[i * 2];
+		AnyValue *eav = &enc->ev_av[i * 2];
+		Event *ev = &enc->events[i];
+		size_t m = 0;
+
+		/* the semantic conventions' exception event */
+		attr_str(&ekv[m], &eav[m], "exception.type", s->exception_type), m++;
+		if (s->exception_message[0])
+			attr_str(&ekv[m], &eav[m], "exception.message", s->exception_message), m++;
+		for (size_t k = 0; k < m; k++)
+			ekv_ptrs[k] = &ekv[k];
+		*ev = event_init;
+		ev->name = "exception";
+		ev->time_unix_nano = s->end_unix_ns;
+		ev->attributes = ekv_ptrs;
+		ev->n_attributes = m;
+		enc->event_ptrs[i] = ev;
+		pb->events = &enc->event_ptrs[i];
+		pb->n_events = 1;
+	}
 
 	if (s->error) {
 		Status *st = &enc->status[i];

@@ -359,6 +359,12 @@ UNITTEST int python_probe__span(const struct python_probe *p, struct span *s, co
 	if (s->error) {
 		const struct py_error_span *x = data;
 
+		if (size >= sizeof(*x)) {
+			snprintf(s->exception_type, sizeof(s->exception_type), "%.*s",
+				 (int)sizeof(x->exc_type), x->exc_type);
+			snprintf(s->exception_message, sizeof(s->exception_message), "%.*s",
+				 (int)sizeof(x->exc_message), x->exc_message);
+		}
 		if (size >= sizeof(*x) && x->exc_type[0] && x->exc_message[0])
 			snprintf(s->status_message, sizeof(s->status_message), "%.*s: %.*s",
 				 (int)sizeof(x->exc_type), x->exc_type,

@@ -28,6 +28,10 @@ struct span {
 	bool truncated;                 /* the return was never seen */
 	const char *lost_reason;        /* why truncated ("thread exit", ...), or NULL */
 	char status_message[96];        /* "goo returned -1" when error */
+	/* A call left by an exception (Python): the OTel "exception" event at
+	 * the span's end. Empty strings when none. */
+	char exception_type[48];
+	char exception_message[96];
 	const struct process_info *proc; /* resource of the traced process, or NULL */
 };
 

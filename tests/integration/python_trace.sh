@@ -61,3 +61,8 @@ expect_eq goo.code_line_number "$(attr code.line.number)" \
 	"$(grep -n '^def goo' "$APP" | cut -d: -f1)"
 check goo_error_message_is_the_exception \
 	grep -q '"message":"Exception: Error in goo: Simulated exception."' "$SCRATCH/spans.jsonl"
+# The semantic conventions' exception event on exactly the failed goo calls.
+events=$(jq -s -c '[.[] | select(.status.code == 2)] | {n: length, events: [.[] | .events[0].attributes
+	| map({(.key): .value.stringValue}) | add] | unique}' "$SCRATCH/spans.jsonl")
+expect_eq goo_exception_event "$events" \
+	"{\"n\":$(grep -c '^.*Exception in goo' "$SCRATCH/app.out"),\"events\":[{\"exception.type\":\"Exception\",\"exception.message\":\"Error in goo: Simulated exception.\"}]}"

@@ -318,10 +318,56 @@ static void test_hex(void)
 	CHECK_STR(id, "0000000000000000");
 }
 
+/* A call left by an exception carries the semantic conventions' event. */
+static void test_exception_event(void)
+{
+	struct otlp_config cfg = { .host_name = "box" };
+	struct otlp_encoder *enc = NULL;
+	struct span s[4];
+	Request *req;
+
+	make_spans(s);
+	snprintf(s[1].exception_type, sizeof(s[1].exception_type), "ValueError");
+	snprintf(s[1].exception_message, sizeof(s[1].exception_message), "bad \"value\"");
+	snprintf(s[2].exception_type, sizeof(s[2].exception_type), "KeyError"); /* no message */
+	CHECK_INT(otlp_encoder__new(&cfg, &enc), 0);
+	req = encode_and_decode(enc, s, 4);
+	if (!req)
+		goto cleanup;
+	size_t events = 0;
+	for (size_t r = 0; r < req->n_resource_spans; r++) {
+		Opentelemetry__Proto__Trace__V1__ScopeSpans *ss = req->resource_spans[r]->scope_spans[0];
+
+		for (size_t k = 0; k < ss->n_spans; k++) {
+			Opentelemetry__Proto__Trace__V1__Span *sp = ss->spans[k];
+
+			events += sp->n_events;
+			if (sp->n_events != 1)
+				continue;
+			CHECK_STR(sp->events[0]->name, "exception");
+			CHECK(sp->events[0]->time_unix_nano == sp->end_time_unix_nano);
+			if (strcmp(attr_str(sp->events[0]->attributes, sp->events[0]->n_attributes,
+					    "exception.type"), "ValueError") == 0) {
+				CHECK_STR(attr_str(sp->events[0]->attributes, sp->events[0]->n_attributes,
+						   "exception.message"), "bad \"value\"");
+			} else {
+				CHECK_STR(attr_str(sp->events[0]->attributes, sp->events[0]->n_attributes,
+						   "exception.type"), "KeyError");
+				CHECK_INT(sp->events[0]->n_attributes, 1);
+			}
+		}
+	}
+	CHECK_INT(events, 2);
+	opentelemetry__proto__collector__trace__v1__export_trace_service_request__free_unpacked(req, NULL);
+cleanup:
+	otlp_encoder__free(enc);
+}
+
 int main(void)
 {
 	unit_prog = "otlp_encode";
 	RUN(test_round_trip);
+	RUN(test_exception_event);
 	RUN(test_config_resource);
 	RUN(test_reuse_and_many_pids);
 	RUN(test_hex);

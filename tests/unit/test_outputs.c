@@ -79,6 +79,14 @@ static void test_json_fields(void)
 	span__to_json(&child, buf, sizeof(buf));
 	CHECK(strstr(buf, "\"stringValue\":\"18446744073709551615\""));
 
+	/* a call left by an exception: the OTel exception event at its end */
+	snprintf(child.exception_type, sizeof(child.exception_type), "ValueError");
+	snprintf(child.exception_message, sizeof(child.exception_message), "bad \"v\"");
+	span__to_json(&child, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"events\":[{\"timeUnixNano\":\"6\",\"name\":\"exception\",\"attributes\":["
+			  "{\"key\":\"exception.type\",\"value\":{\"stringValue\":\"ValueError\"}},"
+			  "{\"key\":\"exception.message\",\"value\":{\"stringValue\":\"bad \\\"v\\\"\"}}]}]"));
+
 	/* a tiny buffer reports the size needed and stays terminated */
 	need = span__to_json(&root, buf, 10);
 	CHECK(need > 100);
