@@ -54,7 +54,7 @@ vmlinux/vmlinux.h: | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(OUT)/spanprobe.bpf.o: bpf/spanprobe.bpf.c bpf/span_event.h vmlinux/vmlinux.h | $(DEPS_STAMP)
+$(OUT)/spanprobe.bpf.o: bpf/spanprobe.bpf.c bpf/span_event.h bpf/span_helpers.bpf.h vmlinux/vmlinux.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -c $< -o $@
 

@@ -29,6 +29,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "span_event.h"
+#include "span_helpers.bpf.h"
 #include "python_event.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -146,15 +147,7 @@ static const struct py_thread no_calls;
 
 static __always_inline void count(__u32 stat)
 {
-	__u64 *v = bpf_map_lookup_elem(&py_stats, &stat);
-
-	if (v)
-		*v += 1;
-}
-
-static __always_inline __u64 random_u64(void)
-{
-	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	count_in(&py_stats, stat);
 }
 
 static __always_inline __u32 wakeup_flag(void)

@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "span_event.h"
+#include "span_helpers.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -92,15 +93,7 @@ static const struct thread_calls no_calls;
 
 static __always_inline void count(__u32 stat)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
-
-	if (v)
-		*v += 1;
-}
-
-static __always_inline __u64 random_u64(void)
-{
-	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	count_in(&stats, stat);
 }
 
 /* Sign- or zero-extend the return register to the function's return type and

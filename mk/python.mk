@@ -10,7 +10,7 @@ PYVENV     := build/pyvenv
 PY_BPF_FLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
 	-idirafter /usr/include/$(shell uname -m)-linux-gnu
 
-$(OUT)/python.bpf.o: bpf/python.bpf.c bpf/span_event.h bpf/python_event.h vmlinux/vmlinux.h | $(DEPS_STAMP)
+$(OUT)/python.bpf.o: bpf/python.bpf.c bpf/span_helpers.bpf.h bpf/span_event.h bpf/python_event.h vmlinux/vmlinux.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CLANG) $(PY_BPF_FLAGS) -c $< -o $@
 

@@ -105,17 +105,20 @@ UNITTEST int pod_uid_from_cgroup_line(const char *line, char out[37])
 	return -ENOENT;
 }
 
-static char *read_pod_uid(uint32_t pid)
+/* What parse finds in the first line of /proc/PID/cgroup it accepts. */
+static char *read_from_cgroup(uint32_t pid, int (*parse)(const char *line, char *out), size_t out_len)
 {
-	char path[64], buf[8192], uid[37];
+	char path[64], buf[8192], found[65];
 	char *line, *save = NULL;
 
+	if (out_len > sizeof(found))
+		return NULL;
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 	if (read_small_file(path, buf, sizeof(buf)) <= 0)
 		return NULL;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (pod_uid_from_cgroup_line(line, uid) == 0)
-			return strdup(uid);
+		if (parse(line, found) == 0)
+			return strdup(found);
 	}
 	return NULL;
 }
@@ -134,20 +137,6 @@ static char *read_root_file_line(uint32_t pid, const char *rel)
 	return buf[0] ? strdup(buf) : NULL;
 }
 
-static char *read_container_id(uint32_t pid)
-{
-	char path[64], buf[8192], id[65];
-	char *line, *save = NULL;
-
-	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-	if (read_small_file(path, buf, sizeof(buf)) <= 0)
-		return NULL;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		if (container_id_from_cgroup_line(line, id) == 0)
-			return strdup(id);
-	}
-	return NULL;
-}
 
 static char *read_exe_path(uint32_t pid)
 {
@@ -231,8 +220,8 @@ static struct process_entry *process_entry__read(uint32_t pid)
 	e->info.exe_path = read_exe_path(pid);
 	e->info.exe_name = read_exe_name(pid, e->info.exe_path);
 	e->info.command_line = read_command_line(pid);
-	e->info.container_id = read_container_id(pid);
-	e->info.k8s_pod_uid = read_pod_uid(pid);
+	e->info.container_id = read_from_cgroup(pid, container_id_from_cgroup_line, 65);
+	e->info.k8s_pod_uid = read_from_cgroup(pid, pod_uid_from_cgroup_line, 37);
 	if (e->info.k8s_pod_uid) {
 		e->info.k8s_pod_name = read_root_file_line(pid, "/etc/hostname");
 		e->info.k8s_namespace = read_root_file_line(

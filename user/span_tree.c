@@ -183,17 +183,17 @@ int span_tree__add(struct span_tree *t, const struct span *s)
 	return 0;
 }
 
-void span_tree__flush(struct span_tree *t)
+/* Empties every bucket, printing what was pending when print is set. */
+static void drop_pending(struct span_tree *t, bool print)
 {
-	if (!t)
-		return;
 	for (size_t b = 0; b < TREE_BUCKETS; b++) {
 		struct pending_trace *p = t->buckets[b];
 
 		while (p) {
 			struct pending_trace *next = p->next;
 
-			print_trace(t, p, false);
+			if (print)
+				print_trace(t, p, false);
 			pending__free(p);
 			p = next;
 		}
@@ -201,19 +201,16 @@ void span_tree__flush(struct span_tree *t)
 	}
 }
 
+void span_tree__flush(struct span_tree *t)
+{
+	if (t)
+		drop_pending(t, true);
+}
+
 void span_tree__free(struct span_tree *t)
 {
 	if (!t)
 		return;
-	for (size_t b = 0; b < TREE_BUCKETS; b++) {
-		struct pending_trace *p = t->buckets[b];
-
-		while (p) {
-			struct pending_trace *next = p->next;
-
-			pending__free(p);
-			p = next;
-		}
-	}
+	drop_pending(t, false);
 	free(t);
 }

@@ -847,7 +847,8 @@ func checkProduction(c *checker, root string, objs *objects, name func(string) s
 }
 
 // printEnv prints one container's environment in a rendered overlay.
-func printEnv(root, overlay, deployment, container string) error {
+// renderedObjects renders an overlay and decodes every object strictly.
+func renderedObjects(root, overlay string) (*objects, error) {
 	loadAnywhere := false
 	for _, o := range overlays {
 		if o.dir == overlay {
@@ -856,17 +857,25 @@ func printEnv(root, overlay, deployment, container string) error {
 	}
 	rendered, err := render(root, overlay, loadAnywhere)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	docs, err := splitDocs(rendered)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	objs := newObjects()
 	for _, doc := range docs {
 		if _, err := decodeStrict(doc, objs); err != nil {
-			return err
+			return nil, err
 		}
+	}
+	return objs, nil
+}
+
+func printEnv(root, overlay, deployment, container string) error {
+	objs, err := renderedObjects(root, overlay)
+	if err != nil {
+		return err
 	}
 	d := objs.deployments[key(otelNamespace, deployment)]
 	if d == nil {
@@ -891,19 +900,9 @@ func printEnv(root, overlay, deployment, container string) error {
 // variable (downward-API values as "placeholder"), "MOUNT path configmap"
 // per ConfigMap volume mount.
 func printDaemonSet(root, name, container string) error {
-	rendered, err := render(root, "deploy", false)
+	objs, err := renderedObjects(root, "deploy")
 	if err != nil {
 		return err
-	}
-	docs, err := splitDocs(rendered)
-	if err != nil {
-		return err
-	}
-	objs := newObjects()
-	for _, doc := range docs {
-		if _, err := decodeStrict(doc, objs); err != nil {
-			return err
-		}
 	}
 	ds := objs.daemonSets[key(otelNamespace, name)]
 	if ds == nil {
