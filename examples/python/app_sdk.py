@@ -5,10 +5,13 @@ with tracing app.py from outside (see README.md). Needs the SDK:
 
 Environment: PORT (default 8080), TIME_SCALE (default 1), and the SDK's own
 OTEL_EXPORTER_OTLP_ENDPOINT (default http://localhost:4317),
-OTEL_SERVICE_NAME (default python-app).
+OTEL_SERVICE_NAME (default python-app). SIGTERM, like Ctrl-C, stops it after
+exporting the spans still queued.
 """
 import os
 import random
+import signal
+import sys
 import time
 
 from flask import Flask
@@ -59,6 +62,8 @@ def index():
 
 
 if __name__ == "__main__":
+    # Without a handler SIGTERM kills the process before the finally below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         app.run(host="127.0.0.1", port=int(os.environ.get("PORT", "8080")))
     finally:
