@@ -15,7 +15,7 @@ APPS=$ROOT/examples/python
 # Each app must print an error and a success for the comparison to mean
 # something: with goo failing one time in five, 30 requests miss one of them
 # about once in 800 runs per app.
-REQUESTS=30
+REQUESTS=40 # 0.8^40: an all-success run (nothing to compare) is 1 in ~7,500
 UNIQUE=$$-$RANDOM
 
 if ! readelf -n "$PY" 2>/dev/null | grep -q function__entry; then
