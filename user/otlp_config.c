@@ -61,10 +61,24 @@ static void strv_free(char **v)
 	free(v);
 }
 
+/* A header name is a token, and a value has no control character but tab:
+ * a decoded CR or LF would add headers of its own to every request. */
+static bool header_ok(const char *key, size_t key_len, const char *value)
+{
+	for (size_t i = 0; i < key_len; i++)
+		if ((unsigned char)key[i] <= ' ' || key[i] == ':' || key[i] == 0x7f)
+			return false;
+	for (; *value; value++)
+		if (((unsigned char)*value < ' ' && *value != '\t') || *value == 0x7f)
+			return false;
+	return true;
+}
+
 /* Parses "k1=v1,k2=v2" (W3C-baggage-like, values percent-encoded, blanks
  * around keys and values ignored, empty members skipped). as_headers: the
  * result is "k: v" lines; else "k", "v" pairs. Returns -EINVAL on a member
- * without '=' or key, or a bad percent escape. */
+ * without '=' or key, or a bad percent escape (as headers: also a control
+ * character, or a key that is not an HTTP token). */
 UNITTEST int otlp_parse_kv_list(const char *list, bool as_headers, char ***out)
 {
 	char **v = NULL, **grown, *value = NULL;
@@ -101,6 +115,10 @@ UNITTEST int otlp_parse_kv_list(const char *list, bool as_headers, char ***out)
 		}
 		v = grown;
 		if (as_headers) {
+			if (!header_ok(key, key_len, value)) {
+				err = -EINVAL;
+				goto cleanup;
+			}
 			if (asprintf(&v[n], "%.*s: %s", (int)key_len, key, value) < 0) {
 				err = -ENOMEM;
 				goto cleanup;

@@ -211,7 +211,9 @@ static void *exporter_thread(void *arg)
 		if (e->count == 0) {
 			if (e->stopping)
 				break;
-			next_export = now_ms() + e->cfg->schedule_delay_ms;
+			/* At least 1 ms: with OTEL_BSP_SCHEDULE_DELAY=0 this loop would
+			 * spin holding the lock, and block every push. */
+			next_export = now_ms() + (e->cfg->schedule_delay_ms ?: 1);
 			continue;
 		}
 		if (e->stopping && now_ms() >= e->stop_deadline_ms) {

@@ -65,6 +65,10 @@ int64_t otlp_retry__parse_retry_after(const char *value, time_t now)
 	when = curl_getdate(p, NULL);
 	if (when == -1)
 		return -1;
+	/* A date more than a day ahead is as implausible as such a delay in
+	 * seconds (and far enough ahead, overflows in ms). */
+	if (when > now && when - now > 24 * 3600)
+		return -1;
 	return when > now ? (int64_t)(when - now) * 1000 : 0;
 }
 

@@ -99,10 +99,14 @@ void otlp_response__header(struct otlp_response *r, const char *line, size_t len
 
 	if (header_is(line, len, "HTTP/")) {
 		/* A new response (after a 1xx, or a redirect): forget the last. */
+		char first[64];
 		long status = 0;
 
+		/* libcurl's header lines are not NUL-terminated: sscanf needs a copy. */
+		memcpy(first, line, len < sizeof(first) ? len : sizeof(first) - 1);
+		first[len < sizeof(first) ? len : sizeof(first) - 1] = '\0';
 		otlp_response__reset(r);
-		if (sscanf(line, "HTTP/%*s %ld", &status) == 1)
+		if (sscanf(first, "HTTP/%*s %ld", &status) == 1)
 			r->http_status = status;
 	} else if (header_is(line, len, "grpc-status:")) {
 		header_value(line, len, 12, value, sizeof(value));
@@ -599,6 +603,16 @@ static int build_headers(struct otlp_transport *t)
 	return err;
 }
 
+/* libcurl checks a URL only when a transfer starts: check it up front. */
+static bool url_is_valid(const char *url)
+{
+	CURLU *u = curl_url();
+	bool ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK;
+
+	curl_url_cleanup(u);
+	return ok;
+}
+
 int otlp_transport__new(const struct otlp_config *cfg, struct otlp_transport **out)
 {
 	struct otlp_transport *t = NULL;
@@ -628,6 +642,8 @@ int otlp_transport__new(const struct otlp_config *cfg, struct otlp_transport **o
 		t->url = strdup(cfg->endpoint);
 		err = t->url ? 0 : -ENOMEM;
 	}
+	if (!err && !url_is_valid(t->url))
+		err = -EINVAL; /* else every export would fail, each span dropped */
 	if (err == -EINVAL)
 		fprintf(stderr, "spanprobe: OTLP endpoint '%s' is not a URL libcurl accepts\n",
 			cfg->endpoint);

@@ -272,6 +272,11 @@ static void test_kv_list_table(void)
 		{ "k=%4", -EINVAL, { NULL } },
 		{ "k=%GG", -EINVAL, { NULL } },
 		{ "k=%00", -EINVAL, { NULL } },
+		{ "a=b%0D%0AX-Injected: 1", -EINVAL, { NULL } }, /* header smuggling */
+		{ "a=b%0A", -EINVAL, { NULL } },
+		{ "a=b%09c", 0, { "a: b\tc" } },
+		{ "a b=1", -EINVAL, { NULL } },
+		{ "a:b=1", -EINVAL, { NULL } },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {

@@ -153,6 +153,29 @@ static void test_schedule_delay(void)
 	otlp_exporter__free(e); /* free without shutdown shuts down */
 }
 
+/* OTEL_BSP_SCHEDULE_DELAY=0: export at once, without spinning on the lock
+ * (which used to block the first push forever). */
+static void test_schedule_delay_zero(void)
+{
+	struct otlp_config cfg = test_config(100, 50);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st = { 0 };
+	struct fake_sender f;
+	struct span s = test_span(1);
+
+	cfg.schedule_delay_ms = 0;
+	fake_init(&f);
+	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	usleep(20000);
+	otlp_exporter__push(e, &s);
+	for (int i = 0; i < 200 && st.exported == 0; i++) {
+		usleep(10000);
+		otlp_exporter__stats(e, &st);
+	}
+	CHECK_INT(st.exported, 1);
+	otlp_exporter__free(e);
+}
+
 static void test_queue_full(void)
 {
 	struct otlp_config cfg = test_config(10, 5);
@@ -435,6 +458,7 @@ int main(void)
 	unit_prog = "otlp_exporter";
 	RUN(test_batch_boundaries);
 	RUN(test_schedule_delay);
+	RUN(test_schedule_delay_zero);
 	RUN(test_queue_full);
 	RUN(test_shutdown_deadline);
 	RUN(test_drop_counted);

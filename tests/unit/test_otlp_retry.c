@@ -66,6 +66,9 @@ static void test_retry_after_table(void)
 		{ "Sunday, 06-Nov-94 08:49:57 GMT", 20000 },  /* RFC 850 */
 		{ "Sun Nov  6 08:50:37 1994", 60000 },        /* asctime */
 		{ "Sun, 06 Nov 1994 08:00:00 GMT", 0 },       /* in the past */
+		{ "Mon, 07 Nov 1994 08:49:37 GMT", 86400000 }, /* a day: the longest wait */
+		{ "Mon, 07 Nov 1994 08:49:38 GMT", -1 },      /* later, as for seconds */
+		{ "Wed, 22 Oct 2028888288 00:00:00 GMT", -1 }, /* used to overflow in ms */
 		{ "-1", -1 },
 		{ "1.5", -1 },
 		{ "soon", -1 },
