@@ -5,16 +5,23 @@
  *                              Unavailable" with "Retry-After: S", then
  *   --upstream HOST:PORT       forwards each request there (a real collector)
  *                              and relays the answer;
- *   --hang                     accepts connections and never answers.
+ *   --hang                     accepts connections and never answers;
+ *   --delay-ms MS --delay N    holds each of the first N requests (after any
+ *                              --fail ones) MS ms before forwarding it, as an
+ *                              overloaded collector does; a request whose
+ *                              client gave up meanwhile is dropped unseen by
+ *                              the upstream ("client-gone 2"), as a collector
+ *                              that had not started on it would.
  * It prints "listening PORT" once bound (--port 0 picks a free one), then one
  * line per request ("503 1", "forwarded 4 200"), so a test can count them.
  * HTTP/1.1 with Content-Length bodies only: what libcurl sends for OTLP/HTTP.
  * Usage: otlp-fault-proxy [--port P] (--upstream HOST:PORT | --hang)
- *                         [--fail N] [--retry-after S] */
+ *                         [--fail N] [--retry-after S] [--delay N --delay-ms MS] */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +42,8 @@ struct proxy_opts {
 	int fail;
 	int retry_after_s;
 	int hang;
+	int delay;
+	int delay_ms;
 };
 
 struct request {
@@ -216,10 +225,22 @@ cleanup:
 	return err;
 }
 
+/* Waits up to ms for the client to hang up; true when it did. */
+static bool client_gone_within(int client, int ms)
+{
+	struct pollfd p = { .fd = client, .events = POLLIN | POLLRDHUP };
+	char byte;
+
+	if (poll(&p, 1, ms) <= 0)
+		return false;
+	return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) ||
+	       recv(client, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 static int serve(const struct proxy_opts *o, int listener)
 {
 	unsigned long requests = 0;
-	int failed = 0;
+	int failed = 0, delayed = 0;
 
 	for (;;) {
 		int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
@@ -252,17 +273,25 @@ static int serve(const struct proxy_opts *o, int listener)
 			write_all(client, answer, (size_t)len);
 			printf("503 %lu\n", requests);
 		} else {
-			requests++;
-			err = forward(o, client, &r);
-			if (err < 0) {
-				static const char bad_gateway[] =
-					"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
-					"Connection: close\r\n\r\n";
+			bool slow = delayed < o->delay;
 
-				write_all(client, bad_gateway, sizeof(bad_gateway) - 1);
-				printf("upstream-error %lu %s\n", requests, strerror(-err));
+			requests++;
+			if (slow)
+				delayed++;
+			if (slow && client_gone_within(client, o->delay_ms)) {
+				printf("client-gone %lu\n", requests);
 			} else {
-				printf("forwarded %lu %d\n", requests, err);
+				err = forward(o, client, &r);
+				if (err < 0) {
+					static const char bad_gateway[] =
+						"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
+						"Connection: close\r\n\r\n";
+
+					write_all(client, bad_gateway, sizeof(bad_gateway) - 1);
+					printf("upstream-error %lu %s\n", requests, strerror(-err));
+				} else {
+					printf("forwarded %lu %d\n", requests, err);
+				}
 			}
 		}
 		fflush(stdout);
@@ -279,6 +308,8 @@ static int parse_args(int argc, char **argv, struct proxy_opts *o)
 		{ "fail", required_argument, NULL, 'f' },
 		{ "retry-after", required_argument, NULL, 'r' },
 		{ "hang", no_argument, NULL, 'h' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "delay-ms", required_argument, NULL, 'm' },
 		{ 0 },
 	};
 	static char host[64];
@@ -292,6 +323,8 @@ static int parse_args(int argc, char **argv, struct proxy_opts *o)
 		case 'f': o->fail = atoi(optarg); break;
 		case 'r': o->retry_after_s = atoi(optarg); break;
 		case 'h': o->hang = 1; break;
+		case 'd': o->delay = atoi(optarg); break;
+		case 'm': o->delay_ms = atoi(optarg); break;
 		case 'u':
 			colon = strrchr(optarg, ':');
 			if (!colon || (size_t)(colon - optarg) >= sizeof(host))
@@ -318,7 +351,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o)) {
 		fprintf(stderr, "usage: otlp-fault-proxy [--port P] (--upstream HOST:PORT | --hang) "
-				"[--fail N] [--retry-after S]\n");
+				"[--fail N] [--retry-after S] [--delay N --delay-ms MS]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
