@@ -25,6 +25,15 @@ static void print_open_error(const char *path, int err)
 		fprintf(stderr, "spanprobe: %s: not an ELF file (name a compiled executable or "
 			"shared library, not a script)\n", path);
 		break;
+	case -EINVAL:
+		/* elf_binary__open: not a regular file */
+		fprintf(stderr, "spanprobe: %s: not a regular file (a FIFO, device or socket can't "
+			"be traced; name the executable or library)\n", path);
+		break;
+	case -ELOOP:
+		fprintf(stderr, "spanprobe: %s: too many levels of symbolic links (a symlink loop? "
+			"check the path with readlink -f)\n", path);
+		break;
 	default:
 		fprintf(stderr, "spanprobe: %s: can't read symbols: %s\n", path, strerror(-err));
 	}
@@ -198,6 +207,12 @@ static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec
 		/* say why precisely: a directory or unreadable file here */
 		if (pid <= 0 && stat(spec->binary, &st) == 0) {
 			err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+			print_open_error(spec->binary, err);
+			return err;
+		}
+		/* a symlink loop or a bad path component is not "no such file" */
+		if (pid <= 0 && (errno == ELOOP || errno == ENOTDIR || errno == ENAMETOOLONG)) {
+			err = -errno;
 			print_open_error(spec->binary, err);
 			return err;
 		}
