@@ -32,8 +32,9 @@ static double now_s(void)
 int main(void)
 {
 	struct process_info procs[2] = {
-		{ 100, "demo-app", "/usr/local/bin/demo-app", "demo-app --work 10", NULL },
-		{ 200, "worker", "/usr/bin/worker", "worker -n 4", NULL },
+		{ .pid = 100, .exe_name = "demo-app", .exe_path = "/usr/local/bin/demo-app",
+		  .command_line = "demo-app --work 10" },
+		{ .pid = 200, .exe_name = "worker", .exe_path = "/usr/bin/worker", .command_line = "worker -n 4" },
 	};
 	struct otlp_config cfg = { .host_name = "bench-host" };
 	static struct span spans[BATCH];
