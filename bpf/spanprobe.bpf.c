@@ -43,12 +43,12 @@ struct thread_calls {
 	struct open_frame frames[SPAN_MAX_DEPTH];
 };
 
-/* Open calls per thread id. LRU, so threads that vanish without the exit
- * tracepoint (spanprobe started mid-call) cannot fill it for ever. */
+/* Open calls per thread, in the thread's own task storage: found without
+ * hashing, and freed by the kernel when the thread ends. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct thread_calls);
 } open_calls SEC(".maps");
 
@@ -61,6 +61,8 @@ struct {
 
 /* Unread bytes in the ring buffer that make a record wake the reader. */
 #define WAKEUP_BYTES (256 << 10)
+/* A record's room in the ring buffer: 8-byte header, 8-byte aligned. */
+#define RECORD_BYTES ((sizeof(struct span_event) + 8 + 7) / 8 * 8)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -87,9 +89,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } func_hits SEC(".maps");
-
-/* The initial value of a thread's open_calls entry (only the header matters). */
-static const struct thread_calls no_calls;
 
 static __always_inline void count(__u32 stat)
 {
@@ -152,6 +151,7 @@ static __always_inline void emit_span(struct thread_calls *tc, __u32 idx, __u64 
 {
 	struct open_frame *f, *parent;
 	struct span_event *e;
+	__u64 avail;
 
 	if (idx >= SPAN_MAX_DEPTH)
 		return;
@@ -181,9 +181,12 @@ static __always_inline void emit_span(struct thread_calls *tc, __u32 idx, __u64 
 	e->flags = flags;
 	e->lost_reason = lost_reason;
 	/* Waking the reader for every record costs the traced thread ~1 us;
-	 * wake it only once a batch has piled up. User space also drains
-	 * after each 100 ms poll, so a quiet trickle still arrives. */
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES
+	 * wake it once, when this record takes the unread data across the
+	 * mark (a reader already awake or stopped gains nothing from more).
+	 * User space also drains after each 100 ms poll, so a quiet trickle,
+	 * or a crossing two CPUs raced past, still arrives. */
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(e, avail >= WAKEUP_BYTES && avail < WAKEUP_BYTES + RECORD_BYTES
 				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
@@ -227,7 +230,6 @@ SEC("uprobe")
 int BPF_UPROBE(span_enter)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
 	__u64 sp = PT_REGS_SP(ctx);
 	struct thread_calls *tc;
 	struct open_frame *f;
@@ -243,14 +245,12 @@ int BPF_UPROBE(span_enter)
 	if (hits)
 		*hits += 1;
 
-	tc = bpf_map_lookup_elem(&open_calls, &tid);
+	/* created zeroed (depth 0) on the thread's first traced call */
+	tc = bpf_task_storage_get(&open_calls, bpf_get_current_task_btf(), NULL,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!tc) {
-		bpf_map_update_elem(&open_calls, &tid, &no_calls, BPF_NOEXIST);
-		tc = bpf_map_lookup_elem(&open_calls, &tid);
-		if (!tc) {
-			count(STAT_STACK_DROPS);
-			return 0;
-		}
+		count(STAT_STACK_DROPS);
+		return 0;
 	}
 	now = bpf_ktime_get_ns();
 	/* A new call above an open frame's slot means that frame is gone; at the
@@ -282,7 +282,6 @@ SEC("uretprobe")
 int BPF_URETPROBE(span_exit, long rc)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
 	/* `ret` popped the return address: the entry slot is one word below. */
 	__u64 entry_sp = PT_REGS_SP(ctx) - sizeof(__u64);
 	__u32 func_id = (__u32)bpf_get_attach_cookie(ctx);
@@ -295,7 +294,7 @@ int BPF_URETPROBE(span_exit, long rc)
 
 	if (target_tgid && (pid_tgid >> 32) != target_tgid)
 		return 0;
-	tc = bpf_map_lookup_elem(&open_calls, &tid);
+	tc = bpf_task_storage_get(&open_calls, bpf_get_current_task_btf(), NULL, 0);
 	if (!tc)
 		return 0;
 	now = bpf_ktime_get_ns();
@@ -323,14 +322,13 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
 	struct thread_calls *tc;
 
-	tc = bpf_map_lookup_elem(&open_calls, &tid);
+	tc = bpf_task_storage_get(&open_calls, task, NULL, 0);
 	if (!tc)
 		return 0;
+	/* the storage itself goes with the task */
 	pop_dead_frames(tc, ~0ULL, true, pid_tgid, bpf_ktime_get_ns(), SPAN_LOST_THREAD_EXIT);
-	bpf_map_delete_elem(&open_calls, &tid);
 	return 0;
 }
 
