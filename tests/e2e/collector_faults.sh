@@ -58,17 +58,6 @@ stop_spanprobe() {
 	expect_eq "$name.spanprobe_exit_status" "$?" 0
 }
 
-# check_in_jaeger NAME SERVICE REQUESTS: every trace arrived, exactly once.
-check_in_jaeger() {
-	local name=$1 service=$2 requests=$3
-	if jaeger_wait_traces "$service" "$requests" $((3 * requests)) "$SCRATCH/$name.json" 30; then
-		pass "$name.jaeger_has_every_trace_once"
-		tests/lib/check_demo_spans.sh jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
-			"$requests" | report_checks "$name"
-	else
-		fail "$name.jaeger_has_every_trace_once" "$(tail -n 3 "$SCRATCH/$name.err")"
-	fi
-}
 
 # jaeger_expect_spans NAME SERVICE N: Jaeger ends up with exactly N spans of
 # SERVICE, no span twice (polls 15 s, then waits 1 s for late duplicates).

@@ -29,17 +29,6 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # summary_field NAME FILE: a number from spanprobe's summary line.
 summary_field() { sed -n "s/.*OTLP .*\b$1 \([0-9]*\).*/\1/p" "$2" | tail -n 1; }
 
-# check_in_jaeger NAME SERVICE REQUESTS: every trace arrived, exactly once.
-check_in_jaeger() {
-	local name=$1 service=$2 requests=$3
-	if jaeger_wait_traces "$service" "$requests" $((3 * requests)) "$SCRATCH/$name.json" 30; then
-		pass "$name.jaeger_has_every_trace"
-		tests/lib/check_demo_spans.sh jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
-			"$requests" | report_checks "$name"
-	else
-		fail "$name.jaeger_has_every_trace" "$(tail -n 3 "$SCRATCH/$name.err")"
-	fi
-}
 
 # (a) Nothing listens when spanprobe starts; spans queue up (exports every
 # 0.5 s fail and retry) until the collector comes up 2 s later.

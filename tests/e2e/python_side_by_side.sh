@@ -7,6 +7,7 @@
 # exactly goo and zoo as children (CHILD_OF), and the error flag only on goo,
 # on exactly the requests where the app printed "Exception in goo".
 source "$(dirname "$0")/../lib/common.sh"
+source "$ROOT/tests/lib/python.sh"
 source "$ROOT/tests/lib/peers.sh"
 scratch
 PY=/usr/bin/python3.11
@@ -18,18 +19,7 @@ APPS=$ROOT/examples/python
 REQUESTS=40 # 0.8^40: an all-success run (nothing to compare) is 1 in ~7,500
 UNIQUE=$$-$RANDOM
 
-if ! readelf -n "$PY" 2>/dev/null | grep -q function__entry; then
-	skip all "$PY with USDT probes not installed (Debian package python3.11)"
-	exit 0
-fi
-if ! "$PY" -c 'import flask' 2>/dev/null; then
-	skip all "Flask for $PY not installed (Debian package python3-flask)"
-	exit 0
-fi
-if "$SPANPROBE" --dry-run "python:$PY:app.py:foo" 2>&1 | grep -q "need the python support"; then
-	skip all "this spanprobe has no python: probe support yet"
-	exit 0
-fi
+python_prereqs || exit 0
 sdk_ready() {
 	"$VENV_PY" -c 'import flask, opentelemetry.sdk.trace, opentelemetry.exporter.otlp.proto.grpc.trace_exporter' 2>/dev/null
 }

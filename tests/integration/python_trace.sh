@@ -3,23 +3,13 @@
 # requests; its foo/goo/zoo spans checked against what the app printed (the
 # same checks as the C demo-app's), goo's exceptions as ERROR.
 source "$(dirname "$0")/../lib/common.sh"
+source "$ROOT/tests/lib/python.sh"
 scratch
 PY=/usr/bin/python3.11
 APP=$ROOT/examples/python/app.py
 REQUESTS=100
 
-if ! readelf -n "$PY" 2>/dev/null | grep -q function__entry; then
-	skip all "$PY with USDT probes not installed (Debian package python3.11)"
-	exit 0
-fi
-if ! "$PY" -c 'import flask' 2>/dev/null; then
-	skip all "Flask for $PY not installed (Debian package python3-flask)"
-	exit 0
-fi
-if "$SPANPROBE" --dry-run "python:$PY:app.py:foo" 2>&1 | grep -q "need the python support"; then
-	skip all "this spanprobe has no python: probe support yet"
-	exit 0
-fi
+python_prereqs || exit 0
 
 port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 PORT=$port TIME_SCALE=0.002 ANNOTATE=1 "$SPANPROBE" -o jsonl --output-file "$SCRATCH/spans.jsonl" \

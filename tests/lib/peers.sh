@@ -154,3 +154,17 @@ jaeger_wait_traces() {
 	echo "Jaeger has '$(jaeger_count "$out")' (traces spans) for $service after $secs s, want '$n $spans'" >&2
 	return 1
 }
+
+# check_in_jaeger NAME SERVICE REQUESTS: every trace of a demo-app run
+# (--annotate output in $SCRATCH/NAME.app, spanprobe's stderr in NAME.err)
+# arrived exactly once, and checks its spans against what the app printed.
+check_in_jaeger() {
+	local name=$1 service=$2 requests=$3
+	if jaeger_wait_traces "$service" "$requests" $((3 * requests)) "$SCRATCH/$name.json" 30; then
+		pass "$name.jaeger_has_every_trace_once"
+		"$ROOT/tests/lib/check_demo_spans.sh" jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
+			"$requests" | report_checks "$name"
+	else
+		fail "$name.jaeger_has_every_trace_once" "$(tail -n 3 "$SCRATCH/$name.err")"
+	fi
+}
