@@ -35,6 +35,7 @@ stop_peers() {
 			sleep 0.1
 		done
 		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null # reap quietly: no "Killed" job notice
 	done
 	rm -f "$PIDS_FILE"
 }
