@@ -129,8 +129,6 @@ struct {
 	__type(value, struct py_interp_info);
 } py_interps SEC(".maps");
 
-#define WAKEUP_BYTES (256 << 10)
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
@@ -148,12 +146,6 @@ static const struct py_thread no_calls;
 static __always_inline void count(__u32 stat)
 {
 	count_in(&py_stats, stat);
-}
-
-static __always_inline __u32 wakeup_flag(void)
-{
-	return bpf_ringbuf_query(&py_events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES
-		       ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static long glob_step(__u32 i, void *unused)
@@ -329,22 +321,8 @@ static __always_inline void fill_span(struct span_event *e, struct py_thread *tc
 {
 	struct py_frame *f = FRAME(tc, idx);
 
-	__builtin_memcpy(e->trace_id, tc->trace_id, sizeof(e->trace_id));
-	e->span_id = f->span_id;
-	e->parent_span_id = 0;
-	if (idx > 0)
-		e->parent_span_id = FRAME(tc, idx - 1)->span_id;
-	else
-		flags |= SPAN_F_ROOT;
-	e->start_ns = f->start_ns;
-	e->end_ns = end_ns;
-	e->ret = 0;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->func_id = f->func_id;
-	e->depth = idx;
-	e->flags = flags;
-	e->lost_reason = lost_reason;
+	fill_span_event(e, tc->trace_id, f->span_id, idx > 0 ? FRAME(tc, idx - 1)->span_id : 0,
+			f->start_ns, end_ns, pid_tgid, f->func_id, idx, flags, lost_reason);
 }
 
 static __always_inline void emit_span(struct py_thread *tc, __u32 idx, __u64 pid_tgid,
@@ -360,7 +338,7 @@ static __always_inline void emit_span(struct py_thread *tc, __u32 idx, __u64 pid
 		return;
 	}
 	fill_span(e, tc, idx, pid_tgid, end_ns, flags, lost_reason);
-	bpf_ringbuf_submit(e, wakeup_flag());
+	bpf_ringbuf_submit(e, wakeup_flag(&py_events, sizeof(*e)));
 }
 
 static __always_inline void emit_error_span(struct pt_regs *ctx, struct py_thread *tc, __u32 idx,
@@ -379,7 +357,7 @@ static __always_inline void emit_error_span(struct pt_regs *ctx, struct py_threa
 	e->exc_type[0] = 0;
 	e->exc_message[0] = 0;
 	read_exception(ctx, e);
-	bpf_ringbuf_submit(e, wakeup_flag());
+	bpf_ringbuf_submit(e, wakeup_flag(&py_events, sizeof(*e)));
 }
 
 SEC("usdt")

@@ -59,11 +59,6 @@ struct {
 	__type(value, struct func_rule);
 } func_rules SEC(".maps");
 
-/* Unread bytes in the ring buffer that make a record wake the reader. */
-#define WAKEUP_BYTES (256 << 10)
-/* A record's room in the ring buffer: 8-byte header, 8-byte aligned. */
-#define RECORD_BYTES ((sizeof(struct span_event) + 8 + 7) / 8 * 8)
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
@@ -149,9 +144,8 @@ static __always_inline bool judge_return(const struct func_rule *rule, __u64 *re
 static __always_inline void emit_span(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
 				      __u64 end_ns, __u64 ret, __u8 flags, __u8 lost_reason)
 {
-	struct open_frame *f, *parent;
+	struct open_frame *f;
 	struct span_event *e;
-	__u64 avail;
 
 	if (idx >= SPAN_MAX_DEPTH)
 		return;
@@ -162,32 +156,10 @@ static __always_inline void emit_span(struct thread_calls *tc, __u32 idx, __u64 
 		count(STAT_RINGBUF_DROPS);
 		return;
 	}
-	__builtin_memcpy(e->trace_id, tc->trace_id, sizeof(e->trace_id));
-	e->span_id = f->span_id;
-	e->parent_span_id = 0;
-	if (idx > 0) {
-		parent = FRAME(tc, idx - 1);
-		e->parent_span_id = parent->span_id;
-	} else {
-		flags |= SPAN_F_ROOT;
-	}
-	e->start_ns = f->start_ns;
-	e->end_ns = end_ns;
+	fill_span_event(e, tc->trace_id, f->span_id, idx > 0 ? FRAME(tc, idx - 1)->span_id : 0,
+			f->start_ns, end_ns, pid_tgid, f->func_id, idx, flags, lost_reason);
 	e->ret = ret;
-	e->pid = pid_tgid >> 32;
-	e->tid = (__u32)pid_tgid;
-	e->func_id = f->func_id;
-	e->depth = idx;
-	e->flags = flags;
-	e->lost_reason = lost_reason;
-	/* Waking the reader for every record costs the traced thread ~1 us;
-	 * wake it once, when this record takes the unread data across the
-	 * mark (a reader already awake or stopped gains nothing from more).
-	 * User space also drains after each 100 ms poll, so a quiet trickle,
-	 * or a crossing two CPUs raced past, still arrives. */
-	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(e, avail >= WAKEUP_BYTES && avail < WAKEUP_BYTES + RECORD_BYTES
-				      ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
 }
 
 /* Pop (as truncated spans) every open frame whose entry stack slot is below
