@@ -16,9 +16,8 @@ source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/peers.sh"
 scratch
 peers_build peers || exit 0
-PROXY=$ROOT/build/tools/otlp-fault-proxy
-if [ ! -x "$PROXY" ]; then
-	fail proxy_built "$PROXY missing (make fixtures)"
+if [ ! -x "$FAULT_PROXY" ]; then
+	fail proxy_built "$FAULT_PROXY missing (make fixtures)"
 	exit 1
 fi
 UNIQUE=$$-$RANDOM
@@ -28,8 +27,18 @@ if ! jaeger_start; then
 	exit 1
 fi
 
-summary_field() { sed -n "s/.*OTLP .*\b$1 \([0-9]*\).*/\1/p" "$2" | tail -n 1; }
-summary_spans() { sed -n 's/^spanprobe: \([0-9]*\) spans .*/\1/p' "$1" | tail -n 1; }
+
+# read_accounting NAME REQUESTS: spans, exported and dropped from the
+# summary; every call made a span, and each span was exported or dropped.
+read_accounting() {
+	local name=$1 requests=$2
+	spans=$(summary_spans "$SCRATCH/$name.err")
+	exported=$(summary_field exported "$SCRATCH/$name.err")
+	dropped=$(summary_field dropped "$SCRATCH/$name.err")
+	echo "# $name: $spans spans, $exported exported, $dropped dropped"
+	expect_eq "$name.spans_traced" "$spans" $((3 * requests))
+	expect_eq "$name.exported_plus_dropped_is_every_span" $((${exported:-0} + ${dropped:-0})) "$spans"
+}
 
 # start_spanprobe NAME ENV... -- ARGS...: system-wide, in the background
 # (SP_PID); returns once attached.
@@ -130,34 +139,26 @@ queue_overflow() {
 	# flushes the rest of the queue.
 	sleep 6
 	stop_spanprobe "$name"
-	spans=$(summary_spans "$SCRATCH/$name.err")
-	exported=$(summary_field exported "$SCRATCH/$name.err")
-	dropped=$(summary_field dropped "$SCRATCH/$name.err")
-	echo "# $name: $spans spans, $exported exported, $dropped dropped"
-	expect_eq "$name.spans_traced" "$spans" $((3 * requests))
+	read_accounting "$name" "$requests"
 	check "$name.some_dropped_when_the_queue_was_full" test "${dropped:-0}" -gt 0
 	check "$name.a_full_queue_delivered" test "${exported:-0}" -ge 30
-	expect_eq "$name.exported_plus_dropped_is_every_span" $((${exported:-0} + ${dropped:-0})) "$spans"
 	jaeger_expect_spans "$name" "$service" "$exported"
 	peer_stop "$COLLECTOR_PID"
 }
 
 slow_collector() {
-	local name=slow_collector service=demo-app-slow-collector-$UNIQUE requests=20 proxy_port
+	local name=slow_collector service=demo-app-slow-collector-$UNIQUE requests=20
 	local spans exported dropped
 	if ! collector_start "$JAEGER_OTLP_GRPC"; then
 		fail "$name.collector_start" "see the log above"
 		return
 	fi
-	"$PROXY" --port 0 --delay 2 --delay-ms 3000 --upstream "$COLLECTOR_HTTP" >"$SCRATCH/proxy.log" 2>&1 &
-	bg_track $!
-	if ! wait_for_line "$SCRATCH/proxy.log" "^listening" 5; then
+	if ! fault_proxy_start "$SCRATCH/proxy.log" --delay 2 --delay-ms 3000 --upstream "$COLLECTOR_HTTP"; then
 		fail "$name.proxy_start" "$(cat "$SCRATCH/proxy.log")"
 		return
 	fi
-	proxy_port=$(sed -n 's/^listening //p' "$SCRATCH/proxy.log")
 	OTEL_EXPORTER_OTLP_TIMEOUT=1000 OTEL_BSP_SCHEDULE_DELAY=500 "$SPANPROBE" -o otlp \
-		--protocol http/protobuf --endpoint "http://127.0.0.1:$proxy_port" \
+		--protocol http/protobuf --endpoint "http://127.0.0.1:$PROXY_PORT" \
 		--service-name "$service" --error 'goo:ret<0' \
 		-c "$DEMO --requests $requests --interval 100 --seed 33 --time-scale 0.002 --annotate" \
 		"$PROBE" >"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err"
@@ -165,16 +166,11 @@ slow_collector() {
 	expect_eq "$name.proxy_dropped_both_abandoned_requests" "$(grep -c '^client-gone ' "$SCRATCH/proxy.log")" 2
 	check "$name.every_forwarded_request_accepted" test "$(grep '^forwarded ' "$SCRATCH/proxy.log" | grep -vc ' 200$')" -eq 0
 	check "$name.timeouts_reported" grep -q "no answer within 1000 ms" "$SCRATCH/$name.err"
-	spans=$(summary_spans "$SCRATCH/$name.err")
-	exported=$(summary_field exported "$SCRATCH/$name.err")
-	dropped=$(summary_field dropped "$SCRATCH/$name.err")
-	echo "# $name: $spans spans, $exported exported, $dropped dropped"
-	expect_eq "$name.spans_traced" "$spans" $((3 * requests))
+	read_accounting "$name" "$requests"
 	# OTEL_EXPORTER_OTLP_TIMEOUT bounds a batch's export, retries included
 	# (as the Go SDK reads it): a batch whose request outlasts it is dropped.
 	check "$name.timed_out_batches_counted_as_dropped" test "${dropped:-0}" -gt 0
 	check "$name.later_batches_exported" test "${exported:-0}" -gt 0
-	expect_eq "$name.exported_plus_dropped_is_every_span" $((${exported:-0} + ${dropped:-0})) "$spans"
 	jaeger_expect_spans "$name" "$service" "$exported"
 	peer_stop "$COLLECTOR_PID"
 }

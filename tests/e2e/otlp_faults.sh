@@ -13,9 +13,8 @@ source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/peers.sh"
 scratch
 peers_build peers || exit 0
-PROXY=$ROOT/build/tools/otlp-fault-proxy
-if [ ! -x "$PROXY" ]; then
-	fail proxy_built "$PROXY missing (make fixtures)"
+if [ ! -x "$FAULT_PROXY" ]; then
+	fail proxy_built "$FAULT_PROXY missing (make fixtures)"
 	exit 1
 fi
 
@@ -25,9 +24,6 @@ if ! jaeger_start; then
 	exit 1
 fi
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# summary_field NAME FILE: a number from spanprobe's summary line.
-summary_field() { sed -n "s/.*OTLP .*\b$1 \([0-9]*\).*/\1/p" "$2" | tail -n 1; }
 
 
 # (a) Nothing listens when spanprobe starts; spans queue up (exports every
@@ -61,21 +57,18 @@ late_collector() {
 
 # (b) 503 with Retry-After: 1, three times, then the real collector.
 retry_after() {
-	local name=retry_after proxy_port rc t0 t1 requests=30
+	local name=retry_after rc t0 t1 requests=30
 	local service=demo-app-$name-$UNIQUE
 	if ! collector_start "$JAEGER_OTLP_GRPC"; then
 		fail "$name.collector_start" "see the log above"
 		return
 	fi
-	"$PROXY" --port 0 --fail 3 --retry-after 1 --upstream "$COLLECTOR_HTTP" >"$SCRATCH/proxy.log" 2>&1 &
-	bg_track $!
-	if ! wait_for_line "$SCRATCH/proxy.log" "^listening" 5; then
+	if ! fault_proxy_start "$SCRATCH/proxy.log" --fail 3 --retry-after 1 --upstream "$COLLECTOR_HTTP"; then
 		fail "$name.proxy_start" "$(cat "$SCRATCH/proxy.log")"
 		return
 	fi
-	proxy_port=$(sed -n 's/^listening //p' "$SCRATCH/proxy.log")
 	t0=$(now_ms)
-	"$SPANPROBE" -o otlp --protocol http/protobuf --endpoint "http://127.0.0.1:$proxy_port" \
+	"$SPANPROBE" -o otlp --protocol http/protobuf --endpoint "http://127.0.0.1:$PROXY_PORT" \
 		--service-name "$service" --error 'goo:ret<0' \
 		-c "$DEMO --requests $requests --seed 23 --time-scale 0.002 --annotate" \
 		"uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err"
@@ -129,12 +122,9 @@ retry_after
 
 free_port refused
 shutdown refused-grpc grpc "http://127.0.0.1:$refused"
-"$PROXY" --port 0 --hang >"$SCRATCH/hang.log" 2>&1 &
-bg_track $!
-if wait_for_line "$SCRATCH/hang.log" "^listening" 5; then
-	hang_port=$(sed -n 's/^listening //p' "$SCRATCH/hang.log")
-	shutdown hang-grpc grpc "http://127.0.0.1:$hang_port"
-	shutdown hang-http http/protobuf "http://127.0.0.1:$hang_port"
+if fault_proxy_start "$SCRATCH/hang.log" --hang; then
+	shutdown hang-grpc grpc "http://127.0.0.1:$PROXY_PORT"
+	shutdown hang-http http/protobuf "http://127.0.0.1:$PROXY_PORT"
 else
 	fail hang_proxy_start "$(cat "$SCRATCH/hang.log")"
 fi

@@ -17,10 +17,6 @@ scratch
 BURST=$ROOT/build/fixtures/burst
 PROBE="uprobe:$DEMO:foo,goo,zoo"
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-summary_spans() { sed -n 's/^spanprobe: \([0-9]*\) spans .*/\1/p' "$1" | tail -n 1; }
-summary_truncated() { sed -n 's/^spanprobe: [0-9]* spans ([0-9]* errors, \([0-9]*\) truncated).*/\1/p' "$1" | tail -n 1; }
-summary_ring_full() { sed -n 's/.*ring buffer full \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
 
 # start_spanprobe NAME ARGS...: in the background (SP_PID); returns once it
 # has attached (its ready file exists; 10 s at most).

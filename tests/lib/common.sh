@@ -60,3 +60,12 @@ report_checks() {
 		esac
 	done
 }
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Numbers from spanprobe's closing summary line (stderr saved in FILE).
+summary_spans() { sed -n 's/^spanprobe: \([0-9]*\) spans .*/\1/p' "$1" | tail -n 1; }
+summary_truncated() { sed -n 's/^spanprobe: [0-9]* spans ([0-9]* errors, \([0-9]*\) truncated).*/\1/p' "$1" | tail -n 1; }
+summary_ring_full() { sed -n 's/.*ring buffer full \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
+# summary_field NAME FILE: an OTLP count (exported, dropped, rejected, retries).
+summary_field() { sed -n "s/.*OTLP .*\b$1 \([0-9]*\).*/\1/p" "$2" | tail -n 1; }

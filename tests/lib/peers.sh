@@ -168,3 +168,17 @@ check_in_jaeger() {
 		fail "$name.jaeger_has_every_trace_once" "$(tail -n 3 "$SCRATCH/$name.err")"
 	fi
 }
+
+# The fault-injecting OTLP proxy (tests/tools/otlp_fault_proxy.c).
+FAULT_PROXY=$ROOT/build/tools/otlp-fault-proxy
+
+# fault_proxy_start LOG ARGS...: starts the proxy on a free port with ARGS,
+# its output in LOG; sets PROXY_PORT once it listens, else returns 1.
+fault_proxy_start() {
+	local log=$1
+	shift
+	"$FAULT_PROXY" --port 0 "$@" >"$log" 2>&1 &
+	bg_track $!
+	wait_for_line "$log" "^listening" 5 || return 1
+	PROXY_PORT=$(sed -n 's/^listening //p' "$log")
+}
