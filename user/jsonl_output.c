@@ -30,16 +30,18 @@ static void put_raw(struct json_buf *j, const char *s)
 		put_char(j, *s);
 }
 
-/* Short formatted pieces only (numbers and their keys): longer output is cut. */
+/* Formats straight into the buffer; like put_char, counts what would not fit. */
 static void put_fmt(struct json_buf *j, const char *fmt, ...)
 {
-	char tmp[128];
+	size_t room = j->used < j->len ? j->len - j->used : 0;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	n = vsnprintf(room ? j->buf + j->used : NULL, room, fmt, ap);
 	va_end(ap);
-	put_raw(j, tmp);
+	if (n > 0)
+		j->used += (size_t)n;
 }
 
 /* A JSON string. Bytes that are not valid UTF-8 become U+FFFD so the line
