@@ -69,10 +69,12 @@ struct py_thread {
 	struct py_frame frames[SPAN_MAX_DEPTH];
 };
 
+/* Open Python calls per thread, in the thread's task storage: found without
+ * hashing on every Python call, and freed with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct py_thread);
 } py_threads SEC(".maps");
 
@@ -140,8 +142,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } py_stats SEC(".maps");
-
-static const struct py_thread no_calls;
 
 static __always_inline void count(__u32 stat)
 {
@@ -364,7 +364,6 @@ SEC("usdt")
 int BPF_USDT(py_entry, void *file, void *name, int line)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
 	struct verdict_key k = { .tgid = pid_tgid >> 32, .file_ptr = (__u64)file,
 				 .name_ptr = (__u64)name };
 	struct py_thread *tc;
@@ -378,14 +377,12 @@ int BPF_USDT(py_entry, void *file, void *name, int line)
 		return 0;
 	count(STAT_CALLS);
 
-	tc = bpf_map_lookup_elem(&py_threads, &tid);
+	/* created zeroed (depth 0) on the thread's first traced call */
+	tc = bpf_task_storage_get(&py_threads, bpf_get_current_task_btf(), NULL,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!tc) {
-		bpf_map_update_elem(&py_threads, &tid, &no_calls, BPF_NOEXIST);
-		tc = bpf_map_lookup_elem(&py_threads, &tid);
-		if (!tc) {
-			count(STAT_STACK_DROPS);
-			return 0;
-		}
+		count(STAT_STACK_DROPS);
+		return 0;
 	}
 	d = tc->depth;
 	if (d >= SPAN_MAX_DEPTH || tc->overflow) {
@@ -411,7 +408,6 @@ SEC("usdt")
 int BPF_USDT(py_return, void *file, void *name, int line)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
 	struct verdict_key k = { .tgid = pid_tgid >> 32, .file_ptr = (__u64)file,
 				 .name_ptr = (__u64)name };
 	struct py_thread *tc;
@@ -422,7 +418,7 @@ int BPF_USDT(py_return, void *file, void *name, int line)
 	if (target_tgid && k.tgid != target_tgid)
 		return 0;
 	/* Most returns are of untraced functions with nothing open: one lookup. */
-	tc = bpf_map_lookup_elem(&py_threads, &tid);
+	tc = bpf_task_storage_get(&py_threads, bpf_get_current_task_btf(), NULL, 0);
 	if (!tc)
 		return 0;
 	if (tc->overflow) {
@@ -459,11 +455,10 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(py_thread_exit, struct task_struct *task)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
 	__u64 now = bpf_ktime_get_ns();
 	struct py_thread *tc;
 
-	tc = bpf_map_lookup_elem(&py_threads, &tid);
+	tc = bpf_task_storage_get(&py_threads, task, NULL, 0);
 	if (!tc)
 		return 0;
 	for (int i = 0; i < SPAN_MAX_DEPTH; i++) {
@@ -474,6 +469,5 @@ int BPF_PROG(py_thread_exit, struct task_struct *task)
 		emit_span(tc, d - 1, pid_tgid, now, SPAN_F_TRUNCATED, SPAN_LOST_THREAD_EXIT);
 		tc->depth = d - 1;
 	}
-	bpf_map_delete_elem(&py_threads, &tid);
-	return 0;
+	return 0; /* the storage goes with the task */
 }
