@@ -38,17 +38,28 @@ SKEL      := $(OUT)/spanprobe.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps demo test unit peers clean bench
+.PHONY: all build-all deps test-deps demo test unit peers clean bench
 # Keep intermediate objects (test-obj, generated protos) between builds.
 .SECONDARY:
-all: $(OUT)/spanprobe build/demo-app fixtures
+# Entry points install what is missing first, then build in a sub-make, so no
+# rule runs a compiler or bpftool before the installer (on a fresh machine
+# none of them is there yet).
+all: deps
+	@$(MAKE) --no-print-directory build-all
+build-all: $(OUT)/spanprobe build/demo-app fixtures
 
-DEPS_STAMP := build/.deps-ok
+DEPS_STAMP      := build/.deps-ok
+TEST_DEPS_STAMP := build/.deps-test-ok
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/install-deps.sh
 	@mkdir -p build
 	@scripts/install-deps.sh
 	@touch $@
+test-deps: $(TEST_DEPS_STAMP)
+$(TEST_DEPS_STAMP): scripts/install-deps.sh
+	@mkdir -p build
+	@scripts/install-deps.sh test
+	@touch $@ $(DEPS_STAMP)
 
 vmlinux/vmlinux.h: | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -101,20 +112,23 @@ include $(wildcard tests/fixtures/*.mk)
 # Python probes: their BPF object and skeleton; the SDK venv (make pyvenv).
 include mk/python.mk
 
-unit: $(UNIT_BINS) fixtures
+unit: deps
+	@$(MAKE) --no-print-directory $(UNIT_BINS) fixtures
 
 peers:
 	@scripts/build-peers.sh
 
-demo: all
+demo: deps
+	@$(MAKE) --no-print-directory build-all
 	@scripts/demo.sh
 
-test: all
+test: test-deps
+	@$(MAKE) --no-print-directory build-all $(UNIT_BINS)
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/spanprobe $(patsubst $(OUT)/%,build/asan/%,$(UNIT_BINS))
-	@$(MAKE) --no-print-directory $(UNIT_BINS)
 	@tests/run.sh
 
-bench: all
+bench: test-deps
+	@$(MAKE) --no-print-directory build-all
 	@bench/run.sh
 
 clean:

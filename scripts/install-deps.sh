@@ -1,23 +1,35 @@
 #!/usr/bin/env bash
-# Install spanprobe's build and test dependencies from Debian's packages.
-# libbpf, bpftool and elfutils come from bookworm-backports: bookworm's libbpf 1.1 lacks
-# uprobe_multi links and current USDT support, and the backported libbpf pulls
-# elfutils 0.192 whose -dev packages must match. Idempotent: does nothing when
-# everything is already present.
+# Install spanprobe's dependencies from Debian's packages. Idempotent: does
+# nothing when everything is already present.
+#   scripts/install-deps.sh          what `make` needs to build and `make demo` to run
+#   scripts/install-deps.sh test     also what `make test` needs (containers, kernels, tools)
+# From bookworm-backports: libbpf 1.4 and bpftool 7.5 (bookworm's libbpf 1.1 lacks
+# uprobe_multi links and current USDT support), elfutils 0.192 (the backported
+# libbpf pulls it, and its -dev packages must match), and libcurl 8.14 (7.88
+# can't reuse a cleartext HTTP/2 connection, so every gRPC export would open one).
 set -euo pipefail
 
-backports_pkgs=(libbpf-dev bpftool libelf-dev libdw-dev)
-pkgs=(clang-19 llvm-19 libclang-rt-19-dev lld-19 make pkg-config zlib1g-dev
-      protobuf-c-compiler libprotobuf-c-dev libcurl4-openssl-dev libnghttp2-dev
-      valgrind python3.11 python3.11-venv python3-flask curl ca-certificates jq procps util-linux)
+backports_pkgs=(libbpf-dev bpftool libelf-dev libdw-dev libcurl4-openssl-dev)
+pkgs=(clang-19 llvm-19 libclang-rt-19-dev lld-19 make pkg-config zlib1g-dev g++
+      protobuf-c-compiler libprotobuf-c-dev libnghttp2-dev libcapstone-dev
+      python3.11 python3.11-venv python3-flask curl ca-certificates jq procps util-linux)
+if [ "${1:-}" = test ]; then
+	# Containers (podman + runc; crun refuses hybrid cgroups), base images,
+	# other kernels under QEMU, bpftrace to compare with, valgrind.
+	pkgs+=(valgrind bpftrace podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns
+	       qemu-system-x86 busybox-static kmod iproute2 openssl)
+fi
 
 missing=()
 for p in "${backports_pkgs[@]}" "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-# bookworm's own libbpf-dev (1.1) is too old; require the backport.
+# bookworm's own libbpf-dev (1.1) and libcurl (7.88) are too old; require the backports.
 if dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null | grep -q '^1:1\.1'; then
 	missing+=(libbpf-dev)
+fi
+if dpkg-query -W -f='${Version}' libcurl4-openssl-dev 2>/dev/null | grep -q '^7\.'; then
+	missing+=(libcurl4-openssl-dev)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -36,7 +48,8 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 fi
+echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq -t bookworm-backports "${backports_pkgs[@]}"
-apt-get install -y -qq "${pkgs[@]}"
+apt-get install -y -qq -t bookworm-backports "${backports_pkgs[@]}" >/dev/null
+apt-get install -y -qq "${pkgs[@]}" >/dev/null
