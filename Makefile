@@ -21,7 +21,11 @@ endif
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE
-CPPFLAGS += -Iuser -Ibpf -I$(OUT) -Ibuild/proto
+# user/ is grouped in folders by layer; each is on the include path, so a
+# module includes another's header by its name alone.
+USER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard user/*/*.[ch]))))
+USER_HDRS := $(wildcard user/*/*.h)
+CPPFLAGS += $(addprefix -I,$(USER_DIRS)) -Ibpf -I$(OUT) -Ibuild/proto
 LDLIBS   += -lbpf -lelf -ldw -lz -lprotobuf-c -lcurl -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
 
@@ -29,7 +33,7 @@ PROTO_FILES := $(shell find proto -name '*.proto' | sort)
 PROTO_SRCS  := $(patsubst proto/%.proto,build/proto/%.pb-c.c,$(PROTO_FILES))
 PROTO_OBJS  := $(patsubst build/proto/%.c,$(OUT)/proto-obj/%.o,$(PROTO_SRCS))
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_SRCS := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUT)/obj/%.o,$(USER_SRCS))
 # Unit tests link objects built with UNITTEST empty, so statics are reachable.
 TEST_OBJS := $(patsubst user/%.c,$(OUT)/test-obj/%.o,$(USER_SRCS))
@@ -80,20 +84,16 @@ $(OUT)/proto-obj/%.o: build/proto/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
-$(OUT)/obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(wildcard user/*.h) bpf/span_event.h
+$(OUT)/obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(USER_HDRS) bpf/span_event.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(OUT)/test-obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(wildcard user/*.h) bpf/span_event.h
+$(OUT)/test-obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(USER_HDRS) bpf/span_event.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DUNITTEST= $(CFLAGS) -c $< -o $@
 
-$(OUT)/spanprobe: $(OUT)/obj/main.o $(USER_OBJS) $(PROTO_OBJS)
+$(OUT)/spanprobe: $(OUT)/obj/cli/main.o $(USER_OBJS) $(PROTO_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
-
-$(OUT)/obj/main.o: user/main.c $(SKEL) $(PROTO_SRCS) $(wildcard user/*.h)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # The example workload: plain C, no tracing code, frame pointers as distros build.
 build/demo-app: examples/demo-app.c | $(DEPS_STAMP)
@@ -109,8 +109,8 @@ $(OUT)/tests/%: tests/unit/%.c tests/unit/unit.h $(TEST_OBJS) $(PROTO_OBJS)
 .PHONY: fixtures
 fixtures:
 include $(wildcard tests/fixtures/*.mk)
-# Python probes: their BPF object and skeleton; the SDK venv (make pyvenv).
-include mk/python.mk
+# Further rules by subject (mk/python.mk: the Python BPF object and the SDK venv).
+include $(wildcard mk/*.mk)
 
 unit: deps
 	@$(MAKE) --no-print-directory $(UNIT_BINS) fixtures

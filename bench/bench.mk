@@ -55,7 +55,7 @@ $(BENCH_OUT)/otlp-null-sink: bench/otlp_null_sink.c
 
 # The encoder alone, linked with spanprobe's own objects (built by the Makefile).
 BENCH_PROTO_OBJS = $(filter-out %/any.pb-c.o %/duration.pb-c.o %/status.pb-c.o,$(PROTO_OBJS))
-$(BENCH_OUT)/otlp-encode-bench: bench/otlp_encode_bench.c build/obj/otlp_encode.o $(PROTO_OBJS)
+$(BENCH_OUT)/otlp-encode-bench: bench/otlp_encode_bench.c build/obj/otlp/otlp_encode.o $(PROTO_OBJS)
 	@mkdir -p $(@D)
-	$(BENCH_CLANG) $(BENCH_CFLAGS) -Iuser -Ibuild/proto $< build/obj/otlp_encode.o \
+	$(BENCH_CLANG) $(BENCH_CFLAGS) $(addprefix -I,$(USER_DIRS)) -Ibuild/proto $< build/obj/otlp/otlp_encode.o \
 		$(BENCH_PROTO_OBJS) -lprotobuf-c -o $@

@@ -3,7 +3,7 @@
  * core: batches of 512 realistic spans (two processes, file/line known,
  * every tenth an error), encoded again and again for about two seconds.
  * Build (after `make build/obj/otlp_encode.o` and the proto objects):
- *   clang-19 -O2 -std=gnu11 -D_GNU_SOURCE -Iuser -Ibuild/proto bench/otlp_encode_bench.c \
+ *   clang-19 -O2 -std=gnu11 -D_GNU_SOURCE -Iuser/otlp -Iuser/spans -Iuser/common -Ibuild/proto bench/otlp_encode_bench.c \
  *     build/obj/otlp_encode.o build/proto-obj/opentelemetry/proto/ * /v1/ *.o \
  *     build/proto-obj/opentelemetry/proto/collector/trace/v1/ *.o -lprotobuf-c \
  *     -o build/otlp_encode_bench

@@ -17,8 +17,8 @@ $(OUT)/python.bpf.o: bpf/python.bpf.c bpf/span_helpers.bpf.h bpf/span_event.h bp
 $(OUT)/python.skel.h: $(OUT)/python.bpf.o
 	$(BPFTOOL) gen skeleton $< name python_bpf > $@.tmp && mv $@.tmp $@
 
-$(OUT)/obj/python_probe.o $(OUT)/test-obj/python_probe.o: $(OUT)/python.skel.h bpf/python_event.h
-$(OUT)/obj/python_interp.o $(OUT)/test-obj/python_interp.o: bpf/python_event.h
+$(OUT)/obj/python/python_probe.o $(OUT)/test-obj/python/python_probe.o: $(OUT)/python.skel.h bpf/python_event.h
+$(OUT)/obj/python/python_interp.o $(OUT)/test-obj/python/python_interp.o: bpf/python_event.h
 
 # Not part of `all`: it downloads from PyPI. Debian's Flask is used through
 # --system-site-packages, so both apps run the same Flask.
