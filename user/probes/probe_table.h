@@ -12,7 +12,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 
-#include "span_event.h"
+#include "span_record.h"
 
 struct probe_spec;
 struct error_rule;
