@@ -61,6 +61,20 @@ report_checks() {
 	done
 }
 
+# wait_exit PID SECONDS: wait for a child to exit (its status is then in
+# WAIT_STATUS); 1 when it still runs after SECONDS (a hang guard).
+wait_exit() {
+	local pid=$1 secs=$2 i
+	for ((i = 0; i < secs * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && return 1
+	wait "$pid" 2>/dev/null
+	WAIT_STATUS=$?
+	return 0
+}
+
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # Numbers from spanprobe's closing summary line (stderr saved in FILE).
