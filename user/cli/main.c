@@ -47,6 +47,11 @@ static int write_span(void *ctx, const struct span *s)
 	return outputs__write(ctx, s);
 }
 
+static void flush_lines(void *ctx)
+{
+	outputs__flush_lines(ctx);
+}
+
 static int make_ready_file(const char *path)
 {
 	FILE *ready = fopen(path, "w");
@@ -126,7 +131,8 @@ int main(int argc, char **argv)
 			goto cleanup;
 		ready_made = true;
 	}
-	err = tracer__run(tracer, write_span, outputs, &exiting);
+	err = tracer__run(tracer, &(struct tracer_sink){ write_span, flush_lines, outputs },
+			  &exiting);
 	exit_code = err ? 1 : 0;
 	if (tracer__exit_code(tracer))
 		exit_code = tracer__exit_code(tracer);

@@ -91,6 +91,12 @@ int outputs__write(struct outputs *o, const struct span *s)
 	return o->error;
 }
 
+void outputs__flush_lines(struct outputs *o)
+{
+	if (o->jsonl)
+		fflush(o->jsonl);
+}
+
 void outputs__flush(struct outputs *o)
 {
 	if (!o)

@@ -30,6 +30,9 @@ int outputs__start(struct outputs *o);
 /* One finished span to every output. A negative return (the reader of the
  * output is gone, no memory) means: stop tracing; the summary still prints. */
 int outputs__write(struct outputs *o, const struct span *s);
+/* Pushes what was written so far to the file or pipe (after each batch:
+ * `tail -f` and `| jq` see spans as they come). */
+void outputs__flush_lines(struct outputs *o);
 /* Prints incomplete trees, flushes the files, and shuts the exporter down
  * (within its export timeout). */
 void outputs__flush(struct outputs *o);

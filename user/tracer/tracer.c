@@ -42,8 +42,7 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct span_decoder *decoder;
 	struct process_table *procs;
-	tracer_span_fn emit;
-	void *emit_ctx;
+	struct tracer_sink sink;
 	int emit_err;
 	bool ran;                   /* the ring buffers were read: a summary is due */
 };
@@ -237,7 +236,7 @@ static int handle_span_record(void *ctx, void *data, size_t size)
 		return n;
 	if (n <= 0)
 		return 0; /* an announcement, or a record naming nothing known */
-	t->emit_err = t->emit(t->emit_ctx, &s);
+	t->emit_err = t->sink.span(t->sink.ctx, &s);
 	return t->emit_err < 0 ? t->emit_err : 0;
 }
 
@@ -296,12 +295,11 @@ static void detach_and_drain(struct tracer *t)
 		ring_buffer__consume(t->rb);
 }
 
-int tracer__run(struct tracer *t, tracer_span_fn fn, void *ctx, const volatile sig_atomic_t *stop)
+int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile sig_atomic_t *stop)
 {
 	int err;
 
-	t->emit = fn;
-	t->emit_ctx = ctx;
+	t->sink = *sink;
 	err = open_rings(t);
 	if (err)
 		goto out;
@@ -327,6 +325,8 @@ int tracer__run(struct tracer *t, tracer_span_fn fn, void *ctx, const volatile s
 			fprintf(stderr, "spanprobe: reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
 		}
+		if (err > 0 && t->sink.drained)
+			t->sink.drained(t->sink.ctx);
 		if (t->opts.cmd && child__reap(&t->child, false))
 			break;
 		if (t->opts.pid > 0 && check_process_alive(t->opts.pid) != 0)

@@ -35,8 +35,14 @@ struct tracer_opts {
 	bool list;          /* only resolve, for -l */
 };
 
-/* Each finished span; a negative return stops the run. */
-typedef int (*tracer_span_fn)(void *ctx, const struct span *s);
+/* Where spans go: span() gets each finished span (a negative return stops
+ * the run); drained(), when set, runs after each read of the ring buffers,
+ * so outputs can flush what a batch wrote. */
+struct tracer_sink {
+	int (*span)(void *ctx, const struct span *s);
+	void (*drained)(void *ctx);
+	void *ctx;
+};
 
 /* Resolves every probe. Errors print one line and return a negative errno. */
 int tracer__new(const struct tracer_opts *o, struct tracer **out);
@@ -47,7 +53,7 @@ const struct probe_table *tracer__table(const struct tracer *t);
 int tracer__start(struct tracer *t);
 /* Lets the command of -c run and reads spans until *stop, the end of the
  * traced process, or an error; then detaches and drains what is queued. */
-int tracer__run(struct tracer *t, tracer_span_fn fn, void *ctx, const volatile sig_atomic_t *stop);
+int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile sig_atomic_t *stop);
 /* true once tracer__run got to reading spans: a summary is due. */
 bool tracer__ran(const struct tracer *t);
 /* The exit status spanprobe should give: the command's with -c (127 when it
