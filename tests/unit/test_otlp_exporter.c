@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -13,14 +14,16 @@
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
 #include "otlp_exporter.h"
+#include "otlp_exporter_internal.h"
 #include "otlp_retry.h"
 #include "span.h"
 #include "unit.h"
 
-typedef void (*otlp_send_fn)(void *ctx, const uint8_t *body, size_t len, uint32_t timeout_ms,
-			     struct otlp_result *res);
-int otlp_exporter__new_with_sender(const struct otlp_config *cfg, otlp_send_fn send,
-				   void *send_ctx, struct otlp_exporter **out);
+static int otlp_exporter__new_with_sender(const struct otlp_config *cfg, otlp_send_fn send,
+					  void *send_ctx, struct otlp_exporter **out)
+{
+	return otlp_exporter__new_with(cfg, send, send_ctx, NULL, out);
+}
 
 static size_t spans_in(const uint8_t *body, size_t len)
 {
@@ -214,37 +217,79 @@ static void test_queue_full(void)
 	otlp_exporter__free(e);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
+/* Virtual time: frozen (a wait lasts until a signal) until the test lets it
+ * run; then it moves only when the exporter waits, to the end of the wait.
+ * Deadlines are so checked exactly, however busy the machine is. */
+struct virtual_clock {
+	pthread_mutex_t lock;
+	uint64_t now_ms;
+	bool running;
+};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+static uint64_t virtual_now(void *ctx)
+{
+	struct virtual_clock *c = ctx;
+	uint64_t now;
+
+	pthread_mutex_lock(&c->lock);
+	now = c->now_ms;
+	pthread_mutex_unlock(&c->lock);
+	return now;
+}
+
+static void virtual_wait_until(void *ctx, pthread_cond_t *cond, pthread_mutex_t *lock,
+			       uint64_t deadline_ms)
+{
+	struct virtual_clock *c = ctx;
+	bool running;
+
+	pthread_mutex_lock(&c->lock);
+	running = c->running;
+	pthread_mutex_unlock(&c->lock);
+	if (!running) {
+		pthread_cond_wait(cond, lock);
+		return;
+	}
+	/* let other threads take the exporter's lock, as a real wait would */
+	pthread_mutex_unlock(lock);
+	pthread_mutex_lock(&c->lock);
+	if (c->now_ms < deadline_ms)
+		c->now_ms = deadline_ms;
+	pthread_mutex_unlock(&c->lock);
+	sched_yield();
+	pthread_mutex_lock(lock);
 }
 
 /* A receiver that always says "later": shutdown still ends at the export
- * timeout and counts the rest as dropped. */
+ * timeout, by the exporter's own clock, and counts the rest as dropped. */
 static void test_shutdown_deadline(void)
 {
+	struct virtual_clock clock = { PTHREAD_MUTEX_INITIALIZER, 1000000, false };
+	struct otlp_clock seam = { virtual_now, virtual_wait_until, &clock };
 	struct otlp_config cfg = test_config(100, 10);
 	struct otlp_exporter *e = NULL;
 	struct otlp_stats st;
 	struct fake_sender f;
-	double start;
+	uint64_t start;
 
 	cfg.export_timeout_ms = 300;
 	fake_init(&f);
 	f.outcome = OTLP_OUTCOME_RETRY;
 	f.retry_after_ms = 20;
-	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	CHECK_INT(otlp_exporter__new_with(&cfg, fake_send, &f, &seam, &e), 0);
 	for (uint64_t i = 0; i < 35; i++) {
 		struct span s = test_span(i + 1);
 
 		otlp_exporter__push(e, &s);
 	}
-	start = now_s();
+	start = virtual_now(&clock);
+	pthread_mutex_lock(&clock.lock);
+	clock.running = true;
+	pthread_mutex_unlock(&clock.lock);
 	otlp_exporter__shutdown(e);
-	CHECK(now_s() - start < 1.5);
+	/* gave up at the deadline: not before, and not a retry wait after it */
+	CHECK(virtual_now(&clock) >= start + cfg.export_timeout_ms - f.retry_after_ms);
+	CHECK(virtual_now(&clock) <= start + cfg.export_timeout_ms + f.retry_after_ms);
 	otlp_exporter__stats(e, &st);
 	CHECK_INT(st.exported, 0);
 	CHECK_INT(st.dropped, 35);

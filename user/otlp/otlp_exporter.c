@@ -13,20 +13,17 @@
 
 #include "otlp_encode.h"
 #include "otlp_exporter.h"
+#include "otlp_exporter_internal.h"
 #include "otlp_transport.h"
 #include "span.h"
-#include "unittest.h"
 
 #define ERROR_REPORT_INTERVAL_MS 10000
-
-/* How a batch is sent; the transport in the product, a fake in unit tests. */
-typedef void (*otlp_send_fn)(void *ctx, const uint8_t *body, size_t len, uint32_t timeout_ms,
-			     struct otlp_result *res);
 
 struct otlp_exporter {
 	const struct otlp_config *cfg;
 	otlp_send_fn send;
 	void *send_ctx;
+	struct otlp_clock clock;
 
 	pthread_mutex_t lock;      /* guards everything from here to stats */
 	pthread_cond_t wake;       /* exporter thread: work, or shutdown */
@@ -49,23 +46,40 @@ struct otlp_exporter {
 	uint32_t random_state;
 };
 
-static uint64_t now_ms(void)
+static uint64_t monotonic_now_ms(void *ctx)
 {
 	struct timespec ts;
 
+	(void)ctx;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Waits on the condvar until the monotonic deadline (ms). */
-static void wait_until(struct otlp_exporter *e, uint64_t deadline_ms)
+/* The condvar is made with CLOCK_MONOTONIC: a wall-clock jump must not stall
+ * or rush exports. */
+static void monotonic_wait_until(void *ctx, pthread_cond_t *cond, pthread_mutex_t *lock,
+				 uint64_t deadline_ms)
 {
 	struct timespec ts = {
 		.tv_sec = (time_t)(deadline_ms / 1000),
 		.tv_nsec = (long)(deadline_ms % 1000) * 1000000,
 	};
 
-	pthread_cond_timedwait(&e->wake, &e->lock, &ts);
+	(void)ctx;
+	pthread_cond_timedwait(cond, lock, &ts);
+}
+
+static const struct otlp_clock monotonic_clock = { monotonic_now_ms, monotonic_wait_until, NULL };
+
+static uint64_t now_ms(const struct otlp_exporter *e)
+{
+	return e->clock.now_ms(e->clock.ctx);
+}
+
+/* Waits on the condvar (lock held) until deadline_ms or a signal. */
+static void wait_until(struct otlp_exporter *e, uint64_t deadline_ms)
+{
+	e->clock.wait_until(e->clock.ctx, &e->wake, &e->lock, deadline_ms);
 }
 
 /* xorshift32: jitter only needs to differ between retries and processes. */
@@ -83,7 +97,7 @@ static uint32_t next_random(struct otlp_exporter *e)
  * first, then at most one line per ERROR_REPORT_INTERVAL_MS with a count. */
 static void report_failure(struct otlp_exporter *e, const struct otlp_result *res, bool final)
 {
-	uint64_t now = now_ms();
+	uint64_t now = now_ms(e);
 
 	e->unreported_failures++;
 	if (e->last_report_ms && now - e->last_report_ms < ERROR_REPORT_INTERVAL_MS)
@@ -113,7 +127,7 @@ static void transport_send(void *ctx, const uint8_t *body, size_t len, uint32_t 
  * if that comes first. */
 static void export_batch(struct otlp_exporter *e, size_t n)
 {
-	uint64_t deadline = now_ms() + e->cfg->timeout_ms, now;
+	uint64_t deadline = now_ms(e) + e->cfg->timeout_ms, now;
 	struct otlp_result res = { 0 };
 	size_t len = 0;
 	uint64_t wait;
@@ -129,7 +143,7 @@ static void export_batch(struct otlp_exporter *e, size_t n)
 		if (e->stopping && e->stop_deadline_ms < deadline)
 			deadline = e->stop_deadline_ms;
 		pthread_mutex_unlock(&e->lock);
-		now = now_ms();
+		now = now_ms(e);
 		if (now >= deadline) {
 			if (attempt == 0) {
 				snprintf(res.message, sizeof(res.message), "shutdown timeout reached");
@@ -147,14 +161,14 @@ static void export_batch(struct otlp_exporter *e, size_t n)
 			goto drop;
 		wait = res.retry_after_ms >= 0 ? (uint64_t)res.retry_after_ms
 					       : otlp_retry__backoff_ms(attempt, next_random(e));
-		now = now_ms();
+		now = now_ms(e);
 		if (now + wait >= deadline)
 			goto drop; /* the server's wait or our backoff outlasts the timeout */
 		report_failure(e, &res, false);
 		pthread_mutex_lock(&e->lock);
 		e->stats.retries++;
 		/* Sleep on the condvar so a shutdown can shorten the deadline. */
-		while (now_ms() < now + wait && !(e->stopping && e->stop_deadline_ms <= now + wait))
+		while (now_ms(e) < now + wait && !(e->stopping && e->stop_deadline_ms <= now + wait))
 			wait_until(e, now + wait);
 		expired = e->stopping && e->stop_deadline_ms <= now + wait;
 		pthread_mutex_unlock(&e->lock);
@@ -200,23 +214,23 @@ static size_t take_batch(struct otlp_exporter *e)
 static void *exporter_thread(void *arg)
 {
 	struct otlp_exporter *e = arg;
-	uint64_t next_export = now_ms() + e->cfg->schedule_delay_ms;
+	uint64_t next_export = now_ms(e) + e->cfg->schedule_delay_ms;
 	size_t n;
 
 	pthread_mutex_lock(&e->lock);
 	for (;;) {
 		while (!e->stopping && e->count < e->cfg->max_export_batch_size &&
-		       now_ms() < next_export)
+		       now_ms(e) < next_export)
 			wait_until(e, next_export);
 		if (e->count == 0) {
 			if (e->stopping)
 				break;
 			/* At least 1 ms: with OTEL_BSP_SCHEDULE_DELAY=0 this loop would
 			 * spin holding the lock, and block every push. */
-			next_export = now_ms() + (e->cfg->schedule_delay_ms ?: 1);
+			next_export = now_ms(e) + (e->cfg->schedule_delay_ms ?: 1);
 			continue;
 		}
-		if (e->stopping && now_ms() >= e->stop_deadline_ms) {
+		if (e->stopping && now_ms(e) >= e->stop_deadline_ms) {
 			/* Out of shutdown time: what is left is lost. */
 			e->stats.dropped += e->count;
 			e->count = 0;
@@ -226,14 +240,14 @@ static void *exporter_thread(void *arg)
 		pthread_mutex_unlock(&e->lock);
 		export_batch(e, n);
 		pthread_mutex_lock(&e->lock);
-		next_export = now_ms() + e->cfg->schedule_delay_ms;
+		next_export = now_ms(e) + e->cfg->schedule_delay_ms;
 	}
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
 }
 
-UNITTEST int otlp_exporter__new_with_sender(const struct otlp_config *cfg, otlp_send_fn send,
-					    void *send_ctx, struct otlp_exporter **out)
+int otlp_exporter__new_with(const struct otlp_config *cfg, otlp_send_fn send, void *send_ctx,
+			    const struct otlp_clock *clock, struct otlp_exporter **out)
 {
 	struct otlp_exporter *e = NULL;
 	pthread_condattr_t attr;
@@ -250,13 +264,13 @@ UNITTEST int otlp_exporter__new_with_sender(const struct otlp_config *cfg, otlp_
 	if (!e)
 		return -ENOMEM;
 	e->cfg = cfg;
+	e->clock = clock ? *clock : monotonic_clock;
 	pthread_mutex_init(&e->lock, NULL);
-	/* Monotonic waits: a wall-clock jump must not stall or rush exports. */
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&e->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	e->random_state = (uint32_t)now_ms() ^ (uint32_t)(uintptr_t)e ^ 0x9e3779b9u;
+	e->random_state = (uint32_t)now_ms(e) ^ (uint32_t)(uintptr_t)e ^ 0x9e3779b9u;
 	if (!e->random_state)
 		e->random_state = 1;
 
@@ -297,7 +311,7 @@ cleanup:
 
 int otlp_exporter__new(const struct otlp_config *cfg, struct otlp_exporter **out)
 {
-	return otlp_exporter__new_with_sender(cfg, NULL, NULL, out);
+	return otlp_exporter__new_with(cfg, NULL, NULL, NULL, out);
 }
 
 void otlp_exporter__push(struct otlp_exporter *e, const struct span *s)
@@ -327,7 +341,7 @@ void otlp_exporter__shutdown(struct otlp_exporter *e)
 	e->shut_down = true;
 	pthread_mutex_lock(&e->lock);
 	e->stopping = true;
-	e->stop_deadline_ms = now_ms() + e->cfg->export_timeout_ms;
+	e->stop_deadline_ms = now_ms(e) + e->cfg->export_timeout_ms;
 	/* A request already waiting on the network must not outlast it either. */
 	otlp_transport__abort_at(e->transport, e->stop_deadline_ms);
 	pthread_cond_broadcast(&e->wake);

@@ -4,7 +4,6 @@
  * file opens it, lets each source configure it, loads it, attaches each
  * source, and reads its rings until the run ends. */
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@
 #include "attach.h"
 #include "child.h"
 #include "elf_symbols.h"
-#include "percpu_stats.h"
 #include "preflight.h"
 #include "probe_spec.h"
 #include "probe_table.h"
@@ -27,25 +25,7 @@
 #include "span_decode.h"
 #include "spanprobe.skel.h"
 #include "tracer.h"
-
-struct tracer {
-	struct tracer_opts opts;
-	/* The table grows when new containers appear; the metrics thread reads it. */
-	pthread_mutex_t table_lock;
-	struct probe_table table;
-	struct python_probe *python;
-	struct spanprobe_bpf *skel;
-	struct attachment attached;
-	bool multi;                 /* uprobe_multi links */
-	struct child child;
-	pid_t target;               /* the one traced process, or -1 */
-	struct ring_buffer *rb;
-	struct span_decoder *decoder;
-	struct process_table *procs;
-	struct tracer_sink sink;
-	int emit_err;
-	bool ran;                   /* the ring buffers were read: a summary is due */
-};
+#include "tracer_internal.h"
 
 static bool has_absolute_uprobe(const struct probe_spec *specs, size_t n)
 {
@@ -349,49 +329,6 @@ bool tracer__ran(const struct tracer *t)
 int tracer__exit_code(const struct tracer *t)
 {
 	return t->opts.cmd ? t->child.exit_status : 0;
-}
-
-void tracer__kernel_stats(const struct tracer *t, uint64_t out[STAT_MAX])
-{
-	percpu_stats__sum_all(t->skel ? t->skel->maps.stats : NULL, out, STAT_MAX);
-}
-
-void tracer__print_hits(struct tracer *t, FILE *to)
-{
-	if (!t->skel || t->table.nfuncs == 0 || (t->table.nfuncs > 16 && !t->opts.verbose))
-		return;
-	fprintf(to, "spanprobe: hits per function:");
-	for (uint32_t i = 0; i < t->table.nfuncs; i++)
-		fprintf(to, "%s %s %" PRIu64, i ? "," : "", t->table.funcs[i].sym->name,
-			percpu_stats__sum(t->skel->maps.func_hits, i));
-	fputc('\n', to);
-}
-
-void tracer__write_metrics(struct tracer *t, FILE *to)
-{
-	uint64_t k[STAT_MAX];
-
-	fprintf(to, "# HELP spanprobe_probe_hits_total Calls of each traced function seen by its entry probe.\n"
-		    "# TYPE spanprobe_probe_hits_total counter\n");
-	pthread_mutex_lock(&t->table_lock);
-	for (uint32_t i = 0; i < t->table.nfuncs; i++) {
-		const struct traced_func *f = &t->table.funcs[i];
-
-		/* names are C identifiers and paths: nothing to escape but quotes */
-		fprintf(to, "spanprobe_probe_hits_total{function=\"%s\",binary=\"%s\"} %" PRIu64 "\n",
-			f->sym->name, f->bin->spec_name, percpu_stats__sum(t->skel->maps.func_hits, i));
-	}
-	pthread_mutex_unlock(&t->table_lock);
-	tracer__kernel_stats(t, k);
-	fprintf(to, "# HELP spanprobe_spans_lost_total Calls not turned into spans, by cause.\n"
-		    "# TYPE spanprobe_spans_lost_total counter\n"
-		    "spanprobe_spans_lost_total{cause=\"ring_buffer_full\"} %" PRIu64 "\n"
-		    "spanprobe_spans_lost_total{cause=\"nesting_too_deep\"} %" PRIu64 "\n"
-		    "spanprobe_spans_lost_total{cause=\"no_thread_slot\"} %" PRIu64 "\n"
-		    "# HELP spanprobe_exec_reports_lost_total Process execs not reported: their containers were not searched for probed paths.\n"
-		    "# TYPE spanprobe_exec_reports_lost_total counter\n"
-		    "spanprobe_exec_reports_lost_total %" PRIu64 "\n",
-		k[STAT_RINGBUF_DROPS], k[STAT_DEPTH_DROPS], k[STAT_STACK_DROPS], k[STAT_EXEC_DROPS]);
 }
 
 void tracer__free(struct tracer *t)

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The tracer's state, shared by tracer.c (lifecycle) and tracer_stats.c
+ * (counters, hits, metrics); nothing else includes it. */
+#ifndef SPANPROBE_TRACER_INTERNAL_H
+#define SPANPROBE_TRACER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "attach.h"
+#include "child.h"
+#include "probe_table.h"
+#include "tracer.h"
+
+struct tracer {
+	struct tracer_opts opts;
+	/* The table grows when new containers appear; the metrics thread reads it. */
+	pthread_mutex_t table_lock;
+	struct probe_table table;
+	struct python_probe *python;
+	struct spanprobe_bpf *skel;
+	struct attachment attached;
+	bool multi;                 /* uprobe_multi links */
+	struct child child;
+	pid_t target;               /* the one traced process, or -1 */
+	struct ring_buffer *rb;
+	struct span_decoder *decoder;
+	struct process_table *procs;
+	struct tracer_sink sink;
+	int emit_err;
+	bool ran;                   /* the ring buffers were read: a summary is due */
+};
+
+#endif
