@@ -24,6 +24,7 @@
 #include "metrics_server.h"
 #include "otlp_exporter.h"
 #include "preflight.h"
+#include "probe_list.h"
 #include "probe_spec.h"
 #include "probe_table.h"
 #include "python_probe.h"
@@ -306,28 +307,6 @@ static int handle_exec(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void list_functions(const struct probe_table *t)
-{
-	for (size_t i = 0; i < t->nfuncs; i++) {
-		const struct func_symbol *s = t->funcs[i].sym;
-
-		printf("uprobe:%s:%s", t->funcs[i].bin->path, s->name);
-		if (s->cost == ATTACH_UNPROBEABLE)
-			printf("  (can't probe: %s)", s->cost_reason ? s->cost_reason : "?");
-		else
-			printf("  [%s%s]", attach_cost__name(s->cost),
-			       s->skipped_endbr64 ? ", past endbr64" : "");
-		if (opts.verbose) {
-			if (s->cost_reason && s->cost != ATTACH_UNPROBEABLE)
-				printf("  %s", s->cost_reason);
-			if (s->decl_file)
-				printf("  %s:%u", s->decl_file, s->decl_line);
-		}
-		putchar('\n');
-	}
-}
-
-
 /* Sum of a per-CPU u64 array slot; 0 when it can't be read. */
 static uint64_t sum_percpu(struct bpf_map *map, uint32_t key)
 {
@@ -476,7 +455,7 @@ int main(int argc, char **argv)
 	if (err)
 		goto cleanup;
 	if (opts.list) {
-		list_functions(&table);
+		probe_list__print(stdout, &table, opts.verbose);
 		exit_code = 0;
 		goto cleanup;
 	}
