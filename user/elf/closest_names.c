@@ -111,7 +111,11 @@ size_t elf_binary__closest_names(const struct elf_binary *b, const char *name, c
 		for (size_t k = 0; k < s->naliases; k++)
 			consider(best, max, &n, s->aliases[k], s->aliases[k], name, limit);
 	}
-	for (size_t i = 0; i < n; i++)
+	/* only the closest: sqlite3_step for sqlite3_stpe, not also sqlite3_sleep */
+	for (size_t i = 0; i < n; i++) {
+		if (best[i].dist > best[0].dist)
+			return i;
 		out[i] = best[i].name;
+	}
 	return n;
 }

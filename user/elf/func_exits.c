@@ -13,8 +13,11 @@
  *    meets only instructions; data inside code shows up as bytes that do
  *    not decode, or as a jump to nowhere, and then nothing is claimed
  *    rather than a probe put on what may be the middle of an instruction;
+ *  - every direct jump inside the function lands on the start of an
+ *    instruction of the sweep (else the sweep ran through data and lost
+ *    step: nothing is claimed);
  *  - every direct jump leaving the function lands on the start of a known
- *    function (a tail call). The hot/cold split of gcc is followed: the
+ *    function or a PLT stub (a tail call). The hot/cold split of gcc is followed: the
  *    .cold fragment foo.cold is part of foo, its returns are foo's returns
  *    and jumps between the two are internal. A jump to an address that
  *    is no function's start (a .cold part without a symbol, in a stripped
@@ -99,9 +102,66 @@ static void set_unknown(struct func_exits *x, const char *why)
 	x->unknown_reason = why;
 }
 
+/* Instruction starts of the sweep and the jump targets inside the function. */
+struct sweep {
+	uint8_t *starts;   /* bit per byte of the main range */
+	uint64_t lo, size;
+	uint64_t *targets; /* internal direct jump targets in the main range */
+	size_t ntargets, cap;
+};
+
+static void sweep__mark(struct sweep *w, uint64_t vaddr)
+{
+	if (w->starts && vaddr >= w->lo && vaddr - w->lo < w->size)
+		w->starts[(vaddr - w->lo) / 8] |= (uint8_t)(1u << ((vaddr - w->lo) % 8));
+}
+
+static bool sweep__is_start(const struct sweep *w, uint64_t vaddr)
+{
+	return w->starts[(vaddr - w->lo) / 8] & (1u << ((vaddr - w->lo) % 8));
+}
+
+static int sweep__target(struct sweep *w, uint64_t vaddr)
+{
+	if (vaddr < w->lo || vaddr - w->lo >= w->size)
+		return 0;
+	if (w->ntargets == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		uint64_t *grown = realloc(w->targets, ncap * sizeof(*grown));
+
+		if (!grown)
+			return -1;
+		w->targets = grown;
+		w->cap = ncap;
+	}
+	w->targets[w->ntargets++] = vaddr;
+	return 0;
+}
+
+/* A PLT stub: a tail call to an imported function goes there. */
+static bool in_plt(const struct elf_binary *b, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(b->elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(b->elf, scn)) != NULL) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_EXECINSTR) || vaddr < sh.sh_addr ||
+		    vaddr - sh.sh_addr >= sh.sh_size)
+			continue;
+		name = elf_strptr(b->elf, shstrndx, sh.sh_name);
+		return name && strncmp(name, ".plt", 4) == 0;
+	}
+	return false;
+}
+
 /* Scans one range; false (and x unknown) when the exits can't be shown. */
 static bool scan_range(struct elf_binary *b, const struct code_range *r, const struct code_range *all,
-		       size_t nall, struct func_exits *x)
+		       size_t nall, struct sweep *w, struct func_exits *x)
 {
 	uint64_t off, avail, vaddr = r->lo;
 	bool exec;
@@ -123,6 +183,7 @@ static bool scan_range(struct elf_binary *b, const struct code_range *r, const s
 		struct exit_site site;
 
 		x86_decoder__classify(b->dec, b->image + at, (size_t)(r->hi - vaddr), vaddr, at, &p);
+		sweep__mark(w, vaddr);
 		if (p.len == 0) {
 			set_unknown(x, "bytes that do not decode as instructions (data in code?)");
 			return false;
@@ -141,9 +202,12 @@ static bool scan_range(struct elf_binary *b, const struct code_range *r, const s
 			break;
 		case INSN_JMP:
 		case INSN_JCC:
-			if (in_ranges(all, nall, p.target))
+			if (in_ranges(all, nall, p.target)) {
+				if (sweep__target(w, p.target))
+					goto nomem;
 				break;
-			if (!elf_binary__at(b, p.target)) {
+			}
+			if (!elf_binary__at(b, p.target) && !in_plt(b, p.target)) {
 				set_unknown(x, "a jump leaves the function, not to a function start "
 					       "(a .cold part without a symbol?)");
 				return false;
@@ -151,6 +215,10 @@ static bool scan_range(struct elf_binary *b, const struct code_range *r, const s
 			site.kind = p.kind == INSN_JMP ? EXIT_TAIL_JMP : EXIT_TAIL_JCC;
 			site.target = p.target;
 			if (push_site(&x->tails, &x->ntails, &site))
+				goto nomem;
+			break;
+		case INSN_CALL:
+			if (in_ranges(all, nall, p.target) && sweep__target(w, p.target))
 				goto nomem;
 			break;
 		case INSN_JMP_INDIRECT:
@@ -174,6 +242,7 @@ void func_exits__fill(struct elf_binary *b, struct sym_entry *e)
 	struct func_exits *x = &e->pub.exits;
 	struct code_range r[MAX_RANGES];
 	const struct sym_entry *code = e;
+	struct sweep w = { 0 };
 	size_t n = 0;
 
 	e->exits_done = true;
@@ -205,11 +274,27 @@ void func_exits__fill(struct elf_binary *b, struct sym_entry *e)
 		for (size_t i = 0; i < code->pub.naliases; i++)
 			add_cold_ranges(b, code->pub.aliases[i], r, &n);
 	}
+	w.lo = r[0].lo;
+	w.size = r[0].hi - r[0].lo;
+	w.starts = calloc(w.size / 8 + 1, 1);
+	if (!w.starts) {
+		set_unknown(x, "out of memory");
+		goto cleanup;
+	}
 	for (size_t i = 0; i < n; i++)
-		if (!scan_range(b, &r[i], r, n, x))
-			return;
+		if (!scan_range(b, &r[i], r, n, &w, x))
+			goto cleanup;
+	for (size_t i = 0; i < w.ntargets; i++) {
+		if (!sweep__is_start(&w, w.targets[i])) {
+			set_unknown(x, "a jump lands inside an instruction of the sweep (data in code?)");
+			goto cleanup;
+		}
+	}
 	x->known = true;
 	x->unknown_reason = NULL;
+cleanup:
+	free(w.starts);
+	free(w.targets);
 }
 
 void func_exits__release(struct func_exits *x)
