@@ -17,10 +17,12 @@
  *  - since 6.18 a 5-byte nop (0f 1f 44 00 00) not crossing a page is turned
  *    into a call into a trampoline: the cheapest;
  *  - everything else is single-stepped out of line, ret included.
- * The same table, read by the opcode byte alone, means the kernel would
- * "emulate" a VEX instruction whose opcode byte is 70-7f/e8/e9/eb/90 as a
- * branch or nop, and REX.B 90 (xchg %eax,%r8d) as a nop: those would run
- * wrongly, so they are reported unprobeable, never probed. */
+ * The emulation is chosen by the opcode byte alone too: the kernel accepts
+ * a VEX/EVEX instruction whose opcode byte is 70-7f/e8/e9/eb/90 and then
+ * emulates it as a jcc/call/jmp/nop (EVEX vpbroadcastb, 7a, becomes a
+ * `jp`; glibc's __strchr_evex starts with it), and REX.B 90 (xchg
+ * %eax,%r8d) as a nop: the program would run wrongly, so those are
+ * reported unprobeable, never probed. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,10 +255,10 @@ void x86_decoder__classify(struct x86_decoder *d, const uint8_t *code, size_t n,
 				    : "an instruction the kernel refuses to probe (int, in/out, hlt...)";
 		return;
 	}
+	/* (push emulation wants at most 2 bytes: no VEX instruction is taken for one) */
 	if (v.vex && (v.opcode1 == 0x90 || v.opcode1 == 0xe8 || v.opcode1 == 0xe9 ||
-		      v.opcode1 == 0xeb || is_cond_jmp_opcode(v.opcode1) ||
-		      (v.opcode1 >= 0x50 && v.opcode1 <= 0x57))) {
-		out->reason = "VEX instruction the kernel would emulate as a branch, push or nop: "
+		      v.opcode1 == 0xeb || is_cond_jmp_opcode(v.opcode1))) {
+		out->reason = "VEX instruction the kernel would emulate as a branch or nop: "
 			      "not probed";
 		return;
 	}
