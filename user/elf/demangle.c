@@ -31,7 +31,7 @@ bool is_fragment_name(const char *name, bool *cold)
 	const char *dot;
 
 	*cold = false;
-	if (!name || name[0] == '.' || !(dot = strchr(name + 1, '.')))
+	if (!name || !name[0] || name[0] == '.' || !(dot = strchr(name + 1, '.')))
 		return false;
 	for (; dot; dot = strchr(dot + 1, '.')) {
 		for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {

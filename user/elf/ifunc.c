@@ -196,6 +196,24 @@ int elf_binary__resolve_ifuncs(struct elf_binary *b, pid_t pid)
 			resolved++;
 		}
 	}
+	/* memcpy and memmove may share one implementation: say so */
+	for (size_t i = 0; i < b->nsyms; i++) {
+		struct sym_entry *e = &b->syms[i];
+
+		if (!e->pub.is_ifunc || !e->pub.ifunc_impl || e->pub.skip != SKIP_NONE)
+			continue;
+		for (size_t j = 0; j < b->nsyms; j++) {
+			const struct sym_entry *o = &b->syms[j];
+
+			if (o != e && o->pub.is_ifunc && o->pub.ifunc_impl &&
+			    o->pub.attach_offset == e->pub.attach_offset) {
+				e->pub.cost_reason = "GNU ifunc: probed at the implementation the process "
+						     "uses, which another ifunc resolves to as well: its "
+						     "calls count here too";
+				break;
+			}
+		}
+	}
 	err = resolved;
 cleanup:
 	close(fd);

@@ -59,6 +59,7 @@ void probe_list__print(FILE *out, const struct probe_table *t, bool verbose)
 			fputc(')', out);
 		}
 		if (verbose) {
+			fprintf(out, "  offset 0x%llx", (unsigned long long)s->attach_offset);
 			if (s->cost_reason && f->skip == SKIP_NONE)
 				fprintf(out, "  %s", s->cost_reason);
 			if (s->name != s->linkage_name && strcmp(s->name, s->linkage_name) != 0)
