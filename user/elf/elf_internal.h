@@ -60,6 +60,8 @@ struct match_result {
 
 struct elf_binary {
 	int fd;
+	void *map;        /* the file, mapped private and writable (see elf_binary__open) */
+	size_t map_size;
 	Elf *elf;
 	const unsigned char *image; /* the whole file, as libelf mapped it */
 	size_t image_size;

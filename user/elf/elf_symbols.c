@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -659,7 +660,18 @@ int elf_binary__open(const char *path, struct elf_binary **out)
 		goto cleanup;
 	}
 	elf_version(EV_CURRENT);
-	b->elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
+	/* Writable (copy-on-write, never written back): the kernel puts the
+	 * int3 of every uprobe on this file -- another tracer's, a previous
+	 * run's -- into each read-only private mapping of it, but never into
+	 * a writable one, so the code bytes read here are the file's. */
+	b->map_size = (size_t)st.st_size;
+	b->map = mmap(NULL, b->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, b->fd, 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		err = -errno;
+		goto cleanup;
+	}
+	b->elf = elf_memory(b->map, b->map_size);
 	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF) {
 		err = -ENOEXEC;
 		goto cleanup;
@@ -804,6 +816,8 @@ void elf_binary__free(struct elf_binary *b)
 	free(b->loads);
 	if (b->elf)
 		elf_end(b->elf);
+	if (b->map)
+		munmap(b->map, b->map_size);
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b->path);

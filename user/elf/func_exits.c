@@ -31,6 +31,7 @@
 #include "elf_internal.h"
 
 #define MAX_RANGES 8
+#define MAX_FUNC_BYTES (64u << 20) /* no real function is bigger */
 
 struct code_range {
 	uint64_t lo, hi; /* [lo, hi) vaddrs */
@@ -267,6 +268,17 @@ void func_exits__fill(struct elf_binary *b, struct sym_entry *e)
 	if (code->pub.size == 0) {
 		x->unknown_reason = "size unknown (0 in the symbol table): no end to scan to";
 		return;
+	}
+	{
+		uint64_t off, avail;
+		bool exec;
+
+		/* a size past its segment (a corrupt file) is not scanned, nor allocated for */
+		if (!elf_binary__vaddr_to_offset(b, code->pub.vaddr, code->shndx, &off, &avail, &exec) ||
+		    code->pub.size > avail || code->pub.size > MAX_FUNC_BYTES) {
+			x->unknown_reason = "the symbol's size runs past its segment";
+			return;
+		}
 	}
 	r[n++] = (struct code_range){ code->pub.vaddr, code->pub.vaddr + code->pub.size, false };
 	if (!code->cold) {
