@@ -175,7 +175,7 @@ static void print_no_match(const struct probe_spec *spec, const struct traced_bi
 	}
 	if (elf_binary__has_symtab(b->elf) || strcmp(source, ".dynsym") != 0) {
 		fprintf(stderr, "spanprobe: no function matches '%s' in %s (%zu functions, from %s; "
-			"list them with -l 'uprobe:%s:*')\n", func, spec->binary,
+			"try: spanprobe -l 'uprobe:%s:*')\n", func, spec->binary,
 			elf_binary__count(b->elf), source, spec->binary);
 		return;
 	}
@@ -192,7 +192,8 @@ static void print_no_match(const struct probe_spec *spec, const struct traced_bi
 		snprintf(hint, sizeof(hint), "it names no debug file");
 	fprintf(stderr, "spanprobe: no function matches '%s' in %s, which is stripped (no .symtab): "
 		"only its %zu exported functions (.dynsym) are known; to trace others, %s, or "
-		"trace the unstripped build\n", func, spec->binary, elf_binary__count(b->elf), hint);
+		"rebuild without -s and trace that build\n", func, spec->binary,
+		elf_binary__count(b->elf), hint);
 }
 
 /* Adds the spec's functions in binary b. quiet: a file found later that
