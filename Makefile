@@ -25,6 +25,7 @@ CFLAGS   += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE
 # module includes another's header by its name alone.
 USER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard user/*/*.[ch]))))
 USER_HDRS := $(wildcard user/*/*.h)
+BPF_HDRS  := $(wildcard bpf/*.h)
 CPPFLAGS += $(addprefix -I,$(USER_DIRS)) -Ibpf -I$(OUT) -Ibuild/proto
 LDLIBS   += -lbpf -lelf -ldw -lcapstone -liberty -lz -lprotobuf-c -lcurl -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
@@ -69,9 +70,21 @@ vmlinux/vmlinux.h: | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(OUT)/spanprobe.bpf.o: bpf/spanprobe.bpf.c bpf/span_event.h bpf/span_helpers.bpf.h vmlinux/vmlinux.h | $(DEPS_STAMP)
+# One BPF object: each probe source in its own bpf/*.bpf.c, all sharing the
+# shadow stack and maps of bpf/shadow_stack.bpf.h, linked by bpftool.
+# usdt.bpf.h includes <linux/errno.h>, which needs the multiarch asm/ headers;
+# -mcpu=v3 for the atomic fetch-and-add that numbers Python functions.
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_FLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+	     -idirafter /usr/include/$(shell uname -m)-linux-gnu
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -c $< -o $@
+	$(CLANG) $(BPF_FLAGS) -c $< -o $@
+
+$(OUT)/spanprobe.bpf.o: $(BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
 
 $(SKEL): $(OUT)/spanprobe.bpf.o
 	$(BPFTOOL) gen skeleton $< name spanprobe_bpf > $@.tmp && mv $@.tmp $@
@@ -84,11 +97,11 @@ $(OUT)/proto-obj/%.o: build/proto/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-unused-parameter -c $< -o $@
 
-$(OUT)/obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(USER_HDRS) bpf/span_event.h
+$(OUT)/obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(USER_HDRS) $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(OUT)/test-obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(USER_HDRS) bpf/span_event.h
+$(OUT)/test-obj/%.o: user/%.c $(SKEL) $(PROTO_SRCS) $(USER_HDRS) $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -DUNITTEST= $(CFLAGS) -c $< -o $@
 

@@ -54,15 +54,16 @@ start_spanprobe() {
 	wait_for_line "$SCRATCH/$name.ready" "" 10
 }
 
-# stop_spanprobe NAME: SIGTERM; it must be out within 10 s, exit 0.
+# stop_spanprobe NAME: SIGTERM; it must exit 0 (hang guard: 60 s, ten
+# times the 5 s export timeout it may spend flushing).
 stop_spanprobe() {
 	local name=$1 i
 	kill -TERM "$SP_PID"
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < 600; i++)); do
 		kill -0 "$SP_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	check "$name.spanprobe_exits_on_sigterm" test "$i" -lt 100
+	check "$name.spanprobe_exits_on_sigterm" test "$i" -lt 600
 	wait "$SP_PID"
 	expect_eq "$name.spanprobe_exit_status" "$?" 0
 }
@@ -95,24 +96,29 @@ collector_restart() {
 	fi
 	"$DEMO" --requests $requests --interval 100 --seed 31 --time-scale 0.002 --annotate >"$SCRATCH/$name.app" &
 	app=$!
-	sleep 1.5
-	# Pause the app so all it made so far reaches Jaeger (export every
-	# 0.2 s, the collector's batch 1 s): a collector's own loss of spans it
-	# had accepted is not what this tests.
+	wait_for_count "$SCRATCH/$name.app" "Zoo function completed" 10
+	# Pause the app and wait until all it made so far is in Jaeger (export
+	# every 0.2 s, the collector's batch 1 s): a collector's own loss of
+	# spans it had accepted is not what this tests.
 	kill -STOP "$app"
-	sleep 2.5
+	done_so_far=$(grep -c "Zoo function completed" "$SCRATCH/$name.app")
+	if ! jaeger_wait_traces "$service" "$done_so_far" $((3 * done_so_far)) "$SCRATCH/$name.before.json" 60; then
+		kill -CONT "$app"
+		fail "$name.spans_before_the_restart_in_jaeger" "see above"
+		return
+	fi
 	kill -KILL "$COLLECTOR_PID"
 	wait "$COLLECTOR_PID" 2>/dev/null
 	kill -CONT "$app"
-	sleep 2
+	# the restart comes once an export has failed against the dead collector
+	wait_for_line "$SCRATCH/$name.err" "failed: .*retrying" 60
 	if ! collector_start "$JAEGER_OTLP_GRPC" "$grpc" "$http"; then
 		fail "$name.collector_restart" "see the log above"
 		return
 	fi
 	wait "$app"
 	expect_eq "$name.app_exit_status" "$?" 0
-	sleep 1
-	stop_spanprobe "$name"
+	stop_spanprobe "$name" # flushes the queue
 	check "$name.exports_failed_while_down" grep -q "failed: .*retrying" "$SCRATCH/$name.err"
 	expect_eq "$name.summary_exported_all" "$(summary_field exported "$SCRATCH/$name.err")" $((3 * requests))
 	expect_eq "$name.summary_dropped" "$(summary_field dropped "$SCRATCH/$name.err")" 0

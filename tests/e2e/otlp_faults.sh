@@ -89,11 +89,12 @@ retry_after() {
 	peer_stop "$COLLECTOR_PID"
 }
 
-# (c) SIGTERM while the endpoint refuses or never answers: spanprobe is out
-# within the 2 s export timeout (bound 5 s: libcurl checks for the abort
-# once a second; the 10 s request timeout must not count) and every
-# undelivered span is counted as dropped. Exports every 0.5 s, so with a
-# hanging endpoint a request is waiting when the signal comes.
+# (c) SIGTERM while the endpoint refuses or never answers: spanprobe gives up
+# at the 2 s export timeout (not the 10 s request timeout) and counts every
+# undelivered span as dropped. Exports every 0.5 s, so with a hanging
+# endpoint a request is waiting when the signal comes. The wait is a hang
+# guard only (30 s, ten times the usual 2-3 s); giving up is checked by what
+# spanprobe says, not by the clock.
 shutdown() {
 	local name=shutdown-$1 protocol=$2 endpoint=$3 sp t0 t1 spans
 	OTEL_BSP_EXPORT_TIMEOUT=2000 OTEL_BSP_SCHEDULE_DELAY=500 \
@@ -106,10 +107,17 @@ shutdown() {
 	sleep 1.5
 	t0=$(now_ms)
 	kill -TERM "$sp"
-	wait "$sp"
+	if ! wait_exit "$sp" 30; then
+		fail "$name.exits_after_sigterm" "hang guard: still running 30 s after SIGTERM"
+		return
+	fi
 	t1=$(now_ms)
 	echo "# $name: exited $((t1 - t0)) ms after SIGTERM"
-	check "$name.exits_within_5s_of_sigterm" test $((t1 - t0)) -lt 5000
+	# a request left hanging is abandoned at the export timeout, not the
+	# request timeout (a refused endpoint has no request to abandon)
+	if [[ $1 == hang* ]]; then
+		check "$name.abandoned_at_the_export_timeout" grep -q "shutdown timeout reached" "$SCRATCH/$name.err"
+	fi
 	spans=$(sed -n 's/^spanprobe: \([0-9]*\) spans .*/\1/p' "$SCRATCH/$name.err")
 	check "$name.traced_spans" test "${spans:-0}" -gt 0
 	expect_eq "$name.summary_exported" "$(summary_field exported "$SCRATCH/$name.err")" 0

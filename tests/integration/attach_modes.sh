@@ -12,12 +12,12 @@ stop_spanprobe() { kill -INT "$1"; wait "$1"; }
 "$DEMO" --requests 0 --seed 5 --time-scale 0.002 --interval 5 --annotate >"$SCRATCH/p.app" &
 app=$!
 bg_track $app
-sleep 0.3
+wait_for_line "$SCRATCH/p.app" "req=" 10
 "$SPANPROBE" -p $app -o jsonl --output-file "$SCRATCH/p.jsonl" --error 'goo:ret<0' \
 	"uprobe:$DEMO:foo,goo,zoo" 2>"$SCRATCH/p.err" &
 tracer=$!
 wait_for_line "$SCRATCH/p.err" "tracing 3 functions" 10
-sleep 1.5
+wait_for_count "$SCRATCH/p.jsonl" '"name":"foo"' 11
 stop_spanprobe $tracer
 expect_eq "pid.exit_status_after_sigint" "$?" 0
 kill $app; wait $app 2>/dev/null
@@ -38,7 +38,7 @@ bg_track $app2
 "$SPANPROBE" -p $app2 -o jsonl --output-file "$SCRATCH/p2.jsonl" "uprobe:$DEMO:foo" 2>"$SCRATCH/p2.err" &
 tracer=$!
 wait_for_line "$SCRATCH/p2.err" "tracing" 10
-sleep 1
+wait_for_count "$SCRATCH/p2.jsonl" '"name":"foo"' 20
 stop_spanprobe $tracer
 pids=$(jq -r '.attributes[] | select(.key == "process.pid") | .value.intValue' "$SCRATCH/p2.jsonl" | sort -u | tr '\n' ' ')
 expect_eq "pid.other_process_not_traced" "$pids" "$app2 "
@@ -50,9 +50,10 @@ app=$!
 "$SPANPROBE" -p $app -o jsonl --output-file "$SCRATCH/pe.jsonl" "uprobe:$DEMO:foo" 2>"$SCRATCH/pe.err" &
 tracer=$!
 wait $app
-for _ in $(seq 100); do kill -0 $tracer 2>/dev/null || break; sleep 0.05; done
+# hang guard: 30 s, where it usually takes one 100 ms poll
+for _ in $(seq 600); do kill -0 $tracer 2>/dev/null || break; sleep 0.05; done
 if kill -0 $tracer 2>/dev/null; then
-	fail "pid.exits_with_the_process" "still running 5 s after the process ended"
+	fail "pid.exits_with_the_process" "hang guard: still running 30 s after the process ended"
 	kill -INT $tracer
 else
 	pass "pid.exits_with_the_process"
@@ -65,8 +66,7 @@ wait $tracer 2>/dev/null
 tracer=$!
 wait_for_line "$SCRATCH/late.err" "tracing 3 functions" 10
 "$DEMO" --requests 40 --seed 9 --time-scale 0.002 --annotate >"$SCRATCH/late.app"
-sleep 0.3
-stop_spanprobe $tracer
+stop_spanprobe $tracer # drains what is queued
 # other demo-app runs (other tests) may run concurrently: keep this pid's spans
 late_pid=$(jq -r 'select(.name == "foo") | .attributes[] | select(.key == "process.pid") | .value.intValue' \
 	"$SCRATCH/late.jsonl" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')

@@ -35,14 +35,17 @@ check "path_exists_only_inside" test ! -e "$IN_PATH"
 tracer=$!
 bg_track $tracer
 check "found_in_running_container" wait_for_line "$SCRATCH/sp.err" "tracing 3 functions" 10
-sleep 1.5
+wait_for_count "$SCRATCH/spans.jsonl" '"name":"foo"' 10
 
 start_container second 202
 wait_started 202
 check "second_container_picked_up" wait_for_line "$SCRATCH/sp.err" "tracing $IN_PATH (/proc/.*/root$IN_PATH" 5
-sleep 1.5
 first_pid=$(host_pid_of 101)
 second_pid=$(host_pid_of 202)
+# until each container has ten traced requests
+for pid in "$first_pid" "$second_pid"; do
+	wait_for_count "$SCRATCH/spans.jsonl" "\"name\":\"foo\".*\"process.pid\",\"value\":{\"intValue\":\"$pid\"}" 10
+done
 kill -INT $tracer
 wait $tracer
 expect_eq "exit_status" "$?" 0

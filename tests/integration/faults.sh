@@ -132,9 +132,10 @@ stop_under_load() {
 	fi
 	t0=$(now_ms)
 	if [ "$sig" = TERM ]; then
-		stop_within "$SP_PID" 5000
+		# hang guard: ten times the usual second or so
+		stop_within "$SP_PID" 30000
 		echo "# $name: spanprobe exited $STOP_MS ms after SIGTERM"
-		check "$name.exits_within_5s" test "$STOP_MS" -ge 0
+		check "$name.exits_after_sigterm_hang_guard_30s" test "$STOP_MS" -ge 0
 		expect_eq "$name.spanprobe_exit_status" "$STOP_RC" 0
 		spans=$(summary_spans "$SCRATCH/$name.err")
 		check "$name.summary_printed_with_spans" test "${spans:-0}" -gt 0

@@ -16,8 +16,12 @@ wait_for_line "$SCRATCH/sp.err" "tracing 3 functions" 10
 url=$(grep -o "http://127.0.0.1:[0-9]*/metrics" "$SCRATCH/sp.err")
 "$DEMO" --requests 30 --seed 3 --time-scale 0 >"$SCRATCH/app.out"
 errors=$(grep -c "^Exception in goo" "$SCRATCH/app.out")
-sleep 0.3 # the reader drains every 100 ms
-curl -sf "$url" >"$SCRATCH/metrics.txt"
+# the reader drains every 100 ms: scrape until every span is counted
+for _ in $(seq 600); do
+	curl -sf "$url" >"$SCRATCH/metrics.txt"
+	grep -qx "spanprobe_spans_total 90" "$SCRATCH/metrics.txt" && break
+	sleep 0.05
+done
 check "scrape_answers" test -s "$SCRATCH/metrics.txt"
 metric() { awk -v m="$1" '$1 == m { print $2 }' "$SCRATCH/metrics.txt"; }
 expect_eq "hits_foo" "$(metric "spanprobe_probe_hits_total{function=\"foo\",binary=\"$DEMO\"}")" 30

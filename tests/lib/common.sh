@@ -61,6 +61,32 @@ report_checks() {
 	done
 }
 
+# wait_for_count FILE PATTERN N [SECONDS]: wait until FILE has N lines
+# matching (SECONDS, default 60, is a hang guard).
+wait_for_count() {
+	local file=$1 pattern=$2 n=$3 secs=${4:-60} i got
+	for ((i = 0; i < secs * 20; i++)); do
+		got=$(grep -c -- "$pattern" "$file" 2>/dev/null)
+		[ "${got:-0}" -ge "$n" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_exit PID SECONDS: wait for a child to exit (its status is then in
+# WAIT_STATUS); 1 when it still runs after SECONDS (a hang guard).
+wait_exit() {
+	local pid=$1 secs=$2 i
+	for ((i = 0; i < secs * 20; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && return 1
+	wait "$pid" 2>/dev/null
+	WAIT_STATUS=$?
+	return 0
+}
+
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # Numbers from spanprobe's closing summary line (stderr saved in FILE).

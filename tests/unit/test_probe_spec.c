@@ -8,7 +8,7 @@
 
 #include "config_file.h"
 #include "probe_spec.h"
-#include "span_event.h"
+#include "span_record.h"
 #include "unit.h"
 
 static void test_probe_specs(void)

@@ -8,10 +8,9 @@
 
 #include "probe_spec.h"
 #include "python_interp.h"
-#include "python_probe.h"
+#include "python_probe_internal.h"
 #include "unit.h"
 
-int py_globs__collect(struct py_globs *p, const struct probe_spec *specs, size_t nspecs);
 
 static void test_globs(void)
 {

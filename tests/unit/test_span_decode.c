@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Kernel records -> spans -> trees: names, times, error messages, truncated
- * calls, and records naming no known function. */
+ * calls, Python function announcements and exceptions, and records that name
+ * no known function or are malformed. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/types.h>
@@ -9,7 +11,7 @@
 #include "probe_table.h"
 #include "span.h"
 #include "span_decode.h"
-#include "span_event.h"
+#include "span_record.h"
 #include "span_tree.h"
 #include "unit.h"
 
@@ -32,23 +34,34 @@ static void setup(void)
 	funcs[1].rule_text = "ret<0";
 }
 
-static struct span_event record(uint32_t func, uint64_t id, uint64_t parent, uint64_t start,
-				uint64_t end, uint8_t flags, uint64_t ret)
+static struct span_record record(uint32_t func, uint64_t id, uint64_t parent, uint64_t start,
+				 uint64_t end, uint8_t flags, uint64_t ret)
 {
-	struct span_event e = { .span_id = id, .parent_span_id = parent, .start_ns = start,
-				.end_ns = end, .pid = 10, .tid = 11, .func_id = func, .flags = flags,
-				.ret = ret, .depth = parent ? 1 : 0 };
+	struct span_record e = { .hdr = { .kind = REC_SPAN, .size = sizeof(e) },
+				 .span_id = id, .parent_span_id = parent, .start_ns = start,
+				 .end_ns = end, .pid = 10, .tid = 11, .func_id = func, .flags = flags,
+				 .ret = ret, .depth = parent ? 1 : 0 };
 
 	memset(e.trace_id, 0x5a, sizeof(e.trace_id));
 	return e;
 }
 
+/* Decodes one record with a fresh decoder: 1 when it gave a span. */
+static int decode(struct span *s, const void *rec, size_t size, int64_t mono_to_real)
+{
+	struct span_decoder *d = span_decoder__new(&table, mono_to_real, NULL);
+	int rc = span_decoder__decode(d, rec, size, s);
+
+	span_decoder__free(d);
+	return rc;
+}
+
 static void test_decode(void)
 {
 	struct span s;
-	struct span_event e = record(1, 7, 3, 100, 250, SPAN_F_ERROR, (uint64_t)-1);
+	struct span_record e = record(1, 7, 3, 100, 250, SPAN_F_ERROR, (uint64_t)-1);
 
-	CHECK_INT(span__from_event(&s, &e, &table, 1000, NULL), 0);
+	CHECK_INT(decode(&s, &e, sizeof(e), 1000), 1);
 	CHECK_STR(s.name, "goo");
 	CHECK_INT(s.start_unix_ns, 1100);
 	CHECK_INT(s.end_unix_ns, 1250);
@@ -62,29 +75,29 @@ static void test_decode(void)
 
 	/* void function: no return value shown */
 	e = record(0, 3, 0, 50, 300, 0, 12345);
-	CHECK_INT(span__from_event(&s, &e, &table, 0, NULL), 0);
+	CHECK_INT(decode(&s, &e, sizeof(e), 0), 1);
 	CHECK(!s.has_ret);
 	CHECK(!s.error);
 
 	/* truncated: no return value, a reason */
 	e = record(2, 9, 3, 260, 280, SPAN_F_TRUNCATED, 0);
 	e.lost_reason = SPAN_LOST_THREAD_EXIT;
-	CHECK_INT(span__from_event(&s, &e, &table, 0, NULL), 0);
+	CHECK_INT(decode(&s, &e, sizeof(e), 0), 1);
 	CHECK(s.truncated);
 	CHECK(!s.has_ret);
 	CHECK_STR(s.lost_reason, "thread exited inside the call");
 
 	/* unknown function id: ignored, not a crash */
 	e = record(3, 1, 0, 0, 1, 0, 0);
-	CHECK_INT(span__from_event(&s, &e, &table, 0, NULL), -2 /* -ENOENT */);
+	CHECK_INT(decode(&s, &e, sizeof(e), 0), -ENOENT);
 	e = record(0xffffffff, 1, 0, 0, 1, 0, 0);
-	CHECK_INT(span__from_event(&s, &e, &table, 0, NULL), -2);
+	CHECK_INT(decode(&s, &e, sizeof(e), 0), -ENOENT);
 }
 
 static void test_records_to_tree(void)
 {
 	/* foo -> goo (error), then zoo left by longjmp; kernel order: children first */
-	struct span_event events[] = {
+	struct span_record events[] = {
 		record(1, 7, 3, 100, 250, SPAN_F_ERROR, (uint64_t)-1),
 		record(2, 9, 3, 260, 280, SPAN_F_TRUNCATED, 0),
 		record(0, 3, 0, 50, 300, 0, 0),
@@ -95,12 +108,15 @@ static void test_records_to_tree(void)
 	struct span_tree *t = span_tree__new(f, false);
 
 	events[1].lost_reason = SPAN_LOST_STACK_UNWIND;
+	struct span_decoder *d = span_decoder__new(&table, 0, NULL);
+
 	for (size_t i = 0; i < 3; i++) {
 		struct span s;
 
-		CHECK_INT(span__from_event(&s, &events[i], &table, 0, NULL), 0);
+		CHECK_INT(span_decoder__decode(d, &events[i], sizeof(events[i]), &s), 1);
 		CHECK_INT(span_tree__add(t, &s), 0);
 	}
+	span_decoder__free(d);
 	span_tree__free(t);
 	fclose(f);
 	CHECK(strstr(text, "foo  250 ns  (+0 ns)\n"));
@@ -109,11 +125,79 @@ static void test_records_to_tree(void)
 	free(text);
 }
 
+static struct py_func_record py_func(uint32_t id, const char *name, const char *file, uint32_t line)
+{
+	struct py_func_record r = { .hdr = { .kind = REC_PY_FUNC, .size = sizeof(r) },
+				    .func_id = id, .pid = 10, .line = line };
+
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	snprintf(r.file, sizeof(r.file), "%s", file);
+	return r;
+}
+
+/* A Python function is named by its announcement; a call left by an
+ * exception carries type and message into the status. */
+static void test_python_records(void)
+{
+	struct span_decoder *d = span_decoder__new(&table, 0, NULL);
+	struct py_func_record goo = py_func(DYN_FUNC_ID_BASE + 1, "goo", "/srv/app.py", 12);
+	struct span_record plain = record(DYN_FUNC_ID_BASE + 1, 5, 0, 10, 20, 0, 0);
+	struct exception_record x = { .span = record(DYN_FUNC_ID_BASE + 1, 6, 0, 30, 40,
+						      SPAN_F_ERROR, 0) };
+	struct span s;
+
+	/* before its announcement: names nothing */
+	CHECK_INT(span_decoder__decode(d, &plain, sizeof(plain), &s), -ENOENT);
+	CHECK_INT(span_decoder__decode(d, &goo, sizeof(goo), &s), 0);
+	CHECK_INT(span_decoder__decode(d, &plain, sizeof(plain), &s), 1);
+	CHECK_STR(s.name, "goo");
+	CHECK_STR(s.code_file, "/srv/app.py");
+	CHECK_INT(s.code_line, 12);
+	CHECK(!s.has_ret);
+	CHECK(!s.error);
+
+	x.span.hdr = (struct record_header){ .kind = REC_SPAN_EXCEPTION, .size = sizeof(x) };
+	snprintf(x.type, sizeof(x.type), "Exception");
+	snprintf(x.message, sizeof(x.message), "Error in goo");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK(s.error);
+	CHECK_STR(s.exception_type, "Exception");
+	CHECK_STR(s.exception_message, "Error in goo");
+	CHECK_STR(s.status_message, "Exception: Error in goo");
+	/* nothing readable about the exception: still an error, said so */
+	x.type[0] = x.message[0] = 0;
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.status_message, "goo left by an exception");
+	span_decoder__free(d);
+}
+
+/* Sizes and kinds that don't add up are refused, never read past the end. */
+static void test_malformed(void)
+{
+	struct span_decoder *d = span_decoder__new(&table, 0, NULL);
+	struct span_record e = record(0, 1, 0, 0, 1, 0, 0);
+	struct exec_record ex = { .hdr = { .kind = REC_EXEC, .size = sizeof(ex) }, .pid = 42 };
+	struct span s;
+
+	CHECK_INT(span_decoder__decode(d, &e, 4, &s), -EINVAL);           /* shorter than a header */
+	CHECK_INT(span_decoder__decode(d, &e, sizeof(e) - 8, &s), -EINVAL); /* cut */
+	e.hdr.size = sizeof(e) - 8;
+	CHECK_INT(span_decoder__decode(d, &e, sizeof(e), &s), -EINVAL);   /* wrong size for kind */
+	e.hdr = (struct record_header){ .kind = 99, .size = sizeof(e) };
+	CHECK_INT(span_decoder__decode(d, &e, sizeof(e), &s), -EINVAL);   /* unknown kind */
+	CHECK_INT(span_decoder__exec_pid(&ex, sizeof(ex)), 42);
+	CHECK_INT(span_decoder__exec_pid(&ex, 8), -EINVAL);
+	CHECK_INT(span_decoder__exec_pid(&e, sizeof(e)), -EINVAL);
+	span_decoder__free(d);
+}
+
 int main(void)
 {
 	unit_prog = "span_decode";
 	setup();
 	RUN(test_decode);
 	RUN(test_records_to_tree);
+	RUN(test_python_records);
+	RUN(test_malformed);
 	return unit_exit();
 }

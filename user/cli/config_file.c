@@ -7,18 +7,7 @@
 #include <string.h>
 
 #include "config_file.h"
-
-/* Keys are the long options; value-less ones are flags. */
-static const struct {
-	const char *key;
-	bool takes_value;
-} config_keys[] = {
-	{ "probe", true },      { "error", true },        { "output", true },
-	{ "output-file", true }, { "endpoint", true },    { "protocol", true },
-	{ "service-name", true }, { "pid", true },        { "cmd", true },
-	{ "ready-file", true },  { "verbose", false },    { "dry-run", false },
-	{ "wait", false },       { "metrics-addr", true },
-};
+#include "option_table.h"
 
 static char *trim(char *s)
 {
@@ -35,7 +24,9 @@ static char *trim(char *s)
 int config_line__parse(const char *line, char **words, int *nwords, const char **why)
 {
 	char *copy = strdup(line), *s, *key, *value = NULL;
-	size_t keylen, i;
+	const struct option_def *def;
+	bool is_probe, takes_value;
+	size_t keylen;
 	int err = 0;
 
 	*nwords = 0;
@@ -56,21 +47,23 @@ int config_line__parse(const char *line, char **words, int *nwords, const char *
 		if (*value == '\0')
 			value = NULL;
 	}
-	for (i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
-		if (strcmp(key, config_keys[i].key) == 0)
-			break;
-	if (i == sizeof(config_keys) / sizeof(config_keys[0])) {
-		*why = "unknown key (one of: probe, error, output, output-file, endpoint, protocol, "
-		       "service-name, pid, cmd, ready-file, metrics-addr, verbose, dry-run, wait)";
+	def = option_def__find(key);
+	is_probe = strcmp(key, CONFIG_PROBE_KEY) == 0;
+	if (!is_probe && (!def || def->cli_only)) {
+		static char unknown[600];
+
+		snprintf(unknown, sizeof(unknown), "unknown key (one of: %s)", option_def__config_keys());
+		*why = unknown;
 		err = -EINVAL;
 		goto cleanup;
 	}
-	if (config_keys[i].takes_value != (value != NULL)) {
-		*why = config_keys[i].takes_value ? "this key needs a value" : "this key takes no value";
+	takes_value = is_probe || def->arg;
+	if (takes_value != (value != NULL)) {
+		*why = takes_value ? "this key needs a value" : "this key takes no value";
 		err = -EINVAL;
 		goto cleanup;
 	}
-	if (strcmp(key, "probe") == 0) {
+	if (is_probe) {
 		words[(*nwords)++] = strdup(value);
 	} else {
 		if (asprintf(&words[(*nwords)++], "--%s", key) < 0)

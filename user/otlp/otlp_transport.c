@@ -41,6 +41,7 @@ struct otlp_transport {
 	struct otlp_response resp;
 	char curl_error[CURL_ERROR_SIZE];
 	_Atomic uint64_t abort_at_ms; /* CLOCK_MONOTONIC; 0: never */
+	bool fresh_connection;   /* the last request failed: don't reuse its connection */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -381,6 +382,15 @@ void otlp_response__result(const struct otlp_response *r, bool grpc, time_t now,
 		http_result(r, now, res);
 }
 
+/* Did the last request go over a connection opened for an earlier one? */
+static bool reused_connection(struct otlp_transport *t)
+{
+	long opened = -1;
+
+	return curl_easy_getinfo(t->curl, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK &&
+	       opened == 0;
+}
+
 /* A failure before any response: connection failures are retryable (the
  * collector may be restarting), TLS and usage problems are not. */
 static void curl_failure(struct otlp_transport *t, CURLcode rc, uint32_t timeout_ms,
@@ -425,7 +435,13 @@ static void curl_failure(struct otlp_transport *t, CURLcode rc, uint32_t timeout
 	case CURLE_HTTP2:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_WEIRD_SERVER_REPLY:
-		/* Usually a protocol mismatch: gRPC to an HTTP/1 port or back. */
+		/* On a connection kept from an earlier export, the peer went away
+		 * (a collector restarted): lost, retried on a new connection. */
+		if (reused_connection(t)) {
+			snprintf(res->message, sizeof(res->message), "connection lost: %s", detail);
+			break;
+		}
+		/* Else usually a protocol mismatch: gRPC to an HTTP/1 port or back. */
 		res->outcome = OTLP_OUTCOME_DROP;
 		snprintf(res->message, sizeof(res->message), "%s", detail);
 		res->hint = t->grpc ? " (is this a gRPC port? OTLP/gRPC is usually 4317, "
@@ -537,7 +553,9 @@ void otlp_transport__send(struct otlp_transport *t, const uint8_t *body, size_t 
 	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, (const char *)wire);
 	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)wire_len);
 	curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(t->curl, CURLOPT_FRESH_CONNECT, t->fresh_connection ? 1L : 0L);
 	rc = curl_easy_perform(t->curl);
+	t->fresh_connection = rc != CURLE_OK;
 	if (rc != CURLE_OK) {
 		curl_failure(t, rc, timeout_ms, res);
 		return;

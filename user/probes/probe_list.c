@@ -34,7 +34,7 @@ static void print_exits(FILE *out, const struct func_symbol *s)
 		fprintf(out, ", %zu indirect jmp", indirect);
 }
 
-void probe_list__print(FILE *out, const struct probe_table *t, bool verbose)
+void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 {
 	for (size_t i = 0; i < t->nfuncs; i++) {
 		const struct traced_func *f = &t->funcs[i];

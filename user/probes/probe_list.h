@@ -13,7 +13,7 @@ struct traced_binary;
 /* One line per function: "uprobe:PATH:NAME  [cost]  (also ALIASES)", or
  * "(can't probe: why)"; verbose adds why that cost, the declaration, the
  * linkage name, the exits and an ifunc's candidates. */
-void probe_list__print(FILE *out, const struct probe_table *t, bool verbose);
+void probe_list__print(const struct probe_table *t, bool verbose, FILE *out);
 /* "spanprobe: warning: 2 of 2594 functions not traced: 1 first instruction
  * refused by the kernel (pthread_spin_lock), 1 ...; -l -v says why" for the
  * functions of only (NULL: all); prints nothing when none is skipped. */

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 
 #include "probe_spec.h"
-#include "span_event.h"
+#include "span_record.h"
 
 void free_list(char **list)
 {

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 
 #include "elf_symbols.h"
-#include "span_event.h"
+#include "span_record.h"
 
 struct probe_spec;
 struct error_rule;

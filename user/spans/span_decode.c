@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +11,24 @@
 #include "process_info.h"
 #include "span.h"
 #include "span_decode.h"
+
+/* A function announced at run time (a Python code object). */
+struct dyn_func {
+	char *name;
+	char *file;
+	uint32_t line;
+};
+
+struct span_decoder {
+	const struct probe_table *table;
+	int64_t mono_to_real;
+	struct process_table *procs;
+	struct dyn_func *dyn; /* indexed by func_id - DYN_FUNC_ID_BASE */
+	size_t ndyn;
+};
+
+/* Most run-time functions one run keeps names for. */
+#define MAX_DYN_FUNCS (1u << 24)
 
 int64_t monotonic_to_realtime_offset(void)
 {
@@ -24,6 +43,31 @@ int64_t monotonic_to_realtime_offset(void)
 	return (int64_t)real.tv_sec * 1000000000 + real.tv_nsec - m;
 }
 
+struct span_decoder *span_decoder__new(const struct probe_table *table, int64_t mono_to_real_ns,
+				       struct process_table *procs)
+{
+	struct span_decoder *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->table = table;
+	d->mono_to_real = mono_to_real_ns;
+	d->procs = procs;
+	return d;
+}
+
+void span_decoder__free(struct span_decoder *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->ndyn; i++) {
+		free(d->dyn[i].name);
+		free(d->dyn[i].file);
+	}
+	free(d->dyn);
+	free(d);
+}
+
 static const char *lost_reason_text(uint8_t reason)
 {
 	switch (reason) {
@@ -33,44 +77,148 @@ static const char *lost_reason_text(uint8_t reason)
 	}
 }
 
-int span__from_event(struct span *s, const struct span_event *e, const struct probe_table *t,
-		     int64_t mono_to_real_ns, struct process_table *procs)
+static int add_dyn_func(struct span_decoder *d, const struct py_func_record *r)
+{
+	size_t idx = r->func_id - DYN_FUNC_ID_BASE;
+	struct dyn_func *f;
+
+	if (r->func_id < DYN_FUNC_ID_BASE || idx >= MAX_DYN_FUNCS)
+		return -EINVAL;
+	if (idx >= d->ndyn) {
+		size_t n = idx + 64;
+		struct dyn_func *grown = realloc(d->dyn, n * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		memset(grown + d->ndyn, 0, (n - d->ndyn) * sizeof(*grown));
+		d->dyn = grown;
+		d->ndyn = n;
+	}
+	f = &d->dyn[idx];
+	free(f->name);
+	free(f->file);
+	f->name = strndup(r->name, sizeof(r->name));
+	f->file = strndup(r->file, sizeof(r->file));
+	f->line = r->line;
+	return f->name && f->file ? 0 : -ENOMEM;
+}
+
+/* Name, source location and return-value rule of a span's function. */
+static int name_span(const struct span_decoder *d, const struct span_record *e, struct span *s,
+		     const struct traced_func **uprobe_func)
+{
+	*uprobe_func = NULL;
+	if (e->func_id >= DYN_FUNC_ID_BASE) {
+		size_t idx = e->func_id - DYN_FUNC_ID_BASE;
+
+		if (idx >= d->ndyn || !d->dyn[idx].name)
+			return -ENOENT;
+		s->name = d->dyn[idx].name;
+		s->code_file = d->dyn[idx].file;
+		s->code_line = d->dyn[idx].line;
+		return 0;
+	}
+	if (!d->table || e->func_id >= d->table->nfuncs)
+		return -ENOENT;
+	*uprobe_func = &d->table->funcs[e->func_id];
+	s->name = (*uprobe_func)->sym->name;
+	s->code_file = (*uprobe_func)->sym->decl_file;
+	s->code_line = (*uprobe_func)->sym->decl_line;
+	return 0;
+}
+
+static void describe_error(struct span *s, const struct traced_func *f,
+			   const struct exception_record *x)
+{
+	if (x) {
+		snprintf(s->exception_type, sizeof(s->exception_type), "%.*s",
+			 (int)sizeof(x->type), x->type);
+		snprintf(s->exception_message, sizeof(s->exception_message), "%.*s",
+			 (int)sizeof(x->message), x->message);
+		if (s->exception_type[0] && s->exception_message[0])
+			snprintf(s->status_message, sizeof(s->status_message), "%s: %s",
+				 s->exception_type, s->exception_message);
+		else if (s->exception_type[0])
+			snprintf(s->status_message, sizeof(s->status_message), "%s",
+				 s->exception_type);
+		else
+			snprintf(s->status_message, sizeof(s->status_message),
+				 "%s left by an exception", s->name);
+		return;
+	}
+	if (s->ret_signed)
+		snprintf(s->status_message, sizeof(s->status_message),
+			 "%s returned %" PRId64 " (error rule %s)", s->name, s->ret,
+			 f && f->rule_text ? f->rule_text : "?");
+	else
+		snprintf(s->status_message, sizeof(s->status_message),
+			 "%s returned %" PRIu64 " (error rule %s)", s->name, (uint64_t)s->ret,
+			 f && f->rule_text ? f->rule_text : "?");
+}
+
+static int decode_span(struct span_decoder *d, const struct span_record *e,
+		       const struct exception_record *x, struct span *s)
 {
 	const struct traced_func *f;
-
-	if (e->func_id >= t->nfuncs)
-		return -ENOENT;
-	f = &t->funcs[e->func_id];
+	int err;
 
 	memset(s, 0, sizeof(*s));
+	err = name_span(d, e, s, &f);
+	if (err)
+		return err;
 	memcpy(s->trace_id, e->trace_id, sizeof(s->trace_id));
 	s->span_id = e->span_id;
 	s->parent_span_id = e->parent_span_id;
-	s->start_unix_ns = e->start_ns + mono_to_real_ns;
-	s->end_unix_ns = e->end_ns + mono_to_real_ns;
+	s->start_unix_ns = e->start_ns + d->mono_to_real;
+	s->end_unix_ns = e->end_ns + d->mono_to_real;
 	s->pid = e->pid;
 	s->tid = e->tid;
 	s->depth = e->depth;
-	s->name = f->sym->name;
-	s->code_file = f->sym->decl_file;
-	s->code_line = f->sym->decl_line;
-	s->ret_signed = f->rule.ret_signed;
-	s->ret = (int64_t)e->ret;
 	s->truncated = e->flags & SPAN_F_TRUNCATED;
-	s->has_ret = !s->truncated && !(f->sym->ret_known && f->sym->ret_void);
 	s->error = e->flags & SPAN_F_ERROR;
+	if (f) {
+		s->ret_signed = f->rule.ret_signed;
+		s->ret = (int64_t)e->ret;
+		s->has_ret = !s->truncated && !(f->sym->ret_known && f->sym->ret_void);
+	}
 	if (s->truncated)
 		s->lost_reason = lost_reason_text(e->lost_reason);
-	if (s->error) {
-		if (s->ret_signed)
-			snprintf(s->status_message, sizeof(s->status_message),
-				 "%s returned %" PRId64 " (error rule %s)", s->name, s->ret,
-				 f->rule_text ? f->rule_text : "?");
-		else
-			snprintf(s->status_message, sizeof(s->status_message),
-				 "%s returned %" PRIu64 " (error rule %s)", s->name, (uint64_t)s->ret,
-				 f->rule_text ? f->rule_text : "?");
+	if (s->error)
+		describe_error(s, f, x);
+	s->proc = d->procs ? process_table__get(d->procs, e->pid) : NULL;
+	return 1;
+}
+
+int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, struct span *s)
+{
+	const struct record_header *h = data;
+
+	if (size < sizeof(*h) || h->size > size)
+		return -EINVAL;
+	switch (h->kind) {
+	case REC_SPAN:
+		if (h->size != sizeof(struct span_record))
+			return -EINVAL;
+		return decode_span(d, data, NULL, s);
+	case REC_SPAN_EXCEPTION:
+		if (h->size != sizeof(struct exception_record))
+			return -EINVAL;
+		return decode_span(d, data, data, s);
+	case REC_PY_FUNC:
+		if (h->size != sizeof(struct py_func_record))
+			return -EINVAL;
+		return add_dyn_func(d, data);
+	default:
+		return -EINVAL;
 	}
-	s->proc = procs ? process_table__get(procs, e->pid) : NULL;
-	return 0;
+}
+
+int span_decoder__exec_pid(const void *data, size_t size)
+{
+	const struct exec_record *r = data;
+
+	if (size < sizeof(*r) || r->hdr.kind != REC_EXEC || r->hdr.size != sizeof(*r) ||
+	    r->pid == 0 || r->pid > INT32_MAX)
+		return -EINVAL;
+	return (int)r->pid;
 }

@@ -1,22 +1,36 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Turning the kernel's span_event into a struct span. */
+/* The one place the BPF side's ring-buffer records are read: every record
+ * starts with a struct record_header (kind, size); span records of every
+ * probe source become struct span, function announcements (Python code
+ * objects seen for the first time) are kept to name later spans. */
 #ifndef SPANPROBE_SPAN_DECODE_H
 #define SPANPROBE_SPAN_DECODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 
-#include "span_event.h"
+#include "span_record.h"
 
 struct span;
 struct probe_table;
 struct process_table;
+struct span_decoder;
 
 /* CLOCK_REALTIME minus CLOCK_MONOTONIC now, to put kernel times on the wall clock. */
 int64_t monotonic_to_realtime_offset(void);
 
-/* Returns 0, or -ENOENT for an event naming no known function (ignored). */
-int span__from_event(struct span *s, const struct span_event *e, const struct probe_table *t,
-		     int64_t mono_to_real_ns, struct process_table *procs);
+/* Uprobe function ids name entries of table (which may grow between calls;
+ * it is read, never kept); procs (may be NULL) gives each span its process. */
+struct span_decoder *span_decoder__new(const struct probe_table *table, int64_t mono_to_real_ns,
+				       struct process_table *procs);
+/* Returns 1 when *s holds a span (valid until the next call), 0 when the
+ * record was taken in without a span (a function announcement), -ENOENT for
+ * a span naming no known function (its announcement was lost), -EINVAL for
+ * a malformed record, -ENOMEM. */
+int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, struct span *s);
+/* The pid of a REC_EXEC record, or -EINVAL. */
+int span_decoder__exec_pid(const void *data, size_t size);
+void span_decoder__free(struct span_decoder *d);
 
 #endif

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The per-thread stack of open traced calls, shared by every probe source
+ * (function uprobes, Python USDT, the Python evaluator): push on entry, pop
+ * and send a span record on return, unwind frames whose return will never
+ * fire, flush at thread exit. One stack per thread for all sources, so a C
+ * function called from traced Python code nests under the Python span.
+ *
+ * Frames left without their return firing (longjmp, exceptions, a thread
+ * exiting) are found by the stack pointer: a frame whose entry stack pointer
+ * is below (deeper than) that of a later call on the same thread is gone.
+ * Those are sent as truncated spans, so the nesting of later calls stays
+ * right.
+ *
+ * The maps here are __weak: every probe source (bpf/NAME.bpf.c) includes
+ * this header, and the BPF linker (bpftool gen object) keeps one of each. */
+#ifndef SPANPROBE_SHADOW_STACK_BPF_H
+#define SPANPROBE_SHADOW_STACK_BPF_H
+
+#include "span_record.h"
+
+/* Frame indexes are masked so the verifier sees them in bounds; the barrier
+ * keeps clang from dropping a mask it thinks redundant. */
+#define DEPTH_MASK (SPAN_MAX_DEPTH - 1)
+#define FRAME(tc, i) (&(tc)->frames[({ __u32 i_ = (i); barrier_var(i_); i_ & DEPTH_MASK; })])
+_Static_assert((SPAN_MAX_DEPTH & DEPTH_MASK) == 0, "SPAN_MAX_DEPTH must be a power of two");
+
+/* Unread bytes in a ring buffer that make a record wake the reader. */
+#define WAKEUP_BYTES (256 << 10)
+
+struct open_call {
+	__u64 span_id;
+	__u64 start_ns;
+	__u64 entry_sp; /* stack pointer at entry: for a function, its return address's slot */
+	__u64 key[2];   /* what the return must match, besides func_id (Python: the code's strings) */
+	__u32 func_id;
+	__u32 pad;
+};
+
+struct thread_calls {
+	__u8 trace_id[16]; /* of the outermost open call */
+	__u32 depth;       /* frames in use */
+	__u32 overflow;    /* Python calls open beyond SPAN_MAX_DEPTH, not recorded */
+	struct open_call frames[SPAN_MAX_DEPTH];
+};
+
+/* 0 traces every process the probes are in; else only this tgid. */
+const volatile __u32 target_tgid __weak = 0;
+
+/* Open calls per thread, in the thread's own task storage: found without
+ * hashing, and freed by the kernel when the thread ends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct thread_calls);
+} open_calls SEC(".maps") __weak;
+
+/* Span, exception and Python function records. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps") __weak;
+
+static __always_inline void count(enum stat_id stat)
+{
+	__u32 key = stat;
+	__u64 *v = bpf_map_lookup_elem(&stats, &key);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool traced_tgid(__u64 pid_tgid)
+{
+	return !target_tgid || (pid_tgid >> 32) == target_tgid;
+}
+
+/* Trace and span ids: random, as W3C Trace Context asks. */
+static __always_inline __u64 random_u64(void)
+{
+	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+}
+
+/* Waking the reader for every record costs the traced thread ~1 us; wake it
+ * once, when a record of record_size bytes takes the unread data across
+ * WAKEUP_BYTES (a reader already awake or stopped gains nothing from more).
+ * User space also drains after each 100 ms poll, so a quiet trickle, or a
+ * crossing two CPUs raced past, still arrives. Call after the reserve. */
+static __always_inline __u64 wakeup_flag(void *ringbuf, __u64 record_size)
+{
+	/* a record's room: 8-byte header, 8-byte aligned */
+	__u64 room = (record_size + 8 + 7) / 8 * 8;
+	__u64 avail = bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA);
+
+	return avail >= WAKEUP_BYTES && avail < WAKEUP_BYTES + room ? BPF_RB_FORCE_WAKEUP
+								    : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline struct thread_calls *thread_calls__get(bool create)
+{
+	/* created zeroed (depth 0) on the thread's first traced call */
+	return bpf_task_storage_get(&open_calls, bpf_get_current_task_btf(), NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+/* Fills the span part of a record for frame idx (idx < depth). */
+static __always_inline void fill_span(struct span_record *e, __u16 kind, __u16 size,
+				      struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
+				      __u64 end_ns, __u64 ret, __u8 flags, __u8 lost_reason)
+{
+	struct open_call *f = FRAME(tc, idx);
+	__u64 parent = idx > 0 ? FRAME(tc, idx - 1)->span_id : 0;
+
+	e->hdr.kind = kind;
+	e->hdr.size = size;
+	e->hdr.pad = 0;
+	__builtin_memcpy(e->trace_id, tc->trace_id, sizeof(e->trace_id));
+	e->span_id = f->span_id;
+	e->parent_span_id = parent;
+	e->start_ns = f->start_ns;
+	e->end_ns = end_ns;
+	e->ret = ret;
+	e->pid = pid_tgid >> 32;
+	e->tid = (__u32)pid_tgid;
+	e->func_id = f->func_id;
+	e->depth = idx;
+	e->flags = parent ? flags : flags | SPAN_F_ROOT;
+	e->lost_reason = lost_reason;
+}
+
+/* Sends frame idx as a span record. */
+static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
+					       __u64 end_ns, __u64 ret, __u8 flags,
+					       __u8 lost_reason)
+{
+	struct span_record *e;
+
+	if (idx >= SPAN_MAX_DEPTH)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_RINGBUF_DROPS);
+		return;
+	}
+	fill_span(e, REC_SPAN, sizeof(*e), tc, idx, pid_tgid, end_ns, ret, flags, lost_reason);
+	bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
+}
+
+/* Reserves an exception record for frame idx with its span part filled; the
+ * caller writes type and message, then submits with
+ * shadow_stack__submit_exception. NULL when the ring is full (counted). */
+static __always_inline struct exception_record *
+shadow_stack__reserve_exception(struct thread_calls *tc, __u32 idx, __u64 pid_tgid, __u64 end_ns)
+{
+	struct exception_record *e;
+
+	if (idx >= SPAN_MAX_DEPTH)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_RINGBUF_DROPS);
+		return NULL;
+	}
+	fill_span(&e->span, REC_SPAN_EXCEPTION, sizeof(*e), tc, idx, pid_tgid, end_ns, 0,
+		  SPAN_F_ERROR, SPAN_LOST_NONE);
+	e->type[0] = 0;
+	e->message[0] = 0;
+	return e;
+}
+
+static __always_inline void shadow_stack__submit_exception(struct exception_record *e)
+{
+	bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
+}
+
+/* Pops (as truncated spans) every open frame whose entry stack pointer is
+ * below `limit` (or at it, when `inclusive`): those calls were left without
+ * their return firing. */
+static __always_inline void shadow_stack__unwind(struct thread_calls *tc, __u64 limit,
+						 bool inclusive, __u64 pid_tgid, __u64 now,
+						 __u8 reason)
+{
+	for (int i = 0; i < SPAN_MAX_DEPTH; i++) {
+		__u32 d = tc->depth;
+		__u64 sp;
+
+		if (d == 0 || d > SPAN_MAX_DEPTH)
+			return;
+		sp = FRAME(tc, d - 1)->entry_sp;
+		if (sp > limit || (sp == limit && !inclusive))
+			return;
+		shadow_stack__emit(tc, d - 1, pid_tgid, now, 0, SPAN_F_TRUNCATED, reason);
+		tc->depth = d - 1;
+	}
+}
+
+/* Opens a frame for a new call; false (counted) when the stack is full. A
+ * new thread-level trace starts when nothing is open. */
+static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 func_id, __u64 sp,
+					       __u64 key0, __u64 key1, __u64 now)
+{
+	struct open_call *f;
+	__u32 d = tc->depth;
+
+	if (d >= SPAN_MAX_DEPTH) {
+		count(STAT_DEPTH_DROPS);
+		return false;
+	}
+	if (d == 0) {
+		*(__u64 *)&tc->trace_id[0] = random_u64();
+		*(__u64 *)&tc->trace_id[8] = random_u64();
+	}
+	f = FRAME(tc, d);
+	f->span_id = random_u64() | 1; /* never 0: 0 means "no parent" */
+	f->start_ns = now;
+	f->entry_sp = sp;
+	f->key[0] = key0;
+	f->key[1] = key1;
+	f->func_id = func_id;
+	tc->depth = d + 1;
+	return true;
+}
+
+/* The innermost open frame, or NULL. */
+static __always_inline struct open_call *shadow_stack__top(struct thread_calls *tc)
+{
+	__u32 d = tc->depth;
+
+	if (d == 0 || d > SPAN_MAX_DEPTH)
+		return NULL;
+	return FRAME(tc, d - 1);
+}
+
+/* Closes the innermost frame as a finished call. */
+static __always_inline void shadow_stack__pop(struct thread_calls *tc, __u64 pid_tgid, __u64 now,
+					      __u64 ret, __u8 flags)
+{
+	__u32 d = tc->depth;
+
+	if (d == 0 || d > SPAN_MAX_DEPTH)
+		return;
+	shadow_stack__emit(tc, d - 1, pid_tgid, now, ret, flags, SPAN_LOST_NONE);
+	tc->depth = d - 1;
+}
+
+#endif /* SPANPROBE_SHADOW_STACK_BPF_H */

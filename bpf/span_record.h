@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Every record the BPF side sends to user space, and the settings user space
+ * hands to it. Each ring-buffer record starts with a struct record_header
+ * (kind, size); user/spans/span_decode.c reads every kind. Shared by bpf/
+ * and user/; plain fixed-width types only, no includes. */
+#ifndef SPANPROBE_SPAN_RECORD_H
+#define SPANPROBE_SPAN_RECORD_H
+
+/* Deepest nesting of traced calls kept per thread; deeper calls are counted
+ * and not recorded, and their returns are recognised and ignored. */
+#define SPAN_MAX_DEPTH 32
+/* Most functions one run can trace by uprobe (array map of rules, cookies). */
+#define SPAN_MAX_FUNCS 4096
+/* Functions found at run time (Python code objects) get ids from here, so
+ * they never collide with uprobe ids. */
+#define DYN_FUNC_ID_BASE 0x80000000u
+
+/* record_header.kind */
+enum record_kind {
+	REC_SPAN = 1,           /* struct span_record: a finished (or lost) call */
+	REC_SPAN_EXCEPTION = 2, /* struct exception_record: a call left by an exception */
+	REC_PY_FUNC = 3,        /* struct py_func_record: a traced Python function, first seen */
+	REC_EXEC = 4,           /* struct exec_record: a process exec'd (control ring) */
+};
+
+struct record_header {
+	__u16 kind;  /* enum record_kind */
+	__u16 size;  /* of the whole record, header included */
+	__u32 pad;
+};
+
+/* span_record.flags */
+#define SPAN_F_ERROR     (1u << 0) /* the return value matched the error rule, or an exception left */
+#define SPAN_F_TRUNCATED (1u << 1) /* the return was never seen; end = when the loss was seen */
+#define SPAN_F_ROOT      (1u << 2) /* no open parent: the span starts its trace */
+
+/* Why a call was truncated (span_record.lost_reason) */
+#define SPAN_LOST_NONE         0
+#define SPAN_LOST_STACK_UNWIND 1 /* a later call/return showed the frame is gone (longjmp, exception) */
+#define SPAN_LOST_THREAD_EXIT  2 /* the thread exited with the call open */
+
+struct span_record {
+	struct record_header hdr;
+	__u8 trace_id[16];
+	__u64 span_id;
+	__u64 parent_span_id; /* 0 for a root */
+	__u64 start_ns;       /* CLOCK_MONOTONIC */
+	__u64 end_ns;
+	__u64 ret;            /* raw return register, normalised to the rule's ret_size */
+	__u32 pid;            /* tgid */
+	__u32 tid;
+	__u32 func_id;        /* < DYN_FUNC_ID_BASE: uprobe function; else a REC_PY_FUNC id */
+	__u16 depth;          /* 0 for a root */
+	__u8 flags;           /* SPAN_F_* */
+	__u8 lost_reason;     /* SPAN_LOST_* */
+};
+
+#define EXC_TYPE_LEN 48
+#define EXC_MESSAGE_LEN 96
+
+/* A call left by an exception: the span, then what was raised ("" when it
+ * could not be read). */
+struct exception_record {
+	struct span_record span; /* hdr.kind REC_SPAN_EXCEPTION; flags has SPAN_F_ERROR */
+	char type[EXC_TYPE_LEN];
+	char message[EXC_MESSAGE_LEN];
+};
+
+#define PY_FILE_LEN 256 /* co_filename bytes kept (longer paths are cut) */
+#define PY_NAME_LEN 64  /* co_name bytes kept */
+
+/* A traced Python function seen for the first time in a process; sent
+ * before any span with its func_id, in the same ring. */
+struct py_func_record {
+	struct record_header hdr;
+	__u32 func_id;
+	__u32 pid;
+	__u32 line;     /* the def line (first line of the code object) */
+	__u32 pad;
+	char file[PY_FILE_LEN];
+	char name[PY_NAME_LEN];
+};
+
+/* A process exec'd: it may be the first of a new container holding a probed
+ * path. On the control ring, so a flood of spans can't crowd it out. */
+struct exec_record {
+	struct record_header hdr;
+	__u32 pid;
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct record_header) == 8, "record_header layout");
+_Static_assert(sizeof(struct span_record) == 80, "span_record layout");
+_Static_assert(sizeof(struct exception_record) == 80 + EXC_TYPE_LEN + EXC_MESSAGE_LEN,
+	       "exception_record layout");
+_Static_assert(sizeof(struct py_func_record) == 24 + PY_FILE_LEN + PY_NAME_LEN,
+	       "py_func_record layout");
+_Static_assert(sizeof(struct exec_record) == 16, "exec_record layout");
+
+/* error_rule.op */
+#define ERR_OP_NONE 0
+#define ERR_OP_LT   1
+#define ERR_OP_LE   2
+#define ERR_OP_EQ   3
+#define ERR_OP_NE   4
+#define ERR_OP_GT   5
+#define ERR_OP_GE   6
+
+/* How each traced function's return value is read and judged; indexed by
+ * the function id carried in the attach cookie. */
+struct func_rule {
+	__u8 err_op;      /* ERR_OP_* */
+	__u8 ret_size;    /* 1, 2, 4 or 8 bytes: the return type's width */
+	__u8 ret_signed;  /* sign-extend the return value */
+	__u8 pad[5];
+	__s64 err_value;  /* compared with the (sign-extended) return value */
+};
+
+/* Counters in the per-CPU array `stats`, summed by user space. */
+enum stat_id {
+	STAT_RINGBUF_DROPS, /* span records lost: ring buffer full */
+	STAT_DEPTH_DROPS,   /* calls not recorded: nesting deeper than SPAN_MAX_DEPTH */
+	STAT_STACK_DROPS,   /* calls not recorded: per-thread state could not be made */
+	STAT_PY_CALLS,      /* entries of traced Python functions */
+	STAT_EXEC_DROPS,    /* exec reports lost: their containers are not searched */
+	STAT_MAX,
+};
+
+#endif /* SPANPROBE_SPAN_RECORD_H */

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stdio.h>
+#include <string.h>
+
+#include "option_table.h"
+
+const struct option_def option_defs[] = {
+	{ "pid", 'p', "PID", "Trace only this process", false },
+	{ "cmd", 'c', "CMD", "Run CMD, trace only it, exit with its status", false },
+	{ "list", 'l', NULL, "List the functions PROBE matches, with their probe cost", true },
+	{ "output", 'o', "FORMAT", "tree (default), jsonl or otlp; repeatable", false },
+	{ "output-file", OPT_OUTPUT_FILE, "FILE", "Write tree/jsonl output to FILE", false },
+	{ "error", OPT_ERROR, "FUNCS:COND",
+	  "Returns that count as errors: ret<N, ret<=N, ret==N, ret!=N, ret>N, ret>=N, NULL; repeatable",
+	  false },
+	{ "endpoint", OPT_ENDPOINT, "URL", "OTLP endpoint (overrides OTEL_EXPORTER_OTLP_*ENDPOINT)",
+	  false },
+	{ "protocol", OPT_PROTOCOL, "PROTO",
+	  "grpc or http/protobuf (overrides OTEL_EXPORTER_OTLP_*PROTOCOL)", false },
+	{ "service-name", OPT_SERVICE_NAME, "NAME", "service.name (overrides OTEL_SERVICE_NAME)",
+	  false },
+	{ "dry-run", OPT_DRY_RUN, NULL, "Resolve and attach, then exit", false },
+	{ "wait", OPT_WAIT, NULL,
+	  "Keep running while an absolute BINARY is found nowhere; attach when a process (a new "
+	  "container) has it", false },
+	{ "config", OPT_CONFIG, "FILE",
+	  "Read options from FILE: one long option a line ('probe P', 'error R', ...)", true },
+	{ "metrics-addr", OPT_METRICS_ADDR, "HOST:PORT",
+	  "Serve Prometheus metrics (probe hits, spans, losses, exports) there; off by default",
+	  false },
+	{ "ready-file", OPT_READY_FILE, "FILE",
+	  "Create FILE once attached (readiness checks); removed at exit", false },
+	{ "verbose", 'v', NULL, "libbpf debug output; with -l, why each cost", false },
+};
+const size_t option_defs_count = sizeof(option_defs) / sizeof(option_defs[0]);
+
+const struct option_def *option_def__find(const char *name)
+{
+	for (size_t i = 0; i < option_defs_count; i++)
+		if (strcmp(option_defs[i].name, name) == 0)
+			return &option_defs[i];
+	return NULL;
+}
+
+const char *option_def__config_keys(void)
+{
+	static char keys[512];
+	size_t len;
+
+	if (keys[0])
+		return keys;
+	len = snprintf(keys, sizeof(keys), "%s", CONFIG_PROBE_KEY);
+	for (size_t i = 0; i < option_defs_count && len < sizeof(keys); i++)
+		if (!option_defs[i].cli_only)
+			len += snprintf(keys + len, sizeof(keys) - len, ", %s", option_defs[i].name);
+	return keys;
+}

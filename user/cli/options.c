@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* argp over the option table: the argp_option array is made from
+ * option_defs, so --help and the config file list the same options. */
+#include <argp.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_file.h"
+#include "option_table.h"
+#include "options.h"
+#include "probe_spec.h"
+#include "version.h"
+
+const char *argp_program_version = "spanprobe " SPANPROBE_VERSION;
+const char *argp_program_bug_address = "the spanprobe issue tracker";
+static const char doc[] =
+	"Trace calls of functions in unmodified programs as OpenTelemetry spans.\n"
+	"\n"
+	"PROBE is uprobe:BINARY:FUNCS, FUNCS a comma list of names or shell globs,\n"
+	"or python:INTERPRETER:FILES:FUNCS for Python functions (FILES a glob matched\n"
+	"against the end of the source path).\n"
+	"An absolute BINARY is also looked up inside containers (through /proc/PID/root),\n"
+	"now and as new processes start.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  spanprobe 'uprobe:./app:foo,goo,zoo'           # every process running ./app\n"
+	"  spanprobe -p 1234 'uprobe:./app:foo,goo,zoo'   # only PID 1234\n"
+	"  spanprobe -c './app --requests 10' --error 'goo:ret<0' 'uprobe:./app:foo,goo,zoo'\n"
+	"  spanprobe -o jsonl -o otlp 'uprobe:libc:malloc' # JSON lines and OTLP export\n"
+	"  spanprobe -l 'uprobe:./app:*'                  # list functions and probe cost\n"
+	"  spanprobe -c 'python3.11 app.py' 'python:/usr/bin/python3.11:app.py:foo,goo,zoo'\n"
+	"\n"
+	"Every long option is also a config-file key (--config FILE; 'probe P' for a PROBE).\n";
+static const char args_doc[] = "PROBE...";
+
+static int grow(void **array, size_t count, size_t size)
+{
+	void *grown = realloc(*array, (count + 1) * size);
+
+	if (!grown)
+		return -ENOMEM;
+	*array = grown;
+	return 0;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	struct options *o = state->input;
+	char err[512];
+	char *end;
+	long pid;
+
+	switch (key) {
+	case 'h':
+		argp_state_help(state, stderr, ARGP_HELP_STD_HELP);
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'p':
+		errno = 0;
+		pid = strtol(arg, &end, 10);
+		if (errno || *end || pid <= 0 || pid > 0x3fffffff)
+			argp_error(state, "invalid PID '%s' (a positive process id)", arg);
+		o->pid = pid;
+		break;
+	case 'c':
+		o->cmd = arg;
+		break;
+	case 'l':
+		o->list = true;
+		break;
+	case 'o':
+		if (strcmp(arg, "tree") == 0)
+			o->out.tree = true;
+		else if (strcmp(arg, "jsonl") == 0)
+			o->out.jsonl = true;
+		else if (strcmp(arg, "otlp") == 0)
+			o->out.otlp = true;
+		else
+			argp_error(state, "unknown output '%s' (use tree, jsonl or otlp)", arg);
+		break;
+	case OPT_OUTPUT_FILE:
+		o->out.file = arg;
+		break;
+	case OPT_ERROR:
+		if (grow((void **)&o->rules, o->nrules, sizeof(*o->rules)))
+			return ENOMEM;
+		if (error_rule__parse(arg, &o->rules[o->nrules], err, sizeof(err)))
+			argp_error(state, "%s", err);
+		o->nrules++;
+		break;
+	case OPT_ENDPOINT:
+		o->out.endpoint = arg;
+		break;
+	case OPT_PROTOCOL:
+		o->out.protocol = arg;
+		break;
+	case OPT_SERVICE_NAME:
+		o->out.service_name = arg;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case OPT_CONFIG:
+		/* expanded before parsing; only reachable after "--" */
+		argp_error(state, "--config can't come after '--'");
+		break;
+	case OPT_READY_FILE:
+		o->ready_file = arg;
+		break;
+	case OPT_WAIT:
+		o->wait = true;
+		break;
+	case OPT_METRICS_ADDR:
+		o->metrics_addr = arg;
+		break;
+	case ARGP_KEY_ARG:
+		if (grow((void **)&o->specs, o->nspecs, sizeof(*o->specs)))
+			return ENOMEM;
+		if (probe_spec__parse(arg, &o->specs[o->nspecs], err, sizeof(err)))
+			argp_error(state, "%s", err);
+		o->nspecs++;
+		break;
+	case ARGP_KEY_END:
+		if (o->nspecs == 0)
+			argp_error(state, "no PROBE given (e.g. spanprobe 'uprobe:./app:foo,goo')");
+		if (o->pid > 0 && o->cmd)
+			argp_error(state, "-p and -c exclude each other");
+		if (!o->out.tree && !o->out.jsonl && !o->out.otlp)
+			o->out.tree = true;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* argp's table, made from option_defs (plus a hidden -h). */
+static struct argp_option *argp_options_new(void)
+{
+	struct argp_option *a = calloc(option_defs_count + 2, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < option_defs_count; i++) {
+		a[i].name = option_defs[i].name;
+		a[i].key = option_defs[i].key;
+		a[i].arg = option_defs[i].arg;
+		a[i].doc = option_defs[i].help;
+	}
+	a[option_defs_count] = (struct argp_option){ .key = 'h', .flags = OPTION_HIDDEN,
+						     .doc = "Show the full help" };
+	return a;
+}
+
+int options__parse(int argc, char **argv, struct options *o)
+{
+	struct argp_option *table = argp_options_new();
+	struct argp argp = { table, parse_arg, args_doc, doc, NULL, NULL, NULL };
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	o->pid = -1;
+	o->orig_argv = argv;
+	if (!table)
+		return 1;
+	err = config_file__expand(argc, argv, &o->argc, &o->argv);
+	if (err) {
+		o->argv = NULL;
+		free(table);
+		return 1;
+	}
+	err = argp_parse(&argp, o->argc, o->argv, 0, NULL, o);
+	free(table);
+	return err ? 1 : 0;
+}
+
+void options__release(struct options *o)
+{
+	for (size_t i = 0; i < o->nspecs; i++)
+		probe_spec__release(&o->specs[i]);
+	free(o->specs);
+	for (size_t i = 0; i < o->nrules; i++)
+		error_rule__release(&o->rules[i]);
+	free(o->rules);
+	config_file__free_argv(o->argc, o->argv, o->orig_argv);
+}

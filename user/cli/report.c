@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <inttypes.h>
+#include <linux/types.h>
+
+#include "otlp_exporter.h"
+#include "outputs.h"
+#include "report.h"
+#include "span_record.h"
+#include "tracer.h"
+
+void report__summary(const struct report_sources *r, FILE *to)
+{
+	uint64_t k[STAT_MAX];
+	struct output_counts c;
+	struct otlp_stats os;
+
+	tracer__kernel_stats(r->tracer, k);
+	outputs__counts(r->outputs, &c);
+	fprintf(to,
+		"spanprobe: %" PRIu64 " spans (%" PRIu64 " errors, %" PRIu64 " truncated); "
+		"lost %" PRIu64 " (ring buffer full %" PRIu64 ", nesting > %d %" PRIu64
+		", no thread slot %" PRIu64 ")",
+		c.spans, c.errors, c.truncated,
+		k[STAT_RINGBUF_DROPS] + k[STAT_DEPTH_DROPS] + k[STAT_STACK_DROPS],
+		k[STAT_RINGBUF_DROPS], SPAN_MAX_DEPTH, k[STAT_DEPTH_DROPS], k[STAT_STACK_DROPS]);
+	if (k[STAT_EXEC_DROPS])
+		fprintf(to, "; exec reports lost %" PRIu64 " (containers started then were not "
+			"searched)", k[STAT_EXEC_DROPS]);
+	if (outputs__otlp_stats(r->outputs, &os))
+		fprintf(to, "; OTLP exported %" PRIu64 ", dropped %" PRIu64 ", rejected %" PRIu64
+			", retries %" PRIu64, os.exported, os.dropped, os.rejected, os.retries);
+	fputc('\n', to);
+}
+
+void report__metrics(void *ctx, FILE *to)
+{
+	const struct report_sources *r = ctx;
+	struct output_counts c;
+	struct otlp_stats os;
+
+	tracer__write_metrics(r->tracer, to);
+	outputs__counts(r->outputs, &c);
+	fprintf(to, "# TYPE spanprobe_spans_total counter\nspanprobe_spans_total %" PRIu64 "\n"
+		    "# TYPE spanprobe_span_errors_total counter\nspanprobe_span_errors_total %" PRIu64 "\n"
+		    "# TYPE spanprobe_spans_truncated_total counter\nspanprobe_spans_truncated_total %" PRIu64 "\n",
+		c.spans, c.errors, c.truncated);
+	if (outputs__otlp_stats(r->outputs, &os))
+		fprintf(to, "# TYPE spanprobe_otlp_spans_exported_total counter\nspanprobe_otlp_spans_exported_total %" PRIu64 "\n"
+			    "# TYPE spanprobe_otlp_spans_dropped_total counter\nspanprobe_otlp_spans_dropped_total %" PRIu64 "\n"
+			    "# TYPE spanprobe_otlp_spans_rejected_total counter\nspanprobe_otlp_spans_rejected_total %" PRIu64 "\n"
+			    "# TYPE spanprobe_otlp_retries_total counter\nspanprobe_otlp_retries_total %" PRIu64 "\n"
+			    "# TYPE spanprobe_otlp_failed_requests_total counter\nspanprobe_otlp_failed_requests_total %" PRIu64 "\n",
+			os.exported, os.dropped, os.rejected, os.retries, os.failed_requests);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Where finished spans go: the tree, jsonl and OTLP outputs chosen with -o,
+ * and the span counts the summary and the metrics report. */
+#ifndef SPANPROBE_OUTPUTS_H
+#define SPANPROBE_OUTPUTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct span;
+struct otlp_stats;
+struct outputs;
+
+struct output_opts {
+	bool tree, jsonl, otlp;
+	const char *file;        /* tree/jsonl go here instead of stdout, or NULL */
+	/* override the OTEL_* environment, or NULL */
+	const char *endpoint, *protocol, *service_name;
+};
+
+struct output_counts {
+	uint64_t spans, errors, truncated;
+};
+
+/* Checks the OTLP settings and opens the file; prints one line and returns a
+ * negative errno on a bad setting. The outputs start with outputs__start. */
+int outputs__open(const struct output_opts *o, struct outputs **out);
+/* Starts the tree and the OTLP exporter (its thread). */
+int outputs__start(struct outputs *o);
+/* One finished span to every output. A negative return (the reader of the
+ * output is gone, no memory) means: stop tracing; the summary still prints. */
+int outputs__write(struct outputs *o, const struct span *s);
+/* Pushes what was written so far to the file or pipe (after each batch:
+ * `tail -f` and `| jq` see spans as they come). */
+void outputs__flush_lines(struct outputs *o);
+/* Prints incomplete trees, flushes the files, and shuts the exporter down
+ * (within its export timeout). */
+void outputs__flush(struct outputs *o);
+/* Safe from another thread (the metrics server). */
+void outputs__counts(const struct outputs *o, struct output_counts *out);
+/* false when there is no OTLP output. */
+bool outputs__otlp_stats(struct outputs *o, struct otlp_stats *out);
+void outputs__free(struct outputs *o);
+
+#endif

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* One tracing run, in libbpf-bootstrap's shape: new (resolve the probes) ->
+ * start (open, configure, load and attach the BPF object; the command of -c
+ * is started held) -> run (release the command, poll the ring buffers until
+ * asked to stop or the traced process ends, then detach and drain) -> free.
+ * Every probe source (function uprobes, Python) plugs in here. */
+#ifndef SPANPROBE_TRACER_H
+#define SPANPROBE_TRACER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "span_record.h"
+
+struct probe_spec;
+struct error_rule;
+struct probe_table;
+struct span;
+struct tracer;
+
+struct tracer_opts {
+	const struct probe_spec *specs;
+	size_t nspecs;
+	const struct error_rule *rules;
+	size_t nrules;
+	pid_t pid;          /* -p, or -1 */
+	const char *cmd;    /* -c, or NULL */
+	bool wait;          /* an absolute path found nowhere yet is not an error */
+	bool verbose;
+	bool dry_run;
+	bool list;          /* only resolve, for -l */
+};
+
+/* Where spans go: span() gets each finished span (a negative return stops
+ * the run); drained(), when set, runs after each read of the ring buffers,
+ * so outputs can flush what a batch wrote. */
+struct tracer_sink {
+	int (*span)(void *ctx, const struct span *s);
+	void (*drained)(void *ctx);
+	void *ctx;
+};
+
+/* Resolves every probe. Errors print one line and return a negative errno. */
+int tracer__new(const struct tracer_opts *o, struct tracer **out);
+/* The uprobe functions resolved, for -l. */
+const struct probe_table *tracer__table(const struct tracer *t);
+/* Loads and attaches everything. With -v or --dry-run, says what was
+ * attached and how long it took. */
+int tracer__start(struct tracer *t);
+/* Lets the command of -c run and reads spans until *stop, the end of the
+ * traced process, or an error; then detaches and drains what is queued. */
+int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile sig_atomic_t *stop);
+/* true once tracer__run got to reading spans: a summary is due. */
+bool tracer__ran(const struct tracer *t);
+/* The exit status spanprobe should give: the command's with -c (127 when it
+ * could not be run), else 0. */
+int tracer__exit_code(const struct tracer *t);
+/* Kernel-side counters (STAT_*), summed over CPUs. */
+void tracer__kernel_stats(const struct tracer *t, uint64_t out[STAT_MAX]);
+/* "spanprobe: hits per function: foo 200, goo 200" when short enough to read. */
+void tracer__print_hits(struct tracer *t, FILE *to);
+/* Prometheus text of the kernel side (hits per function, losses by cause);
+ * safe from the metrics thread. */
+void tracer__write_metrics(struct tracer *t, FILE *to);
+void tracer__free(struct tracer *t);
+
+#endif
