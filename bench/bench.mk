@@ -59,3 +59,11 @@ $(BENCH_OUT)/otlp-encode-bench: bench/otlp_encode_bench.c build/obj/otlp/otlp_en
 	@mkdir -p $(@D)
 	$(BENCH_CLANG) $(BENCH_CFLAGS) $(addprefix -I,$(USER_DIRS)) -Ibuild/proto $< build/obj/otlp/otlp_encode.o \
 		$(BENCH_PROTO_OBJS) -lprotobuf-c -o $@
+
+# Reading a library's functions (bench/elf_open_bench.c), linked with the
+# user objects as the unit tests are.
+$(BENCH_OUT)/elf-open-bench: bench/elf_open_bench.c $(filter $(OUT)/obj/elf/%,$(USER_OBJS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lelf -ldw -lcapstone -liberty -lz -o $@
+
+bench-programs: $(BENCH_OUT)/elf-open-bench

@@ -11,13 +11,16 @@ set -euo pipefail
 
 backports_pkgs=(libbpf-dev bpftool libelf-dev libdw-dev libcurl4-openssl-dev)
 pkgs=(clang-19 llvm-19 libclang-rt-19-dev lld-19 make pkg-config zlib1g-dev g++
-      protobuf-c-compiler libprotobuf-c-dev libnghttp2-dev libcapstone-dev
+      protobuf-c-compiler libprotobuf-c-dev libnghttp2-dev libcapstone-dev libiberty-dev
       python3.11 python3.11-venv python3-flask curl ca-certificates jq procps util-linux)
 if [ "${1:-}" = test ]; then
 	# Containers (podman + runc; crun refuses hybrid cgroups), base images,
-	# other kernels under QEMU, bpftrace to compare with, valgrind.
+	# other kernels under QEMU, bpftrace to compare with, valgrind; the
+	# libraries and tools the bpftrace count comparison runs (sqlite3, xz).
+	# Go and Rust fixtures use the machine's own toolchains (go, rustc on
+	# PATH): Debian's are too old for the module-built peers.
 	pkgs+=(valgrind bpftrace podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns
-	       qemu-system-x86 busybox-static kmod iproute2 openssl)
+	       qemu-system-x86 busybox-static kmod iproute2 openssl sqlite3 libsqlite3-0 xz-utils)
 fi
 
 missing=()

@@ -1,105 +1,36 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Function symbols of an ELF file and where to probe them.
+/* The functions of an ELF file and where to probe them.
  *
  * elf_binary__open reads .symtab and .dynsym once (libelf over an mmap of
- * the file), converts each function's address to a file offset through the
- * PT_LOAD segment that holds it, and decodes its first instruction to pick
- * the attach point and cost class. DWARF (libdw) is opened only when a match
- * needs it, and each compile unit is indexed only when one of its functions
- * is matched, so listing every symbol of libc stays cheap.
+ * the file) -- or, when the file is stripped, its separate debug file's
+ * .symtab, or Go's .gopclntab -- and keeps one function per address: names
+ * at one address (malloc and __libc_malloc, free and cfree) are one function
+ * shown by its public name, the others listed as aliases. Each function's
+ * address becomes a file offset through the PT_LOAD segment that holds it,
+ * and its first instruction picks the attach point and cost class
+ * (x86_uprobe_insn.c). DWARF and the exits are read only for matched
+ * functions.
  *
  * Everything read from the file is bounds-checked: the file may be truncated
  * or corrupt (and is fuzzed). */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <gelf.h>
-#include <glob.h>
-#include <libelf.h>
-#include <elfutils/libdw.h>
-#include <dwarf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elf_symbols.h"
-#include "unittest.h"
+#include "elf_internal.h"
 
 #ifndef EM_X86_64
 #define EM_X86_64 62
 #endif
-#ifndef NT_GNU_BUILD_ID
-#define NT_GNU_BUILD_ID 3
-#endif
 
-#define CODE_PEEK 16 /* bytes of a function read to classify its entry */
-
-/* A symbol with what only this file needs: the public part comes first so
- * match results can point at it. */
-struct sym_entry {
-	struct func_symbol pub;
-	int rank;        /* dedup preference: default version, global binding */
-	bool dwarf_done; /* DWARF looked up (found or not) */
-};
-
-struct subprogram {
-	Dwarf_Off die_off;
-	Dwarf_Addr entry_pc;
-	bool has_pc;
-	const char *name; /* owned by libdw */
-};
-
-struct dwarf_cu {
-	Dwarf_Off die_off;
-	struct subprogram *subs; /* NULL until a function of this CU is matched */
-	size_t nsubs;
-	bool indexed;
-};
-
-struct pc_range {
-	Dwarf_Addr lo, hi; /* [lo, hi) */
-	size_t cu;         /* index into cus */
-};
-
-struct match_result {
-	struct match_result *next;
-	const struct func_symbol **syms;
-};
-
-struct elf_binary {
-	int fd;
-	Elf *elf;
-	const unsigned char *image; /* the whole file, as libelf mapped it */
-	size_t image_size;
-	GElf_Ehdr ehdr;
-	bool has_symtab;
-	char *path;
-
-	GElf_Phdr *loads; /* PT_LOAD segments */
-	size_t nloads;
-
-	struct sym_entry *syms; /* deduplicated, address order */
-	size_t nsyms;
-
-	struct match_result *results; /* every match array handed out */
-
-	/* DWARF, opened on first need */
-	bool dwarf_tried;
-	Dwarf *dwarf;
-	int debug_fd;     /* separate debug file, or -1 */
-	Elf *debug_elf;
-	struct dwarf_cu *cus;
-	size_t ncus;
-	Dwarf_Aranges *aranges;  /* .debug_aranges, owned by libdw */
-	size_t naranges;
-	struct pc_range *ranges; /* without aranges: CU ranges sorted by lo */
-	size_t nranges;
-};
+#define CODE_PEEK 16 /* bytes the kernel reads to decode a probed instruction */
 
 const char *attach_cost__name(enum attach_cost c)
 {
@@ -112,144 +43,57 @@ const char *attach_cost__name(enum attach_cost c)
 	return "unknown";
 }
 
-/* ---- x86-64 entry decoding ---- */
-
-enum entry_insn {
-	INSN_NOP5,     /* 0f 1f 44 00 00 */
-	INSN_PUSH_RBP, /* 55 */
-	INSN_PUSH,     /* 50-57, 41 50-57 */
-	INSN_NOP,      /* 90, 66 90, [66..] [2e] 0f 1f /0 */
-	INSN_BRANCH,   /* jmp/call rel, jcc: emulated by the kernel */
-	INSN_OTHER,
-};
-
-UNITTEST bool is_endbr64(const unsigned char *p, size_t n)
+const char *skip_reason__name(enum skip_reason r)
 {
-	return n >= 4 && p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa;
+	switch (r) {
+	case SKIP_NONE: return "none";
+	case SKIP_REFUSED_INSN: return "first instruction refused by the kernel";
+	case SKIP_IFUNC: return "GNU ifunc not resolved";
+	case SKIP_NO_CODE: return "no code in the file";
+	case SKIP_COLD_PART: return ".cold fragment, not an entry";
+	case SKIP_KERNEL_REFUSED: return "refused by the kernel at attach";
+	case SKIP_SAME_CODE: return "same code as another traced function";
+	case SKIP_REASON_MAX: break;
+	}
+	return "unknown";
 }
 
-/* The kind of the instruction at p (n bytes available), for the x86 uprobe
- * emulation rules (arch/x86/kernel/uprobes.c). */
-UNITTEST enum entry_insn classify_insn(const unsigned char *p, size_t n)
+const char *exit_kind__name(enum exit_kind k)
 {
-	size_t i = 0;
-
-	if (n == 0)
-		return INSN_OTHER;
-	if (n >= 5 && p[0] == 0x0f && p[1] == 0x1f && p[2] == 0x44 && p[3] == 0x00 &&
-	    p[4] == 0x00)
-		return INSN_NOP5;
-	if (p[0] == 0x55)
-		return INSN_PUSH_RBP;
-	if (p[0] >= 0x50 && p[0] <= 0x57)
-		return INSN_PUSH;
-	if (n >= 2 && p[0] == 0x41 && p[1] >= 0x50 && p[1] <= 0x57)
-		return INSN_PUSH;
-	if (p[0] == 0x90)
-		return INSN_NOP;
-	/* Prefixed nops: 66 90, 66 0f 1f .., 66 2e 0f 1f 84 .. */
-	while (i < n && i < 8 && p[i] == 0x66)
-		i++;
-	if (i > 0 && i < n && p[i] == 0x90)
-		return INSN_NOP;
-	if (i < n && p[i] == 0x2e)
-		i++;
-	if (i + 2 < n && p[i] == 0x0f && p[i + 1] == 0x1f && (p[i + 2] & 0x38) == 0)
-		return INSN_NOP;
-	/* Unprefixed relative branches */
-	if (p[0] == 0xe8 || p[0] == 0xe9 || p[0] == 0xeb || (p[0] >= 0x70 && p[0] <= 0x7f))
-		return INSN_BRANCH;
-	if (n >= 2 && p[0] == 0x0f && p[1] >= 0x80 && p[1] <= 0x8f)
-		return INSN_BRANCH;
-	return INSN_OTHER;
+	switch (k) {
+	case EXIT_RET: return "ret";
+	case EXIT_TAIL_JMP: return "tail jmp";
+	case EXIT_TAIL_JCC: return "tail jcc";
+	case EXIT_INDIRECT_JMP: return "indirect jmp";
+	}
+	return "unknown";
 }
 
-/* Picks the attach point and cost for a function whose first bytes are
- * code[0..n). */
-UNITTEST void classify_entry(const unsigned char *code, size_t n, uint64_t file_offset,
-			     struct func_symbol *s)
+Elf_Scn *elf_binary__section(Elf *elf, const char *name, GElf_Shdr *sh)
 {
-	enum entry_insn next;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
 
-	s->attach_offset = file_offset;
-	s->skipped_endbr64 = false;
-	if (n == 0) {
-		s->cost = ATTACH_UNPROBEABLE;
-		s->cost_reason = "no code bytes in the file";
-		return;
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, sh))
+			continue;
+		n = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (n && strcmp(n, name) == 0)
+			return scn;
 	}
-	if (is_endbr64(code, n)) {
-		next = classify_insn(code + 4, n - 4);
-		if (next == INSN_OTHER) {
-			s->cost = ATTACH_SINGLE_STEP;
-			s->cost_reason = "endbr64 then a non-emulated instruction: "
-					 "probed at the symbol, single-stepped";
-			return;
-		}
-		s->attach_offset = file_offset + 4;
-		s->skipped_endbr64 = true;
-		switch (next) {
-		case INSN_NOP5:
-			s->cost = ATTACH_NOP5;
-			s->cost_reason = "endbr64 then 5-byte nop: probed past endbr64, "
-					 "trap turned into a call";
-			return;
-		case INSN_PUSH_RBP:
-			s->cost = ATTACH_EMULATED;
-			s->cost_reason = "endbr64 then push %rbp: probed past endbr64, "
-					 "push emulated";
-			return;
-		case INSN_PUSH:
-			s->cost = ATTACH_EMULATED;
-			s->cost_reason = "endbr64 then push: probed past endbr64, push emulated";
-			return;
-		case INSN_NOP:
-			s->cost = ATTACH_EMULATED;
-			s->cost_reason = "endbr64 then nop: probed past endbr64, nop emulated";
-			return;
-		default:
-			s->cost = ATTACH_EMULATED;
-			s->cost_reason = "endbr64 then jmp/call: probed past endbr64, "
-					 "branch emulated";
-			return;
-		}
-	}
-	switch (classify_insn(code, n)) {
-	case INSN_NOP5:
-		s->cost = ATTACH_NOP5;
-		s->cost_reason = "5-byte nop: trap turned into a call";
-		return;
-	case INSN_PUSH_RBP:
-		s->cost = ATTACH_EMULATED;
-		s->cost_reason = "push %rbp: emulated";
-		return;
-	case INSN_PUSH:
-		s->cost = ATTACH_EMULATED;
-		s->cost_reason = "push: emulated";
-		return;
-	case INSN_NOP:
-		s->cost = ATTACH_EMULATED;
-		s->cost_reason = "nop: emulated";
-		return;
-	case INSN_BRANCH:
-		s->cost = ATTACH_EMULATED;
-		s->cost_reason = "jmp/call: emulated";
-		return;
-	default:
-		s->cost = ATTACH_SINGLE_STEP;
-		s->cost_reason = "first instruction single-stepped out of line";
-		return;
-	}
+	return NULL;
 }
-
-/* ---- symbols ---- */
 
 /* File offset of vaddr through the PT_LOAD holding it (falling back to the
  * symbol's section when the file has no program headers). *avail is how many
  * file bytes follow it within that segment/section; *exec whether it is
  * executable. Returns false when no loaded part of the file holds vaddr. */
-static bool vaddr_to_offset(const struct elf_binary *b, uint64_t vaddr, size_t shndx,
-			    uint64_t *off, uint64_t *avail, bool *exec)
+bool elf_binary__vaddr_to_offset(const struct elf_binary *b, uint64_t vaddr, size_t shndx,
+				 uint64_t *off, uint64_t *avail, bool *exec)
 {
 	GElf_Shdr shdr;
 	Elf_Scn *scn;
@@ -270,7 +114,8 @@ static bool vaddr_to_offset(const struct elf_binary *b, uint64_t vaddr, size_t s
 	scn = elf_getscn(b->elf, shndx);
 	if (!scn || !gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS)
 		return false;
-	if (vaddr < shdr.sh_addr || vaddr - shdr.sh_addr >= shdr.sh_size)
+	if (vaddr < shdr.sh_addr || vaddr - shdr.sh_addr >= shdr.sh_size ||
+	    shdr.sh_offset > b->image_size)
 		return false;
 	*off = vaddr - shdr.sh_addr + shdr.sh_offset;
 	*avail = shdr.sh_size - (vaddr - shdr.sh_addr);
@@ -278,9 +123,16 @@ static bool vaddr_to_offset(const struct elf_binary *b, uint64_t vaddr, size_t s
 	return true;
 }
 
-static void place_symbol(const struct elf_binary *b, size_t shndx, bool ifunc,
-			 struct func_symbol *s)
+static void set_unprobeable(struct func_symbol *s, enum skip_reason why, const char *text)
 {
+	s->cost = ATTACH_UNPROBEABLE;
+	s->skip = why;
+	s->cost_reason = text;
+}
+
+void elf_binary__place(const struct elf_binary *b, struct sym_entry *e)
+{
+	struct func_symbol *s = &e->pub;
 	uint64_t off = 0, avail = 0;
 	bool exec = false;
 	size_t n;
@@ -288,27 +140,34 @@ static void place_symbol(const struct elf_binary *b, size_t shndx, bool ifunc,
 	s->file_offset = 0;
 	s->attach_offset = 0;
 	s->skipped_endbr64 = false;
-	if (!vaddr_to_offset(b, s->vaddr, shndx, &off, &avail, &exec)) {
-		s->cost = ATTACH_UNPROBEABLE;
-		s->cost_reason = "address not in any loaded part of the file";
+	s->skip = SKIP_NONE;
+	if (!elf_binary__vaddr_to_offset(b, s->vaddr, e->shndx, &off, &avail, &exec)) {
+		set_unprobeable(s, SKIP_NO_CODE, "address not in any loaded part of the file");
 		return;
 	}
 	s->file_offset = off;
 	s->attach_offset = off;
-	if (ifunc) {
-		s->cost = ATTACH_UNPROBEABLE;
-		s->cost_reason = "GNU ifunc: the symbol is a resolver, probe the "
-				 "implementation it returns";
+	if (s->is_ifunc) {
+		set_unprobeable(s, SKIP_IFUNC, "GNU ifunc: the symbol is a resolver, probe the "
+				"implementation it returns");
 		return;
 	}
 	if (!exec) {
-		s->cost = ATTACH_UNPROBEABLE;
-		s->cost_reason = "not in an executable segment";
+		set_unprobeable(s, SKIP_NO_CODE, "not in an executable segment");
 		return;
 	}
 	if (off >= b->image_size) {
-		s->cost = ATTACH_UNPROBEABLE;
-		s->cost_reason = "no code bytes in the file";
+		set_unprobeable(s, SKIP_NO_CODE, "no code bytes in the file");
+		return;
+	}
+	if (e->cold) {
+		set_unprobeable(s, SKIP_COLD_PART, ".cold fragment: the unlikely path of a function, "
+				"jumped to, never called");
+		return;
+	}
+	if (b->ehdr.e_machine != EM_X86_64 || !b->dec) {
+		s->cost = ATTACH_SINGLE_STEP;
+		s->cost_reason = "unknown arch";
 		return;
 	}
 	n = CODE_PEEK;
@@ -316,27 +175,86 @@ static void place_symbol(const struct elf_binary *b, size_t shndx, bool ifunc,
 		n = avail;
 	if (b->image_size - off < n)
 		n = b->image_size - off;
-	if (s->size > 0 && s->size < n)
-		n = s->size;
-	if (b->ehdr.e_machine != EM_X86_64) {
-		s->cost = ATTACH_SINGLE_STEP;
-		s->cost_reason = "unknown arch";
-		return;
-	}
-	classify_entry(b->image + off, n, off, s);
+	x86_decoder__choose_entry(b->dec, b->image + off, n, s->vaddr, off, s);
 }
 
-/* Higher is preferred among symbols of the same name: a default-version
- * (not hidden) definition, then global over local. */
+/* ---- reading symbol tables ---- */
+
+static int leading_underscores(const char *name)
+{
+	int n = 0;
+
+	while (name[n] == '_')
+		n++;
+	return n;
+}
+
+int sym_list__add(struct sym_list *l, const char *name, uint64_t vaddr, uint64_t size,
+		  size_t shndx, int rank, bool ifunc)
+{
+	struct sym_entry *e;
+
+	if (l->n == l->cap) {
+		size_t ncap = l->cap ? l->cap * 2 : 256;
+		struct sym_entry *grown = realloc(l->v, ncap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		l->v = grown;
+		l->cap = ncap;
+	}
+	e = &l->v[l->n];
+	memset(e, 0, sizeof(*e));
+	e->pub.linkage_name = strdup(name);
+	if (!e->pub.linkage_name)
+		return -ENOMEM;
+	l->n++;
+	e->pub.vaddr = vaddr;
+	e->pub.size = size;
+	e->pub.is_ifunc = ifunc;
+	e->shndx = shndx;
+	e->rank = rank;
+	e->fragment = is_fragment_name(name, &e->cold);
+	return 0;
+}
+
+static void entry__release(struct sym_entry *e)
+{
+	struct func_symbol *s = &e->pub;
+
+	if (s->name != s->linkage_name)
+		free(s->name);
+	free(s->linkage_name);
+	for (size_t i = 0; i < s->naliases; i++)
+		free(s->aliases[i]);
+	free(s->aliases);
+	free(s->decl_file);
+	free(s->ifunc_impl);
+	free(s->ifunc_candidates);
+	func_exits__release(&s->exits);
+	free(e->plain);
+}
+
+void sym_list__free(struct sym_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		entry__release(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* Among symbols of one name: a default-version (not hidden) definition,
+ * then global over weak over local. */
 static int symbol_rank(int bind, bool hidden_version)
 {
-	return (hidden_version ? 0 : 2) + (bind != STB_LOCAL ? 1 : 0);
+	return (hidden_version ? 0 : 4) + (bind == STB_GLOBAL ? 2 : bind == STB_WEAK ? 1 : 0);
 }
 
 static int cmp_name_rank(const void *a, const void *b)
 {
 	const struct sym_entry *x = a, *y = b;
-	int c = strcmp(x->pub.name, y->pub.name);
+	int c = strcmp(x->pub.linkage_name, y->pub.linkage_name);
 
 	if (c)
 		return c;
@@ -345,31 +263,70 @@ static int cmp_name_rank(const void *a, const void *b)
 	return (x->pub.vaddr > y->pub.vaddr) - (x->pub.vaddr < y->pub.vaddr);
 }
 
-static int cmp_addr(const void *a, const void *b)
+/* Address order; at one address the name to show first: a function before
+ * an ifunc, visible version, not local, fewer leading underscores (malloc
+ * over __libc_malloc, strcoll_l over __strcoll_l), global over weak,
+ * shorter, then by name. */
+static int cmp_addr_pref(const void *a, const void *b)
 {
 	const struct sym_entry *x = a, *y = b;
+	int c;
 
 	if (x->pub.vaddr != y->pub.vaddr)
 		return (x->pub.vaddr > y->pub.vaddr) - (x->pub.vaddr < y->pub.vaddr);
-	return strcmp(x->pub.name, y->pub.name);
+	if (x->pub.is_ifunc != y->pub.is_ifunc)
+		return x->pub.is_ifunc - y->pub.is_ifunc;
+	if ((x->rank >= 4) != (y->rank >= 4))
+		return (y->rank >= 4) - (x->rank >= 4);
+	if (((x->rank & 3) == 0) != ((y->rank & 3) == 0))
+		return ((x->rank & 3) == 0) - ((y->rank & 3) == 0);
+	c = leading_underscores(x->pub.linkage_name) - leading_underscores(y->pub.linkage_name);
+	if (c)
+		return c;
+	if (x->rank != y->rank)
+		return y->rank - x->rank;
+	if (x->fragment != y->fragment)
+		return x->fragment - y->fragment;
+	c = (int)strlen(x->pub.linkage_name) - (int)strlen(y->pub.linkage_name);
+	if (c)
+		return c;
+	return strcmp(x->pub.linkage_name, y->pub.linkage_name);
 }
 
-static bool section_in_file(const struct elf_binary *b, const GElf_Shdr *sh)
+static Elf_Data *find_versym(Elf *elf, size_t dynsym_index)
 {
-	return sh->sh_type == SHT_NOBITS ||
-	       (sh->sh_offset <= b->image_size && sh->sh_size <= b->image_size - sh->sh_offset);
+	size_t size = 0;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	if (!elf_rawfile(elf, &size))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_GNU_versym)
+			continue;
+		if (sh.sh_link != dynsym_index || sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)
+			return NULL;
+		return elf_getdata(scn, NULL);
+	}
+	return NULL;
 }
 
-/* Appends the defined functions of one symbol table to *syms. */
-static int read_symtab(struct elf_binary *b, Elf_Scn *scn, const GElf_Shdr *sh,
-		       Elf_Data *versym, struct sym_entry **syms, size_t *nsyms, size_t *cap)
+/* Appends the defined functions of one symbol table of elf (the binary's
+ * or its debug file's) to l. */
+static int read_symtab(Elf *elf, Elf_Scn *scn, struct sym_list *l)
 {
-	size_t i, count, entsize;
-	Elf_Data *data;
+	size_t i, count, entsize, size = 0;
+	Elf_Data *data, *versym = NULL;
+	GElf_Shdr sh;
 
-	entsize = gelf_fsize(b->elf, ELF_T_SYM, 1, EV_CURRENT);
-	if (entsize == 0 || !section_in_file(b, sh) || sh->sh_type == SHT_NOBITS)
+	if (!gelf_getshdr(scn, &sh) || !elf_rawfile(elf, &size))
 		return -ENOEXEC;
+	entsize = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
+	if (entsize == 0 || sh.sh_type == SHT_NOBITS || sh.sh_offset > size ||
+	    sh.sh_size > size - sh.sh_offset)
+		return -ENOEXEC;
+	if (sh.sh_type == SHT_DYNSYM)
+		versym = find_versym(elf, elf_ndxscn(scn));
 	data = elf_getdata(scn, NULL);
 	if (!data)
 		return -ENOEXEC;
@@ -377,10 +334,10 @@ static int read_symtab(struct elf_binary *b, Elf_Scn *scn, const GElf_Shdr *sh,
 	for (i = 0; i < count; i++) {
 		GElf_Sym sym;
 		GElf_Versym vs = 0;
-		struct sym_entry *e;
-		const char *name;
-		int type;
+		const char *name, *at;
+		char *plain = NULL;
 		bool hidden = false;
+		int type, err;
 
 		if (!gelf_getsym(data, (int)i, &sym))
 			break;
@@ -391,108 +348,221 @@ static int read_symtab(struct elf_binary *b, Elf_Scn *scn, const GElf_Shdr *sh,
 			continue;
 		if (sym.st_shndx == SHN_ABS || sym.st_shndx == SHN_COMMON)
 			continue;
-		name = elf_strptr(b->elf, sh->sh_link, sym.st_name);
+		name = elf_strptr(elf, sh.sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
 		if (versym && i < versym->d_size / sizeof(GElf_Versym) &&
 		    gelf_getversym(versym, (int)i, &vs))
 			hidden = vs & 0x8000;
-		if (*nsyms == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 256;
-			struct sym_entry *n = realloc(*syms, ncap * sizeof(*n));
-
-			if (!n)
+		/* .symtab spells versions into names: "memcpy@@GLIBC_2.14" is
+		 * the default memcpy, "memcpy@GLIBC_2.2.5" an old one */
+		at = strchr(name, '@');
+		if (at && at > name) {
+			hidden |= at[1] != '@';
+			plain = strndup(name, (size_t)(at - name));
+			if (!plain)
 				return -ENOMEM;
-			*syms = n;
-			*cap = ncap;
+			name = plain;
 		}
-		e = &(*syms)[*nsyms];
-		memset(e, 0, sizeof(*e));
-		e->pub.name = strdup(name);
-		if (!e->pub.name)
-			return -ENOMEM;
-		(*nsyms)++;
-		e->pub.vaddr = sym.st_value;
-		e->pub.size = sym.st_size;
-		e->rank = symbol_rank(GELF_ST_BIND(sym.st_info), hidden);
-		place_symbol(b, sym.st_shndx, type == STT_GNU_IFUNC, &e->pub);
+		err = sym_list__add(l, name, sym.st_value, sym.st_size, sym.st_shndx,
+				    symbol_rank(GELF_ST_BIND(sym.st_info), hidden),
+				    type == STT_GNU_IFUNC);
+		free(plain);
+		if (err)
+			return err;
 	}
 	return 0;
 }
 
-static Elf_Data *find_versym(Elf *elf, size_t dynsym_index, size_t image_size)
+/* Every .symtab and .dynsym of elf; *symtab tells whether one was a .symtab. */
+static int read_tables(Elf *elf, struct sym_list *l, bool *symtab)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
+	int err;
 
+	*symtab = false;
 	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_GNU_versym)
+		if (!gelf_getshdr(scn, &sh))
+			return -ENOEXEC;
+		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
 			continue;
-		if (sh.sh_link != dynsym_index || sh.sh_offset > image_size ||
-		    sh.sh_size > image_size - sh.sh_offset)
-			return NULL;
-		return elf_getdata(scn, NULL);
+		if (sh.sh_type == SHT_SYMTAB)
+			*symtab = true;
+		err = read_symtab(elf, scn, l);
+		if (err)
+			return err;
 	}
-	return NULL;
+	return 0;
 }
 
-static void free_entries(struct sym_entry *syms, size_t n)
+static int add_alias(struct sym_entry *to, struct sym_entry *from)
 {
-	size_t i;
+	char **grown = realloc(to->pub.aliases, (to->pub.naliases + 1) * sizeof(*grown));
 
-	for (i = 0; i < n; i++) {
-		free(syms[i].pub.name);
-		free(syms[i].pub.decl_file);
+	if (!grown)
+		return -ENOMEM;
+	to->pub.aliases = grown;
+	to->pub.aliases[to->pub.naliases++] = from->pub.linkage_name;
+	from->pub.linkage_name = NULL;
+	return 0;
+}
+
+/* The name shown: demangled when mangled. */
+static int name_entry(struct sym_entry *e)
+{
+	char *full = demangle(e->pub.linkage_name, true);
+
+	e->pub.name = full ? full : e->pub.linkage_name;
+	if (full) {
+		e->plain = demangle(e->pub.linkage_name, false);
+		if (e->plain && strcmp(e->plain, full) == 0) {
+			free(e->plain);
+			e->plain = NULL;
+		}
 	}
-	free(syms);
+	return 0;
+}
+
+static int cmp_by_name(const void *a, const void *b)
+{
+	const struct sym_entry *const *x = a, *const *y = b;
+
+	return strcmp((*x)->pub.linkage_name, (*y)->pub.linkage_name);
+}
+
+/* One entry per name, then one per address with the others as aliases. */
+static int merge_symbols(struct elf_binary *b, struct sym_list *l)
+{
+	size_t i, kept;
+	int err;
+
+	if (l->n > 1) {
+		qsort(l->v, l->n, sizeof(*l->v), cmp_name_rank);
+		for (i = 1, kept = 1; i < l->n; i++) {
+			if (strcmp(l->v[i].pub.linkage_name, l->v[kept - 1].pub.linkage_name) == 0) {
+				entry__release(&l->v[i]);
+				continue;
+			}
+			l->v[kept++] = l->v[i];
+		}
+		l->n = kept;
+		qsort(l->v, l->n, sizeof(*l->v), cmp_addr_pref);
+		for (i = 1, kept = 1; i < l->n; i++) {
+			struct sym_entry *head = &l->v[kept - 1];
+
+			if (l->v[i].pub.vaddr == head->pub.vaddr &&
+			    l->v[i].pub.is_ifunc == head->pub.is_ifunc) {
+				err = add_alias(head, &l->v[i]);
+				entry__release(&l->v[i]);
+				if (err)
+					return err;
+				continue;
+			}
+			l->v[kept++] = l->v[i];
+		}
+		l->n = kept;
+	}
+	for (i = 0; i < l->n; i++) {
+		err = name_entry(&l->v[i]);
+		if (err)
+			return err;
+		/* a function with a public name is not a fragment because of an alias */
+		l->v[i].fragment = is_fragment_name(l->v[i].pub.linkage_name, &l->v[i].cold);
+	}
+	b->syms = l->v;
+	b->nsyms = l->n;
+	l->v = NULL;
+	l->n = l->cap = 0;
+	b->by_name = calloc(b->nsyms ? b->nsyms : 1, sizeof(*b->by_name));
+	if (!b->by_name)
+		return -ENOMEM;
+	for (i = 0; i < b->nsyms; i++)
+		b->by_name[i] = &b->syms[i];
+	qsort(b->by_name, b->nsyms, sizeof(*b->by_name), cmp_by_name);
+	for (i = 0; i < b->nsyms; i++)
+		elf_binary__place(b, &b->syms[i]);
+	for (i = 0; i < b->nsyms; i++)
+		if (b->syms[i].pub.is_ifunc)
+			ifunc__describe_candidates(b, &b->syms[i]);
+	return 0;
 }
 
 static int read_symbols(struct elf_binary *b)
 {
-	struct sym_entry *syms = NULL;
-	size_t nsyms = 0, cap = 0, i, kept;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	int err = 0;
+	struct sym_list l = { 0 };
+	bool symtab = false;
+	int err;
 
-	while ((scn = elf_nextscn(b->elf, scn)) != NULL) {
-		Elf_Data *versym = NULL;
+	go_symbols__detect(b);
+	err = read_tables(b->elf, &l, &b->has_symtab);
+	if (err)
+		goto cleanup;
+	b->sym_source = b->has_symtab ? ".symtab" : ".dynsym";
+	if (!b->has_symtab) {
+		/* stripped: a debug file's .symtab names what .dynsym does not */
+		elf_debug_file__open(b);
+		if (b->debug_elf) {
+			size_t before = l.n;
 
-		if (!gelf_getshdr(scn, &sh)) {
-			err = -ENOEXEC;
-			goto cleanup;
-		}
-		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
-			continue;
-		if (sh.sh_type == SHT_SYMTAB)
-			b->has_symtab = true;
-		else
-			versym = find_versym(b->elf, elf_ndxscn(scn), b->image_size);
-		err = read_symtab(b, scn, &sh, versym, &syms, &nsyms, &cap);
-		if (err)
-			goto cleanup;
-	}
-	if (nsyms > 1) {
-		/* Deduplicate by name, keeping the preferred definition. */
-		qsort(syms, nsyms, sizeof(*syms), cmp_name_rank);
-		for (i = 1, kept = 1; i < nsyms; i++) {
-			if (strcmp(syms[i].pub.name, syms[kept - 1].pub.name) == 0) {
-				free(syms[i].pub.name);
-				continue;
+			err = read_tables(b->debug_elf, &l, &symtab);
+			if (err) {
+				/* a broken debug file: keep what the binary has */
+				while (l.n > before)
+					entry__release(&l.v[--l.n]);
+				err = 0;
+			} else if (symtab) {
+				b->sym_source = b->debug_path;
 			}
-			syms[kept++] = syms[i];
 		}
-		nsyms = kept;
-		qsort(syms, nsyms, sizeof(*syms), cmp_addr);
 	}
-	b->syms = syms;
-	b->nsyms = nsyms;
-	syms = NULL;
-	nsyms = 0;
+	if (!b->has_symtab && !symtab && b->is_go && go_symbols__read(b, &l) == 0)
+		b->sym_source = ".gopclntab";
+	err = merge_symbols(b, &l);
 cleanup:
-	free_entries(syms, nsyms);
+	sym_list__free(&l);
 	return err;
 }
+
+static int cmp_vaddr_key(const void *key, const void *elem)
+{
+	uint64_t k = *(const uint64_t *)key;
+	const struct sym_entry *e = elem;
+
+	return (k > e->pub.vaddr) - (k < e->pub.vaddr);
+}
+
+struct sym_entry *elf_binary__at(const struct elf_binary *b, uint64_t vaddr)
+{
+	struct sym_entry *e;
+
+	if (!b->nsyms)
+		return NULL;
+	e = bsearch(&vaddr, b->syms, b->nsyms, sizeof(*b->syms), cmp_vaddr_key);
+	/* an ifunc and a function may share the address: prefer the function */
+	while (e && e > b->syms && e[-1].pub.vaddr == vaddr)
+		e--;
+	return e;
+}
+
+static int cmp_name_key(const void *key, const void *elem)
+{
+	const struct sym_entry *const *e = elem;
+
+	return strcmp(key, (*e)->pub.linkage_name);
+}
+
+struct sym_entry *elf_binary__by_name(const struct elf_binary *b, const char *name)
+{
+	struct sym_entry **e;
+
+	if (!b->nsyms || !b->by_name)
+		return NULL;
+	e = bsearch(name, b->by_name, b->nsyms, sizeof(*b->by_name), cmp_name_key);
+	return e ? *e : NULL;
+}
+
+/* ---- opening ---- */
 
 static int read_load_segments(struct elf_binary *b)
 {
@@ -590,7 +660,18 @@ int elf_binary__open(const char *path, struct elf_binary **out)
 		goto cleanup;
 	}
 	elf_version(EV_CURRENT);
-	b->elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
+	/* Writable (copy-on-write, never written back): the kernel puts the
+	 * int3 of every uprobe on this file -- another tracer's, a previous
+	 * run's -- into each read-only private mapping of it, but never into
+	 * a writable one, so the code bytes read here are the file's. */
+	b->map_size = (size_t)st.st_size;
+	b->map = mmap(NULL, b->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, b->fd, 0);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		err = -errno;
+		goto cleanup;
+	}
+	b->elf = elf_memory(b->map, b->map_size);
 	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF) {
 		err = -ENOEXEC;
 		goto cleanup;
@@ -612,6 +693,11 @@ int elf_binary__open(const char *path, struct elf_binary **out)
 	err = read_load_segments(b);
 	if (err)
 		goto cleanup;
+	if (b->ehdr.e_machine == EM_X86_64 && gelf_getclass(b->elf) == ELFCLASS64) {
+		err = x86_decoder__new(uprobe_rules__running(), &b->dec);
+		if (err)
+			goto cleanup;
+	}
 	err = read_symbols(b);
 	if (err)
 		goto cleanup;
@@ -627,482 +713,39 @@ bool elf_binary__has_symtab(const struct elf_binary *b)
 	return b && b->has_symtab;
 }
 
+const char *elf_binary__symbol_source(const struct elf_binary *b)
+{
+	return b && b->sym_source ? b->sym_source : "none";
+}
+
 bool elf_binary__is_shared(const struct elf_binary *b)
 {
 	return b && b->ehdr.e_type == ET_DYN;
 }
 
-/* ---- DWARF ---- */
-
-/* The GNU build-id note of elf, or false. */
-static bool read_build_id(Elf *elf, const unsigned char **id, size_t *len)
+bool elf_binary__is_go(const struct elf_binary *b)
 {
-	size_t size = 0;
-	const char *image = elf_rawfile(elf, &size);
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	if (!image)
-		return false;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		Elf_Data *data;
-		GElf_Nhdr nhdr;
-		size_t off = 0, name_off, desc_off;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data)
-			continue;
-		while ((off = gelf_getnote(data, off, &nhdr, &name_off, &desc_off)) > 0) {
-			if (nhdr.n_type == NT_GNU_BUILD_ID && nhdr.n_namesz == 4 &&
-			    memcmp((const char *)data->d_buf + name_off, "GNU", 4) == 0 &&
-			    nhdr.n_descsz > 0) {
-				*id = (const unsigned char *)data->d_buf + desc_off;
-				*len = nhdr.n_descsz;
-				return true;
-			}
-		}
-	}
-	return false;
+	return b && b->is_go;
 }
 
-/* Opens candidate as the debug file of b when it has DWARF (and the same
- * build-id, when b has one). */
-static bool try_debug_file(struct elf_binary *b, const char *candidate)
+const char *elf_binary__go_version(const struct elf_binary *b)
 {
-	const unsigned char *want = NULL, *got = NULL;
-	size_t want_len = 0, got_len = 0;
-	struct stat st_main, st_dbg;
-	Elf *elf = NULL;
-	Dwarf *dw = NULL;
-	int fd;
-
-	fd = open(candidate, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (fstat(fd, &st_dbg) < 0 || !S_ISREG(st_dbg.st_mode) || fstat(b->fd, &st_main) < 0 ||
-	    (st_dbg.st_dev == st_main.st_dev && st_dbg.st_ino == st_main.st_ino))
-		goto cleanup;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF)
-		goto cleanup;
-	if (read_build_id(b->elf, &want, &want_len) &&
-	    (!read_build_id(elf, &got, &got_len) || got_len != want_len ||
-	     memcmp(got, want, want_len) != 0))
-		goto cleanup;
-	dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
-	if (!dw)
-		goto cleanup;
-	b->dwarf = dw;
-	b->debug_elf = elf;
-	b->debug_fd = fd;
-	elf = NULL;
-	fd = -1;
-cleanup:
-	elf_end(elf);
-	if (fd >= 0)
-		close(fd);
-	return dw != NULL;
+	return b ? b->go_version : NULL;
 }
 
-/* Looks for separate debug info: /usr/lib/debug/.build-id/xx/yyyy.debug,
- * then .gnu_debuglink next to the file, in .debug/, under /usr/lib/debug. */
-static void open_debug_file(struct elf_binary *b)
+size_t elf_binary__count(const struct elf_binary *b)
 {
-	const unsigned char *id;
-	char path[PATH_MAX], dir[PATH_MAX], *slash;
-	size_t len, i, n;
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	size_t shstrndx;
-
-	if (read_build_id(b->elf, &id, &len) && len >= 2 && len <= 64) {
-		n = (size_t)snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", id[0]);
-		for (i = 1; i < len && n + 3 < sizeof(path); i++)
-			n += (size_t)snprintf(path + n, sizeof(path) - n, "%02x", id[i]);
-		if (n + 7 < sizeof(path)) {
-			strcpy(path + n, ".debug");
-			if (try_debug_file(b, path))
-				return;
-		}
-	}
-	if (elf_getshdrstrndx(b->elf, &shstrndx) != 0)
-		return;
-	while ((scn = elf_nextscn(b->elf, scn)) != NULL) {
-		const char *secname, *link;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
-			continue;
-		secname = elf_strptr(b->elf, shstrndx, sh.sh_name);
-		if (!secname || strcmp(secname, ".gnu_debuglink") != 0)
-			continue;
-		if (sh.sh_offset > b->image_size || sh.sh_size > b->image_size - sh.sh_offset)
-			return;
-		data = elf_getdata(scn, NULL);
-		if (!data || data->d_size < 2)
-			return;
-		link = data->d_buf;
-		if (!memchr(link, '\0', data->d_size) || !*link || strchr(link, '/'))
-			return;
-		snprintf(dir, sizeof(dir), "%s", b->path);
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		else
-			strcpy(dir, ".");
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, link) < sizeof(path) &&
-		    try_debug_file(b, path))
-			return;
-		if ((size_t)snprintf(path, sizeof(path), "%s/.debug/%s", dir, link) < sizeof(path) &&
-		    try_debug_file(b, path))
-			return;
-		if (dir[0] == '/' &&
-		    (size_t)snprintf(path, sizeof(path), "/usr/lib/debug%s/%s", dir, link) <
-			    sizeof(path))
-			try_debug_file(b, path);
-		return;
-	}
+	return b ? b->nsyms : 0;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-	const struct pc_range *x = a, *y = b;
+/* ---- matching ---- */
 
-	return (x->lo > y->lo) - (x->lo < y->lo);
-}
-
-/* Lists the compile units, and when there is no .debug_aranges (clang
- * leaves it out) the address ranges each covers. No DIE below the unit is
- * read here. */
-static int index_units(struct elf_binary *b, bool with_ranges)
-{
-	Dwarf_Off off = 0, next;
-	size_t hsize, cap_cus = 0, cap_ranges = 0;
-	uint8_t unit_type;
-	Dwarf_Die cudie;
-
-	while (dwarf_next_unit(b->dwarf, off, &next, &hsize, NULL, NULL, NULL, NULL, NULL,
-			       NULL) == 0) {
-		Dwarf_Addr base, lo, hi;
-		ptrdiff_t roff = 0;
-
-		if (!dwarf_offdie(b->dwarf, off + hsize, &cudie) ||
-		    dwarf_cu_info(cudie.cu, NULL, &unit_type, NULL, NULL, NULL, NULL, NULL) != 0 ||
-		    (unit_type != DW_UT_compile && unit_type != DW_UT_partial &&
-		     unit_type != DW_UT_skeleton)) {
-			off = next;
-			continue;
-		}
-		if (b->ncus == cap_cus) {
-			size_t ncap = cap_cus ? cap_cus * 2 : 64;
-			struct dwarf_cu *n = realloc(b->cus, ncap * sizeof(*n));
-
-			if (!n)
-				return -ENOMEM;
-			b->cus = n;
-			cap_cus = ncap;
-		}
-		memset(&b->cus[b->ncus], 0, sizeof(b->cus[0]));
-		b->cus[b->ncus].die_off = dwarf_dieoffset(&cudie);
-		while (with_ranges && (roff = dwarf_ranges(&cudie, roff, &base, &lo, &hi)) > 0) {
-			if (hi <= lo)
-				continue;
-			if (b->nranges == cap_ranges) {
-				size_t ncap = cap_ranges ? cap_ranges * 2 : 64;
-				struct pc_range *n = realloc(b->ranges, ncap * sizeof(*n));
-
-				if (!n)
-					return -ENOMEM;
-				b->ranges = n;
-				cap_ranges = ncap;
-			}
-			b->ranges[b->nranges++] = (struct pc_range){ lo, hi, b->ncus };
-		}
-		b->ncus++;
-		off = next;
-	}
-	if (b->nranges > 1)
-		qsort(b->ranges, b->nranges, sizeof(*b->ranges), cmp_range);
-	return 0;
-}
-
-static void open_dwarf(struct elf_binary *b)
-{
-	b->dwarf_tried = true;
-	b->dwarf = dwarf_begin_elf(b->elf, DWARF_C_READ, NULL);
-	if (!b->dwarf)
-		open_debug_file(b);
-	if (!b->dwarf)
-		return;
-	if (dwarf_getaranges(b->dwarf, &b->aranges, &b->naranges) != 0)
-		b->naranges = 0;
-	if (index_units(b, b->naranges == 0) != 0) {
-		/* out of memory: carry on without DWARF */
-		free(b->cus);
-		free(b->ranges);
-		b->cus = NULL;
-		b->ranges = NULL;
-		b->ncus = b->nranges = 0;
-	}
-}
-
-/* The unit whose ranges hold pc, or -1. */
-static ssize_t unit_of_pc(const struct elf_binary *b, Dwarf_Addr pc)
-{
-	size_t lo = 0, hi = b->nranges;
-
-	if (b->naranges > 0) {
-		Dwarf_Arange *ar = dwarf_getarange_addr(b->aranges, pc);
-		Dwarf_Off die_off;
-
-		if (!ar || dwarf_getarangeinfo(ar, NULL, NULL, &die_off) != 0)
-			return -1;
-		hi = b->ncus;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (b->cus[mid].die_off == die_off)
-				return (ssize_t)mid;
-			if (b->cus[mid].die_off < die_off)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		return -1;
-	}
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (b->ranges[mid].lo <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	/* lo = first range starting above pc; check the few before it. */
-	for (size_t i = lo; i > 0 && lo - i < 4; i--) {
-		const struct pc_range *r = &b->ranges[i - 1];
-
-		if (pc >= r->lo && pc < r->hi)
-			return (ssize_t)r->cu;
-	}
-	return -1;
-}
-
-static int add_subprogram(struct dwarf_cu *cu, size_t *cap, Dwarf_Die *die)
-{
-	Dwarf_Attribute attr;
-	struct subprogram *s;
-
-	if (cu->nsubs == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 32;
-		struct subprogram *n = realloc(cu->subs, ncap * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		cu->subs = n;
-		*cap = ncap;
-	}
-	s = &cu->subs[cu->nsubs++];
-	s->die_off = dwarf_dieoffset(die);
-	s->has_pc = dwarf_entrypc(die, &s->entry_pc) == 0;
-	s->name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
-	return 0;
-}
-
-/* Collects the subprograms of a unit (and of namespaces/classes in it). */
-static int index_children(struct dwarf_cu *cu, size_t *cap, Dwarf_Die *parent, int depth)
-{
-	Dwarf_Die child;
-	int err;
-
-	if (depth > 8 || dwarf_child(parent, &child) != 0)
-		return 0;
-	do {
-		switch (dwarf_tag(&child)) {
-		case DW_TAG_subprogram:
-			if (dwarf_hasattr(&child, DW_AT_declaration))
-				break;
-			err = add_subprogram(cu, cap, &child);
-			if (err)
-				return err;
-			break;
-		case DW_TAG_namespace:
-		case DW_TAG_class_type:
-		case DW_TAG_structure_type:
-		case DW_TAG_union_type:
-			err = index_children(cu, cap, &child, depth + 1);
-			if (err)
-				return err;
-			break;
-		default:
-			break;
-		}
-	} while (dwarf_siblingof(&child, &child) == 0);
-	return 0;
-}
-
-static void index_unit(struct elf_binary *b, struct dwarf_cu *cu)
-{
-	Dwarf_Die cudie;
-	size_t cap = 0;
-
-	cu->indexed = true;
-	if (!dwarf_offdie(b->dwarf, cu->die_off, &cudie))
-		return;
-	if (index_children(cu, &cap, &cudie, 0) != 0) {
-		free(cu->subs);
-		cu->subs = NULL;
-		cu->nsubs = 0;
-	}
-}
-
-/* Return type facts from a subprogram's DW_AT_type. */
-UNITTEST void read_return_type(Dwarf_Die *fn, struct func_symbol *s)
-{
-	Dwarf_Attribute attr;
-	Dwarf_Die type, under;
-	Dwarf_Word enc;
-	int depth, size;
-
-	if (!dwarf_attr_integrate(fn, DW_AT_type, &attr)) {
-		s->ret_known = true;
-		s->ret_void = true;
-		return;
-	}
-	if (!dwarf_formref_die(&attr, &type))
-		return;
-	for (depth = 0; depth < 16; depth++) {
-		switch (dwarf_tag(&type)) {
-		case DW_TAG_typedef:
-		case DW_TAG_const_type:
-		case DW_TAG_volatile_type:
-		case DW_TAG_restrict_type:
-		case DW_TAG_atomic_type:
-			if (!dwarf_attr(&type, DW_AT_type, &attr)) {
-				s->ret_known = true; /* const void */
-				s->ret_void = true;
-				return;
-			}
-			if (!dwarf_formref_die(&attr, &type))
-				return;
-			continue;
-		case DW_TAG_pointer_type:
-		case DW_TAG_reference_type:
-		case DW_TAG_rvalue_reference_type:
-			size = dwarf_bytesize(&type);
-			s->ret_known = true;
-			s->ret_pointer = true;
-			s->ret_signed = false;
-			s->ret_size = size == 4 ? 4 : 8;
-			return;
-		case DW_TAG_base_type:
-			size = dwarf_bytesize(&type);
-			if (size != 1 && size != 2 && size != 4 && size != 8)
-				return; /* __int128 and friends: not in one register */
-			if (dwarf_formudata(dwarf_attr(&type, DW_AT_encoding, &attr), &enc) != 0)
-				return;
-			if (enc == DW_ATE_float || enc == DW_ATE_complex_float ||
-			    enc == DW_ATE_decimal_float)
-				return; /* returned in xmm0, not rax */
-			s->ret_known = true;
-			s->ret_size = (uint8_t)size;
-			s->ret_signed = enc == DW_ATE_signed || enc == DW_ATE_signed_char;
-			return;
-		case DW_TAG_enumeration_type:
-			size = dwarf_bytesize(&type);
-			if (size != 1 && size != 2 && size != 4 && size != 8)
-				return;
-			s->ret_known = true;
-			s->ret_size = (uint8_t)size;
-			s->ret_signed = false;
-			if (dwarf_attr(&type, DW_AT_type, &attr) && dwarf_formref_die(&attr, &under)) {
-				/* the underlying type says; follow typedefs to its base */
-				Dwarf_Die holder = under;
-
-				for (int i = 0; i < 8 && dwarf_tag(&holder) == DW_TAG_typedef; i++) {
-					if (!dwarf_attr(&holder, DW_AT_type, &attr) ||
-					    !dwarf_formref_die(&attr, &holder))
-						break;
-				}
-				if (dwarf_tag(&holder) == DW_TAG_base_type &&
-				    dwarf_formudata(dwarf_attr(&holder, DW_AT_encoding, &attr),
-						    &enc) == 0)
-					s->ret_signed = enc == DW_ATE_signed ||
-							enc == DW_ATE_signed_char;
-				return;
-			}
-			/* No underlying type: signed when an enumerator is negative. */
-			if (dwarf_child(&type, &under) == 0) {
-				do {
-					Dwarf_Sword v;
-
-					if (dwarf_tag(&under) == DW_TAG_enumerator &&
-					    dwarf_attr(&under, DW_AT_const_value, &attr) &&
-					    dwarf_whatform(&attr) == DW_FORM_sdata &&
-					    dwarf_formsdata(&attr, &v) == 0 && v < 0)
-						s->ret_signed = true;
-				} while (dwarf_siblingof(&under, &under) == 0);
-			}
-			return;
-		default:
-			return; /* struct, union, array...: not a value in rax */
-		}
-	}
-}
-
-static void fill_dwarf(struct elf_binary *b, struct sym_entry *e)
-{
-	struct func_symbol *s = &e->pub;
-	const struct subprogram *by_pc = NULL, *by_name = NULL;
-	struct dwarf_cu *cu;
-	Dwarf_Die die;
-	const char *file;
-	ssize_t cu_index;
-	size_t i;
-	int line;
-
-	e->dwarf_done = true;
-	if (!b->dwarf_tried)
-		open_dwarf(b);
-	if (!b->dwarf)
-		return;
-	cu_index = unit_of_pc(b, s->vaddr);
-	if (cu_index < 0)
-		return;
-	cu = &b->cus[cu_index];
-	if (!cu->indexed)
-		index_unit(b, cu);
-	for (i = 0; i < cu->nsubs; i++) {
-		const struct subprogram *sp = &cu->subs[i];
-
-		if (sp->has_pc && sp->entry_pc == s->vaddr) {
-			by_pc = sp;
-			break;
-		}
-		if (!by_name && sp->name && strcmp(sp->name, s->name) == 0)
-			by_name = sp;
-	}
-	if (!by_pc)
-		by_pc = by_name;
-	if (!by_pc || !dwarf_offdie(b->dwarf, by_pc->die_off, &die))
-		return;
-	s->has_dwarf = true;
-	file = dwarf_decl_file(&die);
-	if (file)
-		s->decl_file = strdup(file); /* NULL on ENOMEM: "unknown" */
-	if (dwarf_decl_line(&die, &line) == 0 && line > 0)
-		s->decl_line = (uint32_t)line;
-	read_return_type(&die, s);
-}
+static bool glob_matches(const struct sym_entry *e, const char *glob);
 
 int elf_binary__match(struct elf_binary *b, const char *glob, const struct func_symbol ***out)
 {
 	struct match_result *r = NULL;
+	bool fragments = glob && strchr(glob, '.') != NULL;
 	size_t i, n = 0;
 	int err;
 
@@ -1126,10 +769,14 @@ int elf_binary__match(struct elf_binary *b, const char *glob, const struct func_
 	for (i = 0; i < b->nsyms; i++) {
 		struct sym_entry *e = &b->syms[i];
 
-		if (fnmatch(glob, e->pub.name, 0) != 0)
+		if (e->fragment && !fragments)
+			continue;
+		if (!glob_matches(e, glob))
 			continue;
 		if (!e->dwarf_done)
-			fill_dwarf(b, e);
+			elf_dwarf__fill(b, e);
+		if (!e->exits_done)
+			func_exits__fill(b, e);
 		r->syms[n++] = &e->pub;
 	}
 	/* Kept until elf_binary__free: earlier results stay valid. */
@@ -1158,244 +805,39 @@ void elf_binary__free(struct elf_binary *b)
 		free(b->results);
 		b->results = next;
 	}
-	for (i = 0; i < b->ncus; i++)
-		free(b->cus[i].subs);
-	free(b->cus);
-	free(b->ranges);
-	if (b->dwarf)
-		dwarf_end(b->dwarf);
-	if (b->debug_elf)
-		elf_end(b->debug_elf);
-	if (b->debug_fd >= 0)
-		close(b->debug_fd);
-	free_entries(b->syms, b->nsyms);
+	elf_dwarf__free(b);
+	elf_debug_file__close(b);
+	for (i = 0; i < b->nsyms; i++)
+		entry__release(&b->syms[i]);
+	free(b->syms);
+	free(b->by_name);
+	x86_decoder__free(b->dec);
+	free(b->go_version);
 	free(b->loads);
 	if (b->elf)
 		elf_end(b->elf);
+	if (b->map)
+		munmap(b->map, b->map_size);
 	if (b->fd >= 0)
 		close(b->fd);
 	free(b->path);
 	free(b);
 }
 
-/* ---- resolving a probe's BINARY ---- */
+/* ---- names: globs and the closest names ---- */
 
-#if defined(__x86_64__)
-#define MULTIARCH "x86_64-linux-gnu"
-#elif defined(__aarch64__)
-#define MULTIARCH "aarch64-linux-gnu"
-#else
-#define MULTIARCH "unknown-linux-gnu"
-#endif
-
-static const char *const default_lib_dirs[] = {
-	"/lib/" MULTIARCH, "/usr/lib/" MULTIARCH, "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-};
-
-#define MAX_LIB_DIRS 64
-
-struct dir_list {
-	char *dirs[MAX_LIB_DIRS];
-	size_t n;
-};
-
-static void dir_list__add(struct dir_list *l, const char *dir, size_t len)
+static bool glob_matches(const struct sym_entry *e, const char *glob)
 {
-	size_t i;
+	const struct func_symbol *s = &e->pub;
 
-	if (len == 0 || dir[0] != '/' || l->n == MAX_LIB_DIRS)
-		return;
-	for (i = 0; i < l->n; i++)
-		if (strlen(l->dirs[i]) == len && strncmp(l->dirs[i], dir, len) == 0)
-			return;
-	l->dirs[l->n] = strndup(dir, len);
-	if (l->dirs[l->n])
-		l->n++;
-}
-
-/* Reads an ld.so.conf-style file: directory lines and "include GLOB". */
-static void read_ld_so_conf(struct dir_list *l, const char *path, int depth)
-{
-	char line[PATH_MAX];
-	FILE *f;
-
-	if (depth > 2)
-		return;
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *end;
-
-		end = strchr(p, '#');
-		if (end)
-			*end = '\0';
-		while (isspace((unsigned char)*p))
-			p++;
-		end = p + strlen(p);
-		while (end > p && isspace((unsigned char)end[-1]))
-			*--end = '\0';
-		if (strncmp(p, "include", 7) == 0 && isspace((unsigned char)p[7])) {
-			glob_t g;
-			size_t i;
-
-			p += 8;
-			while (isspace((unsigned char)*p))
-				p++;
-			if (glob(p, 0, NULL, &g) == 0) {
-				for (i = 0; i < g.gl_pathc; i++)
-					read_ld_so_conf(l, g.gl_pathv[i], depth + 1);
-			}
-			globfree(&g);
-			continue;
-		}
-		dir_list__add(l, p, strlen(p));
-	}
-	fclose(f);
-}
-
-static void dir_list__free(struct dir_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->dirs[i]);
-	l->n = 0;
-}
-
-static bool is_elf_file(const char *path)
-{
-	unsigned char magic[4];
-	struct stat st;
-	bool ok;
-	int fd;
-
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ok = read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
-	     memcmp(magic, ELFMAG, SELFMAG) == 0;
-	close(fd);
-	return ok;
-}
-
-static int copy_realpath(const char *path, char *out, size_t out_len)
-{
-	char *real = realpath(path, NULL);
-	int err = 0;
-
-	if (!real)
-		return -errno;
-	if (strlen(real) >= out_len)
-		err = -ENAMETOOLONG;
-	else
-		strcpy(out, real);
-	free(real);
-	return err;
-}
-
-static bool find_on_path(const char *name, char *found, size_t found_len)
-{
-	const char *path = getenv("PATH"), *p, *end;
-	struct stat st;
-
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path;; p = end + 1) {
-		size_t len;
-
-		end = strchr(p, ':');
-		if (!end)
-			end = p + strlen(p);
-		len = (size_t)(end - p);
-		if ((size_t)snprintf(found, found_len, "%.*s/%s", (int)(len ? len : 1),
-				     len ? p : ".", name) < found_len &&
-		    stat(found, &st) == 0 && S_ISREG(st.st_mode) && access(found, X_OK) == 0)
+	if (fnmatch(glob, s->linkage_name, 0) == 0)
+		return true;
+	if (s->name != s->linkage_name && fnmatch(glob, s->name, 0) == 0)
+		return true;
+	if (e->plain && fnmatch(glob, e->plain, 0) == 0)
+		return true;
+	for (size_t i = 0; i < s->naliases; i++)
+		if (fnmatch(glob, s->aliases[i], 0) == 0)
 			return true;
-		if (!*end)
-			return false;
-	}
-}
-
-/* The highest version among dir/NAME.so* and dir/libNAME.so* ELF files. */
-static bool find_versioned(const char *dir, const char *name, char *found, size_t found_len)
-{
-	static const char *const patterns[] = { "%s/%s.so*", "%s/lib%s.so*" };
-	const char *best = NULL;
-	glob_t g[2];
-	bool have[2] = { false, false }, ok = false;
-	char pattern[PATH_MAX];
-	size_t i, j;
-
-	for (i = 0; i < 2; i++) {
-		if ((size_t)snprintf(pattern, sizeof(pattern), patterns[i], dir, name) >=
-		    sizeof(pattern))
-			continue;
-		have[i] = glob(pattern, 0, NULL, &g[i]) == 0;
-		if (!have[i])
-			continue;
-		for (j = 0; j < g[i].gl_pathc; j++) {
-			const char *c = g[i].gl_pathv[j];
-
-			if (best && strverscmp(strrchr(c, '/'), strrchr(best, '/')) <= 0)
-				continue;
-			if (is_elf_file(c))
-				best = c;
-		}
-	}
-	if (best && strlen(best) < found_len) {
-		strcpy(found, best);
-		ok = true;
-	}
-	for (i = 0; i < 2; i++)
-		if (have[i])
-			globfree(&g[i]);
-	return ok;
-}
-
-int resolve_binary_path(const char *name, char *out, size_t out_len)
-{
-	struct dir_list dirs = { .n = 0 };
-	char found[PATH_MAX];
-	const char *env, *p, *end;
-	size_t i;
-	int err = -ENOENT;
-
-	if (!name || !*name || !out || out_len == 0)
-		return -EINVAL;
-	if (strchr(name, '/'))
-		return copy_realpath(name, out, out_len);
-	if (find_on_path(name, found, sizeof(found)))
-		return copy_realpath(found, out, out_len);
-
-	env = getenv("LD_LIBRARY_PATH");
-	for (p = env; p && *p; p = *end ? end + 1 : end) {
-		end = p + strcspn(p, ":;");
-		dir_list__add(&dirs, p, (size_t)(end - p));
-	}
-	read_ld_so_conf(&dirs, "/etc/ld.so.conf", 0);
-	for (i = 0; i < sizeof(default_lib_dirs) / sizeof(default_lib_dirs[0]); i++)
-		dir_list__add(&dirs, default_lib_dirs[i], strlen(default_lib_dirs[i]));
-
-	for (i = 0; i < dirs.n; i++) {
-		if ((size_t)snprintf(found, sizeof(found), "%s/%s", dirs.dirs[i], name) <
-			    sizeof(found) &&
-		    is_elf_file(found)) {
-			err = copy_realpath(found, out, out_len);
-			goto cleanup;
-		}
-	}
-	if (strpbrk(name, "*?[\\"))
-		goto cleanup; /* no globbing on a name that is itself a pattern */
-	for (i = 0; i < dirs.n; i++) {
-		if (find_versioned(dirs.dirs[i], name, found, sizeof(found))) {
-			err = copy_realpath(found, out, out_len);
-			goto cleanup;
-		}
-	}
-cleanup:
-	dir_list__free(&dirs);
-	return err;
+	return false;
 }

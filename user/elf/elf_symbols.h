@@ -1,31 +1,89 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Function symbols of an ELF file (.symtab and .dynsym, via libelf), their
- * DWARF facts (via libdw), and where to put a uprobe on each. */
+/* The functions of an ELF file (.symtab, .dynsym, a separate debug file's
+ * .symtab, or Go's .gopclntab), their DWARF facts (libdw), where to put a
+ * uprobe on each and at which instructions each one leaves (Capstone). */
 #ifndef SPANPROBE_ELF_SYMBOLS_H
 #define SPANPROBE_ELF_SYMBOLS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-/* What a uprobe hit costs at the chosen attach point, cheapest first. */
+#include "binary_path.h"
+
+/* What a uprobe hit costs at an instruction, cheapest first (the kernel's
+ * rules in arch/x86/kernel/uprobes.c, for the running kernel's version). */
 enum attach_cost {
-	ATTACH_NOP5,           /* 5-byte nop: the kernel turns the trap into a call */
-	ATTACH_EMULATED,       /* push/nop/jmp...: emulated, no single-step */
+	ATTACH_NOP5,           /* 5-byte nop: the kernel turns the trap into a call (6.18+) */
+	ATTACH_EMULATED,       /* push/nop/jmp/call/jcc: emulated, no single-step */
 	ATTACH_SINGLE_STEP,    /* any other instruction: executed out of line */
-	ATTACH_UNPROBEABLE,    /* can't be probed (ifunc, no code, outside text) */
+	ATTACH_UNPROBEABLE,    /* can't be probed: see skip */
+};
+
+/* Why a function is left out of a run instead of attached. */
+enum skip_reason {
+	SKIP_NONE,
+	SKIP_REFUSED_INSN,    /* the kernel refuses to probe its first instruction (lock prefix...) */
+	SKIP_IFUNC,           /* GNU ifunc whose implementation is unknown */
+	SKIP_NO_CODE,         /* no code bytes in the file, or not in an executable segment */
+	SKIP_COLD_PART,       /* a .cold fragment: the unlikely part of a function, not an entry */
+	SKIP_KERNEL_REFUSED,  /* predicted probeable, refused by the kernel at attach */
+	SKIP_SAME_CODE,       /* same code as another traced function (a resolved ifunc's
+			       * implementation shared by two): traced once */
+	SKIP_REASON_MAX
+};
+
+/* Where a function leaves, for probes on return instructions instead of a
+ * uretprobe (which replaces the return address: Go's stack copying and C++
+ * unwinding must not see that). */
+enum exit_kind {
+	EXIT_RET,           /* ret, ret imm16 (also rep/bnd ret): returns to the caller */
+	EXIT_TAIL_JMP,      /* jmp rel to outside the function: a tail call */
+	EXIT_TAIL_JCC,      /* jcc rel to outside the function: a conditional tail call */
+	EXIT_INDIRECT_JMP,  /* jmp *reg/mem: a tail call or a jump table, can't tell */
+};
+
+struct exit_site {
+	uint64_t file_offset;   /* what a uprobe takes */
+	uint64_t vaddr;
+	uint64_t target;        /* direct jumps: the target's vaddr; else 0 */
+	enum exit_kind kind;
+	enum attach_cost cost;  /* of a uprobe there: ret is single-stepped (not emulated) */
+	uint8_t len;            /* instruction bytes */
+	bool in_cold_part;      /* in the function's .cold fragment */
+};
+
+struct func_exits {
+	bool known;                 /* every instruction decoded: rets and tails are complete */
+	const char *unknown_reason; /* when !known: "size unknown (0)", "undecodable bytes at +0x12" */
+	struct exit_site *rets;     /* EXIT_RET */
+	size_t nrets;
+	struct exit_site *tails;    /* EXIT_TAIL_JMP, EXIT_TAIL_JCC, EXIT_INDIRECT_JMP */
+	size_t ntails;
 };
 
 struct func_symbol {
-	char *name;
-	uint64_t vaddr;          /* st_value */
-	uint64_t size;           /* st_size */
-	uint64_t file_offset;    /* of the symbol's first byte: what uprobes take */
-	uint64_t attach_offset;  /* file offset actually probed (past endbr64 when cheaper) */
+	char *name;              /* shown in spans and -l: demangled for C++/Rust, else = linkage_name */
+	char *linkage_name;      /* the symbol as written in the file (mangled) */
+	char **aliases;          /* other linkage names at the same address (e.g. __libc_malloc) */
+	size_t naliases;
+	uint64_t vaddr;          /* st_value (for an ifunc: the resolver's) */
+	uint64_t size;           /* st_size (0: unknown) */
+	uint64_t file_offset;    /* of the symbol's first byte */
+	uint64_t attach_offset;  /* file offset actually probed (past endbr64 when cheaper;
+				  * a resolved ifunc's implementation) */
 	enum attach_cost cost;
 	bool skipped_endbr64;    /* attach_offset = file_offset + 4 */
 	const char *cost_reason; /* static text for -l -v: "push %rbp, emulated" */
-	/* From DWARF, when the file (or its debug link) has it */
+	enum skip_reason skip;   /* SKIP_NONE exactly when cost != ATTACH_UNPROBEABLE */
+	/* GNU ifunc: the implementation this process (or this machine) uses */
+	bool is_ifunc;
+	char *ifunc_impl;        /* its name, NULL when unresolved */
+	char *ifunc_candidates;  /* unresolved: "a, b, c" found in the resolver, or NULL */
+	/* exits (filled by elf_binary__match) */
+	struct func_exits exits;
+	/* From DWARF, when the file (or its debug file) has it */
 	bool has_dwarf;
 	char *decl_file;         /* NULL when unknown */
 	uint32_t decl_line;
@@ -46,23 +104,45 @@ struct elf_binary;
 int elf_binary__open(const char *path, struct elf_binary **out);
 /* true when the file has a .symtab (not stripped) */
 bool elf_binary__has_symtab(const struct elf_binary *b);
+/* Where the function names came from: ".symtab", ".dynsym", ".gopclntab",
+ * or the path of the separate debug file whose .symtab was read. */
+const char *elf_binary__symbol_source(const struct elf_binary *b);
 bool elf_binary__is_shared(const struct elf_binary *b); /* ET_DYN: PIE or library */
-/* Function symbols whose name matches the shell glob, deduplicated by name,
- * in address order. *out points into the binary (valid until free, also
- * across later matches). DWARF is read here, only for the matched symbols.
- * Returns the count (0 = none) or a negative errno. */
+/* A Go program (build id note, buildinfo or pclntab): probe its return
+ * instructions, never a uretprobe; goroutines are the unit of nesting. */
+bool elf_binary__is_go(const struct elf_binary *b);
+/* "go1.26.0" from the buildinfo, or NULL */
+const char *elf_binary__go_version(const struct elf_binary *b);
+
+/* Functions whose name (linkage, demangled, demangled without parameters,
+ * or an alias) matches the shell glob, one per address, in address order.
+ * Compiler fragments (.cold, .part.N, .isra.N, .constprop.N, .lto_priv.N)
+ * match only a glob that has a '.'. *out points into the binary (valid
+ * until free, also across later matches). DWARF and exits are read here,
+ * only for the matched functions. Returns the count (0 = none) or a
+ * negative errno. */
 int elf_binary__match(struct elf_binary *b, const char *glob,
 		      const struct func_symbol ***out);
+/* Resolves the GNU ifuncs to the implementation process pid uses (0: this
+ * process, when it maps the same file) by reading the IRELATIVE-relocated
+ * slot in its memory. Functions already matched are updated. Returns how
+ * many were resolved, or a negative errno (-ESRCH: pid gone, -ENOENT: the
+ * process does not map this file). */
+int elf_binary__resolve_ifuncs(struct elf_binary *b, pid_t pid);
+/* Up to max names closest to name (edit distance over linkage and
+ * demangled names), best first; returns how many. Pointers into b. */
+size_t elf_binary__closest_names(const struct elf_binary *b, const char *name,
+				 const char **out, size_t max);
+/* How many function names the file has (after merging aliases). */
+size_t elf_binary__count(const struct elf_binary *b);
+/* Separate debug info for a stripped file: fills build_id (hex, "" when
+ * none) and debuglink (file name, "" when none). */
+void elf_binary__debug_hints(const struct elf_binary *b, char *build_id, size_t build_id_len,
+			     char *debuglink, size_t debuglink_len);
 void elf_binary__free(struct elf_binary *b);
 
-/* Resolves a probe's BINARY as bpftrace does: a path (with '/') is used as is;
- * a bare name is looked up on PATH, then as a shared library in the loader's
- * directories ("libc" -> /lib/x86_64-linux-gnu/libc.so.6, "libssl.so.3").
- * Returns 0 and the absolute (realpath) path in out, or -ENOENT (also
- * -errno of realpath for a path, -ENAMETOOLONG when out is too small,
- * -EINVAL for an empty name). */
-int resolve_binary_path(const char *name, char *out, size_t out_len);
-
 const char *attach_cost__name(enum attach_cost c); /* "nop5", "emulated", ... */
+const char *skip_reason__name(enum skip_reason r); /* "refused instruction", ... */
+const char *exit_kind__name(enum exit_kind k);     /* "ret", "tail jmp", ... */
 
 #endif /* SPANPROBE_ELF_SYMBOLS_H */

@@ -12,7 +12,20 @@
 
 #include "attach.h"
 #include "elf_symbols.h"
+#include "probe_list.h"
 #include "probe_table.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524 /* the kernel's "not supported": what uprobe_register says of an instruction */
+#endif
+
+/* The kernel analyses a probed instruction when it installs the probe in a
+ * process that maps the file: -ENOTSUPP for one it refuses, -ENOEXEC for one
+ * it can't decode. */
+static bool refused_instruction(int err)
+{
+	return err == -ENOTSUPP || err == -ENOEXEC;
+}
 
 bool uprobe_multi_supported(void)
 {
@@ -53,91 +66,143 @@ static void print_attach_error(const char *what, const char *path, int err)
 		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path, strerror(-err));
 }
 
-static int attach_binary_multi(struct attachment *a, const struct probe_table *t,
-			       const struct traced_binary *b, struct bpf_program *enter,
-			       struct bpf_program *exit, pid_t pid)
+/* Attaches entry and return links over funcs idx[0..n) of one binary. When
+ * the kernel refuses an instruction the whole link fails: halve the set
+ * until the refused functions are found, mark them skipped, attach the rest. */
+static int attach_multi_set(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
+			    const size_t *idx, size_t n, struct bpf_program *enter,
+			    struct bpf_program *exit, pid_t pid)
 {
 	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
+	struct bpf_link *links[2] = { NULL, NULL };
 	unsigned long *offsets = NULL;
 	__u64 *cookies = NULL;
-	struct bpf_link *link;
-	size_t n = 0;
 	int err = 0;
 
-	offsets = calloc(t->nfuncs, sizeof(*offsets));
-	cookies = calloc(t->nfuncs, sizeof(*cookies));
+	if (n == 0)
+		return 0;
+	offsets = calloc(n, sizeof(*offsets));
+	cookies = calloc(n, sizeof(*cookies));
 	if (!offsets || !cookies) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < t->nfuncs; i++) {
-		if (t->funcs[i].bin != b || t->funcs[i].sym->cost == ATTACH_UNPROBEABLE)
-			continue;
-		offsets[n] = t->funcs[i].sym->attach_offset;
-		cookies[n] = t->funcs[i].id;
-		n++;
+	for (size_t i = 0; i < n; i++) {
+		offsets[i] = t->funcs[idx[i]].sym->attach_offset;
+		cookies[i] = t->funcs[idx[i]].id;
 	}
-	if (n == 0)
-		goto cleanup;
 	opts.offsets = offsets;
 	opts.cookies = cookies;
 	opts.cnt = n;
 	for (int ret = 0; ret <= 1; ret++) {
 		opts.retprobe = ret;
-		link = bpf_program__attach_uprobe_multi(ret ? exit : enter, pid, b->path, NULL, &opts);
-		if (!link) {
+		links[ret] = bpf_program__attach_uprobe_multi(ret ? exit : enter, pid, b->path, NULL, &opts);
+		if (!links[ret]) {
 			err = -errno;
-			print_attach_error(ret ? "function returns" : "function entries", b->path, err);
-			goto cleanup;
+			break;
 		}
-		err = add_link(a, link);
-		if (err)
-			goto cleanup;
 	}
+	if (!err) {
+		err = add_link(a, links[0]);
+		links[0] = NULL;
+		if (!err)
+			err = add_link(a, links[1]);
+		links[1] = NULL;
+		goto cleanup;
+	}
+	bpf_link__destroy(links[0]);
+	links[0] = NULL;
+	if (!refused_instruction(err)) {
+		print_attach_error(opts.retprobe ? "function returns" : "function entries", b->path, err);
+		goto cleanup;
+	}
+	if (n == 1) {
+		t->funcs[idx[0]].skip = SKIP_KERNEL_REFUSED;
+		err = 0;
+		goto cleanup;
+	}
+	err = attach_multi_set(a, t, b, idx, n / 2, enter, exit, pid);
+	if (!err)
+		err = attach_multi_set(a, t, b, idx + n / 2, n - n / 2, enter, exit, pid);
 cleanup:
 	free(offsets);
 	free(cookies);
 	return err;
 }
 
-static int attach_func_single(struct attachment *a, const struct traced_func *f,
+static int attach_binary_multi(struct attachment *a, struct probe_table *t,
+			       const struct traced_binary *b, struct bpf_program *enter,
+			       struct bpf_program *exit, pid_t pid)
+{
+	size_t *idx = calloc(t->nfuncs ? t->nfuncs : 1, sizeof(*idx)), n = 0;
+	int err;
+
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->nfuncs; i++)
+		if (t->funcs[i].bin == b && t->funcs[i].skip == SKIP_NONE)
+			idx[n++] = i;
+	err = attach_multi_set(a, t, b, idx, n, enter, exit, pid);
+	free(idx);
+	return err;
+}
+
+static int attach_func_single(struct attachment *a, struct traced_func *f,
 			      struct bpf_program *enter, struct bpf_program *exit, pid_t pid)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts);
-	struct bpf_link *link;
-	int err;
+	struct bpf_link *links[2] = { NULL, NULL };
+	int err = 0;
 
 	opts.bpf_cookie = f->id;
-	for (int ret = 0; ret <= 1; ret++) {
+	for (int ret = 0; ret <= 1 && !err; ret++) {
 		opts.retprobe = ret;
-		link = bpf_program__attach_uprobe_opts(ret ? exit : enter, pid, f->bin->path,
-						       f->sym->attach_offset, &opts);
-		if (!link) {
+		links[ret] = bpf_program__attach_uprobe_opts(ret ? exit : enter, pid, f->bin->path,
+							     f->sym->attach_offset, &opts);
+		if (!links[ret])
 			err = -errno;
-			print_attach_error(f->sym->name, f->bin->path, err);
-			return err;
-		}
-		err = add_link(a, link);
-		if (err)
-			return err;
 	}
-	return 0;
+	if (err) {
+		bpf_link__destroy(links[0]);
+		if (refused_instruction(err)) {
+			f->skip = SKIP_KERNEL_REFUSED;
+			return 0;
+		}
+		print_attach_error(f->sym->name, f->bin->path, err);
+		return err;
+	}
+	err = add_link(a, links[0]);
+	if (!err)
+		err = add_link(a, links[1]);
+	else
+		bpf_link__destroy(links[1]);
+	return err;
 }
 
-int attach_binary(struct attachment *a, const struct probe_table *t, const struct traced_binary *b,
-		  struct bpf_program *enter, struct bpf_program *exit, pid_t pid)
+static int attach_one_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
+			     struct bpf_program *enter, struct bpf_program *exit, pid_t pid)
 {
 	int err = 0;
 
 	if (a->multi)
 		return attach_binary_multi(a, t, b, enter, exit, pid);
 	for (size_t i = 0; i < t->nfuncs && !err; i++)
-		if (t->funcs[i].bin == b && t->funcs[i].sym->cost != ATTACH_UNPROBEABLE)
+		if (t->funcs[i].bin == b && t->funcs[i].skip == SKIP_NONE)
 			err = attach_func_single(a, &t->funcs[i], enter, exit, pid);
 	return err;
 }
 
-int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_program *enter,
+int attach_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
+		  struct bpf_program *enter, struct bpf_program *exit, pid_t pid)
+{
+	int err = attach_one_binary(a, t, b, enter, exit, pid);
+
+	if (!err)
+		probe_list__print_skipped(stderr, t, b);
+	return err;
+}
+
+int attach_probes(struct attachment *a, struct probe_table *t, struct bpf_program *enter,
 		  struct bpf_program *exit, pid_t pid, bool multi)
 {
 	int err = 0;
@@ -145,9 +210,11 @@ int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_
 	memset(a, 0, sizeof(*a));
 	a->multi = multi;
 	for (size_t i = 0; i < t->nbins && !err; i++)
-		err = attach_binary(a, t, t->bins[i], enter, exit, pid);
+		err = attach_one_binary(a, t, t->bins[i], enter, exit, pid);
 	if (err)
 		attachment__destroy(a);
+	else
+		probe_list__print_skipped(stderr, t, NULL);
 	return err;
 }
 

@@ -23,12 +23,17 @@ struct attachment {
  * programs' expected attach type. */
 bool uprobe_multi_supported(void);
 
-/* pid -1 traces every process mapping the files, now and later. Prints one
- * line naming the failing function and returns a negative errno. */
-int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_program *enter,
+/* pid -1 traces every process mapping the files, now and later. Functions
+ * skipped (t->funcs[i].skip) get no probe; one the kernel refuses although
+ * it looked probeable is marked SKIP_KERNEL_REFUSED and the rest attach.
+ * Then one warning line names the skipped ones and why (nothing when none
+ * is). On another failure prints one line naming it and returns a
+ * negative errno. */
+int attach_probes(struct attachment *a, struct probe_table *t, struct bpf_program *enter,
 		  struct bpf_program *exit, pid_t pid, bool multi);
-/* Attaches the functions of one file (found after start: a new container). */
-int attach_binary(struct attachment *a, const struct probe_table *t, const struct traced_binary *b,
+/* Attaches the functions of one file (found after start: a new container);
+ * the warning line covers that file. */
+int attach_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
 		  struct bpf_program *enter, struct bpf_program *exit, pid_t pid);
 void attachment__destroy(struct attachment *a);
 

@@ -1,25 +1,111 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* -l and the skipped-functions warning, from the probe table. */
+#include <stdio.h>
+#include <string.h>
+
 #include "elf_symbols.h"
 #include "probe_list.h"
 #include "probe_table.h"
 
-void probe_list__print(const struct probe_table *t, bool verbose, FILE *to)
+#define NAMES_SHOWN 3 /* names per reason in the warning line */
+
+static void print_exits(FILE *out, const struct func_symbol *s)
+{
+	const struct func_exits *x = &s->exits;
+	size_t single = 0, refused = 0, jumps = 0, indirect = 0;
+
+	if (!x->known) {
+		fprintf(out, "  exits unknown: %s", x->unknown_reason ? x->unknown_reason : "not read");
+		return;
+	}
+	for (size_t i = 0; i < x->nrets; i++) {
+		single += x->rets[i].cost == ATTACH_SINGLE_STEP;
+		refused += x->rets[i].cost == ATTACH_UNPROBEABLE;
+	}
+	for (size_t i = 0; i < x->ntails; i++) {
+		jumps += x->tails[i].kind != EXIT_INDIRECT_JMP;
+		indirect += x->tails[i].kind == EXIT_INDIRECT_JMP;
+	}
+	fprintf(out, "  exits: %zu ret (%zu single-stepped%s%zu refused)", x->nrets, single,
+		", ", refused);
+	if (jumps)
+		fprintf(out, ", %zu tail jump%s", jumps, jumps == 1 ? "" : "s");
+	if (indirect)
+		fprintf(out, ", %zu indirect jmp", indirect);
+}
+
+void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 {
 	for (size_t i = 0; i < t->nfuncs; i++) {
-		const struct func_symbol *s = t->funcs[i].sym;
+		const struct traced_func *f = &t->funcs[i];
+		const struct func_symbol *s = f->sym;
 
-		fprintf(to, "uprobe:%s:%s", t->funcs[i].bin->path, s->name);
-		if (s->cost == ATTACH_UNPROBEABLE)
-			fprintf(to, "  (can't probe: %s)", s->cost_reason ? s->cost_reason : "?");
+		fprintf(out, "uprobe:%s:%s", f->bin->path, s->name);
+		if (f->skip == SKIP_SAME_CODE && f->same_as < t->nfuncs)
+			fprintf(out, "  (traced as %s: same code)", t->funcs[f->same_as].sym->name);
+		else if (f->skip != SKIP_NONE)
+			fprintf(out, "  (can't probe: %s)",
+				s->cost_reason && s->skip != SKIP_NONE ? s->cost_reason
+								       : skip_reason__name(f->skip));
 		else
-			fprintf(to, "  [%s%s]", attach_cost__name(s->cost),
+			fprintf(out, "  [%s%s]", attach_cost__name(s->cost),
 				s->skipped_endbr64 ? ", past endbr64" : "");
-		if (verbose) {
-			if (s->cost_reason && s->cost != ATTACH_UNPROBEABLE)
-				fprintf(to, "  %s", s->cost_reason);
-			if (s->decl_file)
-				fprintf(to, "  %s:%u", s->decl_file, s->decl_line);
+		if (s->is_ifunc && s->ifunc_impl)
+			fprintf(out, "  ifunc -> %s", s->ifunc_impl);
+		if (s->naliases) {
+			fprintf(out, "  (also ");
+			for (size_t k = 0; k < s->naliases; k++)
+				fprintf(out, "%s%s", k ? ", " : "", s->aliases[k]);
+			fputc(')', out);
 		}
-		fputc('\n', to);
+		if (verbose) {
+			fprintf(out, "  offset 0x%llx", (unsigned long long)s->attach_offset);
+			if (s->cost_reason && f->skip == SKIP_NONE)
+				fprintf(out, "  %s", s->cost_reason);
+			if (s->name != s->linkage_name && strcmp(s->name, s->linkage_name) != 0)
+				fprintf(out, "  symbol %s", s->linkage_name);
+			if (s->decl_file)
+				fprintf(out, "  %s:%u", s->decl_file, s->decl_line);
+			if (s->is_ifunc && !s->ifunc_impl && s->ifunc_candidates)
+				fprintf(out, "  candidates: %s", s->ifunc_candidates);
+			if (f->skip == SKIP_NONE)
+				print_exits(out, s);
+		}
+		fputc('\n', out);
 	}
+}
+
+void probe_list__print_skipped(FILE *out, const struct probe_table *t, const struct traced_binary *only)
+{
+	size_t counts[SKIP_REASON_MAX] = { 0 }, total = 0, all = 0;
+	bool first = true;
+
+	for (size_t i = 0; i < t->nfuncs; i++) {
+		if (only && t->funcs[i].bin != only)
+			continue;
+		all++;
+		if (t->funcs[i].skip != SKIP_NONE && t->funcs[i].skip < SKIP_REASON_MAX) {
+			counts[t->funcs[i].skip]++;
+			total++;
+		}
+	}
+	if (total == 0)
+		return;
+	fprintf(out, "spanprobe: warning: %zu of %zu functions not traced:", total, all);
+	for (int r = SKIP_NONE + 1; r < SKIP_REASON_MAX; r++) {
+		size_t shown = 0;
+
+		if (!counts[r])
+			continue;
+		fprintf(out, "%s %zu %s (", first ? "" : ";", counts[r], skip_reason__name(r));
+		first = false;
+		for (size_t i = 0; i < t->nfuncs && shown < NAMES_SHOWN; i++) {
+			if ((only && t->funcs[i].bin != only) || t->funcs[i].skip != (enum skip_reason)r)
+				continue;
+			fprintf(out, "%s%s", shown ? ", " : "", t->funcs[i].sym->name);
+			shown++;
+		}
+		fprintf(out, "%s)", counts[r] > shown ? ", ..." : "");
+	}
+	fprintf(out, "; -l -v says why\n");
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* -l: the functions the probes match, each with its probe's cost class, or
- * why it can't be probed; with -v also why that class, and the source line. */
+/* The text of -l (the functions a run would trace, with their probe cost)
+ * and the one-line warning naming the functions left out. */
 #ifndef SPANPROBE_PROBE_LIST_H
 #define SPANPROBE_PROBE_LIST_H
 
@@ -8,7 +8,16 @@
 #include <stdio.h>
 
 struct probe_table;
+struct traced_binary;
 
-void probe_list__print(const struct probe_table *t, bool verbose, FILE *to);
+/* One line per function: "uprobe:PATH:NAME  [cost]  (also ALIASES)", or
+ * "(can't probe: why)"; verbose adds why that cost, the declaration, the
+ * linkage name, the exits and an ifunc's candidates. */
+void probe_list__print(const struct probe_table *t, bool verbose, FILE *out);
+/* "spanprobe: warning: 2 of 2594 functions not traced: 1 first instruction
+ * refused by the kernel (pthread_spin_lock), 1 ...; -l -v says why" for the
+ * functions of only (NULL: all); prints nothing when none is skipped. */
+void probe_list__print_skipped(FILE *out, const struct probe_table *t,
+			       const struct traced_binary *only);
 
-#endif
+#endif /* SPANPROBE_PROBE_LIST_H */

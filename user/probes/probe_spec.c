@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Probe specs follow bpftrace's form: TYPE:BINARY:FUNCS, where BINARY may
- * itself hold ':' (everything between the first and the last one). */
+ * itself hold ':' (everything between the first and the last one). A "::"
+ * is never that last separator: it belongs to a C++/Rust name in FUNCS
+ * (uprobe:./app:Server::*), and a comma inside <> or () does not split
+ * FUNCS (Map<int, char>::get). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +23,42 @@ void free_list(char **list)
 	free(list);
 }
 
+/* The next ',' outside <> and () (template arguments, parameter lists). */
+static const char *next_comma(const char *p)
+{
+	int depth = 0;
+
+	for (; *p; p++) {
+		if (*p == '<' || *p == '(')
+			depth++;
+		else if ((*p == '>' || *p == ')') && depth > 0)
+			depth--;
+		else if (*p == ',' && depth == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* The last ':' of text that is not half of a "::". */
+static const char *last_separator(const char *text)
+{
+	const char *p = text + strlen(text);
+
+	while (p > text) {
+		p--;
+		if (*p != ':')
+			continue;
+		if (p > text && p[-1] == ':') {
+			p--; /* skip the pair */
+			continue;
+		}
+		if (p[1] == ':')
+			continue;
+		return p;
+	}
+	return NULL;
+}
+
 int split_list(const char *text, char ***out, size_t *count)
 {
 	char **list = NULL;
@@ -30,7 +69,7 @@ int split_list(const char *text, char ***out, size_t *count)
 	*out = NULL;
 	*count = 0;
 	for (;;) {
-		const char *comma = strchr(p, ',');
+		const char *comma = next_comma(p);
 		size_t len = comma ? (size_t)(comma - p) : strlen(p);
 		char **grown;
 
@@ -75,7 +114,7 @@ static bool has_control_chars(const char *s)
 int probe_spec__parse(const char *text, struct probe_spec *out, char *err, size_t errlen)
 {
 	const char *first = strchr(text, ':');
-	const char *last = strrchr(text, ':');
+	const char *last = last_separator(text);
 	const char *bin_start, *bin_end;
 	int ret;
 
@@ -84,7 +123,7 @@ int probe_spec__parse(const char *text, struct probe_spec *out, char *err, size_
 		snprintf(err, errlen, "probe contains control characters");
 		return -EINVAL;
 	}
-	if (!first || first == last) {
+	if (!first || !last || first == last) {
 		snprintf(err, errlen,
 			 "bad probe '%s': expected uprobe:BINARY:FUNCS (e.g. uprobe:./app:foo,goo)", text);
 		return -EINVAL;

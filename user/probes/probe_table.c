@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "container_files.h"
+#include "binary_path.h"
 #include "elf_symbols.h"
 #include "probe_spec.h"
 #include "probe_table.h"
@@ -82,6 +84,11 @@ static int add_binary(struct probe_table *t, const char *open_path, const char *
 		return -ENOMEM;
 	}
 	t->bins[t->nbins++] = b;
+	/* GNU ifuncs: the implementation the traced process uses; without one
+	 * (or when it does not map the file) this process's, when it maps the
+	 * same file (same CPU, same choice) */
+	if ((t->pid <= 0 || elf_binary__resolve_ifuncs(b->elf, t->pid) < 0))
+		elf_binary__resolve_ifuncs(b->elf, 0);
 	*out = b;
 	return 0;
 }
@@ -95,12 +102,27 @@ static bool already_traced(const struct probe_table *t, const struct traced_bina
 	return false;
 }
 
+/* A traced function of b probed at the same place (one span per call). */
+static const struct traced_func *same_code(const struct probe_table *t, const struct traced_binary *b,
+					   const struct func_symbol *sym)
+{
+	if (sym->skip != SKIP_NONE)
+		return NULL;
+	for (size_t i = 0; i < t->nfuncs; i++)
+		if (t->funcs[i].bin == b && t->funcs[i].skip == SKIP_NONE &&
+		    t->funcs[i].sym->attach_offset == sym->attach_offset)
+			return &t->funcs[i];
+	return NULL;
+}
+
 static int add_func(struct probe_table *t, const struct traced_binary *b, const struct func_symbol *sym)
 {
 	struct traced_func *grown, *f;
+	const struct traced_func *same;
 
 	if (already_traced(t, b, sym))
 		return 0;
+	same = same_code(t, b, sym);
 	if (t->nfuncs >= SPAN_MAX_FUNCS) {
 		fprintf(stderr, "spanprobe: more than %d functions to trace (narrow the globs)\n",
 			SPAN_MAX_FUNCS);
@@ -115,6 +137,11 @@ static int add_func(struct probe_table *t, const struct traced_binary *b, const 
 	f->id = t->nfuncs;
 	f->bin = b;
 	f->sym = sym;
+	f->skip = sym->skip;
+	if (same) {
+		f->skip = SKIP_SAME_CODE;
+		f->same_as = same->id;
+	}
 	/* Without a rule, the return value is still shown: read it as its DWARF
 	 * type, else as C's default int. */
 	f->rule.err_op = ERR_OP_NONE;
@@ -122,6 +149,51 @@ static int add_func(struct probe_table *t, const struct traced_binary *b, const 
 	f->rule.ret_signed = sym->ret_known && !sym->ret_void ? sym->ret_signed : 1;
 	t->nfuncs++;
 	return 0;
+}
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* "no function matches": what exists instead, and for a stripped file
+ * what would name more functions (never "run spanprobe -l", which may be
+ * the very command that failed). */
+static void print_no_match(const struct probe_spec *spec, const struct traced_binary *b,
+			   const char *func)
+{
+	char build_id[130], link[256], hint[768];
+	const char *close[3];
+	size_t nclose = is_glob(func) ? 0 : elf_binary__closest_names(b->elf, func, close, 3);
+	const char *source = elf_binary__symbol_source(b->elf);
+
+	if (nclose) {
+		fprintf(stderr, "spanprobe: no function matches '%s' in %s; did you mean %s%s%s%s%s?\n",
+			func, spec->binary, close[0], nclose > 1 ? ", " : "", nclose > 1 ? close[1] : "",
+			nclose > 2 ? ", " : "", nclose > 2 ? close[2] : "");
+		return;
+	}
+	if (elf_binary__has_symtab(b->elf) || strcmp(source, ".dynsym") != 0) {
+		fprintf(stderr, "spanprobe: no function matches '%s' in %s (%zu functions, from %s; "
+			"try: spanprobe -l 'uprobe:%s:*')\n", func, spec->binary,
+			elf_binary__count(b->elf), source, spec->binary);
+		return;
+	}
+	elf_binary__debug_hints(b->elf, build_id, sizeof(build_id), link, sizeof(link));
+	if (build_id[0] && link[0])
+		snprintf(hint, sizeof(hint), "install its debug file (/usr/lib/debug/.build-id/%.2s/%s.debug, "
+			 "or %s next to it)", build_id, build_id + 2, link);
+	else if (build_id[0])
+		snprintf(hint, sizeof(hint), "install its debug file (/usr/lib/debug/.build-id/%.2s/%s.debug)",
+			 build_id, build_id + 2);
+	else if (link[0])
+		snprintf(hint, sizeof(hint), "put its debug file %s next to it", link);
+	else
+		snprintf(hint, sizeof(hint), "it names no debug file");
+	fprintf(stderr, "spanprobe: no function matches '%s' in %s, which is stripped (no .symtab): "
+		"only its %zu exported functions (.dynsym) are known; to trace others, %s, or "
+		"rebuild without -s and trace that build\n", func, spec->binary,
+		elf_binary__count(b->elf), hint);
 }
 
 /* Adds the spec's functions in binary b. quiet: a file found later that
@@ -143,15 +215,7 @@ static int add_spec_funcs(struct probe_table *t, const struct probe_spec *spec,
 			continue;
 		}
 		if (n == 0) {
-			if (!elf_binary__has_symtab(b->elf))
-				fprintf(stderr, "spanprobe: no function matches '%s' in %s, which is "
-					"stripped (no .symtab; rebuild without -s, or trace an "
-					"exported function: spanprobe -l 'uprobe:%s:*')\n",
-					spec->funcs[j], spec->binary, spec->binary);
-			else
-				fprintf(stderr, "spanprobe: no function matches '%s' in %s "
-					"(try: spanprobe -l 'uprobe:%s:*')\n",
-					spec->funcs[j], spec->binary, spec->binary);
+			print_no_match(spec, b, spec->funcs[j]);
 			return -ENOENT;
 		}
 		for (int k = 0; k < n; k++) {
@@ -247,6 +311,7 @@ int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, 
 
 	t->specs = specs;
 	t->nspecs = nspecs;
+	t->pid = pid;
 	for (size_t i = 0; i < nspecs && !err; i++) {
 		if (specs[i].kind != PROBE_UPROBE)
 			continue;
@@ -258,10 +323,11 @@ int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, 
 	return err;
 }
 
-static bool rule_names(const struct error_rule *r, const char *name)
+static bool rule_names(const struct error_rule *r, const struct func_symbol *sym)
 {
 	for (size_t i = 0; i < r->nfuncs; i++)
-		if (fnmatch(r->funcs[i], name, 0) == 0)
+		if (fnmatch(r->funcs[i], sym->name, 0) == 0 ||
+		    fnmatch(r->funcs[i], sym->linkage_name, 0) == 0)
 			return true;
 	return false;
 }
@@ -278,7 +344,7 @@ static int apply_rules_from(struct probe_table *t, size_t first, size_t *matched
 			struct traced_func *f = &t->funcs[j];
 			const struct func_symbol *sym = f->sym;
 
-			if (!rule_names(r, sym->name))
+			if (!rule_names(r, sym))
 				continue;
 			if (sym->ret_known && sym->ret_void) {
 				fprintf(stderr, "spanprobe: --error '%s': %s returns void, so no return "
@@ -377,4 +443,31 @@ void probe_table__release(struct probe_table *t)
 	free(t->bins);
 	free(t->funcs);
 	memset(t, 0, sizeof(*t));
+}
+
+size_t probe_table__attachable(const struct probe_table *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; t && i < t->nfuncs; i++)
+		n += t->funcs[i].skip == SKIP_NONE;
+	return n;
+}
+
+size_t probe_table__count_skipped(const struct probe_table *t, size_t counts[SKIP_REASON_MAX])
+{
+	size_t total = 0;
+
+	if (counts)
+		memset(counts, 0, SKIP_REASON_MAX * sizeof(*counts));
+	for (size_t i = 0; t && i < t->nfuncs; i++) {
+		enum skip_reason r = t->funcs[i].skip;
+
+		if (r == SKIP_NONE || r >= SKIP_REASON_MAX)
+			continue;
+		total++;
+		if (counts)
+			counts[r]++;
+	}
+	return total;
 }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 
+#include "elf_symbols.h"
 #include "span_record.h"
 
 struct probe_spec;
@@ -31,6 +32,10 @@ struct traced_func {
 	uint32_t id;                    /* index in funcs; the attach cookie */
 	const struct traced_binary *bin;
 	const struct func_symbol *sym;
+	/* SKIP_NONE: probes attached; else why not (from sym->skip, or set at
+	 * attach when the kernel refuses what looked probeable) */
+	enum skip_reason skip;
+	uint32_t same_as;               /* SKIP_SAME_CODE: id of the function traced instead */
 	struct func_rule rule;          /* handed to the BPF side */
 	const char *rule_text;          /* "ret<0", or NULL: no error rule */
 };
@@ -46,6 +51,7 @@ struct probe_table {
 	const struct error_rule *rules;
 	size_t nrules;
 	size_t pending;                 /* absolute-path specs found nowhere yet */
+	pid_t pid;                      /* the traced process (-p), or -1 */
 };
 
 /* Resolves every uprobe spec; pid > 0 looks for container paths in that
@@ -62,5 +68,10 @@ int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rul
  * their functions funcs[*first_func..nfuncs). Returns how many files. */
 int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, size_t *first_func);
 void probe_table__release(struct probe_table *t);
+
+/* Functions that get probes (not skipped). */
+size_t probe_table__attachable(const struct probe_table *t);
+/* How many were skipped, per reason (counts may be NULL); the total. */
+size_t probe_table__count_skipped(const struct probe_table *t, size_t counts[SKIP_REASON_MAX]);
 
 #endif
