@@ -201,7 +201,7 @@ int tracer__start(struct tracer *t)
 		return err;
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
-			t->table.nfuncs, t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
+			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
 			ms_since(&t0));
 	return 0;
 }
@@ -291,7 +291,7 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 		}
 	} else if (!t->opts.verbose) {
 		fprintf(stderr, "spanprobe: tracing %zu functions%s%s; Ctrl-C to stop\n",
-			t->table.nfuncs, t->target > 0 ? " in one process" : "",
+			probe_table__attachable(&t->table), t->target > 0 ? " in one process" : "",
 			t->table.pending ? " (and watching for the paths not found yet)" : "");
 	}
 	t->ran = true;
