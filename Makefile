@@ -26,7 +26,7 @@ CFLAGS   += -std=gnu11 $(WARN) $(SANFLAGS) -D_GNU_SOURCE
 USER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard user/*/*.[ch]))))
 USER_HDRS := $(wildcard user/*/*.h)
 CPPFLAGS += $(addprefix -I,$(USER_DIRS)) -Ibpf -I$(OUT) -Ibuild/proto
-LDLIBS   += -lbpf -lelf -ldw -lz -lprotobuf-c -lcurl -lpthread -lm
+LDLIBS   += -lbpf -lelf -ldw -lz -lprotobuf-c -lcurl -ljson-c -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
 
 PROTO_FILES := $(shell find proto -name '*.proto' | sort)
