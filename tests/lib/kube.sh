@@ -24,9 +24,14 @@
 #                                  ServiceAccount, (Cluster)Role(Binding))
 #   kube_token NS SA [SECONDS]     a token of ServiceAccount SA (TokenRequest API)
 #   etcd_api PATH JSON             etcd's v3 JSON gateway (writes behind the API's back)
+#   kube_pod_cgroup RELPATH PID    make cgroup RELPATH (named as a kubelet and runtime
+#                                  would, e.g. kubepods/besteffort/pod<uid>/<id>) and
+#                                  move PID into it; removed at exit
 # shellcheck shell=bash
 
 KUBE_TIMEOUT=${KUBE_TIMEOUT:-60} # hang guard: ready in ~2 s here
+KUBE_WATCH=$ROOT/build/tools/kube-watch
+KUBE_CGROUPS=""
 
 kube_build() {
 	local name=$1 out
@@ -86,6 +91,7 @@ _kube_wait_ready() {
 
 kube_start() {
 	local client peer
+	trap '_kube_stop; cleanup_scratch; _kube_cleanup_cgroups' EXIT
 	KUBE_DIR=$SCRATCH/kube
 	mkdir -p "$KUBE_DIR/certs"
 	free_port client && free_port peer && free_port KUBE_PORT || return 1
@@ -112,6 +118,13 @@ kube_start() {
 	echo "$(cat "$KUBE_ADMIN_TOKEN_FILE"),test-admin,test-admin-uid,\"system:masters\"" >"$KUBE_DIR/tokens.csv"
 	_kube_apiserver_run
 	_kube_wait_ready
+}
+
+# kube-apiserver before etcd: without etcd its shutdown waits for timeouts.
+_kube_stop() {
+	[ -n "${KUBE_APISERVER_PID:-}" ] && peer_stop "$KUBE_APISERVER_PID"
+	[ -n "${ETCD_PID:-}" ] && peer_stop "$ETCD_PID"
+	return 0
 }
 
 kube_restart_apiserver() {
@@ -241,4 +254,39 @@ kube_token() {
 
 etcd_api() {
 	curl -sS -X POST "$ETCD_URL$1" -d "$2"
+}
+
+# One writable cgroup hierarchy: the unified one, or v1's pids controller
+# on a host with v1 or hybrid cgroups.
+_kube_cgroup_root() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		echo /sys/fs/cgroup
+	elif [ -d /sys/fs/cgroup/pids ]; then
+		echo /sys/fs/cgroup/pids
+	else
+		return 1
+	fi
+}
+
+kube_pod_cgroup() {
+	local rel=$1 pid=$2 root
+	root=$(_kube_cgroup_root) || {
+		echo "no writable cgroup hierarchy found" >&2
+		return 1
+	}
+	mkdir -p "$root/$rel" || return 1
+	KUBE_CGROUPS="$root/$rel $KUBE_CGROUPS"
+	echo "$pid" >"$root/$rel/cgroup.procs"
+}
+
+# Deepest first: a cgroup goes once its processes are gone (killed by
+# cleanup_scratch before this runs) and its children removed.
+_kube_cleanup_cgroups() {
+	local dir
+	for dir in $KUBE_CGROUPS; do
+		while [ "$dir" != / ] && [[ $dir == */kubepods* ]]; do
+			rmdir "$dir" 2>/dev/null || break
+			dir=$(dirname "$dir")
+		done
+	done
 }

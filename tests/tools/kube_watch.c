@@ -15,8 +15,8 @@
  *                    (or PROCESS PID none: why)
  *   stats         -> STATS lists=N watches=N expired=N errors=N events=N pods=N
  * until stdin ends, then prints STOPPED. With --once MS: waits for the first
- * list (at most MS, a hang guard), prints the pods and exits 0, or prints
- * the error and exits 1. */
+ * list to complete or fail (MS is a hang guard), prints the pods and exits 0,
+ * or prints the error and exits 1. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -33,6 +33,7 @@
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pod_filter *filter;
 static struct pod_watch *watch;
+static volatile int errors_seen; /* --once: the first error ends the wait */
 
 static void print_pod(const char *what, const struct k8s_pod *pod)
 {
@@ -85,6 +86,7 @@ static void on_synced(void *ctx)
 static void on_error(void *ctx, const char *message)
 {
 	(void)ctx;
+	__atomic_store_n(&errors_seen, 1, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&out_lock);
 	printf("ERROR %s\n", message);
 	fflush(stdout);
@@ -190,8 +192,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (once_ms >= 0) {
-		rc = pod_watch__wait_synced(watch, (unsigned)once_ms, err, sizeof(err));
-		if (rc)
+		/* Until the list completes or fails once: waits for a condition,
+		 * once_ms is only the hang guard. */
+		for (long waited = 0;; waited += 20) {
+			rc = pod_watch__wait_synced(watch, 20, err, sizeof(err));
+			if (rc == 0 || __atomic_load_n(&errors_seen, __ATOMIC_ACQUIRE) || waited >= once_ms)
+				break;
+		}
+		if (rc && __atomic_load_n(&errors_seen, __ATOMIC_ACQUIRE))
+			printf("FAILED: %s\n", err);
+		else if (rc)
 			printf("FAILED (hang guard: no list within %ld ms): %s\n", once_ms, err);
 		pod_watch__stop(watch);
 		pod_filter__free(filter);

@@ -119,7 +119,8 @@ static int apply_pod(struct pod_watch *w, struct json_object *obj, bool deleted)
 	set_string(&w->resource_version, pod->resource_version);
 	if (deleted) {
 		old = pod_table__remove(w->pods, pod->uid);
-		notify(w, POD_DELETED, pod, NULL);
+		if (old) /* else never seen: nothing to undo */
+			notify(w, POD_DELETED, pod, NULL);
 		k8s_pod__put(old);
 		k8s_pod__put(pod);
 		return 0;
