@@ -58,14 +58,13 @@ check selected_with_container wait_for_line "$out" "^SELECTED demo/web-1: pod de
 
 # Processes in kubelet-named cgroups: cgroupfs driver for web-1's app,
 # systemd driver for its sidecar, another namespace's pod for the third.
-# (without the command fifo's writing end, or the watcher never sees its end)
-sleep infinity 3>&- &
+sleep infinity &
 p_app=$!
 bg_track $p_app
-sleep infinity 3>&- &
+sleep infinity &
 p_side=$!
 bg_track $p_side
-sleep infinity 3>&- &
+sleep infinity &
 p_other=$!
 bg_track $p_other
 kube_pod_cgroup "kubepods/besteffort/pod$uid_web/$CID_WEB" $p_app &&
@@ -93,6 +92,7 @@ check deleted_pod_unknown wait_for_line "$out" "^PROCESS $p_app uid=$uid_web con
 
 echo stats >&3
 check table_count wait_for_line "$out" "^STATS lists=1 .* pods=2$"
+echo quit >&3
 exec 3>&-
 wait $watcher
 expect_eq watcher_exit_status "$?" 0

@@ -43,6 +43,21 @@ check sa_lists_node_pods grep -q "^ADDED demo/web-1 uid=$uid " "$SCRATCH/sa.out"
 check sa_sees_only_its_node bash -c "! grep -q elsewhere '$SCRATCH/sa.out'"
 check sa_no_error bash -c "! grep -q '^ERROR' '$SCRATCH/sa.out'"
 
+# ... and the watch: a pod created later arrives as an event.
+mkfifo "$SCRATCH/cmd"
+"$KUBE_WATCH" --server "$KUBE_API" --token-file "$token" --ca-file "$KUBE_CA" --node $NODE \
+	<"$SCRATCH/cmd" >"$SCRATCH/sa-watch.out" 2>"$SCRATCH/sa-watch.err" &
+watcher=$!
+bg_track $watcher
+exec 3>"$SCRATCH/cmd"
+wait_for_line "$SCRATCH/sa-watch.out" "^SYNCED" 30
+uid2=$(kube_create_pod demo web-2 $NODE)
+check sa_watches_node_pods wait_for_line "$SCRATCH/sa-watch.out" "^ADDED demo/web-2 uid=$uid2 "
+echo quit >&3
+exec 3>&-
+wait $watcher
+expect_eq sa_watch_exit "$?" 0
+
 # In-cluster, as in the DaemonSet's pod: the ServiceAccount files at their
 # path (a private mount namespace) and the service address in the environment.
 sa_dir=/var/run/secrets/kubernetes.io/serviceaccount

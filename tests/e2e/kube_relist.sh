@@ -59,6 +59,7 @@ check kept_pod_not_readded bash -c "[ \$(grep -c '^ADDED demo/a uid=$uid_a ' '$o
 uid_d=$(kube_create_pod demo d $NODE)
 check events_after_relist wait_for_line "$out" "^ADDED demo/d uid=$uid_d "
 
+echo quit >&3
 exec 3>&-
 wait $watcher
 expect_eq watcher_exit_status "$?" 0

@@ -14,7 +14,9 @@
  *   resolve PID   -> PROCESS PID uid=UID container=ID pod=NS/NAME container_name=C SELECTED|NOT_SELECTED: why
  *                    (or PROCESS PID none: why)
  *   stats         -> STATS lists=N watches=N expired=N errors=N events=N pods=N
- * until stdin ends, then prints STOPPED. With --once MS: waits for the first
+ *   quit          (or the end of stdin: daemons the test starts later may
+ *                 hold its writing end)
+ * then prints STOPPED. With --once MS: waits for the first
  * list to complete or fail (MS is a hang guard), prints the pods and exits 0,
  * or prints the error and exits 1. */
 #include <errno.h>
@@ -212,6 +214,8 @@ int main(int argc, char **argv)
 
 		if (sscanf(line, "resolve %ld", &pid) == 1) {
 			resolve(pid);
+		} else if (strncmp(line, "quit", 4) == 0) {
+			break;
 		} else if (strncmp(line, "stats", 5) == 0) {
 			pod_watch__stats(watch, &st);
 			pthread_mutex_lock(&out_lock);
