@@ -4,7 +4,8 @@
 # ServiceAccount (TokenRequest API): it lists and watches its node's pods,
 # in-cluster the way the DaemonSet's pod finds the API (the ServiceAccount
 # files and KUBERNETES_SERVICE_*), and every request beyond that is refused
-# with 403. A ServiceAccount without the binding gets a clear error.
+# with 403. A ServiceAccount without the binding, an unknown token, an
+# unknown CA and a closed port each get one clear line.
 source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/peers.sh"
 source "$ROOT/tests/lib/kube.sh"
@@ -111,5 +112,16 @@ echo not-a-token >"$SCRATCH/bad.token"
 	--once $HANG_GUARD_MS >"$SCRATCH/bad.out" 2>"$SCRATCH/bad.err"
 expect_eq bad_token_fails "$?" 1
 check bad_token_error grep -q "^ERROR the Kubernetes API server refused spanprobe's token (401 Unauthorized" "$SCRATCH/bad.out"
+# The server's certificate checked: without its CA (the system's CAs only).
+"$KUBE_WATCH" --server "$KUBE_API" --token-file "$token" --node $NODE \
+	--once $HANG_GUARD_MS >"$SCRATCH/noca.out" 2>"$SCRATCH/noca.err"
+expect_eq unknown_ca_fails "$?" 1
+check unknown_ca_error grep -q "^ERROR cannot list pods on node $NODE: cannot reach the API server at $KUBE_API: SSL certificate problem" "$SCRATCH/noca.out"
+# Nobody listening there.
+free_port closed
+"$KUBE_WATCH" --server "https://127.0.0.1:$closed" --token-file "$token" --ca-file "$KUBE_CA" --node $NODE \
+	--once $HANG_GUARD_MS >"$SCRATCH/closed.out" 2>"$SCRATCH/closed.err"
+expect_eq no_server_fails "$?" 1
+check no_server_error grep -q "^ERROR cannot list pods on node $NODE: cannot reach the API server at https://127.0.0.1:$closed: Failed to connect to 127.0.0.1 port $closed" "$SCRATCH/closed.out"
 check sanitizers_clean bash -c "! cat '$SCRATCH'/*.err | grep -q Sanitizer"
 exit 0
