@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The pod watch through the API server's own interruptions, against a real
 # kube-apiserver + etcd:
-#   resume   watches the server ends (timeoutSeconds=1) are resumed from the
+#   bookmark changes elsewhere move the version: the server's BOOKMARK (sent
+#            before it ends a watch) carries it, with no event for us;
+#   resume   watches the server ends (timeoutSeconds=4) are resumed from the
 #            last resourceVersion: events keep coming, with no new list;
 #   expired  kube-apiserver restarted after a pod was removed behind its back
 #            (straight from etcd): the watcher's version is older than the
@@ -23,21 +25,34 @@ uid_a=$(kube_create_pod demo a $NODE) && uid_b=$(kube_create_pod demo b $NODE) |
 
 mkfifo "$SCRATCH/cmd"
 "$KUBE_WATCH" --server "$KUBE_API" --token-file "$KUBE_ADMIN_TOKEN_FILE" --ca-file "$KUBE_CA" --node $NODE \
-	--watch-timeout 1 <"$SCRATCH/cmd" >"$SCRATCH/watch.out" 2>"$SCRATCH/watch.err" &
+	--watch-timeout 4 <"$SCRATCH/cmd" >"$SCRATCH/watch.out" 2>"$SCRATCH/watch.err" &
 watcher=$!
 bg_track $watcher
 exec 3>"$SCRATCH/cmd"
 out=$SCRATCH/watch.out
 check first_list wait_for_line "$out" "^SYNCED lists=1 watches=0 expired=0 pods=2" 30
 
-# resume: wait for the third watch (two ended by the server), then an event.
-for ((i = 0; i < 300; i++)); do # hang guard: 30 s, usually 2 s
-	echo stats >&3
-	wait_for_line "$out" "^STATS" 5 || break
-	grep -q '^STATS lists=1 watches=[3-9]' "$out" && break
-	sleep 0.1
-done
-check watch_resumed_without_list grep -q '^STATS lists=1 watches=[3-9]' "$out"
+# stats_until PATTERN: ask for stats until a STATS line matches (hang
+# guard 30 s; the conditions below take 1-4 s).
+stats_until() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		echo stats >&3
+		wait_for_line "$out" "^STATS" 5 || return 1
+		grep '^STATS' "$out" | tail -n 1 | grep -q -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# bookmarks: pods come and go on another node; ours are unchanged, yet the
+# version moves and the server says so before it ends the watch.
+for i in 1 2 3; do kube_create_pod demo far-$i node-far >/dev/null; done
+check bookmark_received stats_until 'bookmarks=[1-9]'
+last_stats=$(grep '^STATS' "$out" | tail -n 1)
+check bookmark_is_no_event grep -q "^STATS lists=1 .* events=0 bookmarks=" <<<"$last_stats"
+# resume: the watches the server ends are resumed, without a new list.
+check watch_resumed_without_list stats_until '^STATS lists=1 watches=[3-9]'
 uid_c=$(kube_create_pod demo c $NODE)
 check event_after_resume wait_for_line "$out" "^ADDED demo/c uid=$uid_c "
 

@@ -13,7 +13,7 @@
  * and reads commands from stdin, one a line:
  *   resolve PID   -> PROCESS PID uid=UID container=ID pod=NS/NAME container_name=C SELECTED|NOT_SELECTED: why
  *                    (or PROCESS PID none: why)
- *   stats         -> STATS lists=N watches=N expired=N errors=N events=N pods=N
+ *   stats         -> STATS lists=N watches=N expired=N errors=N events=N bookmarks=N pods=N
  *   quit          (or the end of stdin: daemons the test starts later may
  *                 hold its writing end)
  * then prints STOPPED. With --once MS: waits for the first
@@ -219,8 +219,8 @@ int main(int argc, char **argv)
 		} else if (strncmp(line, "stats", 5) == 0) {
 			pod_watch__stats(watch, &st);
 			pthread_mutex_lock(&out_lock);
-			printf("STATS lists=%lu watches=%lu expired=%lu errors=%lu events=%lu pods=%zu\n", st.lists,
-			       st.watches, st.expired, st.errors, st.events, st.pods);
+			printf("STATS lists=%lu watches=%lu expired=%lu errors=%lu events=%lu bookmarks=%lu pods=%zu\n",
+			       st.lists, st.watches, st.expired, st.errors, st.events, st.bookmarks, st.pods);
 			fflush(stdout);
 			pthread_mutex_unlock(&out_lock);
 		}

@@ -181,14 +181,15 @@ static int on_watch_event(void *ctx, struct json_object *event)
 		report(w, msg);
 		return -EREMOTEIO;
 	}
-	count(w, &w->stats.events);
 	if (strcmp(type, "BOOKMARK") == 0) {
 		const char *rv = json_str(json_get(json_get(obj, "metadata"), "resourceVersion"));
 
+		count(w, &w->stats.bookmarks);
 		if (rv)
 			set_string(&w->resource_version, rv);
 		return 0;
 	}
+	count(w, &w->stats.events);
 	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0)
 		return apply_pod(w, obj, false);
 	if (strcmp(type, "DELETED") == 0)

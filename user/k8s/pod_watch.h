@@ -54,7 +54,8 @@ struct pod_watch_stats {
 	unsigned long watches;  /* watch requests the server accepted */
 	unsigned long expired;  /* 410 Gone: re-lists forced by an old version */
 	unsigned long errors;   /* failed requests */
-	unsigned long events;   /* ADDED/MODIFIED/DELETED/BOOKMARK received */
+	unsigned long events;   /* ADDED/MODIFIED/DELETED received */
+	unsigned long bookmarks; /* BOOKMARKs: the version moved, nothing of ours changed */
 	size_t pods;            /* pods in the table now */
 	bool synced;            /* a list has completed */
 };
