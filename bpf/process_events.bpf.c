@@ -51,6 +51,8 @@ int BPF_PROG(process_exec)
 	e->hdr.pad = 0;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	e->pad = 0;
+	/* de_thread gave the exec'ing thread the leader's start time */
+	e->start_boottime = bpf_get_current_task_btf()->group_leader->start_boottime;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -87,6 +87,10 @@ struct exec_record {
 	struct record_header hdr;
 	__u32 pid;
 	__u32 pad;
+	/* the process's start (ns since boot; /proc/PID/stat's starttime in
+	 * clock ticks): user space reads the exec'ing process's root later, by
+	 * PID, and must not take a process that reused the PID for it */
+	__u64 start_boottime;
 };
 
 _Static_assert(sizeof(struct record_header) == 8, "record_header layout");
@@ -95,7 +99,7 @@ _Static_assert(sizeof(struct exception_record) == 80 + EXC_TYPE_LEN + EXC_MESSAG
 	       "exception_record layout");
 _Static_assert(sizeof(struct py_func_record) == 24 + PY_FILE_LEN + PY_NAME_LEN,
 	       "py_func_record layout");
-_Static_assert(sizeof(struct exec_record) == 16, "exec_record layout");
+_Static_assert(sizeof(struct exec_record) == 24, "exec_record layout");
 
 /* error_rule.op */
 #define ERR_OP_NONE 0

@@ -84,10 +84,12 @@ static bool try_debug_file(struct elf_binary *b, const char *candidate)
 	bool ok = false;
 	int fd;
 
-	fd = open(candidate, O_RDONLY | O_CLOEXEC);
+	/* in the root the file came from: a container's build-id or debug
+	 * link never names a host file */
+	fd = in_root__open(b->lookup_root, candidate, &st_dbg);
 	if (fd < 0)
 		return false;
-	if (fstat(fd, &st_dbg) < 0 || !S_ISREG(st_dbg.st_mode) || fstat(b->fd, &st_main) < 0 ||
+	if (fstat(b->fd, &st_main) < 0 ||
 	    (st_dbg.st_dev == st_main.st_dev && st_dbg.st_ino == st_main.st_ino))
 		goto cleanup;
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -149,14 +151,11 @@ static size_t build_id_hex(const struct elf_binary *b, char *out, size_t out_len
 	return len;
 }
 
-void elf_debug_file__open(struct elf_binary *b)
+static void look_for_debug_file(struct elf_binary *b)
 {
 	char hex[130], path[PATH_MAX], dir[PATH_MAX], *slash;
 	const char *link;
 
-	if (b->debug_tried)
-		return;
-	b->debug_tried = true;
 	if (build_id_hex(b, hex, sizeof(hex)) &&
 	    (size_t)snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", hex,
 			     hex + 2) < sizeof(path) &&
@@ -165,7 +164,7 @@ void elf_debug_file__open(struct elf_binary *b)
 	link = debuglink_name(b);
 	if (!link)
 		return;
-	snprintf(dir, sizeof(dir), "%s", b->path);
+	snprintf(dir, sizeof(dir), "%s", b->lookup_path);
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
@@ -180,6 +179,14 @@ void elf_debug_file__open(struct elf_binary *b)
 	if (dir[0] == '/' &&
 	    (size_t)snprintf(path, sizeof(path), "/usr/lib/debug%s/%s", dir, link) < sizeof(path))
 		try_debug_file(b, path);
+}
+
+void elf_debug_file__open(struct elf_binary *b)
+{
+	if (b->debug_tried)
+		return;
+	b->debug_tried = true;
+	look_for_debug_file(b);
 }
 
 void elf_debug_file__close(struct elf_binary *b)

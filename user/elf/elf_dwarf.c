@@ -5,9 +5,13 @@
  * the DIEs of one unit are read only when one of its functions is matched,
  * so listing every symbol of libc stays cheap. */
 #include <dwarf.h>
+#include <elfutils/libdwelf.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf_internal.h"
 
@@ -73,6 +77,73 @@ static int index_units(struct elf_binary *b, bool with_ranges)
 	return 0;
 }
 
+/* Opens candidate (in lookup_root) as the alternate file with this build-id. */
+static bool try_alt_file(struct elf_binary *b, const char *candidate, const void *id, ssize_t id_len)
+{
+	const unsigned char *got;
+	size_t got_len;
+	Elf *elf = NULL;
+	Dwarf *dw = NULL;
+	int fd = in_root__open(b->lookup_root, candidate, NULL);
+
+	if (fd < 0)
+		return false;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF || !elf_read_build_id(elf, &got, &got_len) ||
+	    (ssize_t)got_len != id_len || memcmp(got, id, got_len) != 0 ||
+	    !(dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL))) {
+		if (elf)
+			elf_end(elf);
+		close(fd);
+		return false;
+	}
+	b->alt_fd = fd;
+	b->alt_elf = elf;
+	b->alt_dwarf = dw;
+	return true;
+}
+
+/* A dwz-compressed file's shared DWARF (.gnu_debugaltlink). libdw looks for
+ * it itself, on spanprobe's own filesystem, at a path the file names: for a
+ * file of a container it is looked for here instead, in the container's
+ * root; without it the file stands in for its own alternate (the names its
+ * DWARF keeps there read wrong, and nothing else is opened). */
+static void set_alt_dwarf(struct elf_binary *b, Dwarf *dw)
+{
+	char path[PATH_MAX], hex[130], dir[PATH_MAX], *slash;
+	const unsigned char *id;
+	const char *name;
+	ssize_t len;
+	size_t n = 0;
+
+	if (b->lookup_root == IN_ROOT_HOST)
+		return; /* spanprobe's own file: libdw's own lookup is right */
+	len = dwelf_dwarf_gnu_debugaltlink(dw, &name, (const void **)&id);
+	if (len <= 0)
+		return; /* none: libdw opens nothing */
+	for (ssize_t i = 0; i < len && i < 64; i++)
+		n += (size_t)snprintf(hex + n, sizeof(hex) - n, "%02x", id[i]);
+	if (b->lookup_root >= 0 && len >= 2 &&
+	    (((size_t)snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%.2s/%s.debug", hex,
+			       hex + 2) < sizeof(path) && try_alt_file(b, path, id, len)) ||
+	     (name[0] == '/' && try_alt_file(b, name, id, len)))) {
+		dwarf_setalt(dw, b->alt_dwarf);
+		return;
+	}
+	if (b->lookup_root >= 0 && name[0] != '/' && b->lookup_path) {
+		snprintf(dir, sizeof(dir), "%s", b->lookup_path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) < sizeof(path) &&
+		    try_alt_file(b, path, id, len)) {
+			dwarf_setalt(dw, b->alt_dwarf);
+			return;
+		}
+	}
+	dwarf_setalt(dw, dw);
+}
+
 static void open_dwarf(struct elf_binary *b)
 {
 	b->dwarf_tried = true;
@@ -84,6 +155,7 @@ static void open_dwarf(struct elf_binary *b)
 	}
 	if (!b->dwarf)
 		return;
+	set_alt_dwarf(b, b->dwarf);
 	if (dwarf_getaranges(b->dwarf, &b->aranges, &b->naranges) != 0)
 		b->naranges = 0;
 	if (index_units(b, b->naranges == 0) != 0) {
@@ -355,6 +427,15 @@ void elf_dwarf__free(struct elf_binary *b)
 	free(b->ranges);
 	if (b->dwarf)
 		dwarf_end(b->dwarf);
+	if (b->alt_dwarf)
+		dwarf_end(b->alt_dwarf);
+	if (b->alt_elf)
+		elf_end(b->alt_elf);
+	if (b->alt_fd >= 0)
+		close(b->alt_fd);
+	b->alt_dwarf = NULL;
+	b->alt_elf = NULL;
+	b->alt_fd = -1;
 	b->cus = NULL;
 	b->ranges = NULL;
 	b->dwarf = NULL;

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "elf_symbols.h"
+#include "in_root.h"
 #include "x86_uprobe_insn.h"
 
 /* A function with what only user/elf needs: the public part comes first so
@@ -84,7 +85,12 @@ struct elf_binary {
 	bool is_go;
 	char *go_version;
 
-	/* separate debug file (build-id or .gnu_debuglink), opened on first need */
+	/* separate debug file (build-id or .gnu_debuglink), opened on first need,
+	 * looked up in the root the file was found in: lookup_root (in_root.h;
+	 * IN_ROOT_HOST for spanprobe's own, owned otherwise, closed once tried),
+	 * next to lookup_path, the file's path in that root */
+	int lookup_root;
+	char *lookup_path;
 	bool debug_tried;
 	int debug_fd;
 	Elf *debug_elf;
@@ -93,6 +99,10 @@ struct elf_binary {
 	/* DWARF, opened on first need */
 	bool dwarf_tried;
 	Dwarf *dwarf;
+	/* its dwz alternate file (.gnu_debugaltlink), found in lookup_root */
+	Dwarf *alt_dwarf;
+	Elf *alt_elf;
+	int alt_fd;
 	struct dwarf_cu *cus;
 	size_t ncus;
 	Dwarf_Aranges *aranges;  /* .debug_aranges, owned by libdw */

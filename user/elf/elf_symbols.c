@@ -619,46 +619,22 @@ static int check_section_headers(struct elf_binary *b)
 	return 0;
 }
 
-int elf_binary__open(const char *path, struct elf_binary **out)
+/* Reads the file open at b->fd. */
+static int read_file(struct elf_binary *b)
 {
-	struct elf_binary *b = NULL;
 	struct stat st;
 	size_t size = 0;
 	char *image;
 	int err;
 
-	*out = NULL;
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	b->fd = -1;
-	b->debug_fd = -1;
-	b->path = strdup(path);
-	if (!b->path) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	b->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (b->fd < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (fstat(b->fd, &st) < 0) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	if (st.st_size < (off_t)sizeof(Elf32_Ehdr)) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
+	if (fstat(b->fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (st.st_size < (off_t)sizeof(Elf32_Ehdr))
+		return -ENOEXEC;
 	elf_version(EV_CURRENT);
 	/* Writable (copy-on-write, never written back): the kernel puts the
 	 * int3 of every uprobe on this file -- another tracer's, a previous
@@ -668,44 +644,102 @@ int elf_binary__open(const char *path, struct elf_binary **out)
 	b->map = mmap(NULL, b->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, b->fd, 0);
 	if (b->map == MAP_FAILED) {
 		b->map = NULL;
-		err = -errno;
-		goto cleanup;
+		return -errno;
 	}
 	b->elf = elf_memory(b->map, b->map_size);
-	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
+	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF)
+		return -ENOEXEC;
 	image = elf_rawfile(b->elf, &size);
-	if (!image || size == 0 || !gelf_getehdr(b->elf, &b->ehdr)) {
-		err = -ENOEXEC;
-		goto cleanup;
-	}
+	if (!image || size == 0 || !gelf_getehdr(b->elf, &b->ehdr))
+		return -ENOEXEC;
 	b->image = (const unsigned char *)image;
 	b->image_size = size;
-	if (b->ehdr.e_type != ET_EXEC && b->ehdr.e_type != ET_DYN) {
-		err = -ENOEXEC; /* relocatable objects and cores can't be probed */
-		goto cleanup;
-	}
+	if (b->ehdr.e_type != ET_EXEC && b->ehdr.e_type != ET_DYN)
+		return -ENOEXEC; /* relocatable objects and cores can't be probed */
 	err = check_section_headers(b);
 	if (err)
-		goto cleanup;
+		return err;
 	err = read_load_segments(b);
 	if (err)
-		goto cleanup;
+		return err;
 	if (b->ehdr.e_machine == EM_X86_64 && gelf_getclass(b->elf) == ELFCLASS64) {
 		err = x86_decoder__new(uprobe_rules__running(), &b->dec);
 		if (err)
-			goto cleanup;
+			return err;
 	}
-	err = read_symbols(b);
-	if (err)
-		goto cleanup;
+	return read_symbols(b);
+}
+
+static struct elf_binary *binary_new(const char *name, const char *lookup_path)
+{
+	struct elf_binary *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->fd = -1;
+	b->debug_fd = -1;
+	b->alt_fd = -1;
+	b->lookup_root = IN_ROOT_HOST;
+	b->path = strdup(name);
+	b->lookup_path = strdup(lookup_path);
+	if (!b->path || !b->lookup_path) {
+		free(b->path);
+		free(b->lookup_path);
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+int elf_binary__open(const char *path, struct elf_binary **out)
+{
+	struct elf_binary *b;
+	int err;
+
+	*out = NULL;
+	b = binary_new(path, path);
+	if (!b)
+		return -ENOMEM;
+	b->fd = open(path, O_RDONLY | O_CLOEXEC);
+	err = b->fd < 0 ? -errno : read_file(b);
+	if (err) {
+		elf_binary__free(b);
+		return err;
+	}
 	*out = b;
-	b = NULL;
-cleanup:
-	elf_binary__free(b);
-	return err;
+	return 0;
+}
+
+int elf_binary__open_fd(int fd, const char *name, int lookup_root, const char *lookup_path,
+			struct elf_binary **out)
+{
+	struct elf_binary *b;
+	int err = 0;
+
+	*out = NULL;
+	b = binary_new(name, lookup_path);
+	if (!b)
+		return -ENOMEM;
+	b->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (b->fd < 0)
+		err = -errno;
+	if (lookup_root != IN_ROOT_HOST && lookup_root < 0)
+		b->debug_tried = true; /* no root to look in: no debug file */
+	if (!err && lookup_root >= 0) {
+		b->lookup_root = fcntl(lookup_root, F_DUPFD_CLOEXEC, 0);
+		if (b->lookup_root < 0) {
+			b->lookup_root = IN_ROOT_HOST;
+			err = -errno;
+		}
+	}
+	if (!err)
+		err = read_file(b);
+	if (err) {
+		elf_binary__free(b);
+		return err;
+	}
+	*out = b;
+	return 0;
 }
 
 bool elf_binary__has_symtab(const struct elf_binary *b)
@@ -820,6 +854,9 @@ void elf_binary__free(struct elf_binary *b)
 		munmap(b->map, b->map_size);
 	if (b->fd >= 0)
 		close(b->fd);
+	if (b->lookup_root >= 0)
+		close(b->lookup_root);
+	free(b->lookup_path);
 	free(b->path);
 	free(b);
 }

@@ -102,6 +102,12 @@ struct elf_binary;
  * (missing), -EACCES, -EISDIR, -ENOEXEC (not an ELF file or truncated),
  * -EINVAL. */
 int elf_binary__open(const char *path, struct elf_binary **out);
+/* Reads the file open at fd (a copy of fd is kept; name is for messages).
+ * Its separate debug file is looked up in lookup_root (in_root.h: a
+ * container's root directory, copied; IN_ROOT_HOST: spanprobe's own)
+ * around lookup_path, the file's path in that root. */
+int elf_binary__open_fd(int fd, const char *name, int lookup_root, const char *lookup_path,
+			struct elf_binary **out);
 /* true when the file has a .symtab (not stripped) */
 bool elf_binary__has_symtab(const struct elf_binary *b);
 /* Where the function names came from: ".symtab", ".dynsym", ".gopclntab",

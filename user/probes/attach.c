@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <limits.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "attach.h"
@@ -53,17 +55,46 @@ static int add_link(struct attachment *a, struct bpf_link *link)
 	return 0;
 }
 
-static void print_attach_error(const char *what, const char *path, int err)
+static void print_attach_error(const char *what, const struct traced_binary *b, int err)
 {
 	if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "spanprobe: not allowed to attach uprobes to %s (run as root, or with "
-			"CAP_BPF and CAP_PERFMON)\n", path);
+			"CAP_BPF and CAP_PERFMON)\n", b->path);
 	else if (err == -ESRCH)
 		fprintf(stderr, "spanprobe: the traced process is gone; nothing to attach %s to\n", what);
-	else if (err == -ENOENT && access(path, F_OK) != 0)
-		fprintf(stderr, "spanprobe: %s disappeared before attaching\n", path);
+	else if (err == -ESTALE)
+		fprintf(stderr, "spanprobe: %s: the kernel probes another file than the one opened "
+			"(a file swapped during the attach?); not traced\n", b->path);
 	else
-		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path, strerror(-err));
+		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, b->path, strerror(-err));
+}
+
+/* The links were made from b->attach_path, our own descriptor of the file
+ * checked: the kernel resolved it then. Proven here: an uprobe_multi link
+ * names its file (the kernel's d_path of what it probes), which must be
+ * what that descriptor names; and the descriptor still is the file of that
+ * device and inode. */
+static int check_link_file(struct bpf_link *link, const struct traced_binary *b)
+{
+	char linked[PATH_MAX], held[PATH_MAX];
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	ssize_t n;
+
+	memset(&info, 0, sizeof(info));
+	info.uprobe_multi.path = (__u64)(unsigned long)linked;
+	info.uprobe_multi.path_size = sizeof(linked);
+	if (bpf_link_get_info_by_fd(bpf_link__fd(link), &info, &len) == 0 &&
+	    info.type == BPF_LINK_TYPE_UPROBE_MULTI) {
+		n = readlink(b->attach_path, held, sizeof(held) - 1);
+		if (n < 0)
+			return -ESTALE;
+		held[n] = '\0';
+		linked[sizeof(linked) - 1] = '\0';
+		if (strcmp(linked, held) != 0)
+			return -ESTALE;
+	}
+	return probe_table__check_binary(b);
 }
 
 /* Attaches entry and return links over funcs idx[0..n) of one binary. When
@@ -96,9 +127,16 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 	opts.cnt = n;
 	for (int ret = 0; ret <= 1; ret++) {
 		opts.retprobe = ret;
-		links[ret] = bpf_program__attach_uprobe_multi(ret ? exit : enter, pid, b->path, NULL, &opts);
+		links[ret] = bpf_program__attach_uprobe_multi(ret ? exit : enter, pid, b->attach_path,
+							       NULL, &opts);
 		if (!links[ret]) {
 			err = -errno;
+			break;
+		}
+		err = check_link_file(links[ret], b);
+		if (err) {
+			bpf_link__destroy(links[ret]);
+			links[ret] = NULL;
 			break;
 		}
 	}
@@ -113,7 +151,7 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 	bpf_link__destroy(links[0]);
 	links[0] = NULL;
 	if (!refused_instruction(err)) {
-		print_attach_error(opts.retprobe ? "function returns" : "function entries", b->path, err);
+		print_attach_error(opts.retprobe ? "function returns" : "function entries", b, err);
 		goto cleanup;
 	}
 	if (n == 1) {
@@ -157,10 +195,14 @@ static int attach_func_single(struct attachment *a, struct traced_func *f,
 	opts.bpf_cookie = f->id;
 	for (int ret = 0; ret <= 1 && !err; ret++) {
 		opts.retprobe = ret;
-		links[ret] = bpf_program__attach_uprobe_opts(ret ? exit : enter, pid, f->bin->path,
+		links[ret] = bpf_program__attach_uprobe_opts(ret ? exit : enter, pid, f->bin->attach_path,
 							     f->sym->attach_offset, &opts);
 		if (!links[ret])
 			err = -errno;
+		else if ((err = check_link_file(links[ret], f->bin)) != 0) {
+			bpf_link__destroy(links[ret]);
+			links[ret] = NULL;
+		}
 	}
 	if (err) {
 		bpf_link__destroy(links[0]);
@@ -168,7 +210,7 @@ static int attach_func_single(struct attachment *a, struct traced_func *f,
 			f->skip = SKIP_KERNEL_REFUSED;
 			return 0;
 		}
-		print_attach_error(f->sym->name, f->bin->path, err);
+		print_attach_error(f->sym->name, f->bin, err);
 		return err;
 	}
 	err = add_link(a, links[0]);

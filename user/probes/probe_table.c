@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "container_files.h"
+#include "in_root.h"
 #include "binary_path.h"
 #include "elf_symbols.h"
 #include "probe_spec.h"
@@ -36,6 +38,10 @@ static void print_open_error(const char *path, int err)
 		fprintf(stderr, "spanprobe: %s: too many levels of symbolic links (a symlink loop? "
 			"check the path with readlink -f)\n", path);
 		break;
+	case -EREMOTE:
+		fprintf(stderr, "spanprobe: %s: a file of a kernel pseudo-filesystem (procfs, sysfs...) "
+			"can't be traced; name the executable or library\n", path);
+		break;
 	default:
 		fprintf(stderr, "spanprobe: %s: can't read symbols: %s\n", path, strerror(-err));
 	}
@@ -49,14 +55,28 @@ static struct traced_binary *find_binary(const struct probe_table *t, dev_t dev,
 	return NULL;
 }
 
-/* The binary for the file at open_path, opened once per device + inode. */
-static int add_binary(struct probe_table *t, const char *open_path, const char *spec_name,
-		      dev_t dev, ino_t ino, struct traced_binary **out)
+static void binary_free(struct traced_binary *b)
+{
+	if (!b)
+		return;
+	free(b->path);
+	free(b->spec_name);
+	elf_binary__free(b->elf);
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+}
+
+/* The binary for the file f found (opened once per device + inode); takes
+ * f's descriptor when it is new. lookup_path: the file's path in its root,
+ * where its debug file is looked for. */
+static int add_binary(struct probe_table *t, struct container_file *f, const char *spec_name,
+		      const char *lookup_path, struct traced_binary **out)
 {
 	struct traced_binary **grown, *b;
 	int err;
 
-	*out = find_binary(t, dev, ino);
+	*out = find_binary(t, f->dev, f->ino);
 	if (*out)
 		return 0;
 	grown = realloc(t->bins, (t->nbins + 1) * sizeof(*t->bins));
@@ -66,23 +86,24 @@ static int add_binary(struct probe_table *t, const char *open_path, const char *
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	err = elf_binary__open(open_path, &b->elf);
+	b->fd = -1;
+	err = elf_binary__open_fd(f->fd, f->display, f->root_fd, lookup_path, &b->elf);
 	if (err) {
-		print_open_error(open_path, err);
+		print_open_error(f->display, err);
 		free(b);
 		return err;
 	}
-	b->path = strdup(open_path);
+	b->path = strdup(f->display);
 	b->spec_name = strdup(spec_name);
-	b->dev = dev;
-	b->ino = ino;
 	if (!b->path || !b->spec_name) {
-		free(b->path);
-		free(b->spec_name);
-		elf_binary__free(b->elf);
-		free(b);
+		binary_free(b);
 		return -ENOMEM;
 	}
+	b->fd = f->fd;
+	f->fd = -1;
+	snprintf(b->attach_path, sizeof(b->attach_path), "/proc/self/fd/%d", b->fd);
+	b->dev = f->dev;
+	b->ino = f->ino;
 	t->bins[t->nbins++] = b;
 	/* GNU ifuncs: the implementation the traced process uses; without one
 	 * (or when it does not map the file) this process's, when it maps the
@@ -90,6 +111,16 @@ static int add_binary(struct probe_table *t, const char *open_path, const char *
 	if ((t->pid <= 0 || elf_binary__resolve_ifuncs(b->elf, t->pid) < 0))
 		elf_binary__resolve_ifuncs(b->elf, 0);
 	*out = b;
+	return 0;
+}
+
+int probe_table__check_binary(const struct traced_binary *b)
+{
+	struct stat st;
+
+	/* what the kernel resolved at attach, resolved again now */
+	if (stat(b->attach_path, &st) != 0 || st.st_dev != b->dev || st.st_ino != b->ino)
+		return -ESTALE;
 	return 0;
 }
 
@@ -231,9 +262,10 @@ static int add_spec_funcs(struct probe_table *t, const struct probe_spec *spec,
 static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spec)
 {
 	char path[PATH_MAX];
+	struct container_file f;
 	struct traced_binary *b;
 	struct stat st;
-	int err;
+	int err, fd;
 
 	err = resolve_binary_path(spec->binary, path, sizeof(path));
 	if (err) {
@@ -246,13 +278,30 @@ static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spe
 				spec->binary, spec->binary);
 		return err;
 	}
-	if (stat(path, &st) != 0) {
-		err = -errno;
-		print_open_error(path, err);
-		return err;
+	fd = in_root__open(IN_ROOT_HOST, path, &st);
+	if (fd < 0) {
+		print_open_error(path, fd);
+		return fd;
 	}
-	err = add_binary(t, path, spec->binary, st.st_dev, st.st_ino, &b);
+	f = (struct container_file){ .fd = fd, .root_fd = IN_ROOT_HOST, .dev = st.st_dev,
+				     .ino = st.st_ino };
+	snprintf(f.open_path, sizeof(f.open_path), "/proc/self/fd/%d", fd);
+	snprintf(f.display, sizeof(f.display), "%s", path);
+	err = add_binary(t, &f, spec->binary, path, &b);
+	container_file__close(&f);
 	return err ? err : add_spec_funcs(t, spec, b, false);
+}
+
+/* -p PID: the path can't be used in that process's root. */
+static void print_container_error(const char *path, pid_t pid, int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		fprintf(stderr, "spanprobe: %s: not allowed to look into process %d's root (run as "
+			"root, or with CAP_SYS_PTRACE)\n", path, pid);
+	else
+		fprintf(stderr, "spanprobe: %s in the root of process %d: %s (the path is resolved "
+			"inside that process's root: a link that loops or names a non-file is not "
+			"followed)\n", path, pid, in_root__strerror(err));
 }
 
 /* An absolute path: the file here and the files at that path in containers. */
@@ -263,14 +312,36 @@ static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec
 	struct stat st;
 	int n, err = 0;
 
-	n = container_files__find(spec->binary, pid, &files);
-	if (n < 0)
-		return n;
-	if (n == 0) {
+	if (pid > 0) {
+		/* the process -p named, not whichever has its PID by now */
+		files = calloc(1, sizeof(*files));
+		if (!files)
+			return -ENOMEM;
+		n = container_files__in_process_at(spec->binary, pid, t->pid_start, files);
+		if (n == 0)
+			n = 1;
+		else if (n == -ENOENT || n == -ENOTDIR)
+			n = 0;
+	} else {
+		n = container_files__find(spec->binary, pid, &files);
+	}
+	if (n == -ESRCH) {
 		free(files);
+		fprintf(stderr, "spanprobe: process %d exited before %s was found in it\n", pid,
+			spec->binary);
+		return n;
+	}
+	if (n < 0 && pid > 0 && n != -ENOMEM)
+		print_container_error(spec->binary, pid, n);
+	if (n < 0) {
+		free(files);
+		return n;
+	}
+	if (n == 0) {
+		container_files__free(files, 0);
 		/* say why precisely: a directory or unreadable file here */
 		if (pid <= 0 && stat(spec->binary, &st) == 0) {
-			err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+			err = S_ISDIR(st.st_mode) ? -EISDIR : S_ISREG(st.st_mode) ? -EREMOTE : -EINVAL;
 			print_open_error(spec->binary, err);
 			return err;
 		}
@@ -296,11 +367,11 @@ static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec
 		return -ENOENT;
 	}
 	for (int i = 0; i < n && !err; i++) {
-		err = add_binary(t, files[i].open_path, spec->binary, files[i].dev, files[i].ino, &b);
+		err = add_binary(t, &files[i], spec->binary, spec->binary, &b);
 		if (!err)
 			err = add_spec_funcs(t, spec, b, false);
 	}
-	free(files);
+	container_files__free(files, n);
 	return err;
 }
 
@@ -395,7 +466,31 @@ static bool binary_is_new(const struct probe_table *t, const struct traced_binar
 	return false;
 }
 
-int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, size_t *first_func)
+/* One warning per root for a path refused there (see probe_table.h). */
+static void warn_once(struct probe_table *t, const char *path, pid_t pid, int err)
+{
+	char ns_path[64];
+	struct stat st;
+	ino_t *grown;
+
+	snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/mnt", (int)pid);
+	if (stat(ns_path, &st) != 0)
+		return;
+	for (size_t i = 0; i < t->nwarned; i++)
+		if (t->warned[i] == st.st_ino)
+			return;
+	grown = realloc(t->warned, (t->nwarned + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	t->warned = grown;
+	t->warned[t->nwarned++] = st.st_ino;
+	fprintf(stderr, "spanprobe: warning: %s in the root of process %d: %s (looked up inside "
+		"that container; a link leaving it is followed only within it); not traced there\n",
+		path, (int)pid, in_root__strerror(err));
+}
+
+int probe_table__discover(struct probe_table *t, pid_t pid, uint64_t start_time, size_t *first_bin,
+			  size_t *first_func)
 {
 	struct container_file f;
 	struct traced_binary *b;
@@ -408,14 +503,23 @@ int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, s
 
 		if (spec->kind != PROBE_UPROBE || spec->binary[0] != '/')
 			continue;
-		if (container_files__in_process(spec->binary, pid, &f) != 0)
+		err = container_files__in_process_at(spec->binary, pid, start_time, &f);
+		if (err == -ESRCH)
+			return 0; /* gone (or its PID reused): its root is nobody's now */
+		if (err) {
+			if (err != -ENOENT && err != -ENOTDIR)
+				warn_once(t, spec->binary, pid, err);
 			continue;
+		}
 		/* traced since before this exec: nothing new; added by an earlier
 		 * spec in this loop: this spec's functions still go in */
 		b = find_binary(t, f.dev, f.ino);
-		if (b && !binary_is_new(t, b, *first_bin))
+		if (b && !binary_is_new(t, b, *first_bin)) {
+			container_file__close(&f);
 			continue;
-		err = add_binary(t, f.open_path, spec->binary, f.dev, f.ino, &b);
+		}
+		err = add_binary(t, &f, spec->binary, spec->binary, &b);
+		container_file__close(&f);
 		if (!err)
 			err = add_spec_funcs(t, spec, b, true);
 		if (err)
@@ -434,14 +538,11 @@ void probe_table__release(struct probe_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nbins; i++) {
-		free(t->bins[i]->path);
-		free(t->bins[i]->spec_name);
-		elf_binary__free(t->bins[i]->elf);
-		free(t->bins[i]);
-	}
+	for (size_t i = 0; i < t->nbins; i++)
+		binary_free(t->bins[i]);
 	free(t->bins);
 	free(t->funcs);
+	free(t->warned);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -21,8 +21,13 @@ struct func_symbol;
 struct elf_binary;
 
 struct traced_binary {
-	char *path;              /* what is opened and attached: a host path or /proc/PID/root/... */
+	char *path;              /* for messages and -l: a host path or /proc/PID/root/PATH */
 	char *spec_name;         /* as written in the probe (inside the container) */
+	/* "/proc/self/fd/N": the file found (resolved inside its container),
+	 * held open while the table lives; what is read and attached, so the
+	 * kernel probes the very file that was checked */
+	char attach_path[32];
+	int fd;
 	dev_t dev;
 	ino_t ino;
 	struct elf_binary *elf;
@@ -52,6 +57,11 @@ struct probe_table {
 	size_t nrules;
 	size_t pending;                 /* absolute-path specs found nowhere yet */
 	pid_t pid;                      /* the traced process (-p), or -1 */
+	uint64_t pid_start;             /* its start time (process_ref.h), or 0 */
+	/* roots (mount namespace inodes) already warned about: a hostile
+	 * container's refused path is said once, not at every exec */
+	ino_t *warned;
+	size_t nwarned;
 };
 
 /* Resolves every uprobe spec; pid > 0 looks for container paths in that
@@ -63,10 +73,16 @@ int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, 
 /* Applies --error rules; a rule that names no traced function is an error
  * unless specs are still pending. */
 int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rules, size_t nrules);
-/* pid just exec'd: adds the files at the probes' absolute paths in its mount
- * namespace that are not traced yet. New files are bins[*first_bin..nbins),
- * their functions funcs[*first_func..nfuncs). Returns how many files. */
-int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, size_t *first_func);
+/* pid just exec'd: adds the files at the probes' absolute paths in its root
+ * that are not traced yet. start_time (process_ref.h; 0: unknown) is the
+ * exec'ing process's: when pid is another process by now (reused), nothing
+ * is looked up. New files are bins[*first_bin..nbins), their functions
+ * funcs[*first_func..nfuncs). Returns how many files. */
+int probe_table__discover(struct probe_table *t, pid_t pid, uint64_t start_time, size_t *first_bin,
+			  size_t *first_func);
+/* After attaching b: the kernel's links name the file opened (checked by
+ * the caller) and b's descriptor still is that file: 0, or -ESTALE. */
+int probe_table__check_binary(const struct traced_binary *b);
 void probe_table__release(struct probe_table *t);
 
 /* Functions that get probes (not skipped). */

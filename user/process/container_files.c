@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,121 +11,254 @@
 #include <sys/stat.h>
 
 #include "container_files.h"
+#include "container_root.h"
+#include "in_root.h"
 
-static int stat_file(const char *open_path, pid_t pid, struct container_file *out)
+static void file_init(struct container_file *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->fd = -1;
+	f->root_fd = IN_ROOT_HOST;
+}
+
+void container_file__close(struct container_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->root_fd >= 0)
+		close(f->root_fd);
+	f->fd = -1;
+	f->root_fd = IN_ROOT_HOST;
+}
+
+void container_files__free(struct container_file *files, int n)
+{
+	for (int i = 0; files && i < n; i++)
+		container_file__close(&files[i]);
+	free(files);
+}
+
+/* f holds fd (and, for a container, a copy of its root's fd). */
+static int file_fill(struct container_file *f, int fd, const struct stat *st,
+		     const struct container_root *r, const char *path)
+{
+	f->fd = fd;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	snprintf(f->open_path, sizeof(f->open_path), "/proc/self/fd/%d", fd);
+	if (!r) {
+		snprintf(f->display, sizeof(f->display), "%s", path);
+		return 0;
+	}
+	f->pid = r->proc.pid;
+	f->start_time = r->proc.start_time;
+	snprintf(f->display, sizeof(f->display), "/proc/%d/root%s", (int)r->proc.pid, path);
+	f->root_fd = fcntl(r->dir_fd, F_DUPFD_CLOEXEC, 0);
+	if (f->root_fd < 0) {
+		int err = -errno;
+
+		f->root_fd = IN_ROOT_HOST;
+		container_file__close(f);
+		return err;
+	}
+	return 0;
+}
+
+/* The file at path in r's root, while r's process lives. */
+static int lookup_in_root(const struct container_root *r, const char *path, struct container_file *out)
 {
 	struct stat st;
+	int fd, err;
 
-	if (stat(open_path, &st) != 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -ENOENT;
-	snprintf(out->open_path, sizeof(out->open_path), "%s", open_path);
-	out->dev = st.st_dev;
-	out->ino = st.st_ino;
-	out->pid = pid;
-	return 0;
+	file_init(out);
+	fd = container_root__open_file(r, path, &st);
+	if (fd < 0)
+		return fd;
+	/* the process lived through the lookup: the file is its container's */
+	err = container_root__check(r);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return file_fill(out, fd, &st, r, path);
+}
+
+int container_files__in_process_at(const char *path, pid_t pid, uint64_t start_time,
+				   struct container_file *out)
+{
+	struct container_root r;
+	int err;
+
+	file_init(out);
+	if (path[0] != '/')
+		return -EINVAL;
+	err = container_root__open(pid, start_time, &r);
+	if (err)
+		return err;
+	err = lookup_in_root(&r, path, out);
+	container_root__close(&r);
+	return err;
 }
 
 int container_files__in_process(const char *path, pid_t pid, struct container_file *out)
 {
-	char open_path[PATH_MAX];
-
-	if (snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", pid, path) >= (int)sizeof(open_path))
-		return -ENAMETOOLONG;
-	return stat_file(open_path, pid, out);
+	return container_files__in_process_at(path, pid, 0, out);
 }
 
-static bool seen_file(const struct container_file *files, size_t n, const struct container_file *f)
+struct found {
+	struct container_file *files;
+	size_t n;
+	struct root_key *roots;
+	size_t nroots;
+};
+
+static bool seen_file(const struct found *s, const struct container_file *f)
 {
-	for (size_t i = 0; i < n; i++)
-		if (files[i].dev == f->dev && files[i].ino == f->ino)
+	for (size_t i = 0; i < s->n; i++)
+		if (s->files[i].dev == f->dev && s->files[i].ino == f->ino)
 			return true;
 	return false;
 }
 
-static bool seen_ns(const ino_t *list, size_t n, ino_t ns)
+static bool seen_root(const struct found *s, const struct root_key *k)
 {
-	for (size_t i = 0; i < n; i++)
-		if (list[i] == ns)
+	for (size_t i = 0; i < s->nroots; i++)
+		if (root_key__same(&s->roots[i], k))
 			return true;
 	return false;
 }
 
-static int push(struct container_file **files, size_t *n, const struct container_file *f)
+static int add_root(struct found *s, const struct root_key *k)
+{
+	struct root_key *grown = realloc(s->roots, (s->nroots + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	s->roots = grown;
+	s->roots[s->nroots++] = *k;
+	return 0;
+}
+
+/* Keeps f (taking its descriptors) unless the same file is there already. */
+static int add_file(struct found *s, struct container_file *f)
 {
 	struct container_file *grown;
 
-	if (seen_file(*files, *n, f))
+	if (seen_file(s, f)) {
+		container_file__close(f);
 		return 0;
-	grown = realloc(*files, (*n + 1) * sizeof(*grown));
-	if (!grown)
+	}
+	grown = realloc(s->files, (s->n + 1) * sizeof(*grown));
+	if (!grown) {
+		container_file__close(f);
 		return -ENOMEM;
-	*files = grown;
-	(*files)[(*n)++] = *f;
+	}
+	s->files = grown;
+	s->files[s->n++] = *f;
 	return 0;
+}
+
+/* A path that is there but can't be used, as opposed to not there. */
+static bool refused(int err)
+{
+	return err != -ENOENT && err != -ENOTDIR && err != -ESRCH && err != -ENOMEM;
+}
+
+static void warn_refused(const char *path, pid_t pid, int err)
+{
+	fprintf(stderr, "spanprobe: warning: %s in the root of process %d: %s (looked up inside "
+		"that container; a link leaving it is followed only within it); not traced there\n",
+		path, (int)pid, in_root__strerror(err));
+}
+
+/* Our own root: the path as spanprobe's user means it, symlinks and all. */
+static int search_own_root(struct found *s, const char *path)
+{
+	struct container_file f;
+	struct stat st;
+	int fd;
+
+	file_init(&f);
+	fd = in_root__open(IN_ROOT_HOST, path, &st);
+	if (fd < 0)
+		return 0; /* the caller says why when nothing is found anywhere */
+	file_fill(&f, fd, &st, NULL, path);
+	return add_file(s, &f);
+}
+
+/* Every other root of a live process, each looked at once, however many
+ * processes share it; a chroot inside a container is a root of its own. */
+static int search_other_roots(struct found *s, const char *path)
+{
+	struct container_root r;
+	struct container_file f;
+	struct root_key own;
+	struct dirent *de;
+	DIR *proc;
+	int err = 0;
+
+	if (root_key__of(getpid(), &own) == 0 && (err = add_root(s, &own)))
+		return err;
+	proc = opendir("/proc");
+	if (!proc)
+		return 0; /* no /proc: our root is all we can see */
+	while ((de = readdir(proc)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (container_root__open(atoi(de->d_name), 0, &r) != 0)
+			continue; /* gone, or a kernel thread's */
+		if (seen_root(s, &r.key)) {
+			container_root__close(&r);
+			continue;
+		}
+		err = lookup_in_root(&r, path, &f);
+		if (err == -ESRCH) {
+			/* gone meanwhile: another process may still show that root */
+			container_root__close(&r);
+			err = 0;
+			continue;
+		}
+		if (err == 0)
+			err = add_file(s, &f);
+		else if (refused(err))
+			warn_refused(path, r.proc.pid, err);
+		if (err != -ENOMEM)
+			err = add_root(s, &r.key);
+		container_root__close(&r);
+		if (err == -ENOMEM)
+			break;
+		err = 0;
+	}
+	closedir(proc);
+	return err;
 }
 
 int container_files__find(const char *path, pid_t pid, struct container_file **out)
 {
-	struct container_file *files = NULL, f;
-	ino_t *namespaces = NULL;
-	size_t nfiles = 0, nns = 0;
-	struct dirent *de;
-	struct stat st;
-	DIR *proc = NULL;
-	int err = 0;
+	struct found s = { 0 };
+	struct container_file f;
+	int err;
 
 	*out = NULL;
 	if (path[0] != '/')
 		return -EINVAL;
 	if (pid > 0) {
-		if (container_files__in_process(path, pid, &f) == 0)
-			err = push(&files, &nfiles, &f);
-		goto done;
+		err = container_files__in_process(path, pid, &f);
+		if (err == -ENOENT || err == -ENOTDIR)
+			return 0;
+		if (err)
+			return err;
+		err = add_file(&s, &f);
+	} else {
+		err = search_own_root(&s, path);
+		if (!err)
+			err = search_other_roots(&s, path);
 	}
-	if (stat_file(path, 0, &f) == 0 && (err = push(&files, &nfiles, &f)))
-		goto done;
-	/* our own mount namespace was just searched */
-	if (stat("/proc/self/ns/mnt", &st) == 0) {
-		namespaces = malloc(sizeof(*namespaces));
-		if (!namespaces) {
-			err = -ENOMEM;
-			goto done;
-		}
-		namespaces[nns++] = st.st_ino;
-	}
-	proc = opendir("/proc");
-	if (!proc)
-		goto done; /* no /proc: our namespace is all we can see */
-	while ((de = readdir(proc)) != NULL) {
-		char ns_path[64];
-		ino_t *grown;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		snprintf(ns_path, sizeof(ns_path), "/proc/%s/ns/mnt", de->d_name);
-		if (stat(ns_path, &st) != 0 || seen_ns(namespaces, nns, st.st_ino))
-			continue;
-		grown = realloc(namespaces, (nns + 1) * sizeof(*grown));
-		if (!grown) {
-			err = -ENOMEM;
-			goto done;
-		}
-		namespaces = grown;
-		namespaces[nns++] = st.st_ino;
-		if (container_files__in_process(path, atoi(de->d_name), &f) == 0 &&
-		    (err = push(&files, &nfiles, &f)))
-			goto done;
-	}
-done:
-	if (proc)
-		closedir(proc);
-	free(namespaces);
+	free(s.roots);
 	if (err) {
-		free(files);
+		container_files__free(s.files, (int)s.n);
 		return err;
 	}
-	*out = files;
-	return (int)nfiles;
+	*out = s.files;
+	return (int)s.n;
 }

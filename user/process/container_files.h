@@ -1,29 +1,54 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* A probe's BINARY may be a path inside containers: the same path names a
- * different file in each mount namespace. This finds each distinct file
- * (device + inode) an absolute path names, in spanprobe's own namespace and,
- * through /proc/PID/root, in every process's. */
+ * different file in each container. This finds each distinct file
+ * (device + inode) an absolute path names, in spanprobe's own root and in
+ * every other root a live process has (a container's, or a chroot inside
+ * one), and opens it there, resolved inside that root (container_root.h):
+ * whatever its symlinks say, a container's path never reaches a host file.
+ *
+ * Each file found is held open: attach and read it through open_path
+ * (/proc/self/fd/N, our own descriptor of the very file checked), never
+ * through a path string resolved again later. The descriptors stay valid
+ * until container_file__close, so close only once nothing will open or
+ * attach open_path again (a closed fd's number is reused). */
 #ifndef SPANPROBE_CONTAINER_FILES_H
 #define SPANPROBE_CONTAINER_FILES_H
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct container_file {
-	char open_path[PATH_MAX]; /* the path itself, or /proc/PID/root/PATH */
+	char open_path[64];       /* "/proc/self/fd/N": what to open, read and attach */
+	char display[PATH_MAX];   /* for messages: the path itself, or /proc/PID/root/PATH */
+	int fd;                   /* the file, read-only; owned */
+	int root_fd;              /* the root it was found in (O_PATH), for further lookups
+				   * (debug files) in the same root; in_root.h's
+				   * IN_ROOT_HOST for spanprobe's own; owned */
 	dev_t dev;
 	ino_t ino;
-	pid_t pid;                /* a process that sees it (0: our own namespace) */
+	pid_t pid;                /* a process that sees it (0: our own root) */
+	uint64_t start_time;      /* that process's start (process_ref.h); 0 for ours */
 };
 
-/* Every distinct file `path` (absolute) names: in our mount namespace, and in
- * each other mount namespace of a live process; only in pid's when pid > 0.
- * Returns the count (0 = found nowhere) or a negative errno; *out is
- * malloc'd. */
+/* Every distinct file `path` (absolute) names: in our root, and in each
+ * other root of a live process; only in pid's when pid > 0. Returns the
+ * count (0 = found nowhere) or a negative errno; *out is malloc'd: free it
+ * with container_files__free. A root where the path exists but can't be
+ * used (a symlink loop, a link into /proc, a FIFO...) gets one warning line
+ * on stderr and is left out; with pid > 0 its error is returned instead
+ * (-ELOOP, -EINVAL, -EISDIR, -EREMOTE, -EACCES, -ESRCH). */
 int container_files__find(const char *path, pid_t pid, struct container_file **out);
+void container_files__free(struct container_file *files, int n);
 
-/* The file `path` names in pid's mount namespace: 0, or -ENOENT. */
+/* The file `path` names in pid's root: 0, -ENOENT, -ESRCH (gone), or
+ * another error of in_root__open. */
 int container_files__in_process(const char *path, pid_t pid, struct container_file *out);
+/* The same, only when pid still is the process that started at start_time
+ * (a PID seen earlier, e.g. in an exec record; 0: any). */
+int container_files__in_process_at(const char *path, pid_t pid, uint64_t start_time,
+				   struct container_file *out);
+void container_file__close(struct container_file *f);
 
 #endif

@@ -222,3 +222,12 @@ int span_decoder__exec_pid(const void *data, size_t size)
 		return -EINVAL;
 	return (int)r->pid;
 }
+
+uint64_t span_decoder__exec_start(const void *data, size_t size)
+{
+	const struct exec_record *r = data;
+
+	if (span_decoder__exec_pid(data, size) < 0)
+		return 0;
+	return r->start_boottime;
+}

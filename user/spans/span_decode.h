@@ -31,6 +31,9 @@ struct span_decoder *span_decoder__new(const struct probe_table *table, int64_t 
 int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, struct span *s);
 /* The pid of a REC_EXEC record, or -EINVAL. */
 int span_decoder__exec_pid(const void *data, size_t size);
+/* The exec'ing process's start time (ns since boot) of a REC_EXEC record,
+ * or 0. */
+uint64_t span_decoder__exec_start(const void *data, size_t size);
 void span_decoder__free(struct span_decoder *d);
 
 #endif

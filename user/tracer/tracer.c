@@ -20,6 +20,7 @@
 #include "probe_spec.h"
 #include "probe_table.h"
 #include "process_info.h"
+#include "process_ref.h"
 #include "python_probe.h"
 #include "span.h"
 #include "span_decode.h"
@@ -55,10 +56,17 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	pthread_mutex_init(&t->table_lock, NULL);
 	t->child = (struct child){ .pid = -1, .go_fd = -1, .exec_err_fd = -1 };
 	t->target = -1;
+	t->target_ref.pidfd = -1;
 	if (o->pid > 0) {
 		err = check_process_exists(o->pid);
+		/* from now on that process, not its PID (which may be reused) */
+		if (!err && process_ref__open(o->pid, 0, &t->target_ref) != 0) {
+			fprintf(stderr, "spanprobe: process %d exited\n", o->pid);
+			err = -ESRCH;
+		}
 		if (err)
 			goto cleanup;
+		t->table.pid_start = t->target_ref.start_time;
 	}
 	err = probe_table__resolve(&t->table, o->specs, o->nspecs, o->pid, o->wait && !o->list);
 	if (err)
@@ -199,6 +207,12 @@ int tracer__start(struct tracer *t)
 	err = attach_sources(t);
 	if (err)
 		return err;
+	/* still alive after the attach: the PID filter is that process's */
+	if (t->opts.pid > 0 && process_ref__alive(&t->target_ref) != 0) {
+		fprintf(stderr, "spanprobe: process %d exited before its probes were attached\n",
+			t->opts.pid);
+		return -ESRCH;
+	}
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
 			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
@@ -227,12 +241,13 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	struct tracer *t = ctx;
 	size_t first_bin, first_func;
 	pid_t pid = span_decoder__exec_pid(data, size);
+	uint64_t start = process_start_ticks_from_ns(span_decoder__exec_start(data, size));
 	int n;
 
 	if (pid <= 0)
 		return 0;
 	pthread_mutex_lock(&t->table_lock);
-	n = probe_table__discover(&t->table, pid, &first_bin, &first_func);
+	n = probe_table__discover(&t->table, pid, start, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
 	if (n <= 0)
 		return 0; /* nothing new, or the process is already gone */
@@ -309,7 +324,7 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			t->sink.drained(t->sink.ctx);
 		if (t->opts.cmd && child__reap(&t->child, false))
 			break;
-		if (t->opts.pid > 0 && check_process_alive(t->opts.pid) != 0)
+		if (t->opts.pid > 0 && process_ref__alive(&t->target_ref) != 0)
 			break;
 	}
 	err = 0;
@@ -343,6 +358,7 @@ void tracer__free(struct tracer *t)
 	spanprobe_bpf__destroy(t->skel);
 	child__terminate(&t->child);
 	probe_table__release(&t->table);
+	process_ref__close(&t->target_ref);
 	pthread_mutex_destroy(&t->table_lock);
 	free(t);
 }

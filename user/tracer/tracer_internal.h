@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "child.h"
 #include "probe_table.h"
+#include "process_ref.h"
 #include "tracer.h"
 
 struct tracer {
@@ -24,6 +25,7 @@ struct tracer {
 	bool multi;                 /* uprobe_multi links */
 	struct child child;
 	pid_t target;               /* the one traced process, or -1 */
+	struct process_ref target_ref; /* -p: that process itself (pidfd), not its PID */
 	struct ring_buffer *rb;
 	struct span_decoder *decoder;
 	struct process_table *procs;
