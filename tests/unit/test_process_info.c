@@ -8,7 +8,6 @@
 #include "unit.h"
 
 int container_id_from_cgroup_line(const char *line, char out[65]);
-int pod_uid_from_cgroup_line(const char *line, char out[37]);
 
 #define ID64 "4f1bcd5ca4b6c5a4e2f0e1d2c3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f70"
 
@@ -32,36 +31,6 @@ static void test_container_id_table(void)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char out[65] = "";
 		int err = container_id_from_cgroup_line(rows[i].line, out);
-
-		CHECK_INT(err == 0, rows[i].want != NULL);
-		if (rows[i].want)
-			CHECK_STR(out, rows[i].want);
-	}
-}
-
-static void test_pod_uid_table(void)
-{
-	static const struct {
-		const char *line;
-		const char *want; /* NULL: none */
-	} rows[] = {
-		/* cgroupfs driver */
-		{ "0::/kubepods/burstable/pod5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f/crio-" ID64 ".scope",
-		  "5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f" },
-		{ "0::/kubepods/pod5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f/" ID64,
-		  "5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f" },
-		/* systemd driver: '-' becomes '_' */
-		{ "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod5f0c2a1e_8b7d_4c3e_9f10_2a3b4c5d6e7f.slice/cri-containerd-" ID64 ".scope",
-		  "5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f" },
-		{ "0::/docker/" ID64, NULL },
-		{ "0::/kubepods/burstable/podnot-a-uid/x", NULL },
-		{ "0::/user.slice/pod5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f", NULL }, /* not kubepods */
-		{ "0::/kubepods/pod5f0c2a1e-8b7d", NULL },                          /* cut short */
-	};
-
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char out[37] = "";
-		int err = pod_uid_from_cgroup_line(rows[i].line, out);
 
 		CHECK_INT(err == 0, rows[i].want != NULL);
 		if (rows[i].want)
@@ -93,6 +62,9 @@ static void test_self(void)
 		CHECK(p->exe_path == NULL);
 		CHECK(p->command_line == NULL);
 		CHECK(p->container_id == NULL);
+		CHECK(p->k8s_pod_uid == NULL);
+		CHECK(p->k8s_pod_name == NULL);
+		CHECK(p->k8s_namespace == NULL);
 	}
 	process_table__free(t);
 	process_table__free(NULL);
@@ -102,7 +74,6 @@ int main(void)
 {
 	unit_prog = "process_info";
 	RUN(test_container_id_table);
-	RUN(test_pod_uid_table);
 	RUN(test_self);
 	return unit_exit();
 }

@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "metrics_server.h"
+#include "node_pods.h"
 #include "options.h"
 #include "outputs.h"
 #include "probe_list.h"
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
 {
 	struct report_sources report = {};
 	struct metrics_server *metrics = NULL;
+	struct pod_watch *pods = NULL;
 	struct tracer *tracer = NULL;
 	struct outputs *outputs = NULL;
 	bool ready_made = false;
@@ -96,12 +98,23 @@ int main(int argc, char **argv)
 	if (options__parse(argc, argv, &opts))
 		goto cleanup;
 	libbpf_set_print(libbpf_print_fn);
+	if (!opts.list) {
+		err = node_pods__start(&(struct node_pods_opts){
+					       .node_name = opts.node_name, .api_url = opts.kube_api,
+					       .token_file = opts.kube_token_file,
+					       .ca_file = opts.kube_ca_file, .verbose = opts.verbose,
+				       },
+				       &pods);
+		if (err)
+			goto cleanup;
+	}
 
 	err = tracer__new(&(struct tracer_opts){
 				  .specs = opts.specs, .nspecs = opts.nspecs,
 				  .rules = opts.rules, .nrules = opts.nrules,
 				  .pid = opts.pid, .cmd = opts.cmd, .wait = opts.wait,
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
+				  .pods = pods,
 			  }, &tracer);
 	if (err)
 		goto cleanup;
@@ -148,6 +161,7 @@ cleanup:
 		unlink(opts.ready_file);
 	outputs__free(outputs);
 	tracer__free(tracer);
+	pod_watch__stop(pods);
 	options__release(&opts);
 	return exit_code;
 }

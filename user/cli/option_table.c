@@ -30,6 +30,13 @@ const struct option_def option_defs[] = {
 	  false },
 	{ "ready-file", OPT_READY_FILE, "FILE",
 	  "Create FILE once attached (readiness checks); removed at exit", false },
+	{ "node-name", OPT_NODE_NAME, "NAME",
+	  "This node's name, whose pods name traced processes (default: $K8S_NODE_NAME)", false },
+	{ "kube-api", OPT_KUBE_API, "URL",
+	  "Kubernetes API server to name pods from, outside a pod (inside one: its ServiceAccount)",
+	  false },
+	{ "kube-token-file", OPT_KUBE_TOKEN_FILE, "FILE", "Bearer token for --kube-api", false },
+	{ "kube-ca-file", OPT_KUBE_CA_FILE, "FILE", "CA bundle of --kube-api's certificate", false },
 	{ "verbose", 'v', NULL, "libbpf debug output; with -l, why each cost", false },
 };
 const size_t option_defs_count = sizeof(option_defs) / sizeof(option_defs[0]);

@@ -116,6 +116,18 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_METRICS_ADDR:
 		o->metrics_addr = arg;
 		break;
+	case OPT_NODE_NAME:
+		o->node_name = arg;
+		break;
+	case OPT_KUBE_API:
+		o->kube_api = arg;
+		break;
+	case OPT_KUBE_TOKEN_FILE:
+		o->kube_token_file = arg;
+		break;
+	case OPT_KUBE_CA_FILE:
+		o->kube_ca_file = arg;
+		break;
 	case ARGP_KEY_ARG:
 		if (grow((void **)&o->specs, o->nspecs, sizeof(*o->specs)))
 			return ENOMEM;

@@ -24,6 +24,8 @@ struct options {
 	size_t nrules;
 	const char *ready_file;
 	const char *metrics_addr;
+	/* Kubernetes (node_pods.h) */
+	const char *node_name, *kube_api, *kube_token_file, *kube_ca_file;
 	/* the argument vector after --config expansion (owns the strings above) */
 	int argc;
 	char **argv, **orig_argv;

@@ -28,8 +28,8 @@ typedef Opentelemetry__Proto__Common__V1__InstrumentationScope Scope;
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest Request;
 
 #define SPAN_ATTRS_MAX 7     /* function, file, line, thread, return, truncated, reason */
-#define RESOURCE_DETECTED 10 /* service, host, pid, exe name, exe path, cmdline, container,
-			      * k8s pod uid, pod name, namespace */
+#define RESOURCE_DETECTED 11 /* service, host, pid, exe name, exe path, cmdline, container,
+			      * k8s pod uid, pod name, namespace, container name */
 
 /* One traced process in the batch. */
 struct encode_group {
@@ -317,6 +317,8 @@ static void encode_resource(struct otlp_encoder *enc, size_t g)
 		attr_str(&kv[n], &av[n], "k8s.pod.name", p->k8s_pod_name), n++;
 	if (p && p->k8s_namespace)
 		attr_str(&kv[n], &av[n], "k8s.namespace.name", p->k8s_namespace), n++;
+	if (p && p->k8s_container_name)
+		attr_str(&kv[n], &av[n], "k8s.container.name", p->k8s_container_name), n++;
 	if (enc->resource_attr_count) {
 		size_t kept = 0;
 

@@ -164,6 +164,8 @@ size_t span__to_json(const struct span *s, char *buf, size_t len)
 		put_attr_str(&j, &first, "k8s.pod.name", s->proc->k8s_pod_name);
 	if (s->proc && s->proc->k8s_namespace)
 		put_attr_str(&j, &first, "k8s.namespace.name", s->proc->k8s_namespace);
+	if (s->proc && s->proc->k8s_container_name)
+		put_attr_str(&j, &first, "k8s.container.name", s->proc->k8s_container_name);
 	if (s->truncated) {
 		put_attr_bool(&j, &first, "spanprobe.truncated", true);
 		put_attr_str(&j, &first, "spanprobe.lost_reason", s->lost_reason);

@@ -2,7 +2,10 @@
 /* Per-process resource facts read from /proc once, on a process's first
  * span, while it is most likely still alive; cached by pid for the table's
  * lifetime (a reused pid keeps the first process's facts: acceptable for a
- * tracing session, and it keeps entries stable for the exporter). */
+ * tracing session, and it keeps entries stable for the exporter). Nothing
+ * is read from inside the process's root: a container writes its own
+ * /etc/hostname and service-account files, and could name itself anything
+ * (or, through a symlink, make spanprobe read a host file into a span). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,22 +13,32 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "pod_cgroup.h"
 #include "process_info.h"
 #include "unittest.h"
 
 #define PROCESS_BUCKETS 256
 
+#define POD_RETRY_NS 250000000ULL
+
 struct process_entry {
 	struct process_info info;
+	bool pod_pending;        /* in a pod whose name is not known yet */
+	uint64_t pod_tried_ns;   /* when it was last looked up */
 	struct process_entry *next;
 };
 
 struct process_table {
 	pthread_mutex_t lock;
 	struct process_entry *buckets[PROCESS_BUCKETS];
+	struct process_entry *retired; /* replaced versions, still in callers' hands */
+	pod_lookup_fn lookup;
+	void *lookup_ctx;
 };
 
 /* Reads at most cap-1 bytes of a small /proc file; returns the length or a
@@ -83,28 +96,6 @@ UNITTEST int container_id_from_cgroup_line(const char *line, char out[65])
 	return -ENOENT;
 }
 
-/* The pod uid in a kubelet cgroup path: ".../kubepods/burstable/pod<uid>/..."
- * (cgroupfs driver) or "...kubepods-burstable-pod<uid_with_underscores>.slice"
- * (systemd driver, '-' written as '_'). */
-UNITTEST int pod_uid_from_cgroup_line(const char *line, char out[37])
-{
-	const char *p = strstr(line, "kubepods");
-	size_t n = 0;
-
-	if (!p)
-		return -ENOENT;
-	while ((p = strstr(p, "pod")) != NULL) {
-		p += 3;
-		for (n = 0; n < 36 && (isxdigit((unsigned char)p[n]) || p[n] == '-' || p[n] == '_'); n++)
-			out[n] = p[n] == '_' ? '-' : p[n];
-		if (n == 36 && out[8] == '-' && out[13] == '-' && out[18] == '-' && out[23] == '-') {
-			out[36] = '\0';
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
 /* What parse finds in the first line of /proc/PID/cgroup it accepts. */
 static char *read_from_cgroup(uint32_t pid, int (*parse)(const char *line, char *out), size_t out_len)
 {
@@ -122,21 +113,6 @@ static char *read_from_cgroup(uint32_t pid, int (*parse)(const char *line, char 
 	}
 	return NULL;
 }
-
-/* One line of a small file inside the process's root (its container's view). */
-static char *read_root_file_line(uint32_t pid, const char *rel)
-{
-	char path[128], buf[256];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, rel);
-	n = read_small_file(path, buf, sizeof(buf));
-	if (n <= 0)
-		return NULL;
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf[0] ? strdup(buf) : NULL;
-}
-
 
 static char *read_exe_path(uint32_t pid)
 {
@@ -207,10 +183,46 @@ static void process_entry__free(struct process_entry *e)
 	free(e->info.k8s_pod_uid);
 	free(e->info.k8s_pod_name);
 	free(e->info.k8s_namespace);
+	free(e->info.k8s_container_name);
 	free(e);
 }
 
-static struct process_entry *process_entry__read(uint32_t pid)
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Names e's pod from the API's facts; true when the pod is known. */
+static bool name_pod(const struct process_table *t, struct process_entry *e)
+{
+	e->pod_tried_ns = now_ns();
+	if (!t->lookup || !e->info.k8s_pod_uid)
+		return false;
+	return t->lookup(t->lookup_ctx, e->info.k8s_pod_uid,
+			 e->info.container_id ? e->info.container_id : "", &e->info.k8s_pod_name,
+			 &e->info.k8s_namespace, &e->info.k8s_container_name) == 0;
+}
+
+/* Pod uid and container id from the kernel's cgroup path (pod_cgroup.h);
+ * for a process in no pod, a container id as Docker and podman name their
+ * cgroups. */
+static void read_cgroup_ids(struct process_entry *e)
+{
+	struct pod_cgroup_ids ids;
+
+	if (pod_cgroup__read((pid_t)e->info.pid, &ids) == 0) {
+		e->info.k8s_pod_uid = strdup(ids.pod_uid);
+		if (ids.container_id[0])
+			e->info.container_id = strdup(ids.container_id);
+		return;
+	}
+	e->info.container_id = read_from_cgroup(e->info.pid, container_id_from_cgroup_line, 65);
+}
+
+static struct process_entry *process_entry__read(const struct process_table *t, uint32_t pid)
 {
 	struct process_entry *e = calloc(1, sizeof(*e));
 
@@ -220,18 +232,39 @@ static struct process_entry *process_entry__read(uint32_t pid)
 	e->info.exe_path = read_exe_path(pid);
 	e->info.exe_name = read_exe_name(pid, e->info.exe_path);
 	e->info.command_line = read_command_line(pid);
-	e->info.container_id = read_from_cgroup(pid, container_id_from_cgroup_line, 65);
-	e->info.k8s_pod_uid = read_from_cgroup(pid, pod_uid_from_cgroup_line, 37);
-	if (e->info.k8s_pod_uid) {
-		e->info.k8s_pod_name = read_root_file_line(pid, "/etc/hostname");
-		e->info.k8s_namespace = read_root_file_line(
-			pid, "/var/run/secrets/kubernetes.io/serviceaccount/namespace");
-	}
+	read_cgroup_ids(e);
+	e->pod_pending = e->info.k8s_pod_uid && t->lookup && !name_pod(t, e);
 	if (!e->info.exe_name) {
 		process_entry__free(e);
 		return NULL;
 	}
 	return e;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A new version of e once its pod is known (e stays valid: retired). */
+static struct process_entry *process_entry__renamed(struct process_table *t, struct process_entry *e)
+{
+	struct process_entry *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return e;
+	n->info.pid = e->info.pid;
+	n->info.exe_name = dup_or_null(e->info.exe_name);
+	n->info.exe_path = dup_or_null(e->info.exe_path);
+	n->info.command_line = dup_or_null(e->info.command_line);
+	n->info.container_id = dup_or_null(e->info.container_id);
+	n->info.k8s_pod_uid = dup_or_null(e->info.k8s_pod_uid);
+	if (!n->info.exe_name || !name_pod(t, n)) {
+		e->pod_tried_ns = n->pod_tried_ns;
+		process_entry__free(n);
+		return e;
+	}
+	return n;
 }
 
 struct process_table *process_table__new(void)
@@ -244,6 +277,14 @@ struct process_table *process_table__new(void)
 	return t;
 }
 
+void process_table__set_pod_lookup(struct process_table *t, pod_lookup_fn lookup, void *ctx)
+{
+	pthread_mutex_lock(&t->lock);
+	t->lookup = lookup;
+	t->lookup_ctx = ctx;
+	pthread_mutex_unlock(&t->lock);
+}
+
 const struct process_info *process_table__get(struct process_table *t, uint32_t pid)
 {
 	struct process_entry **bucket, *e;
@@ -252,13 +293,26 @@ const struct process_info *process_table__get(struct process_table *t, uint32_t 
 		return NULL;
 	bucket = &t->buckets[pid % PROCESS_BUCKETS];
 	pthread_mutex_lock(&t->lock);
-	for (e = *bucket; e; e = e->next) {
-		if (e->info.pid == pid)
+	for (struct process_entry **link = bucket; (e = *link) != NULL; link = &e->next) {
+		struct process_entry *n;
+
+		if (e->info.pid != pid)
+			continue;
+		if (!e->pod_pending || now_ns() - e->pod_tried_ns < POD_RETRY_NS)
 			goto out;
+		n = process_entry__renamed(t, e);
+		if (n != e) {
+			n->next = e->next;
+			*link = n;
+			e->next = t->retired;
+			t->retired = e;
+			e = n;
+		}
+		goto out;
 	}
 	/* Read under the lock: it happens once per process, and two threads
 	 * racing on the same new pid must not both insert it. */
-	e = process_entry__read(pid);
+	e = process_entry__read(t, pid);
 	if (e) {
 		e->next = *bucket;
 		*bucket = e;
@@ -279,6 +333,10 @@ void process_table__free(struct process_table *t)
 			next = e->next;
 			process_entry__free(e);
 		}
+	}
+	for (e = t->retired; e; e = next) {
+		next = e->next;
+		process_entry__free(e);
 	}
 	pthread_mutex_destroy(&t->lock);
 	free(t);

@@ -11,21 +11,36 @@ struct process_info {
 	char *exe_name;     /* basename of exe_path, or comm */
 	char *exe_path;     /* readlink /proc/PID/exe, or NULL */
 	char *command_line; /* /proc/PID/cmdline, NULs as spaces, or NULL */
-	char *container_id; /* from /proc/PID/cgroup, or NULL */
-	/* Known without the API server: the pod uid from the cgroup path, and,
-	 * for a process in a pod, the pod's hostname (its name unless the pod
-	 * sets spec.hostname) and its service account's namespace file. */
+	/* Identity from trusted sources only, never from a file inside the
+	 * process's container (which the container writes). The kernel's
+	 * cgroup path gives the pod uid and container id (for a process in no
+	 * pod, a Docker/podman container id); the API server gives the pod's
+	 * name, namespace and container name, looked up by that uid. NULL
+	 * when unknown: without API access, no name and no namespace. */
+	char *container_id;
 	char *k8s_pod_uid;
 	char *k8s_pod_name;
 	char *k8s_namespace;
+	char *k8s_container_name;
 };
 
 struct process_table;
 
+/* The API server's facts of a pod, by uid (what a pod watch knows); 0 and
+ * the strings (malloc'd, the caller frees them) or -ENOENT. container_id
+ * may be "" (container_name then stays NULL). */
+typedef int (*pod_lookup_fn)(void *ctx, const char *pod_uid, const char *container_id,
+			     char **name, char **namespace_, char **container_name);
+
 struct process_table *process_table__new(void);
+/* Names pods through lookup (called on the span reader's thread: it must
+ * not block). Entries of processes whose pod is not known yet are looked
+ * up again, at most every 250 ms, until it is. */
+void process_table__set_pod_lookup(struct process_table *t, pod_lookup_fn lookup, void *ctx);
 /* The entry for pid, read from /proc on first use; never NULL for a valid
  * table (a process already gone gets an entry named "pid-N"). The entry
- * lives as long as the table. Thread-safe. */
+ * lives as long as the table and never changes: once its pod is named, a
+ * new entry replaces it for later calls. Thread-safe. */
 const struct process_info *process_table__get(struct process_table *t, uint32_t pid);
 void process_table__free(struct process_table *t);
 

@@ -19,6 +19,7 @@
 #include "preflight.h"
 #include "probe_spec.h"
 #include "probe_table.h"
+#include "node_pods.h"
 #include "process_info.h"
 #include "process_ref.h"
 #include "python_probe.h"
@@ -267,6 +268,8 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 static int open_rings(struct tracer *t)
 {
 	t->procs = process_table__new();
+	if (t->procs && t->opts.pods)
+		process_table__set_pod_lookup(t->procs, node_pods__lookup, t->opts.pods);
 	t->decoder = span_decoder__new(&t->table, monotonic_to_realtime_offset(), t->procs);
 	if (!t->procs || !t->decoder)
 		return -ENOMEM;

@@ -22,6 +22,8 @@ struct probe_table;
 struct span;
 struct tracer;
 
+struct pod_watch;
+
 struct tracer_opts {
 	const struct probe_spec *specs;
 	size_t nspecs;
@@ -33,6 +35,9 @@ struct tracer_opts {
 	bool verbose;
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
+	/* this node's pods from the API server (node_pods.h), or NULL: names
+	 * the pods of traced processes; outlives the tracer */
+	struct pod_watch *pods;
 };
 
 /* Where spans go: span() gets each finished span (a negative return stops

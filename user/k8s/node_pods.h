@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The daemon's view of Kubernetes: a watch on this node's pods (pod_watch.h)
+ * when the API server can be reached, started from spanprobe's options or,
+ * inside a pod, from the ServiceAccount the kubelet mounts. It names the
+ * pods of traced processes (found by the pod uid of their cgroup), and is
+ * where choosing workloads by namespace and labels plugs in. */
+#ifndef SPANPROBE_NODE_PODS_H
+#define SPANPROBE_NODE_PODS_H
+
+#include "pod_watch.h"
+
+struct node_pods_opts {
+	const char *node_name;  /* --node-name; NULL: $K8S_NODE_NAME */
+	const char *api_url;    /* --kube-api; NULL: in-cluster when in a pod */
+	const char *token_file; /* --kube-token-file (with --kube-api) */
+	const char *ca_file;    /* --kube-ca-file (with --kube-api) */
+	bool verbose;
+};
+
+/* Starts the watch: with --kube-api, or inside a pod (KUBERNETES_SERVICE_HOST
+ * set). 0 and *out NULL when neither (a local run: no pod names). A bad
+ * option: one line naming it, -EINVAL. In a pod without a node name or
+ * credentials: one warning line, no watch. Failing requests later are
+ * reported by the watch thread (one line each, repeats not reported). */
+int node_pods__start(const struct node_pods_opts *o, struct pod_watch **out);
+
+/* What the API server says of the pod with this uid and of its container
+ * with this runtime id ("" for none), for process_table (a
+ * pod_lookup_fn over the pod_watch in ctx): 0 and malloc'd strings
+ * (*container_name NULL when the container is not known), or -ENOENT.
+ * Never waits for the network. */
+int node_pods__lookup(void *watch, const char *pod_uid, const char *container_id, char **name,
+		      char **namespace_, char **container_name);
+
+#endif /* SPANPROBE_NODE_PODS_H */
