@@ -6,8 +6,8 @@
 # container's root holds is the attacker's to choose.
 # Source after common.sh; call `scratch` first.
 #   hostile_build NAME || exit 0    the cached root; SKIP NAME when it can't be made
-#   hostile_new CTR                 a fresh root at $SCRATCH/CTR/root (overlay), with
-#                                   build/demo-app at /usr/local/bin/demo-app; prints the root
+#   hostile_new CTR                 a fresh root at $SCRATCH/CTR/root (overlay); the root
+#                                   in HOSTILE_ROOT (not in a subshell: it registers the mount)
 #   hostile_start CTR UID CID CMD...
 #                                   CMD (a path inside the root) as PID 1 of the container,
 #                                   in cgroup kubepods/besteffort/pod<UID>/cri-containerd-<CID>
@@ -49,7 +49,7 @@ hostile_build() {
 			return 1
 		}
 	fi
-	trap 'cleanup_scratch; _hostile_cleanup' EXIT
+	trap '_hostile_cleanup' EXIT
 }
 
 hostile_uid() { cat /proc/sys/kernel/random/uuid; }
@@ -61,8 +61,7 @@ hostile_new() {
 	mount -t overlay overlay -o "lowerdir=$HOSTILE_BASE/root,upperdir=$dir/upper,workdir=$dir/work" \
 		"$dir/root" || return 1
 	HOSTILE_MOUNTS="$dir/root $HOSTILE_MOUNTS"
-	mkdir -p "$dir/root/usr/local/bin" && cp "$DEMO" "$dir/root/usr/local/bin/demo-app" || return 1
-	echo "$dir/root"
+	HOSTILE_ROOT=$dir/root
 }
 
 # The writable cgroup hierarchy tests/lib/kube.sh uses too.
@@ -97,7 +96,8 @@ hostile_start() {
 		# until the child has exec'd the command (chroot, then CMD)
 		if [ -n "$HOSTILE_PID" ] && [ "$(readlink "/proc/$HOSTILE_PID/root")" = "$root" ] &&
 			[ "$(readlink "/proc/$HOSTILE_PID/exe")" != "$(command -v chroot)" ]; then
-			bg_track "$HOSTILE_PID"
+			# PID 1 of a PID namespace ignores SIGTERM without a handler
+			HOSTILE_PIDS="$HOSTILE_PID ${HOSTILE_PIDS:-}"
 			return 0
 		fi
 		sleep 0.05
@@ -106,9 +106,17 @@ hostile_start() {
 	return 1
 }
 
+# hostile_mount DIR: unmounted at exit (before the overlays holding it).
+hostile_mount() { HOSTILE_MOUNTS="$1 $HOSTILE_MOUNTS"; }
+
+# Processes first, then mounts (newest first), then the scratch directory.
 _hostile_cleanup() {
-	local m dir
+	local m dir p
+	for p in ${HOSTILE_PIDS:-}; do kill -9 "$p" 2>/dev/null; done
+	for p in ${BG_PIDS:-}; do kill "$p" 2>/dev/null; done
+	for p in ${BG_PIDS:-}; do wait "$p" 2>/dev/null; done
 	for m in $HOSTILE_MOUNTS; do umount -l "$m" 2>/dev/null; done
+	cleanup_scratch
 	for dir in $HOSTILE_CGROUPS; do
 		while [ "$dir" != / ] && [[ $dir == */kubepods* ]]; do
 			rmdir "$dir" 2>/dev/null || break

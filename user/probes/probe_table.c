@@ -295,7 +295,7 @@ static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spe
 /* -p PID: the path can't be used in that process's root. */
 static void print_container_error(const char *path, pid_t pid, int err)
 {
-	if (err == -EACCES || err == -EPERM)
+	if (err == -EPERM)
 		fprintf(stderr, "spanprobe: %s: not allowed to look into process %d's root (run as "
 			"root, or with CAP_SYS_PTRACE)\n", path, pid);
 	else

@@ -38,7 +38,8 @@ struct container_file {
  * with container_files__free. A root where the path exists but can't be
  * used (a symlink loop, a link into /proc, a FIFO...) gets one warning line
  * on stderr and is left out; with pid > 0 its error is returned instead
- * (-ELOOP, -EINVAL, -EISDIR, -EREMOTE, -EACCES, -ESRCH). */
+ * (-ELOOP, -EINVAL, -EISDIR, -EREMOTE, -EACCES, -EPERM: not allowed to look
+ * into that root, -ESRCH). */
 int container_files__find(const char *path, pid_t pid, struct container_file **out);
 void container_files__free(struct container_file *files, int n);
 

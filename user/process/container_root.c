@@ -38,7 +38,7 @@ int root_key__of(pid_t pid, struct root_key *k)
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)pid);
 	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == EACCES || errno == EPERM ? -EACCES : -ESRCH;
+		return errno == EACCES || errno == EPERM ? -EPERM : -ESRCH;
 	err = key_of_fd(fd, pid, k);
 	close(fd);
 	return err;
@@ -64,7 +64,7 @@ int container_root__open(pid_t pid, uint64_t want_start, struct container_root *
 	/* the magic link of our own /proc: the process's root directory */
 	r->dir_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (r->dir_fd < 0) {
-		err = errno == EACCES || errno == EPERM ? -EACCES : -ESRCH;
+		err = errno == EACCES || errno == EPERM ? -EPERM : -ESRCH;
 		goto fail;
 	}
 	err = key_of_fd(r->dir_fd, pid, &r->key);

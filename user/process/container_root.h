@@ -31,7 +31,7 @@ struct container_root {
 };
 
 /* Opens pid's root; want_start != 0: only if the process started then.
- * 0, -ESRCH (gone or reused), -EACCES (not allowed to look: run as root or
+ * 0, -ESRCH (gone or reused), -EPERM (not allowed to look: run as root or
  * with CAP_SYS_PTRACE). */
 int container_root__open(pid_t pid, uint64_t want_start, struct container_root *r);
 /* Opens path inside the root (in_root__open); fd or a negative errno. */
