@@ -102,6 +102,13 @@ for c in "loop-a:too many levels of symbolic links" "fifo:not a regular file" \
 	check "p_$name.nothing_else_said" test "$(wc -l <"$SCRATCH/p_$name.err")" -eq 1
 done
 
+# --- -p with a library's bare name: the library the process maps (its
+# /proc/PID/maps path), opened inside its root, not the host's of that name
+"$SPANPROBE" -p "$P1" -l 'uprobe:libc:getpid' >"$SCRATCH/maps.txt" 2>&1
+check maps.the_containers_library grep -q "^uprobe:/proc/$P1/root/usr/lib/x86_64-linux-gnu/libc.so.6:getpid " "$SCRATCH/maps.txt"
+"$SPANPROBE" -p "$P1" -l 'uprobe:libnope:foo' >"$SCRATCH/maps-none.txt" 2>&1
+check maps.none_says_why grep -q "libnope: process $P1 maps no such library" "$SCRATCH/maps-none.txt"
+
 # --- the debug file: c1's demo-app without DWARF, its debug link a link to
 # a host file (which has the DWARF): not used; the container's own copy is.
 objcopy --only-keep-debug "$DEMO" "$SCRATCH/hostdebug/demo-app.debug"

@@ -55,6 +55,23 @@ static struct traced_binary *find_binary(const struct probe_table *t, dev_t dev,
 	return NULL;
 }
 
+/* A container can put a new file at a probed path in every root it makes,
+ * and each file found is held open and its symbols kept: past this many
+ * files, further ones are not traced (said once). */
+#define MAX_TRACED_FILES 256
+
+static bool over_cap(struct probe_table *t, const char *display)
+{
+	if (t->nbins < MAX_TRACED_FILES)
+		return false;
+	if (!t->cap_warned)
+		fprintf(stderr, "spanprobe: warning: %d files traced already; %s and any further "
+			"file is not traced (containers making new files at a probed path?)\n",
+			MAX_TRACED_FILES, display);
+	t->cap_warned = true;
+	return true;
+}
+
 static void binary_free(struct traced_binary *b)
 {
 	if (!b)
@@ -258,6 +275,51 @@ static int add_spec_funcs(struct probe_table *t, const struct probe_spec *spec,
 	return 0;
 }
 
+static void print_container_error(const char *path, pid_t pid, int err);
+
+/* A mapped file's path names the library (or program) `name` stands for:
+ * "libc" is libc.so.6, "ssl" libssl.so.3, "libssl.so.3" itself. */
+static bool names_library(const char *path, void *ctx)
+{
+	const char *name = ctx, *base = strrchr(path, '/');
+	size_t n = strlen(name);
+
+	base = base ? base + 1 : path;
+	if (strcmp(base, name) == 0)
+		return true;
+	if (strncmp(base, "lib", 3) == 0 && strncmp(name, "lib", 3) != 0)
+		base += 3;
+	return strncmp(base, name, n) == 0 &&
+	       (strncmp(base + n, ".so", 3) == 0 || (strstr(name, ".so") && base[n] == '.'));
+}
+
+/* -p PID of a process in another root (a container), BINARY a bare name:
+ * the file of that name the process maps, opened inside its root (never
+ * the host's file of that name, which the process does not run). */
+static int resolve_mapped_spec(struct probe_table *t, const struct probe_spec *spec)
+{
+	struct container_file f;
+	struct traced_binary *b;
+	char prefix[64];
+	int err;
+
+	err = container_files__mapped(t->pid, t->pid_start, names_library, (void *)spec->binary, &f);
+	if (err == -ENOENT) {
+		fprintf(stderr, "spanprobe: %s: process %d maps no such library or program (it runs "
+			"in a container: give the path inside it, e.g. uprobe:/usr/lib/x86_64-linux-gnu/"
+			"%s.so:FUNCS)\n", spec->binary, (int)t->pid, spec->binary);
+		return err;
+	}
+	if (err) {
+		print_container_error(spec->binary, t->pid, err);
+		return err;
+	}
+	snprintf(prefix, sizeof(prefix), "/proc/%d/root", (int)t->pid);
+	err = add_binary(t, &f, spec->binary, f.display + strlen(prefix), &b);
+	container_file__close(&f);
+	return err ? err : add_spec_funcs(t, spec, b, false);
+}
+
 /* A path relative or bare (library, PATH lookup) resolved on this host. */
 static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spec)
 {
@@ -367,6 +429,8 @@ static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec
 		return -ENOENT;
 	}
 	for (int i = 0; i < n && !err; i++) {
+		if (!find_binary(t, files[i].dev, files[i].ino) && over_cap(t, files[i].display))
+			break;
 		err = add_binary(t, &files[i], spec->binary, spec->binary, &b);
 		if (!err)
 			err = add_spec_funcs(t, spec, b, false);
@@ -388,6 +452,9 @@ int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, 
 			continue;
 		if (specs[i].binary[0] == '/')
 			err = resolve_abs_spec(t, &specs[i], pid, wait);
+		else if (pid > 0 && !strchr(specs[i].binary, '/') &&
+			 !container_files__shares_our_root(pid))
+			err = resolve_mapped_spec(t, &specs[i]);
 		else
 			err = resolve_host_spec(t, &specs[i]);
 	}
@@ -514,7 +581,7 @@ int probe_table__discover(struct probe_table *t, pid_t pid, uint64_t start_time,
 		/* traced since before this exec: nothing new; added by an earlier
 		 * spec in this loop: this spec's functions still go in */
 		b = find_binary(t, f.dev, f.ino);
-		if (b && !binary_is_new(t, b, *first_bin)) {
+		if ((b && !binary_is_new(t, b, *first_bin)) || (!b && over_cap(t, f.display))) {
 			container_file__close(&f);
 			continue;
 		}

@@ -62,6 +62,7 @@ struct probe_table {
 	 * container's refused path is said once, not at every exec */
 	ino_t *warned;
 	size_t nwarned;
+	bool cap_warned;                /* the most files were traced: said once */
 };
 
 /* Resolves every uprobe spec; pid > 0 looks for container paths in that

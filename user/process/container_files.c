@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "container_files.h"
 #include "container_root.h"
@@ -261,4 +262,79 @@ int container_files__find(const char *path, pid_t pid, struct container_file **o
 	}
 	*out = s.files;
 	return (int)s.n;
+}
+
+bool container_files__shares_our_root(pid_t pid)
+{
+	struct root_key ours, theirs;
+
+	return root_key__of(getpid(), &ours) == 0 && root_key__of(pid, &theirs) == 0 &&
+	       root_key__same(&ours, &theirs);
+}
+
+/* A maps path as the process sees it: the kernel writes it relative to
+ * our root, so a root that is a directory of ours (a chroot) shows as a
+ * prefix to take off. */
+static const char *path_in_root(const char *path, const char *root_prefix)
+{
+	size_t n = strlen(root_prefix);
+
+	if (n > 1 && strncmp(path, root_prefix, n) == 0 && path[n] == '/')
+		return path + n;
+	return path;
+}
+
+int container_files__mapped(pid_t pid, uint64_t start_time,
+			    bool (*match)(const char *path, void *ctx), void *ctx,
+			    struct container_file *out)
+{
+	char maps[64], line[PATH_MAX + 128], prefix[PATH_MAX];
+	struct container_root r;
+	FILE *f = NULL;
+	ssize_t n;
+	int err;
+
+	file_init(out);
+	err = container_root__open(pid, start_time, &r);
+	if (err)
+		return err;
+	snprintf(maps, sizeof(maps), "/proc/%d/root", (int)pid);
+	n = readlink(maps, prefix, sizeof(prefix) - 1);
+	prefix[n > 0 ? n : 0] = '\0';
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	f = fopen(maps, "re");
+	err = f ? -ENOENT : -ESRCH;
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long long ino;
+		unsigned int maj, min;
+		const char *path;
+		struct stat st;
+		int pos = 0, fd;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "%*llx-%*llx %*s %*llx %x:%x %llu %n", &maj, &min, &ino, &pos) < 3 ||
+		    !pos || line[pos] != '/')
+			continue;
+		path = path_in_root(line + pos, prefix);
+		if (!match(path, ctx))
+			continue;
+		fd = container_root__open_file(&r, path, &st);
+		if (fd < 0)
+			continue;
+		if (st.st_ino != ino || st.st_dev != makedev(maj, min)) {
+			close(fd); /* another file at that path by now */
+			continue;
+		}
+		err = container_root__check(&r);
+		if (err) {
+			close(fd);
+			break;
+		}
+		err = file_fill(out, fd, &st, &r, path);
+		break;
+	}
+	if (f)
+		fclose(f);
+	container_root__close(&r);
+	return err;
 }

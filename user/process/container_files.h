@@ -15,6 +15,7 @@
 #define SPANPROBE_CONTAINER_FILES_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -51,5 +52,18 @@ int container_files__in_process(const char *path, pid_t pid, struct container_fi
 int container_files__in_process_at(const char *path, pid_t pid, uint64_t start_time,
 				   struct container_file *out);
 void container_file__close(struct container_file *f);
+
+/* A file process pid maps (a library, its executable), found through
+ * /proc/PID/maps: the first mapping whose path, as the process sees it,
+ * satisfies match(path, ctx), opened inside pid's root and kept only when
+ * its device and inode are the mapping's (the path may name another file by
+ * now). start_time as for container_files__in_process_at. 0, -ENOENT,
+ * -ESRCH, -EPERM. */
+int container_files__mapped(pid_t pid, uint64_t start_time,
+			    bool (*match)(const char *path, void *ctx), void *ctx,
+			    struct container_file *out);
+/* Whether pid's root is spanprobe's own (a host process, for a host run):
+ * its paths mean what they mean here. */
+bool container_files__shares_our_root(pid_t pid);
 
 #endif
