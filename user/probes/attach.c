@@ -82,10 +82,13 @@ static int check_link_file(struct bpf_link *link, const struct traced_binary *b)
 	ssize_t n;
 
 	memset(&info, 0, sizeof(info));
+	linked[0] = '\0';
 	info.uprobe_multi.path = (__u64)(unsigned long)linked;
 	info.uprobe_multi.path_size = sizeof(linked);
+	/* kernels before 6.8 tell no uprobe_multi link's file: the descriptor
+	 * check below is then what is left */
 	if (bpf_link_get_info_by_fd(bpf_link__fd(link), &info, &len) == 0 &&
-	    info.type == BPF_LINK_TYPE_UPROBE_MULTI) {
+	    info.type == BPF_LINK_TYPE_UPROBE_MULTI && linked[0]) {
 		n = readlink(b->attach_path, held, sizeof(held) - 1);
 		if (n < 0)
 			return -ESTALE;

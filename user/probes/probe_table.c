@@ -574,7 +574,7 @@ int probe_table__discover(struct probe_table *t, pid_t pid, uint64_t start_time,
 		if (err == -ESRCH)
 			return 0; /* gone (or its PID reused): its root is nobody's now */
 		if (err) {
-			if (err != -ENOENT && err != -ENOTDIR)
+			if (err != -ENOENT && err != -ENOTDIR && err != -ENAMETOOLONG)
 				warn_once(t, spec->binary, pid, err);
 			continue;
 		}

@@ -162,7 +162,8 @@ static int add_file(struct found *s, struct container_file *f)
 /* A path that is there but can't be used, as opposed to not there. */
 static bool refused(int err)
 {
-	return err != -ENOENT && err != -ENOTDIR && err != -ESRCH && err != -ENOMEM;
+	return err != -ENOENT && err != -ENOTDIR && err != -ENAMETOOLONG && err != -ESRCH &&
+	       err != -ENOMEM;
 }
 
 static void warn_refused(const char *path, pid_t pid, int err)
