@@ -129,12 +129,20 @@ cp "$DEMO" "$SCRATCH/hostbin/swapped"
 "$SCRATCH/hostbin/swapped" "${APP_ARGS[@]}" >/dev/null 2>&1 &
 HOST_PID2=$!
 bg_track $HOST_PID2
-"$SPANPROBE" --wait -o jsonl --output-file "$SCRATCH/wide.jsonl" \
+# a chroot in spanprobe's own mount namespace: a root of its own, searched
+# as such (not skipped as "our namespace")
+hostile_new c3 || { fail c3_root "can't make the container root"; exit 0; }
+R3=$HOSTILE_ROOT
+cp "$DEMO" "$R3/usr/local/bin/chrooted"
+chroot "$R3" /usr/local/bin/chrooted "${APP_ARGS[@]}" >/dev/null 2>&1 &
+P3=$!
+bg_track $P3
+"$SPANPROBE" --wait -o jsonl --output-file "$SCRATCH/wide.jsonl" 'uprobe:/usr/local/bin/chrooted:foo' \
 	'uprobe:/usr/local/bin/victim:foo' 'uprobe:/usr/local/bin/loop-a:foo' \
 	'uprobe:/usr/local/bin/fifo:foo' 'uprobe:/usr/local/bin/swapped:foo' 2>"$SCRATCH/wide.err" &
 WIDE=$!
 bg_track $WIDE
-check wide.attached_to_c1 wait_for_line "$SCRATCH/wide.err" "tracing 1 functions" 30
+check wide.attached_to_c1_and_chroot wait_for_line "$SCRATCH/wide.err" "tracing 2 functions" 30
 check wide.loop_warned grep -q "warning: /usr/local/bin/loop-a in the root of process [0-9]*: too many levels" "$SCRATCH/wide.err"
 check wide.fifo_warned grep -q "warning: /usr/local/bin/fifo in the root of process [0-9]*: not a regular file" "$SCRATCH/wide.err"
 
@@ -157,6 +165,7 @@ UID2=$(hostile_uid) CID2=$(hostile_cid)
 hostile_start c2 "$UID2" "$CID2" /swap.sh || { fail c2_start "see above"; exit 0; }
 check wide.c2_found_while_swapping wait_for_line "$SCRATCH/wide.err" "tracing /usr/local/bin/swapped (/proc/[0-9]*/root" 30
 wait_for_count "$SCRATCH/wide.jsonl" "\"intValue\":\"$P1\"" 5 60
+wait_for_count "$SCRATCH/wide.jsonl" "\"intValue\":\"$P3\"" 5 60
 LINKS=$(links)
 kill -INT $WIDE
 wait_exit $WIDE 60 || fail wide.exits "hang guard: spanprobe still runs 60 s after SIGINT"
@@ -170,6 +179,8 @@ for p in $HOST_PID $HOST_PID2; do
 	check "wide.no_span_from_host_process_$p" bash -c "! grep -q '\"intValue\":\"$p\"' '$SCRATCH/wide.jsonl'"
 done
 check wide.spans_from_c1 grep -q "\"intValue\":\"$P1\"" "$SCRATCH/wide.jsonl"
+check wide.chroot_in_our_namespace_attached grep -qx "$R3/usr/local/bin/chrooted" <<<"$LINKS"
+check wide.spans_from_the_chroot grep -q "\"intValue\":\"$P3\"" "$SCRATCH/wide.jsonl"
 
 # --- identity: nothing read from inside the container reaches a span
 ALL=$(cat "$SCRATCH"/*.jsonl)

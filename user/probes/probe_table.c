@@ -401,17 +401,17 @@ static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec
 	}
 	if (n == 0) {
 		container_files__free(files, 0);
-		/* say why precisely: a directory or unreadable file here */
-		if (pid <= 0 && stat(spec->binary, &st) == 0) {
-			err = S_ISDIR(st.st_mode) ? -EISDIR : S_ISREG(st.st_mode) ? -EREMOTE : -EINVAL;
-			print_open_error(spec->binary, err);
-			return err;
-		}
-		/* a symlink loop or a bad path component is not "no such file" */
-		if (pid <= 0 && (errno == ELOOP || errno == ENOTDIR || errno == ENAMETOOLONG)) {
-			err = -errno;
-			print_open_error(spec->binary, err);
-			return err;
+		/* say why precisely: a directory, an unreadable file, a symlink
+		 * loop or a bad path component here is not "no such file" */
+		if (pid <= 0) {
+			int fd = in_root__open(IN_ROOT_HOST, spec->binary, &st);
+
+			if (fd >= 0)
+				close(fd); /* there now: it was not a moment ago */
+			else if (fd != -ENOENT) {
+				print_open_error(spec->binary, fd);
+				return fd;
+			}
 		}
 		if (wait) {
 			fprintf(stderr, "spanprobe: %s not found yet; waiting for a process that has it\n",
