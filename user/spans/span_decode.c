@@ -127,6 +127,19 @@ static int name_span(const struct span_decoder *d, const struct span_record *e, 
 	return 0;
 }
 
+static enum span_ret_kind ret_kind(const struct traced_func *f, bool truncated)
+{
+	const struct func_symbol *sym = f->sym;
+
+	if (truncated || (sym->ret_known && sym->ret_void))
+		return SPAN_RET_NONE;
+	if (!sym->ret_known)
+		return SPAN_RET_UNKNOWN;
+	if (sym->ret_pointer)
+		return SPAN_RET_POINTER;
+	return f->rule.ret_signed ? SPAN_RET_SIGNED : SPAN_RET_UNSIGNED;
+}
+
 static void describe_error(struct span *s, const struct traced_func *f,
 			   const struct exception_record *x)
 {
@@ -146,7 +159,11 @@ static void describe_error(struct span *s, const struct traced_func *f,
 				 "%s left by an exception", s->name);
 		return;
 	}
-	if (s->ret_signed)
+	if (s->ret_kind == SPAN_RET_POINTER)
+		snprintf(s->status_message, sizeof(s->status_message),
+			 "%s returned %s (error rule %s)", s->name, s->ret ? "a pointer" : "NULL",
+			 f && f->rule_text ? f->rule_text : "?");
+	else if (s->ret_signed)
 		snprintf(s->status_message, sizeof(s->status_message),
 			 "%s returned %" PRId64 " (error rule %s)", s->name, s->ret,
 			 f && f->rule_text ? f->rule_text : "?");
@@ -179,7 +196,8 @@ static int decode_span(struct span_decoder *d, const struct span_record *e,
 	if (f) {
 		s->ret_signed = f->rule.ret_signed;
 		s->ret = (int64_t)e->ret;
-		s->has_ret = !s->truncated && !(f->sym->ret_known && f->sym->ret_void);
+		s->ret_kind = ret_kind(f, s->truncated);
+		s->has_ret = s->ret_kind != SPAN_RET_NONE;
 	}
 	if (s->truncated)
 		s->lost_reason = lost_reason_text(e->lost_reason);

@@ -184,7 +184,7 @@ int tracer__start(struct tracer *t)
 		t->target = t->opts.pid;
 	/* Start the command held before exec, so its first calls are traced. */
 	if (t->opts.cmd) {
-		err = child__spawn_held(&t->child, t->opts.cmd);
+		err = child__spawn_held(&t->child, t->opts.cmd, t->opts.cmd_stdout_to_stderr);
 		if (err)
 			return err;
 		t->target = t->child.pid;
@@ -210,14 +210,18 @@ static int handle_span_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	struct span s;
-	int n = span_decoder__decode(t->decoder, data, size, &s);
+	int n = span_decoder__decode(t->decoder, data, size, &s), err;
 
 	if (n == -ENOMEM)
 		return n;
 	if (n <= 0)
 		return 0; /* an announcement, or a record naming nothing known */
-	t->emit_err = t->sink.span(t->sink.ctx, &s);
-	return t->emit_err < 0 ? t->emit_err : 0;
+	err = t->sink.span(t->sink.ctx, &s);
+	if (err < 0 && !t->draining) {
+		t->emit_err = err;
+		return err;
+	}
+	return 0;
 }
 
 /* A process exec'd while watching for container paths: trace the probed
@@ -271,6 +275,7 @@ static void detach_and_drain(struct tracer *t)
 {
 	attachment__destroy(&t->attached);
 	python_probe__detach(t->python);
+	t->draining = true;
 	if (t->rb)
 		ring_buffer__consume(t->rb);
 }
@@ -305,8 +310,8 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			fprintf(stderr, "spanprobe: reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
 		}
-		if (err > 0 && t->sink.drained)
-			t->sink.drained(t->sink.ctx);
+		if (err > 0 && t->sink.drained && t->sink.drained(t->sink.ctx) < 0)
+			break;
 		if (t->opts.cmd && child__reap(&t->child, false))
 			break;
 		if (t->opts.pid > 0 && check_process_alive(t->opts.pid) != 0)

@@ -29,18 +29,20 @@ struct tracer_opts {
 	size_t nrules;
 	pid_t pid;          /* -p, or -1 */
 	const char *cmd;    /* -c, or NULL */
+	bool cmd_stdout_to_stderr; /* the command's stdout goes to spanprobe's stderr */
 	bool wait;          /* an absolute path found nowhere yet is not an error */
 	bool verbose;
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
 };
 
-/* Where spans go: span() gets each finished span (a negative return stops
- * the run); drained(), when set, runs after each read of the ring buffers,
- * so outputs can flush what a batch wrote. */
+/* Where spans go: span() gets each finished span; drained(), when set, runs
+ * after each read of the ring buffers, so outputs can flush what a batch
+ * wrote. A negative return of either stops the run (what is queued is still
+ * drained into span()). */
 struct tracer_sink {
 	int (*span)(void *ctx, const struct span *s);
-	void (*drained)(void *ctx);
+	int (*drained)(void *ctx);
 	void *ctx;
 };
 

@@ -29,6 +29,7 @@ struct tracer {
 	struct process_table *procs;
 	struct tracer_sink sink;
 	int emit_err;
+	bool draining;              /* detached: read what is queued whatever the sink says */
 	bool ran;                   /* the ring buffers were read: a summary is due */
 };
 
