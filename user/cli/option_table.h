@@ -20,6 +20,7 @@ enum {
 	OPT_READY_FILE,
 	OPT_WAIT,
 	OPT_METRICS_ADDR,
+	OPT_NO_FOLLOW,
 };
 
 struct option_def {

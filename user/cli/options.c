@@ -113,6 +113,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_WAIT:
 		o->wait = true;
 		break;
+	case OPT_NO_FOLLOW:
+		o->no_follow = true;
+		break;
 	case OPT_METRICS_ADDR:
 		o->metrics_addr = arg;
 		break;

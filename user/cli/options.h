@@ -16,7 +16,7 @@ struct error_rule;
 struct options {
 	pid_t pid;                 /* -p, or -1 */
 	const char *cmd;           /* -c, or NULL */
-	bool list, dry_run, verbose, wait;
+	bool list, dry_run, verbose, wait, no_follow;
 	struct output_opts out;
 	struct probe_spec *specs;
 	size_t nspecs;

@@ -26,6 +26,11 @@ void report__summary(const struct report_sources *r, FILE *to)
 	if (c.unwritten)
 		fprintf(to, "; %" PRIu64 " not written to %s (%s)", c.unwritten,
 			r->output_name, outputs__write_error(r->outputs) ?: "out of memory");
+	if (tracer__processes_seen(r->tracer))
+		fprintf(to, "; %zu processes traced", tracer__processes_seen(r->tracer));
+	if (k[STAT_TREE_DROPS])
+		fprintf(to, "; %" PRIu64 " started processes not followed (the traced tree is full)",
+			k[STAT_TREE_DROPS]);
 	if (k[STAT_EXEC_DROPS])
 		fprintf(to, "; exec reports lost %" PRIu64 " (containers started then were not "
 			"searched)", k[STAT_EXEC_DROPS]);

@@ -231,12 +231,23 @@ int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, 
 	}
 }
 
-int span_decoder__exec_pid(const void *data, size_t size)
+int span_decoder__control(const void *data, size_t size, struct control_event *out)
 {
-	const struct exec_record *r = data;
+	const struct record_header *h = data;
 
-	if (size < sizeof(*r) || r->hdr.kind != REC_EXEC || r->hdr.size != sizeof(*r) ||
-	    r->pid == 0 || r->pid > INT32_MAX)
+	if (size < sizeof(*h) || h->size > size)
 		return -EINVAL;
-	return (int)r->pid;
+	if (h->kind == REC_EXEC && h->size == sizeof(struct exec_record)) {
+		const struct exec_record *r = data;
+
+		*out = (struct control_event){ REC_EXEC, (int)r->pid, 0 };
+	} else if ((h->kind == REC_FORK || h->kind == REC_EXIT) &&
+		   h->size == sizeof(struct proc_record)) {
+		const struct proc_record *r = data;
+
+		*out = (struct control_event){ h->kind, (int)r->pid, (int)r->ppid };
+	} else {
+		return -EINVAL;
+	}
+	return out->pid > 0 && out->ppid >= 0 ? 0 : -EINVAL;
 }

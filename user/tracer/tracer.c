@@ -118,6 +118,7 @@ static int open_object(struct tracer *t)
 	}
 	t->skel = skel;
 	skel->rodata->target_tgid = t->target > 0 ? (uint32_t)t->target : 0;
+	skel->rodata->follow_tgids = t->following;
 	skel->rodata->watch_execs = t->target <= 0 && has_absolute_uprobe(t->opts.specs,
 									   t->opts.nspecs);
 	t->multi = uprobe_multi_supported();
@@ -148,16 +149,24 @@ static int load_object(struct tracer *t)
 	return python_probe__store(t->python, t->skel);
 }
 
+/* The process the probes go into: one (-p, -c without following), or all
+ * (-1): following a tree needs them in every process, filtered in the
+ * kernel, so a child runs traced from its first instruction. */
+static pid_t attach_pid(const struct tracer *t)
+{
+	return t->following ? -1 : t->target;
+}
+
 static int attach_sources(struct tracer *t)
 {
 	int err;
 
 	err = attach_probes(&t->attached, &t->table, t->skel->progs.span_enter,
-			    t->skel->progs.span_exit, t->target, t->multi);
+			    t->skel->progs.span_exit, attach_pid(t), t->multi);
 	if (err)
 		return err;
 	if (t->python) {
-		err = python_probe__attach(t->python, t->skel, t->target);
+		err = python_probe__attach(t->python, t->skel, attach_pid(t));
 		if (err)
 			return err;
 		if (t->opts.verbose || t->opts.dry_run)
@@ -189,6 +198,12 @@ int tracer__start(struct tracer *t)
 			return err;
 		t->target = t->child.pid;
 	}
+	if (t->target > 0 && t->opts.follow) {
+		t->following = true;
+		t->tree = process_tree__new(t->target);
+		if (!t->tree)
+			return -ENOMEM;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = open_object(t);
 	if (err)
@@ -199,6 +214,15 @@ int tracer__start(struct tracer *t)
 	err = attach_sources(t);
 	if (err)
 		return err;
+	/* After the fork tracepoint is attached: no descendant falls between. */
+	if (t->following && t->opts.pid > 0) {
+		err = process_tree__add_existing(t->tree, bpf_map__fd(t->skel->maps.traced_tgids));
+		if (err < 0) {
+			fprintf(stderr, "spanprobe: can't read the descendants of %d: %s\n",
+				t->opts.pid, strerror(-err));
+			return err;
+		}
+	}
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
 			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
@@ -230,11 +254,21 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	size_t first_bin, first_func;
-	pid_t pid = span_decoder__exec_pid(data, size);
+	struct control_event ev;
+	pid_t pid;
 	int n;
 
-	if (pid <= 0)
+	if (span_decoder__control(data, size, &ev))
 		return 0;
+	if (ev.kind == REC_FORK) {
+		process_tree__fork(t->tree, ev.pid, ev.ppid);
+		return 0;
+	}
+	if (ev.kind == REC_EXIT) {
+		process_tree__exit(t->tree, ev.pid);
+		return 0;
+	}
+	pid = ev.pid;
 	pthread_mutex_lock(&t->table_lock);
 	n = probe_table__discover(&t->table, pid, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
@@ -270,6 +304,30 @@ static int open_rings(struct tracer *t)
 	return 0;
 }
 
+/* The root is gone (or tracing stopped) while descendants run on: they are
+ * not waited for (unlike strace -f), but named. */
+static void report_still_running(const struct tracer *t)
+{
+	pid_t pids[8];
+	size_t n;
+
+	if (!t->following)
+		return;
+	n = process_tree__running(t->tree, pids, 8);
+	if (!n)
+		return;
+	fprintf(stderr, "spanprobe: %zu traced process%s still running, no longer traced:", n,
+		n == 1 ? " is" : "es are");
+	for (size_t i = 0; i < n && i < 8; i++)
+		fprintf(stderr, " %d", pids[i]);
+	fprintf(stderr, "%s\n", n > 8 ? " ..." : "");
+}
+
+size_t tracer__processes_seen(const struct tracer *t)
+{
+	return t->following ? process_tree__seen(t->tree) : 0;
+}
+
 /* Detach so nothing new arrives, then drain what is queued. */
 static void detach_and_drain(struct tracer *t)
 {
@@ -296,8 +354,13 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 		}
 	} else if (!t->opts.verbose) {
 		fprintf(stderr, "spanprobe: tracing %zu functions%s%s; Ctrl-C to stop\n",
-			probe_table__attachable(&t->table), t->target > 0 ? " in one process" : "",
+			probe_table__attachable(&t->table),
+			t->following ? " in a process and its descendants"
+				     : t->target > 0 ? " in one process" : "",
 			t->table.pending ? " (and watching for the paths not found yet)" : "");
+		if (t->following && process_tree__seen(t->tree) > 1)
+			fprintf(stderr, "spanprobe: %zu processes traced (%d and its descendants)\n",
+				process_tree__seen(t->tree), t->opts.pid);
 	}
 	t->ran = true;
 	while (!*stop && t->emit_err >= 0) {
@@ -323,6 +386,7 @@ out:
 	if (t->opts.cmd)
 		child__terminate(&t->child);
 	detach_and_drain(t);
+	report_still_running(t);
 	return err;
 }
 
@@ -348,6 +412,7 @@ void tracer__free(struct tracer *t)
 	spanprobe_bpf__destroy(t->skel);
 	child__terminate(&t->child);
 	probe_table__release(&t->table);
+	process_tree__free(t->tree);
 	pthread_mutex_destroy(&t->table_lock);
 	free(t);
 }

@@ -31,6 +31,7 @@ struct tracer_opts {
 	const char *cmd;    /* -c, or NULL */
 	bool cmd_stdout_to_stderr; /* the command's stdout goes to spanprobe's stderr */
 	bool wait;          /* an absolute path found nowhere yet is not an error */
+	bool follow;        /* -c/-p: also trace the process's descendants */
 	bool verbose;
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
@@ -61,6 +62,8 @@ bool tracer__ran(const struct tracer *t);
 /* The exit status spanprobe should give: the command's with -c (127 when it
  * could not be run), else 0. */
 int tracer__exit_code(const struct tracer *t);
+/* With -c/-p following descendants: processes traced so far; else 0. */
+size_t tracer__processes_seen(const struct tracer *t);
 /* Kernel-side counters (STAT_*), summed over CPUs. */
 void tracer__kernel_stats(const struct tracer *t, uint64_t out[STAT_MAX]);
 /* "spanprobe: hits per function: foo 200, goo 200" when short enough to read. */

@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "child.h"
 #include "probe_table.h"
+#include "process_tree.h"
 #include "tracer.h"
 
 struct tracer {
@@ -23,7 +24,9 @@ struct tracer {
 	struct attachment attached;
 	bool multi;                 /* uprobe_multi links */
 	struct child child;
-	pid_t target;               /* the one traced process, or -1 */
+	pid_t target;               /* the one traced process (the tree's root), or -1 */
+	bool following;             /* target and its descendants, probes system-wide */
+	struct process_tree *tree;  /* when following */
 	struct ring_buffer *rb;
 	struct span_decoder *decoder;
 	struct process_table *procs;
