@@ -57,12 +57,8 @@ static int flush_lines(void *ctx)
  * it goes to standard error. On a terminal both share it, as bpftrace does. */
 static bool command_output_to_stderr(void)
 {
-	if (!opts.cmd || opts.list || opts.out.file || !(opts.out.tree || opts.out.jsonl) ||
-	    isatty(STDOUT_FILENO))
-		return false;
-	fprintf(stderr, "spanprobe: the command's standard output goes to standard error, so "
-		"standard output carries spans only (--output-file keeps them apart too)\n");
-	return true;
+	return opts.cmd && !opts.list && !opts.out.file && (opts.out.tree || opts.out.jsonl) &&
+	       !isatty(STDOUT_FILENO);
 }
 
 static int make_ready_file(const char *path)

@@ -352,6 +352,10 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			t->child.exit_status = 127; /* as a shell says "command not found" */
 			goto out;
 		}
+		if (t->opts.cmd_stdout_to_stderr)
+			fprintf(stderr, "spanprobe: the command's standard output goes to standard "
+				"error, so standard output carries spans only (--output-file keeps "
+				"them apart too)\n");
 	} else if (!t->opts.verbose) {
 		fprintf(stderr, "spanprobe: tracing %zu functions%s%s; Ctrl-C to stop\n",
 			probe_table__attachable(&t->table),
