@@ -45,7 +45,7 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	__u32 ppid = BPF_CORE_READ(parent, tgid), pid = BPF_CORE_READ(child, tgid);
 
 	/* a new thread shares its process's tgid: nothing to add */
-	if (!follow_tgids || pid == ppid || !tgid_is_traced(ppid))
+	if (!follow_tgids || pid == ppid || !tgid_in_tree(ppid))
 		return 0;
 	if (bpf_map_update_elem(&traced_tgids, &pid, &ppid, BPF_ANY)) {
 		count(STAT_TREE_DROPS);

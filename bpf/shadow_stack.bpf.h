@@ -44,8 +44,10 @@ struct thread_calls {
 };
 
 /* 0 traces every process the probes are in; else only this tgid and, with
- * follow_tgids, the processes in traced_tgids (its descendants, kept by
- * process_events.bpf.c as they fork and exit). */
+ * follow_tgids, the processes in traced_tgids: its descendants, kept by
+ * process_events.bpf.c as they fork and exit. With follow_tgids and no
+ * target, traced_tgids holds the processes chosen by selection (their
+ * probes are theirs alone: nothing to filter) and their children join it. */
 const volatile __u32 target_tgid __weak = 0;
 const volatile bool follow_tgids __weak = false;
 
@@ -88,11 +90,16 @@ static __always_inline void count(enum stat_id stat)
 		*v += 1;
 }
 
-static __always_inline bool tgid_is_traced(__u32 tgid)
+static __always_inline bool tgid_in_tree(__u32 tgid)
 {
-	if (!target_tgid || tgid == target_tgid)
+	if (target_tgid && tgid == target_tgid)
 		return true;
 	return follow_tgids && bpf_map_lookup_elem(&traced_tgids, &tgid);
+}
+
+static __always_inline bool tgid_is_traced(__u32 tgid)
+{
+	return !target_tgid || tgid_in_tree(tgid);
 }
 
 static __always_inline bool traced_tgid(__u64 pid_tgid)

@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 				  .specs = opts.specs, .nspecs = opts.nspecs,
 				  .rules = opts.rules, .nrules = opts.nrules,
 				  .pid = opts.pid, .cmd = opts.cmd, .wait = opts.wait,
-				  .follow = !opts.no_follow,
+				  .follow = !opts.no_follow, .selection = opts.selection,
 				  .cmd_stdout_to_stderr = command_output_to_stderr(),
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
 			  }, &tracer);

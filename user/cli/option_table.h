@@ -21,6 +21,7 @@ enum {
 	OPT_WAIT,
 	OPT_METRICS_ADDR,
 	OPT_NO_FOLLOW,
+	OPT_EXE,
 };
 
 struct option_def {

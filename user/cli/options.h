@@ -11,6 +11,7 @@
 #include "outputs.h"
 
 struct probe_spec;
+struct selection;
 struct error_rule;
 
 struct options {
@@ -22,6 +23,7 @@ struct options {
 	size_t nspecs;
 	struct error_rule *rules;
 	size_t nrules;
+	struct selection *selection; /* --exe, ...: made on the first selector */
 	const char *ready_file;
 	const char *metrics_addr;
 	/* the argument vector after --config expansion (owns the strings above) */

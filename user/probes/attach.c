@@ -53,8 +53,14 @@ static int add_link(struct attachment *a, struct bpf_link *link)
 	return 0;
 }
 
+/* Set while attaching to one chosen process (attach_process): that it
+ * exited meanwhile is ordinary there, not worth a line. */
+static bool quiet_when_gone;
+
 static void print_attach_error(const char *what, const char *path, int err)
 {
+	if (quiet_when_gone && err == -ESRCH)
+		return;
 	if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "spanprobe: not allowed to attach uprobes to %s (run as root, or with "
 			"CAP_BPF and CAP_PERFMON)\n", path);
@@ -215,6 +221,22 @@ int attach_probes(struct attachment *a, struct probe_table *t, struct bpf_progra
 		attachment__destroy(a);
 	else
 		probe_list__print_skipped(stderr, t, NULL);
+	return err;
+}
+
+int attach_process(struct attachment *a, struct probe_table *t, struct bpf_program *enter,
+		   struct bpf_program *exit, pid_t pid, bool multi)
+{
+	int err = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->multi = multi;
+	quiet_when_gone = true;
+	for (size_t i = 0; i < t->nbins && !err; i++)
+		err = attach_one_binary(a, t, t->bins[i], enter, exit, pid);
+	quiet_when_gone = false;
+	if (err)
+		attachment__destroy(a);
 	return err;
 }
 

@@ -35,6 +35,11 @@ int attach_probes(struct attachment *a, struct probe_table *t, struct bpf_progra
  * the warning line covers that file. */
 int attach_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
 		  struct bpf_program *enter, struct bpf_program *exit, pid_t pid);
+/* Every traced file's functions in one process (pid > 0) only, for a process
+ * chosen by selection; nothing printed when it is gone (-ESRCH), and the
+ * skipped-functions line is left to the caller. */
+int attach_process(struct attachment *a, struct probe_table *t, struct bpf_program *enter,
+		   struct bpf_program *exit, pid_t pid, bool multi);
 void attachment__destroy(struct attachment *a);
 
 #endif

@@ -26,6 +26,9 @@
 #include "spanprobe.skel.h"
 #include "tracer.h"
 #include "tracer_internal.h"
+#include "probe_list.h"
+#include "selection.h"
+#include <dirent.h>
 
 static bool has_absolute_uprobe(const struct probe_spec *specs, size_t n)
 {
@@ -118,9 +121,9 @@ static int open_object(struct tracer *t)
 	}
 	t->skel = skel;
 	skel->rodata->target_tgid = t->target > 0 ? (uint32_t)t->target : 0;
-	skel->rodata->follow_tgids = t->following;
-	skel->rodata->watch_execs = t->target <= 0 && has_absolute_uprobe(t->opts.specs,
-									   t->opts.nspecs);
+	skel->rodata->follow_tgids = t->following || t->selecting;
+	skel->rodata->watch_execs = t->selecting || (t->target <= 0 &&
+						     has_absolute_uprobe(t->opts.specs, t->opts.nspecs));
 	t->multi = uprobe_multi_supported();
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
@@ -157,10 +160,108 @@ static pid_t attach_pid(const struct tracer *t)
 	return t->following ? -1 : t->target;
 }
 
+/* Selection: forget pid, its probes and its place in the traced set. */
+static void unchoose(struct tracer *t, pid_t pid)
+{
+	__u32 key = pid;
+
+	chosen_procs__remove(t->chosen, pid);
+	bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
+}
+
+/* Selection: decide on pid now, and put the probes into it alone, or take
+ * them out. A reused PID (another start time) is a new process. */
+static void choose(struct tracer *t, pid_t pid)
+{
+	struct chosen_proc *p = chosen_procs__find(t->chosen, pid);
+	uint64_t start = process_start_time(pid);
+	__u32 key = pid, parent = 0;
+	char why[512];
+	int chosen, err;
+
+	if (pid == getpid())
+		return;
+	if (p && p->start_time != start) {
+		unchoose(t, pid);
+		p = NULL;
+	}
+	if (!start)
+		return; /* gone */
+	chosen = selection__decide(t->opts.selection, pid, why, sizeof(why));
+	if (chosen <= 0) {
+		if (p) {
+			unchoose(t, pid);
+			fprintf(stderr, "spanprobe: process %d no longer chosen: %s\n", pid, why);
+		} else if (t->opts.verbose && chosen == 0) {
+			fprintf(stderr, "spanprobe: process %d not chosen: %s\n", pid, why);
+		}
+		return;
+	}
+	if (p)
+		return;
+	p = chosen_procs__add(t->chosen, pid, start);
+	if (!p)
+		return;
+	bpf_map__update_elem(t->skel->maps.traced_tgids, &key, sizeof(key), &parent, sizeof(parent),
+			     BPF_ANY);
+	err = attach_process(&p->attached, &t->table, t->skel->progs.span_enter,
+			     t->skel->progs.span_exit, pid, t->multi);
+	if (err) {
+		unchoose(t, pid); /* gone meanwhile, or said why */
+		return;
+	}
+	t->chosen_total++;
+	if (t->opts.verbose)
+		fprintf(stderr, "spanprobe: process %d chosen: %s\n", pid, why);
+}
+
+/* Selection: every process now, chosen ones decided again. */
+static void choose_all(struct tracer *t)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *d;
+
+	for (size_t i = chosen_procs__count(t->chosen); i > 0; i--) {
+		struct chosen_proc *p = chosen_procs__at(t->chosen, i - 1);
+
+		if (p)
+			choose(t, p->pid);
+	}
+	if (!proc)
+		return;
+	while ((d = readdir(proc))) {
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+
+		if (!*end && pid > 0)
+			choose(t, pid);
+	}
+	closedir(proc);
+}
+
+void tracer__request_rescan(struct tracer *t)
+{
+	__atomic_store_n(&t->rescan, 1, __ATOMIC_RELEASE);
+}
+
 static int attach_sources(struct tracer *t)
 {
 	int err;
 
+	if (t->selecting) {
+		err = spanprobe_bpf__attach(t->skel); /* fork, exit, exec tracepoints first */
+		if (err) {
+			fprintf(stderr, "spanprobe: can't attach the process tracepoints: %s\n",
+				strerror(-err));
+			return err;
+		}
+		t->chosen = chosen_procs__new();
+		if (!t->chosen)
+			return -ENOMEM;
+		choose_all(t);
+		probe_list__print_skipped(stderr, &t->table, NULL);
+		return 0;
+	}
 	err = attach_probes(&t->attached, &t->table, t->skel->progs.span_enter,
 			    t->skel->progs.span_exit, attach_pid(t), t->multi);
 	if (err)
@@ -197,6 +298,14 @@ int tracer__start(struct tracer *t)
 		if (err)
 			return err;
 		t->target = t->child.pid;
+	}
+	if (t->target <= 0 && selection__active(t->opts.selection)) {
+		if (t->python) {
+			fprintf(stderr, "spanprobe: python: probes can't be combined with process "
+				"selection yet (use -p PID or no selection)\n");
+			return -EINVAL;
+		}
+		t->selecting = true;
 	}
 	if (t->target > 0 && t->opts.follow) {
 		t->following = true;
@@ -262,20 +371,30 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 		return 0;
 	if (ev.kind == REC_FORK) {
 		process_tree__fork(t->tree, ev.pid, ev.ppid);
+		if (t->selecting)
+			choose(t, ev.pid); /* a chosen process's child: chosen too, if selection says so */
 		return 0;
 	}
 	if (ev.kind == REC_EXIT) {
 		process_tree__exit(t->tree, ev.pid);
+		if (t->selecting)
+			chosen_procs__remove(t->chosen, ev.pid);
 		return 0;
 	}
 	pid = ev.pid;
 	pthread_mutex_lock(&t->table_lock);
 	n = probe_table__discover(&t->table, pid, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
+	if (n > 0 && store_rules(t, first_func))
+		return 0;
+	if (t->selecting) {
+		/* a new image: its files decide again (new ones get the probes) */
+		unchoose(t, pid);
+		choose(t, pid);
+		return 0;
+	}
 	if (n <= 0)
 		return 0; /* nothing new, or the process is already gone */
-	if (store_rules(t, first_func))
-		return 0;
 	for (size_t i = first_bin; i < t->table.nbins; i++) {
 		const struct traced_binary *b = t->table.bins[i];
 
@@ -325,6 +444,8 @@ static void report_still_running(const struct tracer *t)
 
 size_t tracer__processes_seen(const struct tracer *t)
 {
+	if (t->selecting)
+		return t->chosen_total;
 	return t->following ? process_tree__seen(t->tree) : 0;
 }
 
@@ -332,6 +453,8 @@ size_t tracer__processes_seen(const struct tracer *t)
 static void detach_and_drain(struct tracer *t)
 {
 	attachment__destroy(&t->attached);
+	chosen_procs__free(t->chosen);
+	t->chosen = NULL;
 	python_probe__detach(t->python);
 	t->draining = true;
 	if (t->rb)
@@ -356,12 +479,16 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			fprintf(stderr, "spanprobe: the command's standard output goes to standard "
 				"error, so standard output carries spans only (--output-file keeps "
 				"them apart too)\n");
-	} else if (!t->opts.verbose) {
+	} else {
 		fprintf(stderr, "spanprobe: tracing %zu functions%s%s; Ctrl-C to stop\n",
 			probe_table__attachable(&t->table),
-			t->following ? " in a process and its descendants"
-				     : t->target > 0 ? " in one process" : "",
+			t->selecting ? " in the processes chosen"
+			: t->following ? " in a process and its descendants"
+			: t->target > 0 ? " in one process" : "",
 			t->table.pending ? " (and watching for the paths not found yet)" : "");
+		if (t->selecting)
+			fprintf(stderr, "spanprobe: %zu processes chosen now; new ones are decided as "
+				"they start\n", chosen_procs__count(t->chosen));
 		if (t->following && process_tree__seen(t->tree) > 1)
 			fprintf(stderr, "spanprobe: %zu processes traced (%d and its descendants)\n",
 				process_tree__seen(t->tree), t->opts.pid);
@@ -381,6 +508,8 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			break;
 		if (t->opts.cmd && child__reap(&t->child, false))
 			break;
+		if (t->selecting && __atomic_exchange_n(&t->rescan, 0, __ATOMIC_ACQ_REL))
+			choose_all(t);
 		if (t->opts.pid > 0 && check_process_alive(t->opts.pid) != 0)
 			break;
 	}
@@ -417,6 +546,7 @@ void tracer__free(struct tracer *t)
 	child__terminate(&t->child);
 	probe_table__release(&t->table);
 	process_tree__free(t->tree);
+	chosen_procs__free(t->chosen);
 	pthread_mutex_destroy(&t->table_lock);
 	free(t);
 }

@@ -32,6 +32,7 @@ struct tracer_opts {
 	bool cmd_stdout_to_stderr; /* the command's stdout goes to spanprobe's stderr */
 	bool wait;          /* an absolute path found nowhere yet is not an error */
 	bool follow;        /* -c/-p: also trace the process's descendants */
+	struct selection *selection; /* without -p/-c: the processes to trace (borrowed) */
 	bool verbose;
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
@@ -62,7 +63,11 @@ bool tracer__ran(const struct tracer *t);
 /* The exit status spanprobe should give: the command's with -c (127 when it
  * could not be run), else 0. */
 int tracer__exit_code(const struct tracer *t);
-/* With -c/-p following descendants: processes traced so far; else 0. */
+/* Asks the run loop to decide again which processes selection chooses
+ * (the pods changed); safe from any thread. */
+void tracer__request_rescan(struct tracer *t);
+/* With -c/-p following descendants, or with selection: processes traced so
+ * far; else 0. */
 size_t tracer__processes_seen(const struct tracer *t);
 /* Kernel-side counters (STAT_*), summed over CPUs. */
 void tracer__kernel_stats(const struct tracer *t, uint64_t out[STAT_MAX]);

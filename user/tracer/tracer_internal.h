@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "child.h"
 #include "probe_table.h"
+#include "chosen_procs.h"
 #include "process_tree.h"
 #include "tracer.h"
 
@@ -27,6 +28,10 @@ struct tracer {
 	pid_t target;               /* the one traced process (the tree's root), or -1 */
 	bool following;             /* target and its descendants, probes system-wide */
 	struct process_tree *tree;  /* when following */
+	bool selecting;             /* probes only in the processes selection chooses */
+	struct chosen_procs *chosen;
+	size_t chosen_total;        /* processes chosen so far */
+	volatile int rescan;        /* set from other threads: decide every process again */
 	struct ring_buffer *rb;
 	struct span_decoder *decoder;
 	struct process_table *procs;
