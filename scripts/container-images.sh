@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Build spanprobe's container images locally with podman, no registry needed:
+#   1. Debian bookworm base images (full and slim) made with mmdebstrap from
+#      Debian's packages and `podman import`ed; the root tarballs are cached
+#      under ~/.cache/spanprobe-images, keyed by a hash of the recipe, so a
+#      second run only imports (or finds the image already there).
+#   2. The images of deploy/docker/*.Dockerfile, built from those Dockerfiles
+#      with their registry base images (`FROM debian:bookworm`) mapped to the
+#      local bases through build arguments; podman's layer cache keeps reruns
+#      fast.
+# Usage: scripts/container-images.sh [base|spanprobe|demo-app|all]...  (default: all)
+# Prints NAME=IMAGE lines (BASE, BASE_SLIM, SPANPROBE, DEMO_APP) on stdout;
+# progress and build logs go to stderr. SPANPROBE_IMAGES_REFRESH=1 remakes the
+# base tarballs (new Debian point release or security updates).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/containers/podman-env.sh
+
+SUITE=bookworm
+MIRRORS=("deb http://deb.debian.org/debian $SUITE main"
+	"deb http://deb.debian.org/debian $SUITE-updates main"
+	"deb http://deb.debian.org/debian-security $SUITE-security main")
+COMMON_OPTS=(--variant=minbase --format=tar --aptopt='Acquire::Languages "none"')
+# What the official -slim image leaves out: documentation, manuals, locales.
+SLIM_OPTS=(--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*'
+	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
+	--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/lintian/*')
+IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+	--change 'CMD ["bash"]')
+
+log() { echo "container-images: $*" >&2; }
+
+# base_image NAME OPTS...: the imported image for this recipe; sets BUILT.
+base_image() {
+	local name=$1 hash tar tag
+	shift
+	hash=$(printf '%s\n' "$SUITE" "${MIRRORS[@]}" "${COMMON_OPTS[@]}" "$@" "${IMPORT_CHANGES[@]}" |
+		sha256sum | cut -c1-12)
+	tar=$IMAGES_CACHE/$name-$hash.tar
+	tag=localhost/spanprobe-debian:$name-$hash
+	if [ "${SPANPROBE_IMAGES_REFRESH:-0}" = 1 ]; then
+		rm -f "$tar"
+		podman rmi -f "$tag" >/dev/null 2>&1 || true
+	fi
+	if ! podman image exists "$tag"; then
+		if [ ! -s "$tar" ]; then
+			mkdir -p "$IMAGES_CACHE"
+			log "making the $name root with mmdebstrap (once; about a minute)"
+			if ! mmdebstrap "${COMMON_OPTS[@]}" "$@" "$SUITE" "$tar.tmp" "${MIRRORS[@]}" \
+				>"$IMAGES_CACHE/$name.log" 2>&1; then
+				log "mmdebstrap failed; last lines of $IMAGES_CACHE/$name.log:"
+				tail -n 15 "$IMAGES_CACHE/$name.log" >&2
+				rm -f "$tar.tmp"
+				return 1
+			fi
+			mv "$tar.tmp" "$tar"
+		fi
+		log "importing $tar as $tag"
+		podman import "${IMPORT_CHANGES[@]}" "$tar" "$tag" >/dev/null
+	fi
+	BUILT=$tag
+}
+
+# dockerfile_image TAG DOCKERFILE [EXTRA podman build ARGS...]
+dockerfile_image() {
+	local tag=$1 file=$2 out
+	shift 2
+	out=$IMAGES_CACHE/build-$(basename "$file" .Dockerfile).log
+	mkdir -p "$IMAGES_CACHE"
+	log "building $tag from $file (log: $out)"
+	# The registry names the Dockerfiles use map to the local bases.
+	if ! podman build --layers --pull=never \
+		--build-arg "DEBIAN_IMAGE=$BASE" --build-arg "DEBIAN_SLIM_IMAGE=$BASE_SLIM" \
+		-f "$file" -t "$tag" "$@" . >"$out" 2>&1; then
+		log "podman build failed; last lines of $out:"
+		tail -n 25 "$out" >&2
+		return 1
+	fi
+}
+
+if ! why=$(podman_usable); then
+	log "$why"
+	exit 1
+fi
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(all)
+want() { [[ " ${targets[*]} " == *" $1 "* || " ${targets[*]} " == *" all "* ]]; }
+
+base_image "$SUITE" && BASE=$BUILT
+base_image "$SUITE-slim" "${SLIM_OPTS[@]}" && BASE_SLIM=$BUILT
+echo "BASE=$BASE"
+echo "BASE_SLIM=$BASE_SLIM"
+if want spanprobe; then
+	dockerfile_image "$SPANPROBE_IMAGE" deploy/docker/spanprobe.Dockerfile
+	echo "SPANPROBE=$SPANPROBE_IMAGE"
+fi
+if want demo-app; then
+	dockerfile_image "$DEMO_APP_IMAGE" deploy/docker/demo-app.Dockerfile
+	echo "DEMO_APP=$DEMO_APP_IMAGE"
+fi
