@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 
+#include "file_identity.h"
 #include "span_event.h"
 
 struct probe_spec;
@@ -22,8 +23,7 @@ struct elf_binary;
 struct traced_binary {
 	char *path;              /* what is opened and attached: a host path or /proc/PID/root/... */
 	char *spec_name;         /* as written in the probe (inside the container) */
-	dev_t dev;
-	ino_t ino;
+	struct file_identity id; /* the file the kernel probes: one binary per file */
 	struct elf_binary *elf;
 };
 
