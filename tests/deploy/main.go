@@ -11,6 +11,9 @@
 //
 //	deploy-check check ROOT PREFIX
 //	    prints "PASS PREFIX.name" or "FAIL PREFIX.name: why" lines, exits 1 on a failure
+//	deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--host-alias HOST=IP]...
+//	    prints a DaemonSet's or Deployment's pod template as a plain Pod with
+//	    the ConfigMaps it mounts (pod.go), for `podman kube play`
 //	deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER
 //	    prints the container's environment as NAME=VALUE lines (values taken
 //	    from Secrets or the downward API print as "placeholder"), so a config
@@ -957,8 +960,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "deploy-check:", err)
 			os.Exit(1)
 		}
+	case len(args) >= 4 && args[0] == "pod":
+		if err := printPod(args[1], args[2], args[3], args[4:]); err != nil {
+			fmt.Fprintln(os.Stderr, "deploy-check:", err)
+			os.Exit(1)
+		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER")
+		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER | deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--host-alias HOST=IP]...")
 		os.Exit(2)
 	}
 }

@@ -86,8 +86,22 @@ static void test_one_lower_file_through_two_mounts(void)
 	id_of("a/app", &a);
 	id_of("b/app", &b);
 	CHECK(a.dev != b.dev);          /* what (st_dev, st_ino) got wrong */
+	CHECK(a.overlay);
 	CHECK(a.handle_len > 0);        /* the overlay's handle is used */
 	CHECK(file_identity__same(&a, &b));
+}
+
+/* without the handle (a seccomp profile refusing name_to_handle_at) */
+static void test_fallback_without_handle(void)
+{
+	struct file_identity a, b, other;
+
+	id_of("a/app", &a);
+	id_of("b/app", &b);
+	id_of("a/other", &other);
+	a.handle_len = b.handle_len = other.handle_len = 0;
+	CHECK(file_identity__same(&a, &b));
+	CHECK(!file_identity__same(&a, &other));
 }
 
 static void test_other_file_differs(void)
@@ -125,6 +139,7 @@ static void test_plain_file_by_dev_and_ino(void)
 	id_of("lower/app", &x);
 	id_of("lower/../lower/app", &y);
 	CHECK_INT(x.handle_len, 0);
+	CHECK(!x.overlay);
 	CHECK(file_identity__same(&x, &y));
 }
 
@@ -158,6 +173,7 @@ int main(void)
 	} else {
 		RUN(test_one_lower_file_through_two_mounts);
 		RUN(test_other_file_differs);
+		RUN(test_fallback_without_handle);
 		RUN(test_plain_file_by_dev_and_ino);
 		RUN(test_copied_up_file_differs);
 	}

@@ -14,9 +14,9 @@
 #define AT_HANDLE_FID 0x200 /* Linux 6.5: a handle to identify, not to open */
 #endif
 
-/* The overlay's handle of the file open at fd; false when the kernel gives
- * none (before 6.6), and then st_dev + st_ino stand in. */
-static bool overlay_handle(int fd, struct file_identity *id)
+/* The overlay's handle of the file open at fd, when the kernel (>= 6.6) and
+ * the seccomp profile give one. */
+static void overlay_handle(int fd, struct file_identity *id)
 {
 	union {
 		struct file_handle fh;
@@ -26,13 +26,12 @@ static bool overlay_handle(int fd, struct file_identity *id)
 
 	h.fh.handle_bytes = FILE_IDENTITY_HANDLE_MAX;
 	if (name_to_handle_at(fd, "", &h.fh, &mount_id, AT_EMPTY_PATH | AT_HANDLE_FID) != 0)
-		return false;
+		return;
 	if (h.fh.handle_bytes == 0 || h.fh.handle_bytes > FILE_IDENTITY_HANDLE_MAX)
-		return false;
+		return;
 	id->handle_type = h.fh.handle_type;
 	id->handle_len = h.fh.handle_bytes;
 	memcpy(id->handle, h.fh.f_handle, h.fh.handle_bytes);
-	return true;
 }
 
 int file_identity__of(const char *path, struct file_identity *id)
@@ -52,19 +51,32 @@ int file_identity__of(const char *path, struct file_identity *id)
 	}
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
+	id->size = st.st_size;
 	id->ctime = st.st_ctim;
-	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == OVERLAYFS_SUPER_MAGIC)
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == OVERLAYFS_SUPER_MAGIC) {
+		id->overlay = true;
 		overlay_handle(fd, id);
+	}
 out:
 	close(fd);
 	return err;
 }
 
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
 bool file_identity__same(const struct file_identity *a, const struct file_identity *b)
 {
-	if (a->handle_len || b->handle_len)
+	if (a->overlay != b->overlay)
+		return false;
+	if (!a->overlay)
+		return a->dev == b->dev && a->ino == b->ino;
+	if (!same_time(&a->ctime, &b->ctime))
+		return false; /* a copy-up, or another file */
+	if (a->handle_len && b->handle_len)
 		return a->handle_len == b->handle_len && a->handle_type == b->handle_type &&
-		       memcmp(a->handle, b->handle, a->handle_len) == 0 &&
-		       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
-	return a->dev == b->dev && a->ino == b->ino;
+		       memcmp(a->handle, b->handle, a->handle_len) == 0;
+	return a->ino == b->ino && a->size == b->size;
 }
