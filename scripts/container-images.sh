@@ -8,8 +8,13 @@
 #      with their registry base images (`FROM debian:bookworm`) mapped to the
 #      local bases through build arguments; podman's layer cache keeps reruns
 #      fast.
-# Usage: scripts/container-images.sh [base|spanprobe|demo-app|all]...  (default: all)
-# Prints NAME=IMAGE lines (BASE, BASE_SLIM, SPANPROBE, DEMO_APP) on stdout;
+#   3. With `peers`: images for the Collector and Jaeger under the names the
+#      manifests use (deploy/base/collector.yaml, jaeger.yaml), holding the
+#      binaries scripts/build-peers.sh builds from the same upstream versions.
+# Usage: scripts/container-images.sh [base|spanprobe|demo-app|peers|all]...
+#   (default: all = base, spanprobe, demo-app)
+# Prints NAME=IMAGE lines (BASE, BASE_SLIM, SPANPROBE, DEMO_APP, COLLECTOR,
+# JAEGER) on stdout;
 # progress and build logs go to stderr. SPANPROBE_IMAGES_REFRESH=1 remakes the
 # base tarballs (new Debian point release or security updates).
 set -euo pipefail
@@ -78,6 +83,37 @@ dockerfile_image() {
 	fi
 }
 
+# peer_binary NAME: the binary scripts/build-peers.sh prints as NAME=PATH.
+peer_binary() {
+	local out
+	out=$(scripts/build-peers.sh) || return 1
+	printf '%s\n' "$out" | sed -n "s/^$1=//p"
+}
+
+# peer_image NAME MANIFEST BINARY: BINARY in the slim base, tagged with the
+# image the manifest names (under localhost/, where podman looks first) and
+# running as the user the manifest expects (its runAsUser); sets BUILT.
+peer_image() {
+	local name=$1 manifest=$2 binary=$3 image user ctx
+	[ -x "$binary" ] || { log "no $name binary (scripts/build-peers.sh failed?)"; return 1; }
+	image=$(sed -n 's/^ *image: *//p' "$manifest" | head -n 1)
+	user=$(sed -n 's/^ *runAsUser: *\([0-9]*\).*/\1/p' "$manifest" | head -n 1)
+	ctx=$(mktemp -d)
+	cp "$binary" "$ctx/$name"
+	printf '%s\n' "FROM $BASE_SLIM" "COPY $name /usr/local/bin/$name" "USER ${user:-65534}" \
+		"ENTRYPOINT [\"/usr/local/bin/$name\"]" >"$ctx/Containerfile"
+	log "building localhost/$image from $binary"
+	if ! podman build --layers --pull=never -t "localhost/$image" "$ctx" \
+		>"$IMAGES_CACHE/build-$name.log" 2>&1; then
+		log "podman build failed; last lines of $IMAGES_CACHE/build-$name.log:"
+		tail -n 15 "$IMAGES_CACHE/build-$name.log" >&2
+		rm -rf "$ctx"
+		return 1
+	fi
+	rm -rf "$ctx"
+	BUILT=localhost/$image
+}
+
 if ! why=$(podman_usable); then
 	log "$why"
 	exit 1
@@ -97,4 +133,8 @@ fi
 if want demo-app; then
 	dockerfile_image "$DEMO_APP_IMAGE" deploy/docker/demo-app.Dockerfile
 	echo "DEMO_APP=$DEMO_APP_IMAGE"
+fi
+if [[ " ${targets[*]} " == *" peers "* ]]; then
+	peer_image collector deploy/base/collector.yaml "$(peer_binary COLLECTOR)" && echo "COLLECTOR=$BUILT"
+	peer_image jaeger deploy/base/jaeger.yaml "$(peer_binary JAEGER)" && echo "JAEGER=$BUILT"
 fi

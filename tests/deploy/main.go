@@ -11,7 +11,7 @@
 //
 //	deploy-check check ROOT PREFIX
 //	    prints "PASS PREFIX.name" or "FAIL PREFIX.name: why" lines, exits 1 on a failure
-//	deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--host-alias HOST=IP]...
+//	deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--drop-ports] [--host-alias HOST=IP]...
 //	    prints a DaemonSet's or Deployment's pod template as a plain Pod with
 //	    the ConfigMaps it mounts (pod.go), for `podman kube play`
 //	deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER
@@ -966,7 +966,7 @@ func main() {
 			os.Exit(1)
 		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER | deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--host-alias HOST=IP]...")
+		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER | deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--drop-ports] [--host-alias HOST=IP]...")
 		os.Exit(2)
 	}
 }

@@ -8,6 +8,14 @@ package main
 //   --node NODE          the downward API's spec.nodeName (the kubelet fills it)
 //   --host-alias H=IP    /etc/hosts entries standing in for Service DNS names
 //   --name POD           the Pod's name (default: the workload's), for replicas
+//   --drop-ports         no containerPorts: on a node they publish nothing, but
+//                        podman 4.3 publishes each on the host, where other pods'
+//                        and programs' ports collide; probes' named ports are
+//                        resolved to numbers first, as the kubelet does
+// Always: each securityContext.seccompProfile is also written as the
+// annotation Kubernetes used before the field (kubelets kept both in step up to
+// 1.26); podman 4.3 reads only the annotation and silently applies its default
+// profile otherwise.
 
 import (
 	"fmt"
@@ -17,18 +25,24 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
 type podOptions struct {
-	name    string
-	node    string
-	aliases map[string][]string // IP -> host names
+	name      string
+	node      string
+	dropPorts bool
+	aliases   map[string][]string // IP -> host names
 }
 
 func parsePodOptions(args []string) (podOptions, error) {
 	o := podOptions{aliases: map[string][]string{}}
 	for i := 0; i < len(args); i++ {
+		if args[i] == "--drop-ports" {
+			o.dropPorts = true
+			continue
+		}
 		if i+1 >= len(args) {
 			return o, fmt.Errorf("%s needs a value", args[i])
 		}
@@ -77,6 +91,79 @@ func resolveNodeName(spec *corev1.PodSpec, node string) {
 	}
 }
 
+// numberedPort resolves a probe's named port against the container's ports.
+func numberedPort(ctr *corev1.Container, port *intstr.IntOrString) error {
+	if port.Type != intstr.String {
+		return nil
+	}
+	for _, p := range ctr.Ports {
+		if p.Name == port.StrVal {
+			*port = intstr.FromInt32(p.ContainerPort)
+			return nil
+		}
+	}
+	return fmt.Errorf("container %s: a probe names port %q, which it does not declare",
+		ctr.Name, port.StrVal)
+}
+
+// dropPorts removes the containers' ports, probes' named ports numbered first.
+func dropPorts(spec *corev1.PodSpec) error {
+	for i := range spec.Containers {
+		ctr := &spec.Containers[i]
+		for _, probe := range []*corev1.Probe{ctr.ReadinessProbe, ctr.LivenessProbe, ctr.StartupProbe} {
+			if probe == nil {
+				continue
+			}
+			if probe.TCPSocket != nil {
+				if err := numberedPort(ctr, &probe.TCPSocket.Port); err != nil {
+					return err
+				}
+			}
+			if probe.HTTPGet != nil {
+				if err := numberedPort(ctr, &probe.HTTPGet.Port); err != nil {
+					return err
+				}
+			}
+		}
+		ctr.Ports = nil
+	}
+	return nil
+}
+
+// seccompAnnotation: a seccompProfile in the annotations' notation.
+func seccompAnnotation(p *corev1.SeccompProfile) string {
+	switch p.Type {
+	case corev1.SeccompProfileTypeRuntimeDefault:
+		return "runtime/default"
+	case corev1.SeccompProfileTypeUnconfined:
+		return "unconfined"
+	case corev1.SeccompProfileTypeLocalhost:
+		if p.LocalhostProfile != nil {
+			return "localhost/" + *p.LocalhostProfile
+		}
+	}
+	return ""
+}
+
+func annotateSeccomp(pod *corev1.Pod) {
+	set := func(k string, p *corev1.SeccompProfile) {
+		if v := seccompAnnotation(p); v != "" {
+			if pod.Annotations == nil {
+				pod.Annotations = map[string]string{}
+			}
+			pod.Annotations[k] = v
+		}
+	}
+	if sc := pod.Spec.SecurityContext; sc != nil && sc.SeccompProfile != nil {
+		set("seccomp.security.alpha.kubernetes.io/pod", sc.SeccompProfile)
+	}
+	for _, c := range pod.Spec.Containers {
+		if c.SecurityContext != nil && c.SecurityContext.SeccompProfile != nil {
+			set("container.seccomp.security.alpha.kubernetes.io/"+c.Name, c.SecurityContext.SeccompProfile)
+		}
+	}
+}
+
 func printPod(root, overlay, ref string, args []string) error {
 	opts, err := parsePodOptions(args)
 	if err != nil {
@@ -96,12 +183,23 @@ func printPod(root, overlay, ref string, args []string) error {
 	}
 	pod := corev1.Pod{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: tmpl.Labels,
-			Annotations: tmpl.Annotations},
-		Spec: *tmpl.Spec.DeepCopy(),
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: tmpl.Labels},
+		Spec:       *tmpl.Spec.DeepCopy(),
 	}
+	for k, v := range tmpl.Annotations {
+		if pod.Annotations == nil {
+			pod.Annotations = map[string]string{}
+		}
+		pod.Annotations[k] = v
+	}
+	annotateSeccomp(&pod)
 	if opts.node != "" {
 		resolveNodeName(&pod.Spec, opts.node)
+	}
+	if opts.dropPorts {
+		if err := dropPorts(&pod.Spec); err != nil {
+			return err
+		}
 	}
 	ips := make([]string, 0, len(opts.aliases))
 	for ip := range opts.aliases {
