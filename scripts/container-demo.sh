@@ -13,7 +13,7 @@
 #   - Service names (otel-collector.opentelemetry.svc.cluster.local, jaeger):
 #     /etc/hosts entries (hostAliases) with the pods' static addresses on a
 #     podman network of their own;
-#   - the Localhost seccomp profile directory: --seccomp-profile-root deploy/;
+#   - the kubelet's Localhost seccomp profile directory: deploy/seccomp/;
 #   - spec.nodeName for the downward API: this host's name.
 # DEMO_REQUESTS (default 5): complete requests to trace. DEMO_KEEP=1 leaves
 # the pods running (Jaeger's UI and API at the address printed).
@@ -88,8 +88,8 @@ wait_until 30 "Jaeger's API answering" curl -sf "http://$JAEGER_IP:16686/api/ser
 pod_play "$STATE/otel-collector.yaml" "$COLLECTOR_IP" 2> >(quiet_play) || die "the collector did not start"
 wait_until 30 "the Collector listening on 4317" bash -c "exec 3<>/dev/tcp/$COLLECTOR_IP/4317"
 
-say "spanprobe's DaemonSet pod ($SPANPROBE_IP), seccomp profiles from deploy/"
-pod_play "$STATE/spanprobe.yaml" "$SPANPROBE_IP" --seccomp-profile-root "$PWD/deploy" \
+say "spanprobe's DaemonSet pod ($SPANPROBE_IP), seccomp profile from deploy/seccomp/"
+pod_play "$STATE/spanprobe.yaml" "$SPANPROBE_IP" --seccomp-profile-root "$PWD/deploy/seccomp" \
 	2> >(quiet_play) || die "the spanprobe pod did not start"
 SPANPROBE_CTR=$(pod_container spanprobe spanprobe)
 mapfile -t ready_cmd < <(pod_ready_cmd "$STATE/spanprobe.yaml")

@@ -23,6 +23,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -613,6 +614,50 @@ func checkRender(c *checker, root, dir string, loadAnywhere bool) {
 	}
 }
 
+// checkSeccompProfile: a Localhost profile is shipped in deploy/seccomp/ and
+// lets through the calls spanprobe can't work without; RuntimeDefault is
+// refused (CRI-O's and podman's default profiles block bpf() without
+// CAP_SYS_ADMIN), Unconfined too.
+func checkSeccompProfile(root string, sc *corev1.SecurityContext) []string {
+	if sc == nil || sc.SeccompProfile == nil {
+		return []string{"no securityContext.seccompProfile"}
+	}
+	p := sc.SeccompProfile
+	if p.Type != corev1.SeccompProfileTypeLocalhost || p.LocalhostProfile == nil {
+		return []string{fmt.Sprintf("seccompProfile %s, want Localhost (deploy/seccomp/)", p.Type)}
+	}
+	data, err := os.ReadFile(filepath.Join(root, "deploy/seccomp", *p.LocalhostProfile))
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var profile struct {
+		DefaultAction string `json:"defaultAction"`
+		Syscalls      []struct {
+			Names  []string `json:"names"`
+			Action string   `json:"action"`
+		} `json:"syscalls"`
+	}
+	if err := json.Unmarshal(data, &profile); err != nil {
+		return []string{"deploy/seccomp/" + *p.LocalhostProfile + ": " + err.Error()}
+	}
+	var problems []string
+	if profile.DefaultAction != "SCMP_ACT_ERRNO" {
+		problems = append(problems, "defaultAction "+profile.DefaultAction+", want SCMP_ACT_ERRNO")
+	}
+	allowed := map[string]bool{}
+	for _, rule := range profile.Syscalls {
+		for _, n := range rule.Names {
+			allowed[n] = allowed[n] || rule.Action == "SCMP_ACT_ALLOW"
+		}
+	}
+	for _, want := range []string{"bpf", "perf_event_open", "execve"} {
+		if !allowed[want] {
+			problems = append(problems, "the profile does not allow "+want)
+		}
+	}
+	return problems
+}
+
 func checkSpanprobe(c *checker, root string, objs *objects, name func(string) string) {
 	ds := objs.daemonSets[key(otelNamespace, "spanprobe")]
 	if ds == nil {
@@ -661,6 +706,7 @@ func checkSpanprobe(c *checker, root string, objs *objects, name func(string) st
 		}
 	}
 	c.expect(name("spanprobe_privileges"), problems)
+	c.expect(name("spanprobe_seccomp_profile_shipped"), checkSeccompProfile(root, sc))
 
 	// Readiness: the probe tests for the file spanprobe.conf tells spanprobe
 	// to create, in a writable mount.
