@@ -5,8 +5,9 @@
 # plays each workload's pod template as a Pod (podman kube play has no
 # DaemonSet): Jaeger and the Collector, spanprobe's DaemonSet pod exactly as
 # its template says (image, args, env, capabilities, hostPID, mounts, the
-# ConfigMap as its file, seccomp profile, read-only root), then the demo app's
-# Deployment. Ends by reading the traces back from Jaeger's API and checking
+# ConfigMap as its file, seccomp profile, read-only root; run with `podman
+# run` from the same rendering, as kube play 4.3 drops hostPID), then the demo
+# app's Deployment. Ends by reading the traces back from Jaeger's API and checking
 # them against what the app printed.
 #
 # What a cluster would supply and one host can't, stood in for:
@@ -35,14 +36,19 @@ quiet_play() { grep -v -e 'systemd' -e 'static macs' -e 'syslog' >&2 || true; }
 stop_pods() {
 	local p
 	for p in "${PODS[@]}"; do
-		[ -f "$STATE/$p.yaml" ] && pod_down "$STATE/$p.yaml" "$(grace_of "$STATE/$p.yaml")"
+		if [ "$p" = spanprobe ]; then
+			podman stop -t "$(grace_of "$STATE/spanprobe.yaml")" spanprobe-spanprobe >/dev/null 2>&1
+			podman rm -f spanprobe-spanprobe >/dev/null 2>&1
+		elif [ -f "$STATE/$p.yaml" ]; then
+			pod_down "$STATE/$p.yaml" "$(grace_of "$STATE/$p.yaml")"
+		fi
 	done
 }
 grace_of() { sed -n 's/^ *terminationGracePeriodSeconds: *//p' "$1" | head -n 1 | grep . || echo 30; }
 on_exit() {
 	if [ "$keep" = 1 ]; then
 		echo "pods keep running (DEMO_KEEP=1): Jaeger at http://${POD_SUBNET_PREFIX:-?}10:16686"
-		echo "stop them with: podman pod rm -f ${PODS[*]}"
+		echo "stop them with: podman pod rm -f demo-app otel-collector jaeger; podman rm -f spanprobe-spanprobe"
 	else
 		stop_pods
 	fi
@@ -88,10 +94,16 @@ wait_until 30 "Jaeger's API answering" curl -sf "http://$JAEGER_IP:16686/api/ser
 pod_play "$STATE/otel-collector.yaml" "$COLLECTOR_IP" 2> >(quiet_play) || die "the collector did not start"
 wait_until 30 "the Collector listening on 4317" bash -c "exec 3<>/dev/tcp/$COLLECTOR_IP/4317"
 
+# podman kube play 4.3 ignores hostPID (the container would get a PID
+# namespace of its own and see no other pod): this pod runs with `podman run`
+# and the arguments deploy-check renders from the same template.
 say "spanprobe's DaemonSet pod ($SPANPROBE_IP), seccomp profile from deploy/seccomp/"
-pod_play "$STATE/spanprobe.yaml" "$SPANPROBE_IP" --seccomp-profile-root "$PWD/deploy/seccomp" \
-	2> >(quiet_play) || die "the spanprobe pod did not start"
 SPANPROBE_CTR=$(pod_container spanprobe spanprobe)
+podman rm -f "$SPANPROBE_CTR" >/dev/null 2>&1
+pod_run "$SPANPROBE_IP" "$STATE/spanprobe" opentelemetry/spanprobe --node "$(hostname)" \
+	--host-alias "otel-collector.opentelemetry.svc.cluster.local=$COLLECTOR_IP" ||
+	die "the spanprobe pod did not start"
+echo "   podman run $(tr '\n' ' ' <"$STATE/spanprobe/run.args")"
 mapfile -t ready_cmd < <(pod_ready_cmd "$STATE/spanprobe.yaml")
 [ ${#ready_cmd[@]} -gt 0 ] || die "the DaemonSet has no exec readiness probe"
 echo "   readiness probe: ${ready_cmd[*]}"
@@ -109,7 +121,7 @@ wait_until $((REQUESTS * 6 + 30)) "$REQUESTS requests of demo-app" completed
 say "stopping demo-app, then spanprobe with its grace period (it flushes its last batch)"
 pod_down "$STATE/demo-app.yaml" "$(grace_of "$STATE/demo-app.yaml")" # before rm: save the log
 podman logs "$DEMO_CTR" >"$STATE/demo-app.log" 2>&1 || true
-podman pod stop -t "$(grace_of "$STATE/spanprobe.yaml")" spanprobe >/dev/null
+podman stop -t "$(grace_of "$STATE/spanprobe.yaml")" "$SPANPROBE_CTR" >/dev/null
 sp_status=$(podman inspect -f '{{.State.ExitCode}}' "$SPANPROBE_CTR")
 podman logs "$SPANPROBE_CTR" 2>&1 | tail -n 3 | sed 's/^/   spanprobe: /'
 echo "   spanprobe exited $sp_status"

@@ -16,9 +16,10 @@ pkgs=(clang-19 llvm-19 libclang-rt-19-dev lld-19 make pkg-config zlib1g-dev g++
       python3.11 python3.11-venv python3-flask ca-certificates jq procps util-linux)
 if [ "${1:-}" = test ]; then
 	# Containers (podman + runc; crun refuses hybrid cgroups), base images,
-	# other kernels under QEMU, bpftrace to compare with, valgrind.
+	# other kernels under QEMU, bpftrace to compare with, valgrind, strace (the
+	# seccomp profile is derived from a traced run).
 	pkgs+=(valgrind bpftrace podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns
-	       qemu-system-x86 busybox-static kmod iproute2 openssl)
+	       qemu-system-x86 busybox-static kmod iproute2 openssl strace)
 fi
 
 missing=()

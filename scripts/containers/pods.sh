@@ -4,6 +4,9 @@
 #                                   (e.g. 10.89.3.) for static pod addresses
 #   pod_render OUT REF [ARGS...]    deploy-check pod ROOT deploy REF ARGS --drop-ports > OUT
 #   pod_play FILE IP [ARGS...]      podman kube play on the network, at address IP
+#   pod_run IP DIR REF [ARGS...]    the pod's container with `podman run`, as deploy-check run
+#                                   renders it (kube play 4.3 drops hostPID); DIR holds its
+#                                   ConfigMap files; Localhost seccomp profiles from deploy/seccomp/
 #   pod_down FILE [GRACE]           stops the pod with its grace period, then removes it
 #   pod_ready_cmd FILE              the readiness probe's exec command, one word a line
 #   pod_container POD CONTAINER     the podman name of a container of a played pod
@@ -46,6 +49,16 @@ pod_play() {
 	local file=$1 ip=$2
 	shift 2
 	podman kube play --replace --network "$POD_NETWORK" --ip "$ip" "$@" "$file" >/dev/null
+}
+
+pod_run() {
+	local ip=$1 dir=$2 ref=$3 args
+	shift 3
+	mkdir -p "$dir"
+	"$DEPLOY_CHECK" run "$SPANPROBE_ROOT" deploy "$ref" "$@" --workdir "$dir" \
+		--seccomp-root "$SPANPROBE_ROOT/deploy/seccomp" >"$dir/run.args" || return 1
+	mapfile -t args <"$dir/run.args"
+	podman run -d --network "$POD_NETWORK" --ip "$ip" "${args[@]}" >/dev/null
 }
 
 pod_down() {

@@ -14,6 +14,9 @@
 //	deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--drop-ports] [--host-alias HOST=IP]...
 //	    prints a DaemonSet's or Deployment's pod template as a plain Pod with
 //	    the ConfigMaps it mounts (pod.go), for `podman kube play`
+//	deploy-check run ROOT OVERLAY NAMESPACE/NAME [pod's options] [--workdir DIR] [--seccomp-root DIR]
+//	    prints that pod's `podman run` arguments, one a line (pod_run.go), for
+//	    what `podman kube play` 4.3 plays wrongly (hostPID)
 //	deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER
 //	    prints the container's environment as NAME=VALUE lines (values taken
 //	    from Secrets or the downward API print as "placeholder"), so a config
@@ -1011,8 +1014,13 @@ func main() {
 			fmt.Fprintln(os.Stderr, "deploy-check:", err)
 			os.Exit(1)
 		}
+	case len(args) >= 4 && args[0] == "run":
+		if err := printRun(args[1], args[2], args[3], args[4:]); err != nil {
+			fmt.Fprintln(os.Stderr, "deploy-check:", err)
+			os.Exit(1)
+		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER | deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--drop-ports] [--host-alias HOST=IP]...")
+		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER | deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--drop-ports] [--host-alias HOST=IP]... | deploy-check run ROOT OVERLAY NAMESPACE/NAME [pod's options] [--workdir DIR] [--seccomp-root DIR]")
 		os.Exit(2)
 	}
 }

@@ -164,25 +164,18 @@ func annotateSeccomp(pod *corev1.Pod) {
 	}
 }
 
-func printPod(root, overlay, ref string, args []string) error {
-	opts, err := parsePodOptions(args)
-	if err != nil {
-		return err
-	}
-	objs, err := renderedObjects(root, overlay)
-	if err != nil {
-		return err
-	}
+// podFromTemplate: the Pod a kubelet would run for workload ref, with opts.
+func podFromTemplate(objs *objects, ref string, opts podOptions) (*corev1.Pod, error) {
 	tmpl, err := podTemplate(objs, ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ns, name, _ := strings.Cut(ref, "/")
 	if opts.name != "" {
 		name = opts.name
 	}
-	pod := corev1.Pod{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+	pod := &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: tmpl.Labels},
 		Spec:       *tmpl.Spec.DeepCopy(),
 	}
@@ -192,13 +185,13 @@ func printPod(root, overlay, ref string, args []string) error {
 		}
 		pod.Annotations[k] = v
 	}
-	annotateSeccomp(&pod)
+	annotateSeccomp(pod)
 	if opts.node != "" {
 		resolveNodeName(&pod.Spec, opts.node)
 	}
 	if opts.dropPorts {
 		if err := dropPorts(&pod.Spec); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	ips := make([]string, 0, len(opts.aliases))
@@ -210,12 +203,28 @@ func printPod(root, overlay, ref string, args []string) error {
 		pod.Spec.HostAliases = append(pod.Spec.HostAliases,
 			corev1.HostAlias{IP: ip, Hostnames: opts.aliases[ip]})
 	}
+	return pod, nil
+}
+
+func printPod(root, overlay, ref string, args []string) error {
+	opts, err := parsePodOptions(args)
+	if err != nil {
+		return err
+	}
+	objs, err := renderedObjects(root, overlay)
+	if err != nil {
+		return err
+	}
+	pod, err := podFromTemplate(objs, ref, opts)
+	if err != nil {
+		return err
+	}
 	var out []byte
 	for _, v := range pod.Spec.Volumes {
 		if v.ConfigMap == nil {
 			continue
 		}
-		cm := objs.configMaps[key(ns, v.ConfigMap.Name)]
+		cm := objs.configMaps[key(pod.Namespace, v.ConfigMap.Name)]
 		if cm == nil {
 			return fmt.Errorf("%s mounts ConfigMap %s, which is not in the rendered manifests",
 				ref, v.ConfigMap.Name)
@@ -226,7 +235,7 @@ func printPod(root, overlay, ref string, args []string) error {
 		}
 		out = append(append(out, doc...), "---\n"...)
 	}
-	doc, err := yaml.Marshal(&pod)
+	doc, err := yaml.Marshal(pod)
 	if err != nil {
 		return err
 	}
