@@ -4,7 +4,8 @@
 # (deploy/spanprobe.conf: wait for the binary, find it in a container started
 # later, trace it, export over OTLP/gRPC to the real Collector, SIGTERM: flush
 # and detach):
-#   1. spanprobe on the host under `strace -f`: every call it makes;
+#   1. spanprobe on the host under `strace -f`: every call it makes, with
+#      uprobe_multi links and with the perf-event uprobes of kernels < 6.6;
 #   2. spanprobe in its container as the DaemonSet runs it (capabilities,
 #      hostPID, read-only root, mounts), under a profile that allows the calls
 #      of run 1 and logs any other (SCMP_ACT_LOG; the kernel prints each as an
@@ -23,7 +24,7 @@ work=$(mktemp -d /tmp/spanprobe-seccomp.XXXXXX)
 ctr=spanprobe-seccomp-$$
 pids=()
 cleanup() {
-	podman rm -f -t 1 "$ctr-app" "$ctr-sp" >/dev/null 2>&1 || true
+	podman rm -f -t 1 "$ctr-app" "$ctr-sp" "$ctr-net" >/dev/null 2>&1 || true
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }
@@ -42,6 +43,8 @@ JAEGER=$(sed -n 's/^JAEGER=//p' <<<"$peers")
 # container and from here.
 podman network exists spanprobe-seccomp || podman network create spanprobe-seccomp >/dev/null
 gw=$(podman network inspect -f '{{range .Subnets}}{{.Gateway}} {{end}}' spanprobe-seccomp | awk '{print $1}')
+# the bridge (and its address) exists while a container is on the network
+podman run -d --name "$ctr-net" --network spanprobe-seccomp --entrypoint sleep "$SPANPROBE_IMAGE" infinity >/dev/null
 free() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 jg=$(free) cg=$(free)
 JAEGER_QUERY_HTTP_ENDPOINT=127.0.0.1:$(free) JAEGER_QUERY_GRPC_ENDPOINT=127.0.0.1:$(free) \
@@ -52,13 +55,13 @@ OTELCOL_OTLP_GRPC_ENDPOINT=$gw:$cg OTELCOL_OTLP_HTTP_ENDPOINT=127.0.0.1:$(free) 
 	OTELCOL_JAEGER_ENDPOINT=127.0.0.1:$jg OTELCOL_METRICS_LEVEL=none \
 	"$COLLECTOR" --config deploy/otel-collector.yaml >"$work/collector.log" 2>&1 &
 pids+=($!)
-for ((i = 0; i < 300; i++)); do grep -q "Everything is ready" "$work/collector.log" && break; sleep 0.1; done
+for ((i = 0; i < 300; i++)); do grep -qs "Everything is ready" "$work/collector.log" && break; sleep 0.1; done
 grep -q "Everything is ready" "$work/collector.log" || die "the collector did not start: $(tail -n 3 "$work/collector.log")"
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://$gw:$cg OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
 	OTEL_BSP_EXPORT_TIMEOUT=30000 OTEL_RESOURCE_ATTRIBUTES=k8s.node.name=seccomp
 
-# workload_and_stop READY_TEST SPANPROBE_PID_OR_CTR STOP...: once ready, a
-# demo-app container runs 20 requests; then STOP (SIGTERM) and wait.
+# workload: a demo-app container (found by spanprobe when it execs) runs 20
+# requests, and their spans are exported.
 workload() {
 	podman run --rm --name "$ctr-app" --network spanprobe-seccomp --user 65534 --read-only \
 		--cap-drop ALL --entrypoint /usr/local/bin/demo-app "$DEMO_APP_IMAGE" \
@@ -66,17 +69,27 @@ workload() {
 	sleep 2 # a batch exported before the stop
 }
 
-# 1. strace on the host
-sed "s|^ready-file .*|ready-file $work/ready|" deploy/spanprobe.conf >"$work/spanprobe.conf"
-strace -f -qq -o "$work/strace.log" build/spanprobe --config "$work/spanprobe.conf" 2>"$work/sp1.err" &
-tracer=$!
-for ((i = 0; i < 300; i++)); do [ -e "$work/ready" ] && break; sleep 0.1; done
-[ -e "$work/ready" ] || die "spanprobe (strace) not ready: $(tail -n 3 "$work/sp1.err")"
-workload
-kill -TERM "$tracer"
-wait "$tracer" || die "spanprobe under strace failed: $(tail -n 3 "$work/sp1.err")"
-grep -q 'OTLP exported [1-9]' "$work/sp1.err" || die "nothing exported: $(tail -n 3 "$work/sp1.err")"
-mapfile -t seen < <(sed -nE 's/^[0-9]+ +(<\.\.\. )?([a-z0-9_]+)(\(| resumed>).*/\2/p' "$work/strace.log" | sort -u)
+# 1. strace on the host, once with uprobe_multi links, once with the
+# perf-event uprobes spanprobe falls back to on kernels before 6.6
+strace_run() { # strace_run NAME [ENV...]
+	local name=$1 tracer
+	shift
+	sed "s|^ready-file .*|ready-file $work/ready-$name|" deploy/spanprobe.conf >"$work/$name.conf"
+	env "$@" strace -f -qq -o "$work/$name.strace" build/spanprobe --config "$work/$name.conf" \
+		2>"$work/$name.err" &
+	tracer=$!
+	for ((i = 0; i < 300; i++)); do [ -e "$work/ready-$name" ] && break; sleep 0.1; done
+	[ -e "$work/ready-$name" ] || die "spanprobe ($name) not ready: $(tail -n 3 "$work/$name.err")"
+	workload
+	# strace ignores SIGTERM while it runs a command: stop spanprobe itself
+	kill -TERM "$(pgrep -P "$tracer" -x spanprobe)"
+	wait "$tracer" || die "spanprobe ($name) failed: $(tail -n 3 "$work/$name.err")"
+	grep -q 'OTLP exported [1-9]' "$work/$name.err" || die "nothing exported ($name): $(tail -n 3 "$work/$name.err")"
+}
+strace_run multi
+strace_run perf SPANPROBE_NO_UPROBE_MULTI=1
+mapfile -t seen < <(cat "$work"/*.strace |
+	sed -nE 's/^[0-9]+ +(<\.\.\. )?([a-z0-9_]+)(\(| resumed>).*/\2/p' | sort -u)
 echo "seccomp-derive: run 1 (strace): ${#seen[@]} calls" >&2
 
 # 2. in the container, as the DaemonSet runs it, unlisted calls logged
