@@ -15,18 +15,19 @@
 POD_NETWORK=${POD_NETWORK:-spanprobe-demo}
 
 pods_deploy_check() {
-	local msg
-	# tests/lib/deploy_check.sh reports through the tests' pass/fail/skip
-	skip() { msg="$2"; }
-	fail() { msg="$2"; }
-	ROOT=$SPANPROBE_ROOT
+	local saved rc=0
+	# tests/lib/deploy_check.sh reports through the tests' skip and fail:
+	# here they print the reason; a test's own are put back after.
+	saved=$(declare -f skip fail)
+	skip() { echo "can't build the manifest renderer (tests/deploy): ${*:2}" >&2; }
+	fail() { echo "can't build the manifest renderer (tests/deploy): ${*:2}" >&2; }
+	ROOT=${ROOT:-$SPANPROBE_ROOT}
 	# shellcheck source=../../tests/lib/deploy_check.sh
 	source "$SPANPROBE_ROOT/tests/lib/deploy_check.sh"
-	if ! deploy_check_build pods; then
-		echo "can't build the manifest renderer (tests/deploy): $msg" >&2
-		return 1
-	fi
+	deploy_check_build pods || rc=1
 	unset -f skip fail
+	[ -n "$saved" ] && eval "$saved"
+	return $rc
 }
 
 pods_network() {

@@ -24,7 +24,7 @@ work=$(mktemp -d /tmp/spanprobe-seccomp.XXXXXX)
 ctr=spanprobe-seccomp-$$
 pids=()
 cleanup() {
-	podman rm -f -t 1 "$ctr-app" "$ctr-sp" "$ctr-net" >/dev/null 2>&1 || true
+	podman rm -f --ignore -t 1 "$ctr-app" "$ctr-sp" "$ctr-net" >/dev/null 2>&1 || true
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	rm -rf "$work"
 }

@@ -22,18 +22,21 @@ REQ=${CONTAINERS_REQUESTS:-8} # requests per workload container
 APP_ARGS=(--interval 20 --time-scale 0.01 --annotate)
 T=sptest-$$                   # prefix of every pod, container and image made here
 POD_NETWORK=spanprobe-test
-GATE=$SCRATCH/gate            # workloads exec demo-app once this file exists
+GATE_DIR=$SCRATCH/gate        # workloads exec demo-app once GATE exists
+GATE=$GATE_DIR/open
 
 not_usable() {
 	if [ "${CI:-}" = true ]; then fail "$1" "${@:2}"; else skip "$1" "${@:2}"; fi
 	exit 0
 }
 why=$(podman_usable) || not_usable podman_usable "$why"
+mkdir -p "$GATE_DIR"
+chmod 755 "$SCRATCH" "$GATE_DIR" # the workloads run as nobody
 command -v bpftool >/dev/null || not_usable bpftool "bpftool is not installed"
 
 cleanup_containers() {
 	local c p
-	for c in $(podman ps -a --format '{{.Names}}' | grep "^$T-"); do podman rm -f -t 1 "$c" >/dev/null 2>&1; done
+	for c in $(podman ps -a --format '{{.Names}}' | grep "^$T-"); do podman rm -f -t 5 "$c" >/dev/null 2>&1; done
 	for p in $(podman pod ps --format '{{.Name}}' | grep "^$T-"); do podman pod rm -f -t 1 "$p" >/dev/null 2>&1; done
 	podman rmi -f "localhost/$T/other-build" >/dev/null 2>&1
 	cleanup_scratch
@@ -89,9 +92,9 @@ check peers_ready curl -sf -o /dev/null "$JAEGER_QUERY/api/services"
 workload() {
 	local name=$T-$1 image=$2 seed=$3 n=${4:-$REQ}
 	podman run -d --name "$name" --network "$POD_NETWORK" --user 65534 --read-only \
-		--cap-drop ALL --security-opt no-new-privileges -v "$SCRATCH:/gate:ro" \
+		--cap-drop ALL --security-opt no-new-privileges -v "$GATE_DIR:/gate:ro" \
 		--entrypoint sh "$image" -c \
-		"while [ ! -e /gate/gate ]; do sleep 0.02; done; exec /usr/local/bin/demo-app --requests $n --seed $seed ${APP_ARGS[*]}" \
+		"while [ ! -e /gate/open ]; do sleep 0.02; done; exec /usr/local/bin/demo-app --requests $n --seed $seed ${APP_ARGS[*]}" \
 		>/dev/null
 }
 host_pid() { podman inspect -f '{{.State.Pid}}' "$T-$1"; }
@@ -107,14 +110,16 @@ close_gate() { rm -f "$GATE"; }
 finish() {
 	local c rc
 	for c in "$@"; do
-		rc=$(podman wait "$T-$c")
+		# hang guard at far more than the usual second
+		rc=$(timeout 120 podman wait "$T-$c" || echo "hang guard: not exited in 120 s")
 		expect_eq "$c.exit_status" "$rc" 0
 		podman logs "$T-$c" >"$SCRATCH/$c.app" 2>&1
 	done
 }
-# sp_link_ids PID: the uprobe_multi links spanprobe (host PID) holds, from its fds
+# sp_link_ids PID: the uprobe_multi and uretprobe_multi links spanprobe (host PID)
+# holds, from its fds
 sp_link_ids() {
-	grep -l 'link_type:.*uprobe_multi' /proc/"$1"/fdinfo/* 2>/dev/null |
+	grep -lE 'link_type:[[:space:]]*u(ret)?probe_multi' /proc/"$1"/fdinfo/* 2>/dev/null |
 		xargs -r sed -n 's/^link_id:[[:space:]]*//p' | sort -n | tr '\n' ' '
 }
 sp_links() { local ids; ids=$(sp_link_ids "$1"); set -- $ids; echo $#; }
