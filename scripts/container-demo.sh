@@ -16,7 +16,8 @@
 #     podman network of their own;
 #   - the kubelet's Localhost seccomp profile directory: deploy/seccomp/;
 #   - spec.nodeName for the downward API: this host's name.
-# DEMO_REQUESTS (default 5): complete requests to trace. DEMO_KEEP=1 leaves
+# DEMO_REQUESTS (default 5): requests to trace (more until the app has printed
+# its simulated exception once). DEMO_KEEP=1 leaves
 # the pods running (Jaeger's UI and API at the address printed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -108,22 +109,28 @@ mapfile -t ready_cmd < <(pod_ready_cmd "$STATE/spanprobe.yaml")
 [ ${#ready_cmd[@]} -gt 0 ] || die "the DaemonSet has no exec readiness probe"
 echo "   readiness probe: ${ready_cmd[*]}"
 wait_until 60 "spanprobe ready (its readiness probe passing)" podman exec "$SPANPROBE_CTR" "${ready_cmd[@]}"
-podman logs "$SPANPROBE_CTR" 2>&1 | sed 's/^/   spanprobe: /'
+podman logs "$SPANPROBE_CTR" 2>&1 | sed 's/^/   /'
 
-say "the demo app's Deployment ($DEMO_IP), until $REQUESTS requests have been traced"
+say "the demo app's Deployment ($DEMO_IP), until $REQUESTS requests and an exception"
 start_us=$(($(date +%s%N) / 1000))
 pod_play "$STATE/demo-app.yaml" "$DEMO_IP" 2> >(quiet_play) || die "demo-app did not start"
 DEMO_CTR=$(pod_container demo-app demo-app)
-# Each request prints exactly one "Zoo function completed." line.
-completed() { [ "$(podman logs "$DEMO_CTR" 2>&1 | grep -c 'Zoo function completed')" -ge $((REQUESTS + 1)) ]; }
-wait_until $((REQUESTS * 6 + 30)) "$REQUESTS requests of demo-app" completed
+# Each request prints exactly one "Zoo function completed." line; about one
+# in five first prints the simulated exception: run until both are seen.
+completed() {
+	local log
+	log=$(podman logs "$DEMO_CTR" 2>&1)
+	[ "$(grep -c 'Zoo function completed' <<<"$log")" -ge $((REQUESTS + 1)) ] &&
+		grep -q 'Exception in goo' <<<"$log"
+}
+wait_until $((REQUESTS * 30 + 60)) "$REQUESTS requests of demo-app, one with the exception" completed
 
 say "stopping demo-app, then spanprobe with its grace period (it flushes its last batch)"
-pod_down "$STATE/demo-app.yaml" "$(grace_of "$STATE/demo-app.yaml")" # before rm: save the log
+podman pod stop -t "$(grace_of "$STATE/demo-app.yaml")" demo-app >/dev/null
 podman logs "$DEMO_CTR" >"$STATE/demo-app.log" 2>&1 || true
 podman stop -t "$(grace_of "$STATE/spanprobe.yaml")" "$SPANPROBE_CTR" >/dev/null
 sp_status=$(podman inspect -f '{{.State.ExitCode}}' "$SPANPROBE_CTR")
-podman logs "$SPANPROBE_CTR" 2>&1 | tail -n 3 | sed 's/^/   spanprobe: /'
+podman logs "$SPANPROBE_CTR" 2>&1 | tail -n 3 | sed 's/^/   /'
 echo "   spanprobe exited $sp_status"
 [ "$sp_status" = 0 ] || die "spanprobe exited $sp_status on SIGTERM"
 pod_down "$STATE/demo-app.yaml" 1
@@ -133,17 +140,22 @@ url="http://$JAEGER_IP:16686/api/traces?service=demo-app&start=$start_us&limit=1
 app_requests=$(grep -c 'Zoo function completed' "$STATE/demo-app.log")
 # The app's requests in order, 1 = goo raised the simulated exception.
 app_errors=$(awk '/Exception in goo/ {e = 1} /Zoo function completed/ {print e + 0; e = 0}' "$STATE/demo-app.log")
+# spanprobe's own count of foo calls it saw: every one must reach Jaeger.
+foo_hits=$(podman logs "$SPANPROBE_CTR" 2>&1 | sed -n 's/.*hits per function: foo \([0-9]*\).*/\1/p' | tail -n 1)
+[ -n "$foo_hits" ] || die "spanprobe printed no hit counts"
+[ "$foo_hits" -ge $((app_requests - 1)) ] ||
+	die "spanprobe saw $foo_hits foo calls of the app's $app_requests requests (only the first may start before it attaches)"
 answer='{}'
-for ((i = 0; i < 60; i++)); do
+for ((i = 0; i < 60; i++)); do # the collector batches for 1 s
 	answer=$(curl -sf "$url") || answer='{}'
 	complete=$(jq '[.data[]? | select(any(.spans[]; .operationName == "foo" and (.references // [] | length) == 0))] | length' <<<"$answer")
-	[ "${complete:-0}" -ge "$REQUESTS" ] && break
+	[ "${complete:-0}" -ge "$foo_hits" ] && break
 	sleep 0.5
 done
 printf '%s\n' "$answer" >"$STATE/traces.json"
 # Complete traces (a root foo with goo and zoo under it) in start order, 1 = an
-# error span. The app ran before spanprobe attached to it for at most its
-# first request: the traces must be the app's last requests, in order.
+# error span: they must be the app's last requests, in order (its first may
+# start before spanprobe has attached to the new process).
 traced_errors=$(jq -r '[.data[] | select(any(.spans[]; .operationName == "foo" and (.references // [] | length) == 0))
 	| {start: ([.spans[] | select(.operationName == "foo")][0].startTime),
 	   names: ([.spans[].operationName] | sort),
@@ -154,7 +166,7 @@ bad_shape=$(grep -vc ' foo,goo,zoo$' <<<"$traced_errors")
 echo "Jaeger (http://$JAEGER_IP:16686, service demo-app) holds $n complete traces;"
 echo "the app printed $app_requests requests, $(grep -c 1 <<<"$app_errors") with the exception."
 echo "  API: curl '$url'"
-[ "$n" -ge "$REQUESTS" ] || die "Jaeger has $n complete traces, want >= $REQUESTS"
+[ "$n" -eq "$foo_hits" ] || die "Jaeger has $n complete traces; spanprobe saw $foo_hits foo calls"
 [ "$bad_shape" -eq 0 ] || die "$bad_shape traces are not foo with goo and zoo"
 want=$(tail -n "$n" <<<"$app_errors")
 got=$(cut -d' ' -f1 <<<"$traced_errors")

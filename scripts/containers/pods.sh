@@ -56,6 +56,7 @@ pod_run() {
 	local ip=$1 dir=$2 ref=$3 args
 	shift 3
 	mkdir -p "$dir"
+	dir=$(cd "$dir" && pwd) # a bind mount's source must be absolute
 	"$DEPLOY_CHECK" run "$SPANPROBE_ROOT" deploy "$ref" "$@" --workdir "$dir" \
 		--seccomp-root "$SPANPROBE_ROOT/deploy/seccomp" >"$dir/run.args" || return 1
 	mapfile -t args <"$dir/run.args"
