@@ -61,7 +61,10 @@ base_image() {
 			mv "$tar.tmp" "$tar"
 		fi
 		log "importing $tar as $tag"
-		podman import "${IMPORT_CHANGES[@]}" "$tar" "$tag" >/dev/null
+		podman import "${IMPORT_CHANGES[@]}" "$tar" "$tag" >"$IMAGES_CACHE/import.log" 2>&1 || {
+			log "podman import failed: $(tail -n 3 "$IMAGES_CACHE/import.log")"
+			return 1
+		}
 	fi
 	BUILT=$tag
 }
