@@ -47,7 +47,7 @@ int file_identity__of(const char *path, struct file_identity *id)
 		return -errno;
 	if (fstat(fd, &st) != 0) {
 		err = -errno;
-		goto out;
+		goto cleanup;
 	}
 	id->dev = st.st_dev;
 	id->ino = st.st_ino;
@@ -57,7 +57,7 @@ int file_identity__of(const char *path, struct file_identity *id)
 		id->overlay = true;
 		overlay_handle(fd, id);
 	}
-out:
+cleanup:
 	close(fd);
 	return err;
 }
