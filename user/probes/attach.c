@@ -3,6 +3,7 @@
  * entry, one return), which attaches thousands of functions in milliseconds;
  * older kernels get one perf-event link per function and direction. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,12 +241,41 @@ int attach_process(struct attachment *a, struct probe_table *t, struct bpf_progr
 	return err;
 }
 
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/* Since 6.12 a return probe pending in a thread holds an SRCU read lock
+ * until it fires or a per-thread timer expires it, and every new return
+ * probe in that thread pushes the timer back. A call that stays open (a
+ * server's loop) while traced calls go on beneath it therefore blocks any
+ * unregistering for as long as it runs, in uninterruptible sleep, as long as
+ * one return probe is still registered. So every link is closed at once, each
+ * on a thread of its own: all the probes are gone at nearly the same moment,
+ * no new return probe pushes the timer back, and the waits end within it. */
 void attachment__destroy(struct attachment *a)
 {
+	pthread_t *threads;
+	bool *started;
+
 	if (!a)
 		return;
+	threads = calloc(a->nlinks, sizeof(*threads));
+	started = calloc(a->nlinks, sizeof(*started));
+	for (size_t i = 0; i < a->nlinks; i++) {
+		if (threads && started &&
+		    pthread_create(&threads[i], NULL, destroy_link, a->links[i]) == 0)
+			started[i] = true;
+		else
+			bpf_link__destroy(a->links[i]);
+	}
 	for (size_t i = 0; i < a->nlinks; i++)
-		bpf_link__destroy(a->links[i]);
+		if (started && started[i])
+			pthread_join(threads[i], NULL);
+	free(threads);
+	free(started);
 	free(a->links);
 	a->links = NULL;
 	a->nlinks = 0;
