@@ -12,13 +12,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Report execs (set when an absolute path is probed system-wide). */
 const volatile bool watch_execs = false;
 
-/* Exec reports; separate from `events`, so a flood of spans can't crowd
- * them out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 << 10);
-} control SEC(".maps");
-
 /* A thread exiting with open calls: send them as truncated. The storage
  * itself goes with the task. */
 SEC("tp_btf/sched_process_exit")

@@ -61,6 +61,13 @@ struct {
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps") __weak;
 
+/* Exec reports and other rare control records; separate from `events`, so
+ * a flood of spans can't crowd them out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 10);
+} control SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_MAX);

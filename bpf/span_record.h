@@ -21,6 +21,8 @@ enum record_kind {
 	REC_SPAN_EXCEPTION = 2, /* struct exception_record: a call left by an exception */
 	REC_PY_FUNC = 3,        /* struct py_func_record: a traced Python function, first seen */
 	REC_EXEC = 4,           /* struct exec_record: a process exec'd (control ring) */
+	REC_PY_UNHOOKED = 5,    /* struct exec_record: a CPython 3.11+ interpreter of this
+				 * process runs with inlining on (control ring) */
 };
 
 struct record_header {
@@ -82,7 +84,9 @@ struct py_func_record {
 };
 
 /* A process exec'd: it may be the first of a new container holding a probed
- * path. On the control ring, so a flood of spans can't crowd it out. */
+ * path (REC_EXEC); or its Python interpreter needs inlining turned off
+ * (REC_PY_UNHOOKED). On the control ring, so a flood of spans can't crowd
+ * it out. */
 struct exec_record {
 	struct record_header hdr;
 	__u32 pid;
@@ -123,6 +127,7 @@ enum stat_id {
 	STAT_STACK_DROPS,   /* calls not recorded: per-thread state could not be made */
 	STAT_PY_CALLS,      /* entries of traced Python functions */
 	STAT_EXEC_DROPS,    /* exec reports lost: their containers are not searched */
+	STAT_PY_EVAL_ENTRIES, /* evaluator entries in traced processes (every Python call) */
 	STAT_MAX,
 };
 

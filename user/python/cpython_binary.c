@@ -74,6 +74,22 @@ static uint64_t vaddr_to_offset(struct elf_file *f, uint64_t vaddr, uint64_t len
 	return 0;
 }
 
+static uint64_t lowest_load_vaddr(struct elf_file *f)
+{
+	uint64_t low = UINT64_MAX;
+	size_t n;
+
+	if (elf_getphdrnum(f->elf, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(f->elf, i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr < low)
+			low = ph.p_vaddr;
+	}
+	return low == UINT64_MAX ? 0 : low & ~0xfffULL;
+}
+
 static int read_vaddr(struct elf_file *f, uint64_t vaddr, void *buf, size_t len)
 {
 	uint64_t off = vaddr_to_offset(f, vaddr, len);
@@ -257,10 +273,14 @@ static int find_version(struct elf_file *f, struct cpython_binary *b)
 		b->major = nmaj;
 		b->minor = nmin;
 		b->version_how = so ? "the soname" : "the file name";
+	} else if (!find_symbol(f, "_PyEval_EvalFrameDefault", &sym)) {
+		fprintf(stderr, "spanprobe: %s defines no _PyEval_EvalFrameDefault: not a CPython "
+			"interpreter, or one whose interpreter is in the libpython3.X.so it loads "
+			"(give that file, or trace by PID)\n", b->path);
+		return -ENOENT;
 	} else {
 		fprintf(stderr, "spanprobe: %s: can't tell its CPython version (no Py_Version, no "
-			"version string in Py_GetVersion, no libpython3.X/python3.X name); give the "
-			"interpreter or the libpython3.X.so it loads\n", b->path);
+			"version string in Py_GetVersion, no libpython3.X/python3.X name)\n", b->path);
 		return -ENOENT;
 	}
 	return 0;
@@ -363,6 +383,7 @@ int cpython_binary__inspect(const char *path, struct cpython_binary *b)
 	b->eval_addr = sym.st_value;
 	b->eval_size = sym.st_size;
 	b->eval_offset = vaddr_to_offset(&f, sym.st_value, 1);
+	b->load_vaddr = lowest_load_vaddr(&f);
 	if (find_symbol(&f, "_PyRuntime", &sym))
 		b->runtime_addr = sym.st_value;
 	if (find_symbol(&f, "PyCode_Type", &sym))

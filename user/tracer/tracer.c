@@ -63,13 +63,14 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	err = probe_table__resolve(&t->table, o->specs, o->nspecs, o->pid, o->wait && !o->list);
 	if (err)
 		goto cleanup;
+	err = python_probe__resolve(o->specs, o->nspecs, o->pid, o->wait && !o->list,
+				    o->verbose || o->dry_run, &t->python);
+	if (err)
+		goto cleanup;
 	if (o->list) {
 		*out = t;
 		return 0;
 	}
-	err = python_probe__resolve(o->specs, o->nspecs, &t->python);
-	if (err)
-		goto cleanup;
 	if (t->table.nfuncs == 0 && !t->table.pending && !t->python) {
 		fprintf(stderr, "spanprobe: no PROBE given\n");
 		err = -EINVAL;
@@ -88,6 +89,11 @@ cleanup:
 const struct probe_table *tracer__table(const struct tracer *t)
 {
 	return &t->table;
+}
+
+const struct python_probe *tracer__python(const struct tracer *t)
+{
+	return t->python;
 }
 
 static int store_rules(struct tracer *t, size_t first)
@@ -118,8 +124,9 @@ static int open_object(struct tracer *t)
 	}
 	t->skel = skel;
 	skel->rodata->target_tgid = t->target > 0 ? (uint32_t)t->target : 0;
-	skel->rodata->watch_execs = t->target <= 0 && has_absolute_uprobe(t->opts.specs,
-									   t->opts.nspecs);
+	skel->rodata->watch_execs = t->target <= 0 &&
+				    (has_absolute_uprobe(t->opts.specs, t->opts.nspecs) ||
+				     python_probe__watches_execs(t->python));
 	t->multi = uprobe_multi_supported();
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
@@ -226,11 +233,19 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	size_t first_bin, first_func;
-	pid_t pid = span_decoder__exec_pid(data, size);
+	const struct exec_record *r = data;
+	pid_t pid;
 	int n;
 
+	/* CPython 3.11+ running inlined in a traced process: turn that off */
+	if (size >= sizeof(*r) && r->hdr.kind == REC_PY_UNHOOKED) {
+		python_probe__on_unhooked(t->python, r->pid);
+		return 0;
+	}
+	pid = span_decoder__exec_pid(data, size);
 	if (pid <= 0)
 		return 0;
+	python_probe__discover(t->python, t->skel, pid, stderr);
 	pthread_mutex_lock(&t->table_lock);
 	n = probe_table__discover(&t->table, pid, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
@@ -266,11 +281,13 @@ static int open_rings(struct tracer *t)
 	return 0;
 }
 
-/* Detach so nothing new arrives, then drain what is queued. */
+/* Detach so nothing new arrives, then drain what is queued. Python's
+ * inlining goes back on first (python_probe__detach), while the program
+ * is still traced. */
 static void detach_and_drain(struct tracer *t)
 {
-	attachment__destroy(&t->attached);
 	python_probe__detach(t->python);
+	attachment__destroy(&t->attached);
 	if (t->rb)
 		ring_buffer__consume(t->rb);
 }
