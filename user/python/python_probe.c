@@ -215,7 +215,7 @@ static int add_spec(struct python_probe *p, const char *spec, pid_t pid, bool wa
 }
 
 int python_probe__resolve(const struct probe_spec *specs, size_t nspecs, pid_t pid, bool wait,
-			  bool verbose, struct python_probe **out)
+			  bool verbose, bool list, struct python_probe **out)
 {
 	struct python_probe *p;
 	size_t n = 0;
@@ -236,9 +236,20 @@ int python_probe__resolve(const struct probe_spec *specs, size_t nspecs, pid_t p
 	for (size_t i = 0; i < nspecs; i++) {
 		if (specs[i].kind != PROBE_PYTHON)
 			continue;
+		if (!specs[i].files && !list) {
+			fprintf(stderr, "spanprobe: python:%s names no FILES:FUNCS to trace (e.g. "
+				"python:%s:app.py:foo); alone it is for -l\n", specs[i].binary,
+				specs[i].binary);
+			err = -EINVAL;
+			goto cleanup;
+		}
 		err = add_spec(p, specs[i].binary, pid, wait);
 		if (err)
 			goto cleanup;
+	}
+	if (list) {
+		*out = p;
+		return 0;
 	}
 	err = py_globs__collect(&p->g, specs, nspecs);
 	if (err)

@@ -21,10 +21,11 @@ struct spanprobe_bpf;
 /* Resolves the python: specs among specs (others are skipped); pid > 0
  * looks for an absolute interpreter path in that process only; with wait,
  * an absolute path found nowhere yet is not an error. *out is NULL, and 0
- * returned, when there is none. specs must outlive *out. Errors print one
+ * returned, when there is none. With list (-l), python:INTERPRETER alone
+ * is taken and the globs are not read. specs must outlive *out. Errors print one
  * line and return a negative errno. */
 int python_probe__resolve(const struct probe_spec *specs, size_t nspecs, pid_t pid, bool wait,
-			  bool verbose, struct python_probe **out);
+			  bool verbose, bool list, struct python_probe **out);
 /* Should execs be reported (an absolute interpreter path: new containers)? */
 bool python_probe__watches_execs(const struct python_probe *p);
 /* Sets the globs in the object's rodata; with p NULL, turns the Python

@@ -64,7 +64,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	if (err)
 		goto cleanup;
 	err = python_probe__resolve(o->specs, o->nspecs, o->pid, o->wait && !o->list,
-				    o->verbose || o->dry_run, &t->python);
+				    o->verbose || o->dry_run, o->list, &t->python);
 	if (err)
 		goto cleanup;
 	if (o->list) {
