@@ -33,6 +33,10 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Set by user space before it detaches: no new call is opened, so none is
+ * left waiting for a return probe already gone. */
+volatile __u32 py_eval_detaching = 0;
+
 /* open_call.key[1] = thread state | PY_FRAME_GEN (pointers are aligned) */
 #define PY_FRAME_GEN 1ULL
 
@@ -195,7 +199,7 @@ int BPF_UPROBE(py_eval_entry)
 	__s64 cached;
 	bool gen;
 
-	if (!traced_tgid(pid_tgid))
+	if (!traced_tgid(pid_tgid) || py_eval_detaching)
 		return 0;
 	count(STAT_PY_EVAL_ENTRIES);
 	in = bpf_map_lookup_elem(&py_eval_interps, &idx);

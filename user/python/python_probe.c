@@ -55,6 +55,7 @@ struct python_probe {
 	const struct probe_spec *specs;
 	size_t nspecs;
 	pid_t target;              /* the traced process, or -1 */
+	struct spanprobe_bpf *skel; /* attached to */
 	bool verbose;
 	bool restoring;            /* detaching: reports of inlined interpreters are ignored */
 };
@@ -461,6 +462,7 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 	int err;
 
 	p->target = pid;
+	p->skel = skel;
 	for (size_t i = 0; i < p->ntargets; i++) {
 		struct py_target *t = &p->targets[i];
 
@@ -540,8 +542,15 @@ void python_probe__detach(struct python_probe *p)
 		return;
 	/* inlining back on first: no call is then left waiting for a probe */
 	python_probe__restore(p);
-	/* in reverse: entries go before their returns */
-	for (size_t i = p->nlinks; i-- > 0;)
+	/* No new call opens from here on, then the links go in attach order:
+	 * return probes before entries. Destroying any uprobe waits for every
+	 * pending uretprobe return in the system to be released; a thread that
+	 * keeps entering a uretprobed function renews its pending returns while
+	 * that uretprobe is attached, so the uretprobe (where one is used) goes
+	 * first: the wait then ends within about a second. */
+	if (p->skel && p->skel->bss)
+		p->skel->bss->py_eval_detaching = 1;
+	for (size_t i = 0; i < p->nlinks; i++)
 		bpf_link__destroy(p->links[i]);
 	free(p->links);
 	p->links = NULL;
