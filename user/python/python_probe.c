@@ -491,6 +491,16 @@ void python_probe__on_unhooked(struct python_probe *p, pid_t pid)
 		hook_process(p, pid);
 }
 
+/* Is pid running the file (dev, ino)? */
+static bool exe_is(pid_t pid, dev_t dev, ino_t ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
 int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, pid_t pid,
 			   FILE *log)
 {
@@ -506,6 +516,10 @@ int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, p
 		if (s->kind != PROBE_PYTHON || s->binary[0] != '/')
 			continue;
 		if (container_files__in_process(s->binary, pid, &f) != 0)
+			continue;
+		/* only the interpreter's own exec: by then the container's files
+		 * are in place (not so while its entrypoint still sets it up) */
+		if (!exe_is(pid, f.dev, f.ino))
 			continue;
 		/* already probed: the same file as one found before */
 		if (find_target(p, f.dev, f.ino))
