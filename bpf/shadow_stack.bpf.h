@@ -74,6 +74,13 @@ struct {
 	__type(value, __u32);
 } traced_tgids SEC(".maps") __weak;
 
+/* Exec, fork and exit reports and other rare control records; separate from
+ * `events`, so a flood of spans can't crowd them out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} control SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT_MAX);

@@ -23,6 +23,8 @@ enum record_kind {
 	REC_EXEC = 4,           /* struct exec_record: a process exec'd (control ring) */
 	REC_FORK = 5,           /* struct proc_record: a traced process forked one (control ring) */
 	REC_EXIT = 6,           /* struct proc_record: a traced process ended (control ring) */
+	REC_PY_UNHOOKED = 7,    /* struct exec_record: a CPython 3.11+ interpreter of this
+				 * process runs with inlining on (control ring) */
 };
 
 struct record_header {
@@ -84,7 +86,9 @@ struct py_func_record {
 };
 
 /* A process exec'd: it may be the first of a new container holding a probed
- * path. On the control ring, so a flood of spans can't crowd it out. */
+ * path (REC_EXEC); or its Python interpreter needs inlining turned off
+ * (REC_PY_UNHOOKED). On the control ring, so a flood of spans can't crowd
+ * it out. */
 struct exec_record {
 	struct record_header hdr;
 	__u32 pid;
@@ -135,6 +139,7 @@ enum stat_id {
 	STAT_EXEC_DROPS,    /* exec reports lost: their containers are not searched */
 	STAT_TREE_DROPS,    /* forked processes not followed: the traced tree is full */
 	STAT_PROC_DROPS,    /* fork/exit reports lost (the counts of processes seen) */
+	STAT_PY_EVAL_ENTRIES, /* evaluator entries in traced processes (every Python call) */
 	STAT_MAX,
 };
 

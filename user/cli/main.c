@@ -12,6 +12,7 @@
 #include "options.h"
 #include "outputs.h"
 #include "probe_list.h"
+#include "python_probe.h"
 #include "report.h"
 #include "tracer.h"
 
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (opts.list) {
 		probe_list__print(tracer__table(tracer), opts.verbose, stdout);
+		python_probe__print_list(tracer__python(tracer), opts.verbose, stdout);
 		exit_code = 0;
 		goto cleanup;
 	}

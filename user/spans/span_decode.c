@@ -237,10 +237,11 @@ int span_decoder__control(const void *data, size_t size, struct control_event *o
 
 	if (size < sizeof(*h) || h->size > size)
 		return -EINVAL;
-	if (h->kind == REC_EXEC && h->size == sizeof(struct exec_record)) {
+	if ((h->kind == REC_EXEC || h->kind == REC_PY_UNHOOKED) &&
+	    h->size == sizeof(struct exec_record)) {
 		const struct exec_record *r = data;
 
-		*out = (struct control_event){ REC_EXEC, (int)r->pid, 0 };
+		*out = (struct control_event){ h->kind, (int)r->pid, 0 };
 	} else if ((h->kind == REC_FORK || h->kind == REC_EXIT) &&
 		   h->size == sizeof(struct proc_record)) {
 		const struct proc_record *r = data;

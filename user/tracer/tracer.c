@@ -66,13 +66,14 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	err = probe_table__resolve(&t->table, o->specs, o->nspecs, o->pid, o->wait && !o->list);
 	if (err)
 		goto cleanup;
+	err = python_probe__resolve(o->specs, o->nspecs, o->pid, o->wait && !o->list,
+				    o->verbose || o->dry_run, o->list, &t->python);
+	if (err)
+		goto cleanup;
 	if (o->list) {
 		*out = t;
 		return 0;
 	}
-	err = python_probe__resolve(o->specs, o->nspecs, &t->python);
-	if (err)
-		goto cleanup;
 	if (t->table.nfuncs == 0 && !t->table.pending && !t->python) {
 		fprintf(stderr, "spanprobe: no PROBE given\n");
 		err = -EINVAL;
@@ -91,6 +92,11 @@ cleanup:
 const struct probe_table *tracer__table(const struct tracer *t)
 {
 	return &t->table;
+}
+
+const struct python_probe *tracer__python(const struct tracer *t)
+{
+	return t->python;
 }
 
 static int store_rules(struct tracer *t, size_t first)
@@ -122,8 +128,10 @@ static int open_object(struct tracer *t)
 	t->skel = skel;
 	skel->rodata->target_tgid = t->target > 0 ? (uint32_t)t->target : 0;
 	skel->rodata->follow_tgids = t->following || t->selecting;
-	skel->rodata->watch_execs = t->selecting || (t->target <= 0 &&
-						     has_absolute_uprobe(t->opts.specs, t->opts.nspecs));
+	skel->rodata->watch_execs = t->selecting ||
+				    (t->target <= 0 &&
+				     (has_absolute_uprobe(t->opts.specs, t->opts.nspecs) ||
+				      python_probe__watches_execs(t->python)));
 	t->multi = uprobe_multi_supported();
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
@@ -369,6 +377,11 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 
 	if (span_decoder__control(data, size, &ev))
 		return 0;
+	/* CPython 3.11+ running inlined in a traced process: turn that off */
+	if (ev.kind == REC_PY_UNHOOKED) {
+		python_probe__on_unhooked(t->python, ev.pid);
+		return 0;
+	}
 	if (ev.kind == REC_FORK) {
 		process_tree__fork(t->tree, ev.pid, ev.ppid);
 		if (t->selecting)
@@ -382,6 +395,7 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	pid = ev.pid;
+	python_probe__discover(t->python, t->skel, pid, stderr);
 	pthread_mutex_lock(&t->table_lock);
 	n = probe_table__discover(&t->table, pid, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
@@ -446,16 +460,19 @@ size_t tracer__processes_seen(const struct tracer *t)
 {
 	if (t->selecting)
 		return t->chosen_total;
-	return t->following ? process_tree__seen(t->tree) : 0;
+	/* one process needs no count */
+	return t->following && process_tree__seen(t->tree) > 1 ? process_tree__seen(t->tree) : 0;
 }
 
-/* Detach so nothing new arrives, then drain what is queued. */
+/* Detach so nothing new arrives, then drain what is queued. Python's
+ * inlining goes back on first (python_probe__detach), while the program
+ * is still traced. */
 static void detach_and_drain(struct tracer *t)
 {
+	python_probe__detach(t->python);
 	attachment__destroy(&t->attached);
 	chosen_procs__free(t->chosen);
 	t->chosen = NULL;
-	python_probe__detach(t->python);
 	t->draining = true;
 	if (t->rb)
 		ring_buffer__consume(t->rb);

@@ -19,6 +19,7 @@
 struct probe_spec;
 struct error_rule;
 struct probe_table;
+struct python_probe;
 struct span;
 struct tracer;
 
@@ -52,6 +53,8 @@ struct tracer_sink {
 int tracer__new(const struct tracer_opts *o, struct tracer **out);
 /* The uprobe functions resolved, for -l. */
 const struct probe_table *tracer__table(const struct tracer *t);
+/* The python: probes resolved (NULL: none), for -l. */
+const struct python_probe *tracer__python(const struct tracer *t);
 /* Loads and attaches everything. With -v or --dry-run, says what was
  * attached and how long it took. */
 int tracer__start(struct tracer *t);
