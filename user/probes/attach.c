@@ -41,7 +41,7 @@ bool uprobe_multi_supported(void)
 	return major > 6 || (major == 6 && minor >= 6);
 }
 
-static int add_link(struct attachment *a, struct bpf_link *link)
+int attachment__add(struct attachment *a, struct bpf_link *link)
 {
 	struct bpf_link **grown = realloc(a->links, (a->nlinks + 1) * sizeof(*a->links));
 
@@ -110,10 +110,10 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 		}
 	}
 	if (!err) {
-		err = add_link(a, links[0]);
+		err = attachment__add(a, links[0]);
 		links[0] = NULL;
 		if (!err)
-			err = add_link(a, links[1]);
+			err = attachment__add(a, links[1]);
 		links[1] = NULL;
 		goto cleanup;
 	}
@@ -178,9 +178,9 @@ static int attach_func_single(struct attachment *a, struct traced_func *f,
 		print_attach_error(f->sym->name, f->bin->path, err);
 		return err;
 	}
-	err = add_link(a, links[0]);
+	err = attachment__add(a, links[0]);
 	if (!err)
-		err = add_link(a, links[1]);
+		err = attachment__add(a, links[1]);
 	else
 		bpf_link__destroy(links[1]);
 	return err;

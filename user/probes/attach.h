@@ -40,6 +40,10 @@ int attach_binary(struct attachment *a, struct probe_table *t, const struct trac
  * skipped-functions line is left to the caller. */
 int attach_process(struct attachment *a, struct probe_table *t, struct bpf_program *enter,
 		   struct bpf_program *exit, pid_t pid, bool multi);
+/* Keeps link (destroyed with the attachment; destroyed now on -ENOMEM). */
+int attachment__add(struct attachment *a, struct bpf_link *link);
+/* Closes every link at once (see attach.c: a pending return probe can
+ * otherwise hold up detaching for as long as a traced call stays open). */
 void attachment__destroy(struct attachment *a);
 
 #endif

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "elf_symbols.h"
+#include "attach.h"
 #include "python_eval.h"
 #include "python_settings.h"
 #include "spanprobe.skel.h"
@@ -178,9 +179,8 @@ int python_eval__store(const struct py_eval_target *t, uint32_t idx, struct span
 }
 
 static int keep(struct bpf_link *link, const char *what, const char *path,
-		struct bpf_link ***links, size_t *nlinks)
+		struct attachment *attached)
 {
-	struct bpf_link **grown;
 	int err;
 
 	if (!link) {
@@ -189,18 +189,11 @@ static int keep(struct bpf_link *link, const char *what, const char *path,
 			strerror(errno));
 		return err;
 	}
-	grown = realloc(*links, (*nlinks + 1) * sizeof(*grown));
-	if (!grown) {
-		bpf_link__destroy(link);
-		return -ENOMEM;
-	}
-	*links = grown;
-	(*links)[(*nlinks)++] = link;
-	return 0;
+	return attachment__add(attached, link);
 }
 
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
-			pid_t pid, struct bpf_link ***links, size_t *nlinks)
+			pid_t pid, struct attachment *attached)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .bpf_cookie = idx);
 	LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = idx, .retprobe = true);
@@ -210,7 +203,7 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 	if (t->uretprobe) {
 		err = keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_return, pid,
 							   t->bin.path, t->entry_offset, &ret_opts),
-			   "the return of " EVALUATOR, t->bin.path, links, nlinks);
+			   "the return of " EVALUATOR, t->bin.path, attached);
 		if (err)
 			return err;
 	}
@@ -218,13 +211,13 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 		err = keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_ret_insn, pid,
 							   t->bin.path, t->ret_offsets[i],
 							   &entry_opts),
-			   "a return instruction of " EVALUATOR, t->bin.path, links, nlinks);
+			   "a return instruction of " EVALUATOR, t->bin.path, attached);
 		if (err)
 			return err;
 	}
 	return keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_entry, pid, t->bin.path,
 						    t->entry_offset, &entry_opts),
-		    EVALUATOR, t->bin.path, links, nlinks);
+		    EVALUATOR, t->bin.path, attached);
 }
 
 void python_eval__release(struct py_eval_target *t)

@@ -28,6 +28,7 @@
 
 struct bpf_link;
 struct spanprobe_bpf;
+struct attachment;
 
 struct py_eval_target {
 	struct cpython_binary bin;  /* bin.path: the file as opened */
@@ -53,7 +54,7 @@ int python_eval__store(const struct py_eval_target *t, uint32_t idx, struct span
 /* Attaches the entry and return probes for pid (-1: every process); links
  * are appended to *links. Errors print one line. */
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
-			pid_t pid, struct bpf_link ***links, size_t *nlinks);
+			pid_t pid, struct attachment *attached);
 void python_eval__release(struct py_eval_target *t);
 
 #endif

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "container_files.h"
+#include "attach.h"
 #include "elf_symbols.h"
 #include "probe_spec.h"
 #include "python_eval.h"
@@ -48,8 +49,7 @@ struct python_probe {
 	struct py_target *targets;
 	size_t ntargets;
 	uint32_t nusdt, neval;     /* cookies handed out per path */
-	struct bpf_link **links;
-	size_t nlinks;
+	struct attachment attached;
 	struct py_globs g;
 	struct python_hooks hooks;
 	const struct probe_spec *specs;
@@ -332,7 +332,6 @@ int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel)
 static int keep_link(struct python_probe *p, struct bpf_link *link, const char *what,
 		     const char *path)
 {
-	struct bpf_link **grown;
 	int err;
 
 	if (!link) {
@@ -340,14 +339,7 @@ static int keep_link(struct python_probe *p, struct bpf_link *link, const char *
 		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path, strerror(errno));
 		return err;
 	}
-	grown = realloc(p->links, (p->nlinks + 1) * sizeof(*grown));
-	if (!grown) {
-		bpf_link__destroy(link);
-		return -ENOMEM;
-	}
-	p->links = grown;
-	p->links[p->nlinks++] = link;
-	return 0;
+	return attachment__add(&p->attached, link);
 }
 
 static int attach_usdt(struct python_probe *p, const struct py_target *t,
@@ -470,7 +462,7 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 			continue;
 		err = t->kind == PY_PATH_USDT
 			      ? attach_usdt(p, t, skel, pid)
-			      : python_eval__attach(t->eval, t->idx, skel, pid, &p->links, &p->nlinks);
+			      : python_eval__attach(t->eval, t->idx, skel, pid, &p->attached);
 		if (err)
 			return err;
 		t->attached = true;
@@ -556,19 +548,12 @@ void python_probe__detach(struct python_probe *p)
 		return;
 	/* inlining back on first: no call is then left waiting for a probe */
 	python_probe__restore(p);
-	/* No new call opens from here on, then the links go in attach order:
-	 * return probes before entries. Destroying any uprobe waits for every
-	 * pending uretprobe return in the system to be released; a thread that
-	 * keeps entering a uretprobed function renews its pending returns while
-	 * that uretprobe is attached, so the uretprobe (where one is used) goes
-	 * first: the wait then ends within about a second. */
+	/* No new call opens from here on; then every link goes at once (see
+	 * attachment__destroy: a pending uretprobe return can otherwise hold up
+	 * detaching while a thread keeps entering uretprobed functions). */
 	if (p->skel && p->skel->bss)
 		p->skel->bss->py_eval_detaching = 1;
-	for (size_t i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
-	free(p->links);
-	p->links = NULL;
-	p->nlinks = 0;
+	attachment__destroy(&p->attached);
 }
 
 static void describe_target(const struct py_target *t, bool verbose, FILE *to)
