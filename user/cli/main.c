@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 				  .rules = opts.rules, .nrules = opts.nrules,
 				  .pid = opts.pid, .cmd = opts.cmd, .wait = opts.wait,
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
+				  .returns = opts.returns,
 			  }, &tracer);
 	if (err)
 		goto cleanup;

@@ -20,6 +20,7 @@ enum {
 	OPT_READY_FILE,
 	OPT_WAIT,
 	OPT_METRICS_ADDR,
+	OPT_RETURN_PROBES,
 };
 
 struct option_def {

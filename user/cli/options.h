@@ -24,6 +24,7 @@ struct options {
 	size_t nrules;
 	const char *ready_file;
 	const char *metrics_addr;
+	int returns;               /* --return-probes: enum return_choice */
 	/* the argument vector after --config expansion (owns the strings above) */
 	int argc;
 	char **argv, **orig_argv;

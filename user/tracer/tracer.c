@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "child.h"
 #include "elf_symbols.h"
+#include "exception_hooks.h"
 #include "preflight.h"
 #include "probe_spec.h"
 #include "probe_table.h"
@@ -55,6 +56,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	pthread_mutex_init(&t->table_lock, NULL);
 	t->child = (struct child){ .pid = -1, .go_fd = -1, .exec_err_fd = -1 };
 	t->target = -1;
+	t->table.returns = o->returns;
 	if (o->pid > 0) {
 		err = check_process_exists(o->pid);
 		if (err)
@@ -124,6 +126,7 @@ static int open_object(struct tracer *t)
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
 	}
 	python_probe__configure(t->python, skel);
 	return 0;
@@ -150,10 +153,19 @@ static int load_object(struct tracer *t)
 
 static int attach_sources(struct tracer *t)
 {
+	struct attach_progs progs = {
+		.enter = t->skel->progs.span_enter,
+		.exit = t->skel->progs.span_exit,
+		.exit_site = t->skel->progs.span_exit_site,
+		.indirect_map_fd = bpf_map__fd(t->skel->maps.indirect_sites),
+	};
 	int err;
 
-	err = attach_probes(&t->attached, &t->table, t->skel->progs.span_enter,
-			    t->skel->progs.span_exit, t->target, t->multi);
+	err = attach_probes(&t->attached, &t->table, &progs, t->target, t->multi);
+	if (!err)
+		err = exception_hooks__attach(&t->hooks, &t->table, t->skel->progs.exception_hook,
+					      bpf_map__fd(t->skel->maps.hook_infos), t->target,
+					      t->opts.verbose || t->opts.dry_run);
 	if (err)
 		return err;
 	if (t->python) {
@@ -241,8 +253,8 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	for (size_t i = first_bin; i < t->table.nbins; i++) {
 		const struct traced_binary *b = t->table.bins[i];
 
-		if (attach_binary(&t->attached, &t->table, b, t->skel->progs.span_enter,
-				  t->skel->progs.span_exit, -1) == 0)
+		if (attach_binary(&t->attached, &t->table, b, -1) == 0 &&
+		    exception_hooks__attach_binary(&t->hooks, &t->table, b, -1) == 0)
 			fprintf(stderr, "spanprobe: tracing %s (%s, seen by process %d)\n", b->spec_name,
 				b->path, pid);
 	}
@@ -270,6 +282,7 @@ static int open_rings(struct tracer *t)
 static void detach_and_drain(struct tracer *t)
 {
 	attachment__destroy(&t->attached);
+	exception_hooks__detach(&t->hooks);
 	python_probe__detach(t->python);
 	if (t->rb)
 		ring_buffer__consume(t->rb);
@@ -339,6 +352,7 @@ void tracer__free(struct tracer *t)
 	span_decoder__free(t->decoder);
 	process_table__free(t->procs);
 	attachment__destroy(&t->attached);
+	exception_hooks__detach(&t->hooks);
 	python_probe__free(t->python);
 	spanprobe_bpf__destroy(t->skel);
 	child__terminate(&t->child);

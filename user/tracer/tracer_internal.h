@@ -10,6 +10,7 @@
 
 #include "attach.h"
 #include "child.h"
+#include "exception_hooks.h"
 #include "probe_table.h"
 #include "tracer.h"
 
@@ -21,6 +22,7 @@ struct tracer {
 	struct python_probe *python;
 	struct spanprobe_bpf *skel;
 	struct attachment attached;
+	struct exception_hooks hooks;  /* __cxa_throw, gopanic, ...: exceptions leaving calls */
 	bool multi;                 /* uprobe_multi links */
 	struct child child;
 	pid_t target;               /* the one traced process, or -1 */
