@@ -123,7 +123,7 @@ for func in target tail; do
 	done
 done
 
-ret_site() { "$SPANPROBE" -l -v --return-probes exits "uprobe:$BIN:$1" 2>/dev/null | grep -o 'return: [^(]*'; }
+ret_site() { "$SPANPROBE" -l -v --return-probes exits "uprobe:$BIN:$1" 2>/dev/null | grep -o 'return: [^(]*' | sed 's/^return: //; s/ *$//'; }
 {
 	echo "# What seeing a return costs"
 	echo
@@ -141,12 +141,12 @@ ret_site() { "$SPANPROBE" -l -v --return-probes exits "uprobe:$BIN:$1" 2>/dev/nu
 	echo "| | bpftrace uprobe only (no return) | $(us "${r[target.bt-entry]:-}") | |"
 	echo "| | bpftrace uprobe + uretprobe | $(us "${r[target.bt-pair]:-}") | $(us "$(minus "${r[target.bt-pair]:-}" "${r[target.bt-entry]:-}")") |"
 	echo "| | spanprobe, uretprobe | $(us "${r[target.uretprobe]}") | $(us "$(minus "${r[target.uretprobe]}" "${r[target.bt-entry]:-}")") |"
-	echo "| | spanprobe, exit site: $(ret_site bench_target) | $(us "${r[target.exits]}") | $(us "$(minus "${r[target.exits]}" "${r[target.bt-entry]:-}")") |"
+	echo "| | spanprobe, exit site ($(ret_site bench_target)) | $(us "${r[target.exits]}") | $(us "$(minus "${r[target.exits]}" "${r[target.bt-entry]:-}")") |"
 	echo "| bench_tail (\`...; jmp bench_callee\`) | untraced | $(us "${r[tail.untraced]}") | |"
 	echo "| | bpftrace uprobe only (no return) | $(us "${r[tail.bt-entry]:-}") | |"
 	echo "| | bpftrace uprobe + uretprobe | $(us "${r[tail.bt-pair]:-}") | $(us "$(minus "${r[tail.bt-pair]:-}" "${r[tail.bt-entry]:-}")") |"
 	echo "| | spanprobe, uretprobe | $(us "${r[tail.uretprobe]}") | $(us "$(minus "${r[tail.uretprobe]}" "${r[tail.bt-entry]:-}")") |"
-	echo "| | spanprobe, exit site: $(ret_site bench_tail) | $(us "${r[tail.exits]}") | $(us "$(minus "${r[tail.exits]}" "${r[tail.bt-entry]:-}")") |"
+	echo "| | spanprobe, exit site ($(ret_site bench_tail)) | $(us "${r[tail.exits]}") | $(us "$(minus "${r[tail.exits]}" "${r[tail.bt-entry]:-}")") |"
 } >"$tmp/results.md"
 cp "$tmp/results.md" "$RESULTS"
 cat "$RESULTS"

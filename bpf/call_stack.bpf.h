@@ -8,7 +8,7 @@
  *
  * Go (register ABI, Go >= 1.17): goroutines move between threads, so the
  * goroutine (g, in r14 at every Go function's entry and exit) is the unit
- * of nesting: its stack lives in an LRU hash keyed by (tgid, g), dropped
+ * of nesting: its stack lives in a hash keyed by (tgid, g), dropped
  * when its last open call ends. Go copies a goroutine's stack elsewhere
  * when it grows, which moves every frame by the same amount but keeps its
  * distance from the stack's top (g.stack.hi): frames store a virtual stack
@@ -71,9 +71,12 @@ struct go_stack {
 	struct pending_exc exc;
 };
 
-/* Goroutines with open traced calls. */
+/* Goroutines with open traced calls, allocated as they come (~1.8 KiB
+ * each). A goroutine's first traced call when GO_MAX_STACKS are inside
+ * traced calls at once is not recorded, and counted (STAT_STACK_DROPS). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, GO_MAX_STACKS);
 	__type(key, struct go_key);
 	__type(value, struct go_stack);

@@ -38,6 +38,11 @@ expect_eq "cxx_issue.thrower_left_twice_is_error" "$(jq -s -c '[.[] | select(.st
 	'[["issue_thrower(int)","std::runtime_error: four"]]'
 expect_eq "cxx_issue.errors" "$(errors_in cxx_issue)" 2
 
+# the same with one perf-event link per probe (kernels without uprobe_multi)
+SPANPROBE_NO_UPROBE_MULTI=1 run_both cxx_issue_single "$FIX/cpp-exceptions issue" \
+	"uprobe:$FIX/cpp-exceptions:issue_thrower,issue_handler"
+expect_eq "cxx_issue_single.spans_and_errors" "$(summary_spans "$SCRATCH/cxx_issue_single.err") $(errors_in cxx_issue_single)" "16 2"
+
 # --- C++: caught at depths 1..4 of a traced recursion (some rethrown to main),
 # caught only in main, and both in 4 threads at once
 for mode in "inside 24" "outside 12" "threads 4 12"; do
