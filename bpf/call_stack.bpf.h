@@ -160,44 +160,62 @@ static __always_inline void call_stack__put(struct call_stack *cs)
 		bpf_map_delete_elem(&go_stacks, &cs->key);
 }
 
+struct unwind_ctx {
+	struct thread_calls *tc;
+	struct pending_exc *exc;
+	__u64 limit, pid_tgid, now;
+	bool inclusive;
+	__u8 reason;
+};
+
+/* One frame of call_stack__unwind; 1 stops the loop. */
+static int unwind_one(__u32 i, void *arg)
+{
+	struct unwind_ctx *u = arg;
+	struct thread_calls *tc = u->tc;
+	struct pending_exc *exc = u->exc;
+	struct exception_record *x;
+	__u32 d = tc->depth;
+	__u64 sp;
+
+	if (d == 0 || d > SPAN_MAX_DEPTH)
+		return 1;
+	sp = FRAME(tc, d - 1)->entry_sp;
+	if (sp > u->limit || (sp == u->limit && !u->inclusive))
+		return 1;
+	if (exc && exc->active && sp > exc->since_sp) {
+		x = shadow_stack__reserve_exception(tc, d - 1, u->pid_tgid, u->now);
+		if (x) {
+			__builtin_memcpy(x->type, exc->type, sizeof(x->type));
+			__builtin_memcpy(x->message, exc->message, sizeof(x->message));
+			x->span.flags |= exc->span_flags;
+			shadow_stack__submit_exception(x);
+		}
+	} else {
+		shadow_stack__emit(tc, d - 1, u->pid_tgid, u->now, 0, SPAN_F_TRUNCATED, u->reason);
+	}
+	tc->depth = d - 1;
+	return 0;
+}
+
 /* Pops every open frame whose entry sp is below limit (or at it, when
  * inclusive): calls left without their return firing. With an exception
  * in flight, the ones it left (above where it started) go as exception
- * records with status ERROR; the others as truncated spans. */
+ * records with status ERROR; the others as truncated spans. One frame per
+ * bpf_loop step: the verifier checks the step once, not 32 times over. */
 static __always_inline void call_stack__unwind(struct call_stack *cs, __u64 limit, bool inclusive,
 					       __u64 pid_tgid, __u64 now, __u8 reason)
 {
-	struct thread_calls *tc = cs->tc;
-	struct pending_exc *exc = cs->exc;
+	struct unwind_ctx u = {
+		.tc = cs->tc, .exc = cs->exc, .limit = limit, .pid_tgid = pid_tgid, .now = now,
+		.inclusive = inclusive, .reason = reason,
+	};
+	struct open_call *top = shadow_stack__top(cs->tc);
 
-	for (int i = 0; i < SPAN_MAX_DEPTH; i++) {
-		struct exception_record *x;
-		__u32 d = tc->depth;
-		__u64 sp;
-
-		if (d == 0 || d > SPAN_MAX_DEPTH)
-			return;
-		sp = FRAME(tc, d - 1)->entry_sp;
-		if (sp > limit || (sp == limit && !inclusive))
-			return;
-		if (exc && exc->active && sp > exc->since_sp) {
-			struct pending_exc *e = exc;
-
-			/* opaque here, so clang computes no field address of a
-			 * pointer the verifier still takes for maybe-NULL */
-			barrier_var(e);
-			x = shadow_stack__reserve_exception(tc, d - 1, pid_tgid, now);
-			if (x) {
-				__builtin_memcpy(x->type, e->type, sizeof(x->type));
-				__builtin_memcpy(x->message, e->message, sizeof(x->message));
-				x->span.flags |= e->span_flags;
-				shadow_stack__submit_exception(x);
-			}
-		} else {
-			shadow_stack__emit(tc, d - 1, pid_tgid, now, 0, SPAN_F_TRUNCATED, reason);
-		}
-		tc->depth = d - 1;
-	}
+	/* the common case, nothing left behind, without a loop */
+	if (!top || top->entry_sp > limit || (top->entry_sp == limit && !inclusive))
+		return;
+	bpf_loop(SPAN_MAX_DEPTH, unwind_one, &u, 0);
 }
 
 /* A call or return at sp: once above where the exception asked, the
