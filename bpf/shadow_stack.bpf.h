@@ -43,8 +43,13 @@ struct thread_calls {
 	struct open_call frames[SPAN_MAX_DEPTH];
 };
 
-/* 0 traces every process the probes are in; else only this tgid. */
+/* 0 traces every process the probes are in; else only this tgid and, with
+ * follow_tgids, the processes in traced_tgids: its descendants, kept by
+ * process_events.bpf.c as they fork and exit. With follow_tgids and no
+ * target, traced_tgids holds the processes chosen by selection (their
+ * probes are theirs alone: nothing to filter) and their children join it. */
 const volatile __u32 target_tgid __weak = 0;
+const volatile bool follow_tgids __weak = false;
 
 /* Open calls per thread, in the thread's own task storage: found without
  * hashing, and freed by the kernel when the thread ends. */
@@ -60,6 +65,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps") __weak;
+
+/* The traced process tree (with follow_tgids): tgid -> its parent's tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} traced_tgids SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -77,9 +90,21 @@ static __always_inline void count(enum stat_id stat)
 		*v += 1;
 }
 
+static __always_inline bool tgid_in_tree(__u32 tgid)
+{
+	if (target_tgid && tgid == target_tgid)
+		return true;
+	return follow_tgids && bpf_map_lookup_elem(&traced_tgids, &tgid);
+}
+
+static __always_inline bool tgid_is_traced(__u32 tgid)
+{
+	return !target_tgid || tgid_in_tree(tgid);
+}
+
 static __always_inline bool traced_tgid(__u64 pid_tgid)
 {
-	return !target_tgid || (pid_tgid >> 32) == target_tgid;
+	return tgid_is_traced(pid_tgid >> 32);
 }
 
 /* Trace and span ids: random, as W3C Trace Context asks. */

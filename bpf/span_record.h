@@ -21,6 +21,8 @@ enum record_kind {
 	REC_SPAN_EXCEPTION = 2, /* struct exception_record: a call left by an exception */
 	REC_PY_FUNC = 3,        /* struct py_func_record: a traced Python function, first seen */
 	REC_EXEC = 4,           /* struct exec_record: a process exec'd (control ring) */
+	REC_FORK = 5,           /* struct proc_record: a traced process forked one (control ring) */
+	REC_EXIT = 6,           /* struct proc_record: a traced process ended (control ring) */
 };
 
 struct record_header {
@@ -94,7 +96,15 @@ struct exec_record {
 	__u32 pad;
 };
 
+/* A process joined or left the traced tree (REC_FORK, REC_EXIT). */
+struct proc_record {
+	struct record_header hdr;
+	__u32 pid;
+	__u32 ppid;       /* REC_FORK: the parent; REC_EXIT: 0 */
+};
+
 _Static_assert(sizeof(struct record_header) == 8, "record_header layout");
+_Static_assert(sizeof(struct proc_record) == 16, "proc_record layout");
 _Static_assert(sizeof(struct span_record) == 80, "span_record layout");
 _Static_assert(sizeof(struct exception_record) == 80 + EXC_TYPE_LEN + EXC_MESSAGE_LEN,
 	       "exception_record layout");
@@ -128,6 +138,8 @@ enum stat_id {
 	STAT_STACK_DROPS,   /* calls not recorded: per-thread state could not be made */
 	STAT_PY_CALLS,      /* entries of traced Python functions */
 	STAT_EXEC_DROPS,    /* exec reports lost: their containers are not searched */
+	STAT_TREE_DROPS,    /* forked processes not followed: the traced tree is full */
+	STAT_PROC_DROPS,    /* fork/exit reports lost (the counts of processes seen) */
 	STAT_MAX,
 };
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer (with ASan+UBSan) on the parsers that take outside input: probe
-# specs and error rules, config lines, ELF/DWARF files, OTLP responses
+# specs and error rules, config lines, ELF/DWARF files, OTLP responses,
+# Kubernetes label selectors, cgroup files and pod objects
 # (tests/fuzz/). For each target, first every input in
 # tests/fuzz/regressions/TARGET/ (each once crashed it) and the seed corpus
 # are replayed, then it fuzzes for FUZZ_SECONDS (default 20; 60 or more by
@@ -12,7 +13,7 @@ source "$(dirname "$0")/../lib/common.sh"
 scratch
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_probe_spec fuzz_config_line fuzz_elf fuzz_otlp_response)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_probe_spec fuzz_config_line fuzz_elf fuzz_otlp_response fuzz_k8s)
 findings=$ROOT/build/fuzz/findings
 # libFuzzer reports leaks and sanitizer findings itself; a finding must not
 # be lost to a core dump.

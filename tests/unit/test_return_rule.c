@@ -201,7 +201,7 @@ static void test_go_rule(void)
  * traced, ended when not; its switch's indirect jmp is decided at run time. */
 static void test_exit_probes(void)
 {
-	struct indirect_sink sink = { -1, 0 };
+	struct indirect_sink sink = { .map_fd = -1 };
 	struct probe_points pts = { 0 };
 	struct probe_table t;
 	struct probe_spec spec;
@@ -232,6 +232,7 @@ static void test_exit_probes(void)
 	CHECK(exit_sites__add(&t, &t.funcs[0], &pts, &sink) == 0);
 	CHECK(pts.n == 1 && ((pts.v[0].cookie >> COOKIE_SITE_SHIFT) & COOKIE_SITE_MASK) == EXIT_SITE_TAIL_END);
 	probe_points__release(&pts);
+	indirect_sink__release(&sink);
 	done(&t, &spec);
 }
 

@@ -217,6 +217,9 @@ static void test_malformed(void)
 	struct span_decoder *d = span_decoder__new(&table, 0, NULL);
 	struct span_record e = record(0, 1, 0, 0, 1, 0, 0);
 	struct exec_record ex = { .hdr = { .kind = REC_EXEC, .size = sizeof(ex) }, .pid = 42 };
+	struct proc_record fork = { .hdr = { .kind = REC_FORK, .size = sizeof(fork) }, .pid = 43,
+				    .ppid = 42 };
+	struct control_event c;
 	struct span s;
 
 	CHECK_INT(span_decoder__decode(d, &e, 4, &s), -EINVAL);           /* shorter than a header */
@@ -225,9 +228,16 @@ static void test_malformed(void)
 	CHECK_INT(span_decoder__decode(d, &e, sizeof(e), &s), -EINVAL);   /* wrong size for kind */
 	e.hdr = (struct record_header){ .kind = 99, .size = sizeof(e) };
 	CHECK_INT(span_decoder__decode(d, &e, sizeof(e), &s), -EINVAL);   /* unknown kind */
-	CHECK_INT(span_decoder__exec_pid(&ex, sizeof(ex)), 42);
-	CHECK_INT(span_decoder__exec_pid(&ex, 8), -EINVAL);
-	CHECK_INT(span_decoder__exec_pid(&e, sizeof(e)), -EINVAL);
+	CHECK_INT(span_decoder__control(&ex, sizeof(ex), &c), 0);
+	CHECK_INT(c.kind, REC_EXEC);
+	CHECK_INT(c.pid, 42);
+	CHECK_INT(span_decoder__control(&fork, sizeof(fork), &c), 0);
+	CHECK_INT(c.kind, REC_FORK);
+	CHECK_INT(c.ppid, 42);
+	CHECK_INT(span_decoder__control(&ex, 8, &c), -EINVAL);
+	CHECK_INT(span_decoder__control(&e, sizeof(e), &c), -EINVAL);
+	fork.pid = 0x80000000u; /* not a pid */
+	CHECK_INT(span_decoder__control(&fork, sizeof(fork), &c), -EINVAL);
 	span_decoder__free(d);
 }
 

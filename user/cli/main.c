@@ -47,9 +47,18 @@ static int write_span(void *ctx, const struct span *s)
 	return outputs__write(ctx, s);
 }
 
-static void flush_lines(void *ctx)
+static int flush_lines(void *ctx)
 {
-	outputs__flush_lines(ctx);
+	return outputs__flush_lines(ctx);
+}
+
+/* -c with span output on a standard output that is a pipe or a file (read
+ * by a program: jq, a log): the command's own output would mix into it, so
+ * it goes to standard error. On a terminal both share it, as bpftrace does. */
+static bool command_output_to_stderr(void)
+{
+	return opts.cmd && !opts.list && !opts.out.file && (opts.out.tree || opts.out.jsonl) &&
+	       !isatty(STDOUT_FILENO);
 }
 
 static int make_ready_file(const char *path)
@@ -101,6 +110,8 @@ int main(int argc, char **argv)
 				  .specs = opts.specs, .nspecs = opts.nspecs,
 				  .rules = opts.rules, .nrules = opts.nrules,
 				  .pid = opts.pid, .cmd = opts.cmd, .wait = opts.wait,
+				  .follow = !opts.no_follow, .selection = opts.selection,
+				  .cmd_stdout_to_stderr = command_output_to_stderr(),
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
 				  .returns = opts.returns,
 			  }, &tracer);
@@ -124,7 +135,8 @@ int main(int argc, char **argv)
 	err = outputs__start(outputs);
 	if (err)
 		goto cleanup;
-	report = (struct report_sources){ .tracer = tracer, .outputs = outputs };
+	report = (struct report_sources){ .tracer = tracer, .outputs = outputs,
+					  .output_name = opts.out.file ?: "standard output" };
 	if (opts.metrics_addr && start_metrics(&report, &metrics))
 		goto cleanup;
 	if (opts.ready_file) {
@@ -145,6 +157,9 @@ cleanup:
 		report__summary(&report, stderr);
 		tracer__print_hits(tracer, stderr);
 	}
+	/* spans were lost to a failed write: say so in the exit status too */
+	if (outputs__write_error(outputs) && exit_code == 0)
+		exit_code = 1;
 	if (ready_made)
 		unlink(opts.ready_file);
 	outputs__free(outputs);

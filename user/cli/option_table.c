@@ -5,8 +5,14 @@
 #include "option_table.h"
 
 const struct option_def option_defs[] = {
-	{ "pid", 'p', "PID", "Trace only this process", false },
-	{ "cmd", 'c', "CMD", "Run CMD, trace only it, exit with its status", false },
+	{ "pid", 'p', "PID", "Trace only this process and the processes it starts", false },
+	{ "cmd", 'c', "CMD", "Run CMD, trace it and the processes it starts, exit with its status",
+	  false },
+	{ "no-follow", OPT_NO_FOLLOW, NULL,
+	  "With -p/-c, trace only that process, not the processes it starts", false },
+	{ "exe", OPT_EXE, "GLOB",
+	  "Without -p/-c, trace only processes whose executable matches GLOB (a path glob, or a "
+	  "name when it has no '/'); the others get no probe at all; repeatable", false },
 	{ "list", 'l', NULL, "List the functions PROBE matches, with their probe cost", true },
 	{ "output", 'o', "FORMAT", "tree (default), jsonl or otlp; repeatable", false },
 	{ "output-file", OPT_OUTPUT_FILE, "FILE", "Write tree/jsonl output to FILE", false },

@@ -21,6 +21,8 @@ enum {
 	OPT_WAIT,
 	OPT_METRICS_ADDR,
 	OPT_RETURN_PROBES,
+	OPT_NO_FOLLOW,
+	OPT_EXE,
 };
 
 struct option_def {

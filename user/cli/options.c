@@ -11,6 +11,7 @@
 #include "options.h"
 #include "probe_spec.h"
 #include "return_rule.h"
+#include "selection.h"
 #include "version.h"
 
 const char *argp_program_version = "spanprobe " SPANPROBE_VERSION;
@@ -114,6 +115,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_WAIT:
 		o->wait = true;
 		break;
+	case OPT_NO_FOLLOW:
+		o->no_follow = true;
+		break;
+	case OPT_EXE:
+		if (!o->selection && !(o->selection = selection__new()))
+			return ENOMEM;
+		if (selection__add_exe(o->selection, arg))
+			argp_failure(state, 64, 0, "bad --exe");
+		break;
 	case OPT_METRICS_ADDR:
 		o->metrics_addr = arg;
 		break;
@@ -138,6 +148,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "no PROBE given (e.g. spanprobe 'uprobe:./app:foo,goo')");
 		if (o->pid > 0 && o->cmd)
 			argp_error(state, "-p and -c exclude each other");
+		if (o->selection && (o->pid > 0 || o->cmd))
+			argp_error(state, "--exe chooses among every process: it can't go with -p or -c");
 		if (!o->out.tree && !o->out.jsonl && !o->out.otlp)
 			o->out.tree = true;
 		break;
@@ -195,5 +207,6 @@ void options__release(struct options *o)
 	for (size_t i = 0; i < o->nrules; i++)
 		error_rule__release(&o->rules[i]);
 	free(o->rules);
+	selection__free(o->selection);
 	config_file__free_argv(o->argc, o->argv, o->orig_argv);
 }

@@ -11,17 +11,19 @@
 #include "outputs.h"
 
 struct probe_spec;
+struct selection;
 struct error_rule;
 
 struct options {
 	pid_t pid;                 /* -p, or -1 */
 	const char *cmd;           /* -c, or NULL */
-	bool list, dry_run, verbose, wait;
+	bool list, dry_run, verbose, wait, no_follow;
 	struct output_opts out;
 	struct probe_spec *specs;
 	size_t nspecs;
 	struct error_rule *rules;
 	size_t nrules;
+	struct selection *selection; /* --exe, ...: made on the first selector */
 	const char *ready_file;
 	const char *metrics_addr;
 	int returns;               /* --return-probes: enum return_choice */

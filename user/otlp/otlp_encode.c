@@ -28,8 +28,8 @@ typedef Opentelemetry__Proto__Common__V1__InstrumentationScope Scope;
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest Request;
 
 #define SPAN_ATTRS_MAX 7     /* function, file, line, thread, return, truncated, reason */
-#define RESOURCE_DETECTED 10 /* service, host, pid, exe name, exe path, cmdline, container,
-			      * k8s pod uid, pod name, namespace */
+#define RESOURCE_DETECTED 11 /* service, host, pid, parent pid, exe name, exe path, cmdline,
+			      * container, k8s pod uid, pod name, namespace */
 
 /* One traced process in the batch. */
 struct encode_group {
@@ -303,6 +303,8 @@ static void encode_resource(struct otlp_encoder *enc, size_t g)
 	if (enc->host_name)
 		attr_str(&kv[n], &av[n], "host.name", enc->host_name), n++;
 	attr_int(&kv[n], &av[n], "process.pid", grp->pid), n++;
+	if (p && p->parent_pid)
+		attr_int(&kv[n], &av[n], "process.parent_pid", p->parent_pid), n++;
 	if (p && p->exe_name)
 		attr_str(&kv[n], &av[n], "process.executable.name", p->exe_name), n++;
 	if (p && p->exe_path)

@@ -154,6 +154,8 @@ size_t span__to_json(const struct span *s, char *buf, size_t len)
 			put_attr_str(&j, &first, "spanprobe.return_value", digits);
 		}
 	}
+	if (s->proc && s->proc->parent_pid)
+		put_attr_int(&j, &first, "process.parent_pid", s->proc->parent_pid);
 	if (s->proc && s->proc->exe_name)
 		put_attr_str(&j, &first, "process.executable.name", s->proc->exe_name);
 	if (s->proc && s->proc->container_id)

@@ -26,6 +26,7 @@ struct pending_trace {
 struct span_tree {
 	FILE *out;
 	bool color;
+	uint64_t printed;      /* spans printed into out so far */
 	struct pending_trace *buckets[TREE_BUCKETS];
 };
 
@@ -69,8 +70,25 @@ static void print_span_line(struct span_tree *t, const struct span *s, const cha
 	format_duration(s->end_unix_ns - s->start_unix_ns, dur, sizeof(dur));
 	format_duration(s->start_unix_ns - trace_start, off, sizeof(off));
 	fprintf(t->out, "%s%s%s  %s  (+%s)", prefix, branch, s->name, dur, off);
-	if (s->has_ret)
-		fprintf(t->out, s->ret_signed ? "  = %" PRId64 : "  = %" PRIu64, s->ret);
+	switch (s->ret_kind) {
+	case SPAN_RET_NONE:
+		break;
+	case SPAN_RET_SIGNED:
+		fprintf(t->out, "  = %" PRId64, s->ret);
+		break;
+	case SPAN_RET_UNSIGNED:
+		fprintf(t->out, "  = %" PRIu64, (uint64_t)s->ret);
+		break;
+	case SPAN_RET_POINTER:
+		if (s->ret)
+			fprintf(t->out, "  = 0x%" PRIx64, (uint64_t)s->ret);
+		else
+			fprintf(t->out, "  = NULL");
+		break;
+	case SPAN_RET_UNKNOWN:
+		fprintf(t->out, "  = %" PRId64 " (type unknown, read as int)", s->ret);
+		break;
+	}
 	if (s->error)
 		fprintf(t->out, "  %sERROR: %s%s", t->color ? "\033[31m" : "", s->status_message,
 			t->color ? "\033[0m" : "");
@@ -116,6 +134,7 @@ static void print_trace(struct span_tree *t, struct pending_trace *p, bool compl
 
 	if (!p->nspans)
 		return;
+	t->printed += p->nspans;
 	qsort(p->spans, p->nspans, sizeof(*p->spans), by_start);
 	start = p->spans[0].start_unix_ns;
 	span__trace_id_hex(&p->spans[0], trace_hex);
@@ -205,6 +224,11 @@ void span_tree__flush(struct span_tree *t)
 {
 	if (t)
 		drop_pending(t, true);
+}
+
+uint64_t span_tree__printed(const struct span_tree *t)
+{
+	return t->printed;
 }
 
 void span_tree__free(struct span_tree *t)

@@ -4,6 +4,7 @@
 #define SPANPROBE_SPAN_TREE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct span;
@@ -13,6 +14,8 @@ struct span_tree *span_tree__new(FILE *out, bool color);
 /* Spans of one thread arrive children first; the root's arrival completes
  * the trace, which is then printed. */
 int span_tree__add(struct span_tree *t, const struct span *s);
+/* Spans printed so far (a trace's spans wait for its root). */
+uint64_t span_tree__printed(const struct span_tree *t);
 /* Prints the traces still waiting for their root, marked incomplete. */
 void span_tree__flush(struct span_tree *t);
 void span_tree__free(struct span_tree *t);

@@ -56,8 +56,14 @@ static int add_link(struct attachment *a, struct bpf_link *link)
 	return 0;
 }
 
+/* Set while attaching to one chosen process (attach_process): that it
+ * exited meanwhile is ordinary there, not worth a line. */
+static bool quiet_when_gone;
+
 static void print_attach_error(const char *what, const char *path, int err)
 {
+	if (quiet_when_gone && err == -ESRCH)
+		return;
 	if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "spanprobe: not allowed to attach uprobes to %s (run as root, or with "
 			"CAP_BPF and CAP_PERFMON)\n", path);
@@ -82,7 +88,6 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 	static const char *const what[3] = { "function entries", "function returns",
 					     "function exits" };
 	struct bpf_link *links[3] = { NULL, NULL, NULL };
-	uint32_t indirect_mark = a->indirect.next;
 	unsigned long *offsets = NULL;
 	__u64 *cookies = NULL;
 	int err = 0, failed = -1;
@@ -97,7 +102,7 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 		if (!err && f->ret_probe == RETURN_URETPROBE)
 			err = probe_points__push(&sets[1], f->sym->attach_offset, cookie);
 		else if (!err)
-			err = exit_sites__add(t, f, &sets[2], &a->indirect);
+			err = exit_sites__add(t, f, &sets[2], a->progs.indirect);
 	}
 	if (err) {
 		if (err == -E2BIG)
@@ -144,7 +149,6 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 		bpf_link__destroy(links[k]);
 		links[k] = NULL;
 	}
-	a->indirect.next = indirect_mark;
 	if (failed < 0 || !refused_instruction(err)) {
 		if (failed >= 0)
 			print_attach_error(what[failed], b->path, err);
@@ -191,7 +195,6 @@ static int attach_func_single(struct attachment *a, struct probe_table *t, struc
 {
 	struct probe_points exits = { 0 };
 	size_t first = a->nlinks;
-	uint32_t indirect_mark = a->indirect.next;
 	int err = 0;
 
 	for (int k = 0; k < 2 && !err; k++) {
@@ -207,7 +210,7 @@ static int attach_func_single(struct attachment *a, struct probe_table *t, struc
 		err = link ? add_link(a, link) : -errno;
 	}
 	if (!err && f->ret_probe == RETURN_EXIT_SITES)
-		err = exit_sites__add(t, f, &exits, &a->indirect);
+		err = exit_sites__add(t, f, &exits, a->progs.indirect);
 	for (size_t i = 0; i < exits.n && !err; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts);
 		struct bpf_link *link;
@@ -222,7 +225,6 @@ static int attach_func_single(struct attachment *a, struct probe_table *t, struc
 		return 0;
 	while (a->nlinks > first)
 		bpf_link__destroy(a->links[--a->nlinks]);
-	a->indirect.next = indirect_mark;
 	if (refused_instruction(err)) {
 		f->skip = SKIP_KERNEL_REFUSED;
 		return 0;
@@ -262,13 +264,29 @@ int attach_probes(struct attachment *a, struct probe_table *t, const struct atta
 	memset(a, 0, sizeof(*a));
 	a->multi = multi;
 	a->progs = *progs;
-	a->indirect.map_fd = progs->indirect_map_fd;
 	for (size_t i = 0; i < t->nbins && !err; i++)
 		err = attach_one_binary(a, t, t->bins[i], pid);
 	if (err)
 		attachment__destroy(a);
 	else
 		probe_list__print_skipped(stderr, t, NULL);
+	return err;
+}
+
+int attach_process(struct attachment *a, struct probe_table *t, const struct attach_progs *progs,
+		   pid_t pid, bool multi)
+{
+	int err = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->multi = multi;
+	a->progs = *progs;
+	quiet_when_gone = true;
+	for (size_t i = 0; i < t->nbins && !err; i++)
+		err = attach_one_binary(a, t, t->bins[i], pid);
+	quiet_when_gone = false;
+	if (err)
+		attachment__destroy(a);
 	return err;
 }
 

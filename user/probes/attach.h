@@ -20,7 +20,9 @@ struct attach_progs {
 	struct bpf_program *enter;     /* entries */
 	struct bpf_program *exit;      /* uretprobes */
 	struct bpf_program *exit_site; /* exit instructions (return_rule.h) */
-	int indirect_map_fd;           /* the indirect_sites map */
+	/* the indirect_sites map's slots, shared by every attachment (one per
+	 * chosen process): a site keeps its slot */
+	struct indirect_sink *indirect;
 };
 
 struct attachment {
@@ -28,7 +30,6 @@ struct attachment {
 	size_t nlinks;
 	bool multi; /* uprobe_multi links were used */
 	struct attach_progs progs;
-	struct indirect_sink indirect;
 };
 
 /* true when the kernel has uprobe_multi links (6.6+) and the user did not
@@ -49,6 +50,11 @@ int attach_probes(struct attachment *a, struct probe_table *t, const struct atta
  * file. */
 int attach_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
 		  pid_t pid);
+/* Every traced file's functions in one process (pid > 0) only, for a process
+ * chosen by selection; nothing printed when it is gone (-ESRCH), and the
+ * skipped-functions line is left to the caller. */
+int attach_process(struct attachment *a, struct probe_table *t, const struct attach_progs *progs,
+		   pid_t pid, bool multi);
 void attachment__destroy(struct attachment *a);
 
 #endif

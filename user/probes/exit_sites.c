@@ -136,15 +136,27 @@ static int add_indirect(const struct traced_func *f, const struct exit_site *s,
 
 	if (!decode_indirect(f, s, &site) || func_start == 0 || s->vaddr < func_start)
 		return -ENOEXEC;
+	for (idx = 0; idx < ind->next; idx++)
+		if (ind->keys[idx].func_id == f->id && ind->keys[idx].file_offset == s->file_offset)
+			goto have_slot;
 	if (ind->next >= MAX_INDIRECT_SITES)
 		return -E2BIG;
+	if (ind->next % 64 == 0) {
+		struct indirect_key *grown = realloc(ind->keys, (ind->next + 64) * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		ind->keys = grown;
+	}
 	idx = ind->next++;
+	ind->keys[idx] = (struct indirect_key){ f->id, s->file_offset };
 	site.func_id = f->id;
 	site.site_off = (uint32_t)(s->vaddr - func_start);
 	site.func_size = (uint32_t)f->sym->size;
 	site.go = f->bin->go_regabi;
 	if (ind->map_fd >= 0 && bpf_map_update_elem(ind->map_fd, &idx, &site, 0))
 		return -errno;
+have_slot:
 	return probe_points__push(out, s->file_offset,
 			  exit_sites__entry_cookie(f) |
 				  ((uint64_t)EXIT_SITE_INDIRECT << COOKIE_SITE_SHIFT) |
@@ -231,6 +243,13 @@ int exit_sites__add(const struct probe_table *t, const struct traced_func *f,
 			return err;
 	}
 	return 0;
+}
+
+void indirect_sink__release(struct indirect_sink *s)
+{
+	free(s->keys);
+	s->keys = NULL;
+	s->next = 0;
 }
 
 void probe_points__release(struct probe_points *p)

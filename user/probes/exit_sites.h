@@ -20,11 +20,19 @@ struct probe_points {
 	size_t n, cap;
 };
 
-/* Where the facts of indirect jmps go: the BPF map and its next free slot. */
+/* Where the facts of indirect jmps go: the BPF map, and which slot each
+ * site (function, file offset) has, so a site attached again (another
+ * process, another try) keeps its slot. */
+struct indirect_key {
+	uint32_t func_id;
+	uint64_t file_offset;
+};
 struct indirect_sink {
 	int map_fd;    /* -1: count them only */
-	uint32_t next;
+	uint32_t next; /* slots used */
+	struct indirect_key *keys; /* keys[slot] */
 };
+void indirect_sink__release(struct indirect_sink *s);
 
 /* The cookie of f's entry (and of its uretprobe). */
 uint64_t exit_sites__entry_cookie(const struct traced_func *f);

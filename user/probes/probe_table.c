@@ -42,22 +42,30 @@ static void print_open_error(const char *path, int err)
 	}
 }
 
-static struct traced_binary *find_binary(const struct probe_table *t, dev_t dev, ino_t ino)
+static struct traced_binary *find_binary(const struct probe_table *t, const struct file_identity *id)
 {
 	for (size_t i = 0; i < t->nbins; i++)
-		if (t->bins[i]->dev == dev && t->bins[i]->ino == ino)
+		if (file_identity__same(&t->bins[i]->id, id))
 			return t->bins[i];
 	return NULL;
 }
 
-/* The binary for the file at open_path, opened once per device + inode. */
+/* The binary for the file at open_path, opened once per file the kernel
+ * probes: containers of one image show one file through as many overlay
+ * mounts, each with its own st_dev (see file_identity.h). */
 static int add_binary(struct probe_table *t, const char *open_path, const char *spec_name,
-		      dev_t dev, ino_t ino, struct traced_binary **out)
+		      struct traced_binary **out)
 {
 	struct traced_binary **grown, *b;
+	struct file_identity id;
 	int err;
 
-	*out = find_binary(t, dev, ino);
+	err = file_identity__of(open_path, &id);
+	if (err) {
+		print_open_error(open_path, err);
+		return err;
+	}
+	*out = find_binary(t, &id);
 	if (*out)
 		return 0;
 	grown = realloc(t->bins, (t->nbins + 1) * sizeof(*t->bins));
@@ -75,8 +83,7 @@ static int add_binary(struct probe_table *t, const char *open_path, const char *
 	}
 	b->path = strdup(open_path);
 	b->spec_name = strdup(spec_name);
-	b->dev = dev;
-	b->ino = ino;
+	b->id = id;
 	if (!b->path || !b->spec_name) {
 		free(b->path);
 		free(b->spec_name);
@@ -236,7 +243,6 @@ static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spe
 {
 	char path[PATH_MAX];
 	struct traced_binary *b;
-	struct stat st;
 	int err;
 
 	err = resolve_binary_path(spec->binary, path, sizeof(path));
@@ -250,12 +256,7 @@ static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spe
 				spec->binary, spec->binary);
 		return err;
 	}
-	if (stat(path, &st) != 0) {
-		err = -errno;
-		print_open_error(path, err);
-		return err;
-	}
-	err = add_binary(t, path, spec->binary, st.st_dev, st.st_ino, &b);
+	err = add_binary(t, path, spec->binary, &b);
 	return err ? err : add_spec_funcs(t, spec, b, false);
 }
 
@@ -300,7 +301,7 @@ static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec
 		return -ENOENT;
 	}
 	for (int i = 0; i < n && !err; i++) {
-		err = add_binary(t, files[i].open_path, spec->binary, files[i].dev, files[i].ino, &b);
+		err = add_binary(t, files[i].open_path, spec->binary, &b);
 		if (!err)
 			err = add_spec_funcs(t, spec, b, false);
 	}
@@ -402,6 +403,7 @@ static bool binary_is_new(const struct probe_table *t, const struct traced_binar
 int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, size_t *first_func)
 {
 	struct container_file f;
+	struct file_identity id;
 	struct traced_binary *b;
 	int added = 0, err;
 
@@ -416,10 +418,12 @@ int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, s
 			continue;
 		/* traced since before this exec: nothing new; added by an earlier
 		 * spec in this loop: this spec's functions still go in */
-		b = find_binary(t, f.dev, f.ino);
+		if (file_identity__of(f.open_path, &id) != 0)
+			continue; /* gone since */
+		b = find_binary(t, &id);
 		if (b && !binary_is_new(t, b, *first_bin))
 			continue;
-		err = add_binary(t, f.open_path, spec->binary, f.dev, f.ino, &b);
+		err = add_binary(t, f.open_path, spec->binary, &b);
 		if (!err)
 			err = add_spec_funcs(t, spec, b, true);
 		if (err)

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "elf_symbols.h"
+#include "file_identity.h"
 #include "span_record.h"
 
 struct probe_spec;
@@ -23,8 +24,7 @@ struct elf_binary;
 struct traced_binary {
 	char *path;              /* what is opened and attached: a host path or /proc/PID/root/... */
 	char *spec_name;         /* as written in the probe (inside the container) */
-	dev_t dev;
-	ino_t ino;
+	struct file_identity id; /* the file the kernel probes: one binary per file */
 	struct elf_binary *elf;
 	enum binary_lang lang;   /* whose unwinding its frames must survive */
 	bool go_regabi;          /* Go >= 1.17: g in r14, calls nest per goroutine */

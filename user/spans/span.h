@@ -9,6 +9,15 @@
 
 struct process_info;
 
+/* How a span's return value reads, from the function's DWARF type. */
+enum span_ret_kind {
+	SPAN_RET_NONE,     /* void, or no return seen (truncated, or a tail call) */
+	SPAN_RET_SIGNED,
+	SPAN_RET_UNSIGNED,
+	SPAN_RET_POINTER,
+	SPAN_RET_UNKNOWN,  /* no DWARF: read as C's int */
+};
+
 struct span {
 	uint8_t trace_id[16];
 	uint64_t span_id;
@@ -22,8 +31,9 @@ struct span {
 	const char *code_file;          /* source file from DWARF, or NULL */
 	uint32_t code_line;             /* 0 when unknown */
 	int64_t ret;                    /* return value, sign-extended per its type */
-	bool ret_signed;
-	bool has_ret;                   /* false for truncated spans */
+	enum span_ret_kind ret_kind;
+	bool ret_signed;                /* SIGNED, or UNKNOWN (read as int) */
+	bool has_ret;                   /* ret_kind != SPAN_RET_NONE */
 	bool error;                     /* the return value matched the error rule */
 	bool truncated;                 /* the return was never seen */
 	const char *lost_reason;        /* why truncated ("thread exit", ...), or NULL */

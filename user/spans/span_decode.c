@@ -155,6 +155,19 @@ static void exception_type(struct span *s, const struct exception_record *x)
 	free(plain);
 }
 
+static enum span_ret_kind ret_kind(const struct traced_func *f, bool truncated)
+{
+	const struct func_symbol *sym = f->sym;
+
+	if (truncated || (sym->ret_known && sym->ret_void))
+		return SPAN_RET_NONE;
+	if (!sym->ret_known)
+		return SPAN_RET_UNKNOWN;
+	if (sym->ret_pointer)
+		return SPAN_RET_POINTER;
+	return f->rule.ret_signed ? SPAN_RET_SIGNED : SPAN_RET_UNSIGNED;
+}
+
 static void describe_error(struct span *s, const struct traced_func *f,
 			   const struct exception_record *x)
 {
@@ -175,7 +188,11 @@ static void describe_error(struct span *s, const struct traced_func *f,
 				 "%s left by an exception", s->name);
 		return;
 	}
-	if (s->ret_signed)
+	if (s->ret_kind == SPAN_RET_POINTER)
+		snprintf(s->status_message, sizeof(s->status_message),
+			 "%s returned %s (error rule %s)", s->name, s->ret ? "a pointer" : "NULL",
+			 f && f->rule_text ? f->rule_text : "?");
+	else if (s->ret_signed)
 		snprintf(s->status_message, sizeof(s->status_message),
 			 "%s returned %" PRId64 " (error rule %s)", s->name, s->ret,
 			 f && f->rule_text ? f->rule_text : "?");
@@ -208,8 +225,10 @@ static int decode_span(struct span_decoder *d, const struct span_record *e,
 	if (f) {
 		s->ret_signed = f->rule.ret_signed;
 		s->ret = (int64_t)e->ret;
-		s->has_ret = !s->truncated && !x && !(e->flags & SPAN_F_NO_RETURN) &&
-			     !(f->sym->ret_known && f->sym->ret_void);
+		/* no return value: truncated, left by an exception, or ended by a
+		 * tail jump out (the value is the untraced callee's) */
+		s->ret_kind = ret_kind(f, s->truncated || x || (e->flags & SPAN_F_NO_RETURN));
+		s->has_ret = s->ret_kind != SPAN_RET_NONE;
 	}
 	if (s->truncated)
 		s->lost_reason = lost_reason_text(e->lost_reason);
@@ -243,12 +262,23 @@ int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, 
 	}
 }
 
-int span_decoder__exec_pid(const void *data, size_t size)
+int span_decoder__control(const void *data, size_t size, struct control_event *out)
 {
-	const struct exec_record *r = data;
+	const struct record_header *h = data;
 
-	if (size < sizeof(*r) || r->hdr.kind != REC_EXEC || r->hdr.size != sizeof(*r) ||
-	    r->pid == 0 || r->pid > INT32_MAX)
+	if (size < sizeof(*h) || h->size > size)
 		return -EINVAL;
-	return (int)r->pid;
+	if (h->kind == REC_EXEC && h->size == sizeof(struct exec_record)) {
+		const struct exec_record *r = data;
+
+		*out = (struct control_event){ REC_EXEC, (int)r->pid, 0 };
+	} else if ((h->kind == REC_FORK || h->kind == REC_EXIT) &&
+		   h->size == sizeof(struct proc_record)) {
+		const struct proc_record *r = data;
+
+		*out = (struct control_event){ h->kind, (int)r->pid, (int)r->ppid };
+	} else {
+		return -EINVAL;
+	}
+	return out->pid > 0 && out->ppid >= 0 ? 0 : -EINVAL;
 }

@@ -29,8 +29,15 @@ struct span_decoder *span_decoder__new(const struct probe_table *table, int64_t 
  * a span naming no known function (its announcement was lost), -EINVAL for
  * a malformed record, -ENOMEM. */
 int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, struct span *s);
-/* The pid of a REC_EXEC record, or -EINVAL. */
-int span_decoder__exec_pid(const void *data, size_t size);
+/* A record of the control ring: a process exec'd, forked or ended. */
+struct control_event {
+	enum record_kind kind; /* REC_EXEC, REC_FORK, REC_EXIT */
+	int pid;
+	int ppid;              /* REC_FORK: the parent */
+};
+
+/* Reads a control record; 0, or -EINVAL for anything else. */
+int span_decoder__control(const void *data, size_t size, struct control_event *out);
 void span_decoder__free(struct span_decoder *d);
 
 #endif

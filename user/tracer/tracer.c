@@ -27,6 +27,9 @@
 #include "spanprobe.skel.h"
 #include "tracer.h"
 #include "tracer_internal.h"
+#include "probe_list.h"
+#include "selection.h"
+#include <dirent.h>
 
 static bool has_absolute_uprobe(const struct probe_spec *specs, size_t n)
 {
@@ -120,8 +123,9 @@ static int open_object(struct tracer *t)
 	}
 	t->skel = skel;
 	skel->rodata->target_tgid = t->target > 0 ? (uint32_t)t->target : 0;
-	skel->rodata->watch_execs = t->target <= 0 && has_absolute_uprobe(t->opts.specs,
-									   t->opts.nspecs);
+	skel->rodata->follow_tgids = t->following || t->selecting;
+	skel->rodata->watch_execs = t->selecting || (t->target <= 0 &&
+						     has_absolute_uprobe(t->opts.specs, t->opts.nspecs));
 	t->multi = uprobe_multi_supported();
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
@@ -151,25 +155,152 @@ static int load_object(struct tracer *t)
 	return python_probe__store(t->python, t->skel);
 }
 
-static int attach_sources(struct tracer *t)
+/* The process the probes go into: one (-p, -c without following), or all
+ * (-1): following a tree needs them in every process, filtered in the
+ * kernel, so a child runs traced from its first instruction. */
+static pid_t attach_pid(const struct tracer *t)
 {
-	struct attach_progs progs = {
+	return t->following ? -1 : t->target;
+}
+
+/* The programs of the function probes; the indirect-jump slots are the
+ * tracer's, shared by every attachment. */
+static struct attach_progs attach_progs_of(struct tracer *t)
+{
+	t->indirect.map_fd = bpf_map__fd(t->skel->maps.indirect_sites);
+	return (struct attach_progs){
 		.enter = t->skel->progs.span_enter,
 		.exit = t->skel->progs.span_exit,
 		.exit_site = t->skel->progs.span_exit_site,
-		.indirect_map_fd = bpf_map__fd(t->skel->maps.indirect_sites),
+		.indirect = &t->indirect,
 	};
+}
+
+/* C++ throws, Rust and Go panics in the files whose returns are seen at
+ * their exits (user/probes/exception_hooks.h). */
+static int attach_exception_hooks(struct tracer *t, pid_t pid)
+{
+	return exception_hooks__attach(&t->hooks, &t->table, t->skel->progs.exception_hook,
+				       bpf_map__fd(t->skel->maps.hook_infos), pid,
+				       t->opts.verbose || t->opts.dry_run);
+}
+
+/* Selection: forget pid, its probes and its place in the traced set. */
+static void unchoose(struct tracer *t, pid_t pid)
+{
+	__u32 key = pid;
+
+	chosen_procs__remove(t->chosen, pid);
+	bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
+}
+
+/* Selection: decide on pid now, and put the probes into it alone, or take
+ * them out. A reused PID (another start time) is a new process. */
+static void choose(struct tracer *t, pid_t pid)
+{
+	struct chosen_proc *p = chosen_procs__find(t->chosen, pid);
+	uint64_t start = process_start_time(pid);
+	__u32 key = pid, parent = 0;
+	struct attach_progs progs;
+	char why[512];
+	int chosen, err;
+
+	if (pid == getpid())
+		return;
+	if (p && p->start_time != start) {
+		unchoose(t, pid);
+		p = NULL;
+	}
+	if (!start)
+		return; /* gone */
+	chosen = selection__decide(t->opts.selection, pid, why, sizeof(why));
+	if (chosen <= 0) {
+		if (p) {
+			unchoose(t, pid);
+			fprintf(stderr, "spanprobe: process %d no longer chosen: %s\n", pid, why);
+		} else if (t->opts.verbose && chosen == 0) {
+			fprintf(stderr, "spanprobe: process %d not chosen: %s\n", pid, why);
+		}
+		return;
+	}
+	if (p)
+		return;
+	p = chosen_procs__add(t->chosen, pid, start);
+	if (!p)
+		return;
+	bpf_map__update_elem(t->skel->maps.traced_tgids, &key, sizeof(key), &parent, sizeof(parent),
+			     BPF_ANY);
+	progs = attach_progs_of(t);
+	err = attach_process(&p->attached, &t->table, &progs, pid, t->multi);
+	if (err) {
+		unchoose(t, pid); /* gone meanwhile, or said why */
+		return;
+	}
+	t->chosen_total++;
+	if (t->opts.verbose)
+		fprintf(stderr, "spanprobe: process %d chosen: %s\n", pid, why);
+}
+
+/* Selection: every process now, chosen ones decided again. */
+static void choose_all(struct tracer *t)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *d;
+
+	for (size_t i = chosen_procs__count(t->chosen); i > 0; i--) {
+		struct chosen_proc *p = chosen_procs__at(t->chosen, i - 1);
+
+		if (p)
+			choose(t, p->pid);
+	}
+	if (!proc)
+		return;
+	while ((d = readdir(proc))) {
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+
+		if (!*end && pid > 0)
+			choose(t, pid);
+	}
+	closedir(proc);
+}
+
+void tracer__request_rescan(struct tracer *t)
+{
+	__atomic_store_n(&t->rescan, 1, __ATOMIC_RELEASE);
+}
+
+static int attach_sources(struct tracer *t)
+{
+	struct attach_progs progs = attach_progs_of(t);
 	int err;
 
-	err = attach_probes(&t->attached, &t->table, &progs, t->target, t->multi);
+	if (t->selecting) {
+		err = spanprobe_bpf__attach(t->skel); /* fork, exit, exec tracepoints first */
+		if (err) {
+			fprintf(stderr, "spanprobe: can't attach the process tracepoints: %s\n",
+				strerror(-err));
+			return err;
+		}
+		t->chosen = chosen_procs__new();
+		if (!t->chosen)
+			return -ENOMEM;
+		/* the hooks go into every process, filtered in the kernel by the
+		 * chosen set, like the following probes */
+		err = attach_exception_hooks(t, -1);
+		if (err)
+			return err;
+		choose_all(t);
+		probe_list__print_skipped(stderr, &t->table, NULL);
+		return 0;
+	}
+	err = attach_probes(&t->attached, &t->table, &progs, attach_pid(t), t->multi);
 	if (!err)
-		err = exception_hooks__attach(&t->hooks, &t->table, t->skel->progs.exception_hook,
-					      bpf_map__fd(t->skel->maps.hook_infos), t->target,
-					      t->opts.verbose || t->opts.dry_run);
+		err = attach_exception_hooks(t, attach_pid(t));
 	if (err)
 		return err;
 	if (t->python) {
-		err = python_probe__attach(t->python, t->skel, t->target);
+		err = python_probe__attach(t->python, t->skel, attach_pid(t));
 		if (err)
 			return err;
 		if (t->opts.verbose || t->opts.dry_run)
@@ -196,10 +327,24 @@ int tracer__start(struct tracer *t)
 		t->target = t->opts.pid;
 	/* Start the command held before exec, so its first calls are traced. */
 	if (t->opts.cmd) {
-		err = child__spawn_held(&t->child, t->opts.cmd);
+		err = child__spawn_held(&t->child, t->opts.cmd, t->opts.cmd_stdout_to_stderr);
 		if (err)
 			return err;
 		t->target = t->child.pid;
+	}
+	if (t->target <= 0 && selection__active(t->opts.selection)) {
+		if (t->python) {
+			fprintf(stderr, "spanprobe: python: probes can't be combined with process "
+				"selection yet (use -p PID or no selection)\n");
+			return -EINVAL;
+		}
+		t->selecting = true;
+	}
+	if (t->target > 0 && t->opts.follow) {
+		t->following = true;
+		t->tree = process_tree__new(t->target);
+		if (!t->tree)
+			return -ENOMEM;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = open_object(t);
@@ -211,6 +356,15 @@ int tracer__start(struct tracer *t)
 	err = attach_sources(t);
 	if (err)
 		return err;
+	/* After the fork tracepoint is attached: no descendant falls between. */
+	if (t->following && t->opts.pid > 0) {
+		err = process_tree__add_existing(t->tree, bpf_map__fd(t->skel->maps.traced_tgids));
+		if (err < 0) {
+			fprintf(stderr, "spanprobe: can't read the descendants of %d: %s\n",
+				t->opts.pid, strerror(-err));
+			return err;
+		}
+	}
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
 			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
@@ -222,14 +376,18 @@ static int handle_span_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	struct span s;
-	int n = span_decoder__decode(t->decoder, data, size, &s);
+	int n = span_decoder__decode(t->decoder, data, size, &s), err;
 
 	if (n == -ENOMEM)
 		return n;
 	if (n <= 0)
 		return 0; /* an announcement, or a record naming nothing known */
-	t->emit_err = t->sink.span(t->sink.ctx, &s);
-	return t->emit_err < 0 ? t->emit_err : 0;
+	err = t->sink.span(t->sink.ctx, &s);
+	if (err < 0 && !t->draining) {
+		t->emit_err = err;
+		return err;
+	}
+	return 0;
 }
 
 /* A process exec'd while watching for container paths: trace the probed
@@ -238,18 +396,38 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	size_t first_bin, first_func;
-	pid_t pid = span_decoder__exec_pid(data, size);
+	struct control_event ev;
+	pid_t pid;
 	int n;
 
-	if (pid <= 0)
+	if (span_decoder__control(data, size, &ev))
 		return 0;
+	if (ev.kind == REC_FORK) {
+		process_tree__fork(t->tree, ev.pid, ev.ppid);
+		if (t->selecting)
+			choose(t, ev.pid); /* a chosen process's child: chosen too, if selection says so */
+		return 0;
+	}
+	if (ev.kind == REC_EXIT) {
+		process_tree__exit(t->tree, ev.pid);
+		if (t->selecting)
+			chosen_procs__remove(t->chosen, ev.pid);
+		return 0;
+	}
+	pid = ev.pid;
 	pthread_mutex_lock(&t->table_lock);
 	n = probe_table__discover(&t->table, pid, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
+	if (n > 0 && store_rules(t, first_func))
+		return 0;
+	if (t->selecting) {
+		/* a new image: its files decide again (new ones get the probes) */
+		unchoose(t, pid);
+		choose(t, pid);
+		return 0;
+	}
 	if (n <= 0)
 		return 0; /* nothing new, or the process is already gone */
-	if (store_rules(t, first_func))
-		return 0;
 	for (size_t i = first_bin; i < t->table.nbins; i++) {
 		const struct traced_binary *b = t->table.bins[i];
 
@@ -278,12 +456,41 @@ static int open_rings(struct tracer *t)
 	return 0;
 }
 
+/* The root is gone (or tracing stopped) while descendants run on: they are
+ * not waited for (unlike strace -f), but named. */
+static void report_still_running(const struct tracer *t)
+{
+	pid_t pids[8];
+	size_t n;
+
+	if (!t->following)
+		return;
+	n = process_tree__running(t->tree, pids, 8);
+	if (!n)
+		return;
+	fprintf(stderr, "spanprobe: %zu traced process%s still running, no longer traced:", n,
+		n == 1 ? " is" : "es are");
+	for (size_t i = 0; i < n && i < 8; i++)
+		fprintf(stderr, " %d", pids[i]);
+	fprintf(stderr, "%s\n", n > 8 ? " ..." : "");
+}
+
+size_t tracer__processes_seen(const struct tracer *t)
+{
+	if (t->selecting)
+		return t->chosen_total;
+	return t->following ? process_tree__seen(t->tree) : 0;
+}
+
 /* Detach so nothing new arrives, then drain what is queued. */
 static void detach_and_drain(struct tracer *t)
 {
 	attachment__destroy(&t->attached);
 	exception_hooks__detach(&t->hooks);
+	chosen_procs__free(t->chosen);
+	t->chosen = NULL;
 	python_probe__detach(t->python);
+	t->draining = true;
 	if (t->rb)
 		ring_buffer__consume(t->rb);
 }
@@ -302,10 +509,23 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			t->child.exit_status = 127; /* as a shell says "command not found" */
 			goto out;
 		}
-	} else if (!t->opts.verbose) {
+		if (t->opts.cmd_stdout_to_stderr)
+			fprintf(stderr, "spanprobe: the command's standard output goes to standard "
+				"error, so standard output carries spans only (--output-file keeps "
+				"them apart too)\n");
+	} else {
 		fprintf(stderr, "spanprobe: tracing %zu functions%s%s; Ctrl-C to stop\n",
-			probe_table__attachable(&t->table), t->target > 0 ? " in one process" : "",
+			probe_table__attachable(&t->table),
+			t->selecting ? " in the processes chosen"
+			: t->following ? " in a process and its descendants"
+			: t->target > 0 ? " in one process" : "",
 			t->table.pending ? " (and watching for the paths not found yet)" : "");
+		if (t->selecting)
+			fprintf(stderr, "spanprobe: %zu processes chosen now; new ones are decided as "
+				"they start\n", chosen_procs__count(t->chosen));
+		if (t->following && process_tree__seen(t->tree) > 1)
+			fprintf(stderr, "spanprobe: %zu processes traced (%d and its descendants)\n",
+				process_tree__seen(t->tree), t->opts.pid);
 	}
 	t->ran = true;
 	while (!*stop && t->emit_err >= 0) {
@@ -318,10 +538,12 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			fprintf(stderr, "spanprobe: reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
 		}
-		if (err > 0 && t->sink.drained)
-			t->sink.drained(t->sink.ctx);
+		if (err > 0 && t->sink.drained && t->sink.drained(t->sink.ctx) < 0)
+			break;
 		if (t->opts.cmd && child__reap(&t->child, false))
 			break;
+		if (t->selecting && __atomic_exchange_n(&t->rescan, 0, __ATOMIC_ACQ_REL))
+			choose_all(t);
 		if (t->opts.pid > 0 && check_process_alive(t->opts.pid) != 0)
 			break;
 	}
@@ -331,6 +553,7 @@ out:
 	if (t->opts.cmd)
 		child__terminate(&t->child);
 	detach_and_drain(t);
+	report_still_running(t);
 	return err;
 }
 
@@ -353,10 +576,13 @@ void tracer__free(struct tracer *t)
 	process_table__free(t->procs);
 	attachment__destroy(&t->attached);
 	exception_hooks__detach(&t->hooks);
+	indirect_sink__release(&t->indirect);
 	python_probe__free(t->python);
 	spanprobe_bpf__destroy(t->skel);
 	child__terminate(&t->child);
 	probe_table__release(&t->table);
+	process_tree__free(t->tree);
+	chosen_procs__free(t->chosen);
 	pthread_mutex_destroy(&t->table_lock);
 	free(t);
 }

@@ -29,19 +29,23 @@ struct tracer_opts {
 	size_t nrules;
 	pid_t pid;          /* -p, or -1 */
 	const char *cmd;    /* -c, or NULL */
+	bool cmd_stdout_to_stderr; /* the command's stdout goes to spanprobe's stderr */
 	bool wait;          /* an absolute path found nowhere yet is not an error */
+	bool follow;        /* -c/-p: also trace the process's descendants */
+	struct selection *selection; /* without -p/-c: the processes to trace (borrowed) */
 	bool verbose;
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
 	int returns;        /* --return-probes: enum return_choice (probe_table.h) */
 };
 
-/* Where spans go: span() gets each finished span (a negative return stops
- * the run); drained(), when set, runs after each read of the ring buffers,
- * so outputs can flush what a batch wrote. */
+/* Where spans go: span() gets each finished span; drained(), when set, runs
+ * after each read of the ring buffers, so outputs can flush what a batch
+ * wrote. A negative return of either stops the run (what is queued is still
+ * drained into span()). */
 struct tracer_sink {
 	int (*span)(void *ctx, const struct span *s);
-	void (*drained)(void *ctx);
+	int (*drained)(void *ctx);
 	void *ctx;
 };
 
@@ -60,6 +64,12 @@ bool tracer__ran(const struct tracer *t);
 /* The exit status spanprobe should give: the command's with -c (127 when it
  * could not be run), else 0. */
 int tracer__exit_code(const struct tracer *t);
+/* Asks the run loop to decide again which processes selection chooses
+ * (the pods changed); safe from any thread. */
+void tracer__request_rescan(struct tracer *t);
+/* With -c/-p following descendants, or with selection: processes traced so
+ * far; else 0. */
+size_t tracer__processes_seen(const struct tracer *t);
 /* Kernel-side counters (STAT_*), summed over CPUs. */
 void tracer__kernel_stats(const struct tracer *t, uint64_t out[STAT_MAX]);
 /* "spanprobe: hits per function: foo 200, goo 200" when short enough to read. */
