@@ -133,7 +133,9 @@ ret_site() { "$SPANPROBE" -l -v --return-probes exits "uprobe:$BIN:$1" 2>/dev/nu
 		"traced with \`-p\`, spans as jsonl to /dev/null. The entry probe is the same everywhere" \
 		"(\`push %rbp\`: emulated), so the rows differ by how the return is seen. \"return alone\"" \
 		"subtracts bpftrace's entry-only run (uprobe, no uretprobe) of the same function." \
-		"bpftrace: $( ((bpftrace_ok)) && bpftrace --version | awk '{ print $2 }' || echo 'not installed')."
+		"bpftrace: $( ((bpftrace_ok)) && bpftrace --version | awk '{ print $2 }' || echo 'not installed')." \
+		"Load average when done: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs on the machine make" \
+		"single-stepping dearer: compare rows of one run, not runs)."
 	echo
 	echo "| function | how the return is seen | per call | return alone |"
 	echo "|---|---|---|---|"
