@@ -33,7 +33,7 @@ struct open_call {
 	__u64 entry_sp; /* stack pointer at entry: for a function, its return address's slot */
 	__u64 key[2];   /* what the return must match, besides func_id (Python: the code's strings) */
 	__u32 func_id;
-	__u32 pad;
+	__u32 flags;    /* the probe source's own (uprobe_calls: a tail call's marks); 0 at push */
 };
 
 struct thread_calls {
@@ -256,6 +256,7 @@ static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 fu
 	f->key[0] = key0;
 	f->key[1] = key1;
 	f->func_id = func_id;
+	f->flags = 0;
 	tc->depth = d + 1;
 	return true;
 }

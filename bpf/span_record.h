@@ -37,6 +37,11 @@ struct record_header {
 #define SPAN_F_ERROR     (1u << 0) /* the return value matched the error rule, or an exception left */
 #define SPAN_F_TRUNCATED (1u << 1) /* the return was never seen; end = when the loss was seen */
 #define SPAN_F_ROOT      (1u << 2) /* no open parent: the span starts its trace */
+#define SPAN_F_NO_RETURN (1u << 3) /* ended by a tail jump out: no return value seen, no rule judged */
+/* REC_SPAN_EXCEPTION: how to read exception_record.type */
+#define SPAN_F_EXC_CXX   (1u << 4) /* a C++ type_info name (mangled): demangle it */
+#define SPAN_F_EXC_GO_PTR (1u << 5) /* Go: message read from the first field of the pointed-to
+				     * value: kept only for types known to hold their text there */
 
 /* Why a call was truncated (span_record.lost_reason) */
 #define SPAN_LOST_NONE         0

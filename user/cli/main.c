@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 				  .follow = !opts.no_follow, .selection = opts.selection,
 				  .cmd_stdout_to_stderr = command_output_to_stderr(),
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
+				  .returns = opts.returns,
 			  }, &tracer);
 	if (err)
 		goto cleanup;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <libiberty/demangle.h>
 
 #include "elf_symbols.h"
 #include "probe_table.h"
@@ -127,6 +128,33 @@ static int name_span(const struct span_decoder *d, const struct span_record *e, 
 	return 0;
 }
 
+/* Go error types whose text is their first field (a string): the BPF side
+ * read it for any pointer type, only these keep it. */
+static bool go_text_in_first_field(const char *type)
+{
+	static const char *const types[] = { "*errors.errorString", "*fmt.wrapError",
+					     "*fmt.wrapErrors" };
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(type, types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* What was thrown, as the language writes it: a C++ type_info name
+ * ("St13runtime_error") demangled ("std::runtime_error"). */
+static void exception_type(struct span *s, const struct exception_record *x)
+{
+	char raw[EXC_TYPE_LEN + 1];
+	char *plain = NULL;
+
+	snprintf(raw, sizeof(raw), "%.*s", (int)sizeof(x->type), x->type);
+	if ((x->span.flags & SPAN_F_EXC_CXX) && raw[0])
+		plain = cplus_demangle(raw, DMGL_TYPES | DMGL_PARAMS | DMGL_ANSI);
+	snprintf(s->exception_type, sizeof(s->exception_type), "%s", plain ? plain : raw);
+	free(plain);
+}
+
 static enum span_ret_kind ret_kind(const struct traced_func *f, bool truncated)
 {
 	const struct func_symbol *sym = f->sym;
@@ -144,10 +172,11 @@ static void describe_error(struct span *s, const struct traced_func *f,
 			   const struct exception_record *x)
 {
 	if (x) {
-		snprintf(s->exception_type, sizeof(s->exception_type), "%.*s",
-			 (int)sizeof(x->type), x->type);
+		exception_type(s, x);
 		snprintf(s->exception_message, sizeof(s->exception_message), "%.*s",
 			 (int)sizeof(x->message), x->message);
+		if ((x->span.flags & SPAN_F_EXC_GO_PTR) && !go_text_in_first_field(s->exception_type))
+			s->exception_message[0] = 0;
 		if (s->exception_type[0] && s->exception_message[0])
 			snprintf(s->status_message, sizeof(s->status_message), "%s: %s",
 				 s->exception_type, s->exception_message);
@@ -196,7 +225,9 @@ static int decode_span(struct span_decoder *d, const struct span_record *e,
 	if (f) {
 		s->ret_signed = f->rule.ret_signed;
 		s->ret = (int64_t)e->ret;
-		s->ret_kind = ret_kind(f, s->truncated);
+		/* no return value: truncated, left by an exception, or ended by a
+		 * tail jump out (the value is the untraced callee's) */
+		s->ret_kind = ret_kind(f, s->truncated || x || (e->flags & SPAN_F_NO_RETURN));
 		s->has_ret = s->ret_kind != SPAN_RET_NONE;
 	}
 	if (s->truncated)

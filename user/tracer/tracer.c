@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "child.h"
 #include "elf_symbols.h"
+#include "exception_hooks.h"
 #include "preflight.h"
 #include "probe_spec.h"
 #include "probe_table.h"
@@ -58,6 +59,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	pthread_mutex_init(&t->table_lock, NULL);
 	t->child = (struct child){ .pid = -1, .go_fd = -1, .exec_err_fd = -1 };
 	t->target = -1;
+	t->table.returns = o->returns;
 	if (o->pid > 0) {
 		err = check_process_exists(o->pid);
 		if (err)
@@ -136,6 +138,7 @@ static int open_object(struct tracer *t)
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
 	}
 	python_probe__configure(t->python, skel);
 	return 0;
@@ -168,6 +171,28 @@ static pid_t attach_pid(const struct tracer *t)
 	return t->following ? -1 : t->target;
 }
 
+/* The programs of the function probes; the indirect-jump slots are the
+ * tracer's, shared by every attachment. */
+static struct attach_progs attach_progs_of(struct tracer *t)
+{
+	t->indirect.map_fd = bpf_map__fd(t->skel->maps.indirect_sites);
+	return (struct attach_progs){
+		.enter = t->skel->progs.span_enter,
+		.exit = t->skel->progs.span_exit,
+		.exit_site = t->skel->progs.span_exit_site,
+		.indirect = &t->indirect,
+	};
+}
+
+/* C++ throws, Rust and Go panics in the files whose returns are seen at
+ * their exits (user/probes/exception_hooks.h). */
+static int attach_exception_hooks(struct tracer *t, pid_t pid)
+{
+	return exception_hooks__attach(&t->hooks, &t->table, t->skel->progs.exception_hook,
+				       bpf_map__fd(t->skel->maps.hook_infos), pid,
+				       t->opts.verbose || t->opts.dry_run);
+}
+
 /* Selection: forget pid, its probes and its place in the traced set. */
 static void unchoose(struct tracer *t, pid_t pid)
 {
@@ -184,6 +209,7 @@ static void choose(struct tracer *t, pid_t pid)
 	struct chosen_proc *p = chosen_procs__find(t->chosen, pid);
 	uint64_t start = process_start_time(pid);
 	__u32 key = pid, parent = 0;
+	struct attach_progs progs;
 	char why[512];
 	int chosen, err;
 
@@ -212,8 +238,8 @@ static void choose(struct tracer *t, pid_t pid)
 		return;
 	bpf_map__update_elem(t->skel->maps.traced_tgids, &key, sizeof(key), &parent, sizeof(parent),
 			     BPF_ANY);
-	err = attach_process(&p->attached, &t->table, t->skel->progs.span_enter,
-			     t->skel->progs.span_exit, pid, t->multi);
+	progs = attach_progs_of(t);
+	err = attach_process(&p->attached, &t->table, &progs, pid, t->multi);
 	if (err) {
 		unchoose(t, pid); /* gone meanwhile, or said why */
 		return;
@@ -254,6 +280,7 @@ void tracer__request_rescan(struct tracer *t)
 
 static int attach_sources(struct tracer *t)
 {
+	struct attach_progs progs = attach_progs_of(t);
 	int err;
 
 	if (t->selecting) {
@@ -266,12 +293,18 @@ static int attach_sources(struct tracer *t)
 		t->chosen = chosen_procs__new();
 		if (!t->chosen)
 			return -ENOMEM;
+		/* the hooks go into every process, filtered in the kernel by the
+		 * chosen set, like the following probes */
+		err = attach_exception_hooks(t, -1);
+		if (err)
+			return err;
 		choose_all(t);
 		probe_list__print_skipped(stderr, &t->table, NULL);
 		return 0;
 	}
-	err = attach_probes(&t->attached, &t->table, t->skel->progs.span_enter,
-			    t->skel->progs.span_exit, attach_pid(t), t->multi);
+	err = attach_probes(&t->attached, &t->table, &progs, attach_pid(t), t->multi);
+	if (!err)
+		err = attach_exception_hooks(t, attach_pid(t));
 	if (err)
 		return err;
 	if (t->python) {
@@ -412,8 +445,8 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	for (size_t i = first_bin; i < t->table.nbins; i++) {
 		const struct traced_binary *b = t->table.bins[i];
 
-		if (attach_binary(&t->attached, &t->table, b, t->skel->progs.span_enter,
-				  t->skel->progs.span_exit, -1) == 0)
+		if (attach_binary(&t->attached, &t->table, b, -1) == 0 &&
+		    exception_hooks__attach_binary(&t->hooks, &t->table, b, -1) == 0)
 			fprintf(stderr, "spanprobe: tracing %s (%s, seen by process %d)\n", b->spec_name,
 				b->path, pid);
 	}
@@ -471,6 +504,7 @@ static void detach_and_drain(struct tracer *t)
 {
 	python_probe__detach(t->python);
 	attachment__destroy(&t->attached);
+	exception_hooks__detach(&t->hooks);
 	chosen_procs__free(t->chosen);
 	t->chosen = NULL;
 	t->draining = true;
@@ -558,6 +592,8 @@ void tracer__free(struct tracer *t)
 	span_decoder__free(t->decoder);
 	process_table__free(t->procs);
 	attachment__destroy(&t->attached);
+	exception_hooks__detach(&t->hooks);
+	indirect_sink__release(&t->indirect);
 	python_probe__free(t->python);
 	spanprobe_bpf__destroy(t->skel);
 	child__terminate(&t->child);

@@ -37,6 +37,7 @@ struct tracer_opts {
 	bool verbose;
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
+	int returns;        /* --return-probes: enum return_choice (probe_table.h) */
 };
 
 /* Where spans go: span() gets each finished span; drained(), when set, runs
