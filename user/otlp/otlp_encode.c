@@ -21,21 +21,13 @@ enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2 };
 
 #define SPAN_KIND_INTERNAL 1
 #define STATUS_CODE_ERROR 2
+#define SPAN_ATTRS_MAX 7     /* function, file, line, thread, return, truncated, reason */
+#define RESOURCE_DETECTED 10 /* service, host, pid, exe name, exe path, cmdline, container,
+			      * k8s pod uid, pod name, namespace */
 
-/* A writer that only counts when p is NULL: one function gives a message's
- * size (for the length in front of it), then writes it. */
-struct pbw {
-	uint8_t *p;
-	size_t n;
-};
-
-static inline void put_byte(struct pbw *w, uint8_t b)
-{
-	if (w->p)
-		w->p[w->n] = b;
-	w->n++;
-}
-
+/* Writing is cursor style (each put_ returns the byte after what it
+ * wrote); sizes are worked out beforehand by the matching _size
+ * functions, so a message's length can go in front of it. */
 static inline size_t varint_size(uint64_t v)
 {
 	size_t n = 1;
@@ -45,187 +37,231 @@ static inline size_t varint_size(uint64_t v)
 	return n;
 }
 
-static inline void put_varint(struct pbw *w, uint64_t v)
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
 {
 	for (; v >= 0x80; v >>= 7)
-		put_byte(w, (uint8_t)(v | 0x80));
-	put_byte(w, (uint8_t)v);
+		*p++ = (uint8_t)(v | 0x80);
+	*p++ = (uint8_t)v;
+	return p;
 }
 
-static inline void put_tag(struct pbw *w, unsigned field, unsigned wire_type)
+/* Every field number here is below 16: its tag is one byte. */
+static inline uint8_t *put_tag(uint8_t *p, unsigned field, unsigned wire_type)
 {
-	put_varint(w, field << 3 | wire_type);
-}
-
-static inline void put_raw(struct pbw *w, const void *data, size_t len)
-{
-	if (w->p && len)
-		memcpy(w->p + w->n, data, len);
-	w->n += len;
+	*p++ = (uint8_t)(field << 3 | wire_type);
+	return p;
 }
 
 /* The tag and length of a length-delimited field of len bytes. */
-static inline void put_header(struct pbw *w, unsigned field, size_t len)
+static inline size_t header_size(size_t len)
 {
-	put_tag(w, field, WT_LEN);
-	put_varint(w, len);
+	return 1 + varint_size(len);
 }
 
-static inline void put_bytes(struct pbw *w, unsigned field, const void *data, size_t len)
+static inline uint8_t *put_header(uint8_t *p, unsigned field, size_t len)
 {
-	put_header(w, field, len);
-	put_raw(w, data, len);
+	return put_varint(put_tag(p, field, WT_LEN), len);
 }
 
-static inline void put_fixed64(struct pbw *w, unsigned field, uint64_t v)
+static inline uint8_t *put_bytes(uint8_t *p, unsigned field, const void *data, size_t len)
 {
-	put_tag(w, field, WT_I64);
+	p = put_header(p, field, len);
+	memcpy(p, data, len);
+	return p + len;
+}
+
+static inline uint8_t *put_fixed64(uint8_t *p, unsigned field, uint64_t v)
+{
+	p = put_tag(p, field, WT_I64);
 	for (int i = 0; i < 8; i++, v >>= 8)
-		put_byte(w, (uint8_t)v);
-}
-
-static inline size_t header_size(unsigned field, size_t len)
-{
-	return varint_size(field << 3 | WT_LEN) + varint_size(len);
+		*p++ = (uint8_t)v;
+	return p;
 }
 
 /* A KeyValue attribute (common.v1): string, int or bool AnyValue. */
 enum value_kind { VALUE_STRING, VALUE_INT, VALUE_BOOL };
 
-struct attr_value {
+struct attr {
+	const char *key;
+	size_t key_len;
 	enum value_kind kind;
 	const char *str;
 	size_t str_len;
 	int64_t num;
 };
 
-static void put_attr(struct pbw *w, unsigned field, const char *key, const struct attr_value *v)
-{
-	size_t key_len = strlen(key), any, kv;
+#define ATTR_STR(k, s, n) ((struct attr){ k, sizeof(k) - 1, VALUE_STRING, s, n, 0 })
+#define ATTR_INT(k, v) ((struct attr){ k, sizeof(k) - 1, VALUE_INT, NULL, 0, v })
+#define ATTR_BOOL(k, v) ((struct attr){ k, sizeof(k) - 1, VALUE_BOOL, NULL, 0, v })
 
-	switch (v->kind) {
+static inline size_t any_value_size(const struct attr *a)
+{
+	switch (a->kind) {
 	case VALUE_STRING:
-		any = header_size(1, v->str_len) + v->str_len;
-		break;
+		return header_size(a->str_len) + a->str_len;
 	case VALUE_INT:
-		any = 1 + varint_size((uint64_t)v->num);
-		break;
+		return 1 + varint_size((uint64_t)a->num);
 	default:
-		any = 2;
-		break;
-	}
-	kv = header_size(1, key_len) + key_len + header_size(2, any) + any;
-	put_header(w, field, kv);
-	put_bytes(w, 1, key, key_len);
-	put_header(w, 2, any);
-	switch (v->kind) {
-	case VALUE_STRING:
-		put_bytes(w, 1, v->str, v->str_len);
-		break;
-	case VALUE_INT:
-		put_tag(w, 3, WT_VARINT);
-		put_varint(w, (uint64_t)v->num);
-		break;
-	default:
-		put_tag(w, 2, WT_VARINT);
-		put_byte(w, v->num ? 1 : 0);
-		break;
+		return 2;
 	}
 }
 
-static void put_attr_str(struct pbw *w, unsigned field, const char *key, const char *value,
-			 size_t max)
+static inline size_t key_value_size(const struct attr *a)
 {
-	struct attr_value v = { VALUE_STRING, value, strnlen(value, max), 0 };
+	size_t any = any_value_size(a);
 
-	put_attr(w, field, key, &v);
+	return header_size(a->key_len) + a->key_len + header_size(any) + any;
 }
 
-static void put_attr_int(struct pbw *w, unsigned field, const char *key, int64_t value)
+/* The attribute as a field (its tag, length and KeyValue). */
+static inline size_t attr_field_size(const struct attr *a)
 {
-	struct attr_value v = { VALUE_INT, NULL, 0, value };
+	size_t kv = key_value_size(a);
 
-	put_attr(w, field, key, &v);
+	return header_size(kv) + kv;
 }
 
-static void put_attr_bool(struct pbw *w, unsigned field, const char *key, bool value)
+static uint8_t *put_attr(uint8_t *p, unsigned field, const struct attr *a)
 {
-	struct attr_value v = { VALUE_BOOL, NULL, 0, value };
+	p = put_header(p, field, key_value_size(a));
+	p = put_bytes(p, 1, a->key, a->key_len);
+	p = put_header(p, 2, any_value_size(a));
+	switch (a->kind) {
+	case VALUE_STRING:
+		return put_bytes(p, 1, a->str, a->str_len);
+	case VALUE_INT:
+		return put_varint(put_tag(p, 3, WT_VARINT), (uint64_t)a->num);
+	default:
+		p = put_tag(p, 2, WT_VARINT);
+		*p++ = a->num ? 1 : 0;
+		return p;
+	}
+}
 
-	put_attr(w, field, key, &v);
+static size_t attrs_size(const struct attr *a, size_t n)
+{
+	size_t size = 0;
+
+	for (size_t i = 0; i < n; i++)
+		size += attr_field_size(&a[i]);
+	return size;
+}
+
+static uint8_t *put_attrs(uint8_t *p, unsigned field, const struct attr *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p = put_attr(p, field, &a[i]);
+	return p;
 }
 
 /* Span.Event: the semantic conventions' "exception" event. */
-static void event_fields(struct pbw *w, const struct span *s)
+static size_t exception_attrs(const struct span *s, struct attr *a)
 {
-	put_fixed64(w, 1, s->end_unix_ns);
-	put_bytes(w, 2, "exception", 9);
-	put_attr_str(w, 3, "exception.type", s->exception_type, sizeof(s->exception_type));
+	size_t n = 0;
+
+	a[n++] = ATTR_STR("exception.type", s->exception_type,
+			  strnlen(s->exception_type, sizeof(s->exception_type)));
 	if (s->exception_message[0])
-		put_attr_str(w, 3, "exception.message", s->exception_message,
-			     sizeof(s->exception_message));
+		a[n++] = ATTR_STR("exception.message", s->exception_message,
+				  strnlen(s->exception_message, sizeof(s->exception_message)));
+	return n;
 }
 
-static void status_fields(struct pbw *w, const struct span *s)
+static size_t event_size(const struct attr *a, size_t n)
 {
-	size_t len = strnlen(s->status_message, sizeof(s->status_message));
-
-	if (len)
-		put_bytes(w, 2, s->status_message, len);
-	put_tag(w, 3, WT_VARINT);
-	put_varint(w, STATUS_CODE_ERROR);
+	return 9 + header_size(9) + 9 + attrs_size(a, n);
 }
 
-static void put_id(struct pbw *w, unsigned field, uint64_t id)
+static uint8_t *put_event(uint8_t *p, const struct span *s, const struct attr *a, size_t n)
 {
-	uint8_t be[8];
+	p = put_header(p, 11, event_size(a, n));
+	p = put_fixed64(p, 1, s->end_unix_ns);
+	p = put_bytes(p, 2, "exception", 9);
+	return put_attrs(p, 3, a, n);
+}
 
+static size_t status_size(size_t message_len)
+{
+	return (message_len ? header_size(message_len) + message_len : 0) + 2;
+}
+
+static uint8_t *put_status(uint8_t *p, const struct span *s, size_t message_len)
+{
+	p = put_header(p, 15, status_size(message_len));
+	if (message_len)
+		p = put_bytes(p, 2, s->status_message, message_len);
+	return put_varint(put_tag(p, 3, WT_VARINT), STATUS_CODE_ERROR);
+}
+
+static uint8_t *put_id(uint8_t *p, unsigned field, uint64_t id)
+{
+	p = put_header(p, field, 8);
 	for (int i = 7; i >= 0; i--, id >>= 8)
-		be[i] = (uint8_t)id;
-	put_bytes(w, field, be, 8);
+		p[i] = (uint8_t)id;
+	return p + 8;
 }
 
-/* trace.v1.Span: ids big-endian, a root's parent id left out. */
-static void span_fields(struct pbw *w, const struct span *s)
+/* The attributes of a span. */
+static size_t span_attrs(const struct span *s, size_t name_len, struct attr *a)
 {
-	const char *name = s->name ? s->name : "";
-	struct pbw sub = { 0 };
+	size_t n = 0;
 
-	put_bytes(w, 1, s->trace_id, sizeof(s->trace_id));
-	put_id(w, 2, s->span_id);
-	if (s->parent_span_id)
-		put_id(w, 4, s->parent_span_id);
-	put_bytes(w, 5, name, strlen(name));
-	put_tag(w, 6, WT_VARINT);
-	put_varint(w, SPAN_KIND_INTERNAL);
-	put_fixed64(w, 7, s->start_unix_ns);
-	put_fixed64(w, 8, s->end_unix_ns);
 	if (s->name)
-		put_attr_str(w, 9, "code.function.name", s->name, SIZE_MAX);
+		a[n++] = ATTR_STR("code.function.name", s->name, name_len);
 	if (s->code_file) {
-		put_attr_str(w, 9, "code.file.path", s->code_file, SIZE_MAX);
+		a[n++] = ATTR_STR("code.file.path", s->code_file, strlen(s->code_file));
 		if (s->code_line)
-			put_attr_int(w, 9, "code.line.number", s->code_line);
+			a[n++] = ATTR_INT("code.line.number", s->code_line);
 	}
-	put_attr_int(w, 9, "thread.id", s->tid);
+	a[n++] = ATTR_INT("thread.id", s->tid);
 	if (s->has_ret)
-		put_attr_int(w, 9, "spanprobe.return_value", s->ret);
+		a[n++] = ATTR_INT("spanprobe.return_value", s->ret);
 	if (s->truncated) {
-		put_attr_bool(w, 9, "spanprobe.truncated", true);
+		a[n++] = ATTR_BOOL("spanprobe.truncated", true);
 		if (s->lost_reason)
-			put_attr_str(w, 9, "spanprobe.lost_reason", s->lost_reason, SIZE_MAX);
+			a[n++] = ATTR_STR("spanprobe.lost_reason", s->lost_reason,
+					  strlen(s->lost_reason));
 	}
+	return n;
+}
+
+/* trace.v1.Span, framed as a ScopeSpans.spans field: ids big-endian, a
+ * root's parent id left out. Returns the end, or NULL when it would not
+ * fit in room bytes. */
+static uint8_t *put_span(uint8_t *p, size_t room, const struct span *s)
+{
+	struct attr attrs[SPAN_ATTRS_MAX], exc[2];
+	const char *name = s->name ? s->name : "";
+	size_t name_len = strlen(name), n_attrs = span_attrs(s, name_len, attrs), n_exc = 0;
+	size_t status_len = 0, size;
+
+	size = 2 + 16 + 2 + 8 + (s->parent_span_id ? 2 + 8 : 0) + header_size(name_len) +
+	       name_len + 2 + 9 + 9 + attrs_size(attrs, n_attrs);
 	if (s->exception_type[0]) {
-		event_fields(&sub, s);
-		put_header(w, 11, sub.n);
-		event_fields(w, s);
+		n_exc = exception_attrs(s, exc);
+		size += header_size(event_size(exc, n_exc)) + event_size(exc, n_exc);
 	}
 	if (s->error) {
-		sub.n = 0;
-		status_fields(&sub, s);
-		put_header(w, 15, sub.n);
-		status_fields(w, s);
+		status_len = strnlen(s->status_message, sizeof(s->status_message));
+		size += header_size(status_size(status_len)) + status_size(status_len);
 	}
+	if (header_size(size) + size > room)
+		return NULL;
+	p = put_header(p, 2, size);
+	p = put_bytes(p, 1, s->trace_id, sizeof(s->trace_id));
+	p = put_id(p, 2, s->span_id);
+	if (s->parent_span_id)
+		p = put_id(p, 4, s->parent_span_id);
+	p = put_bytes(p, 5, name, name_len);
+	p = put_varint(put_tag(p, 6, WT_VARINT), SPAN_KIND_INTERNAL);
+	p = put_fixed64(p, 7, s->start_unix_ns);
+	p = put_fixed64(p, 8, s->end_unix_ns);
+	p = put_attrs(p, 9, attrs, n_attrs);
+	if (n_exc)
+		p = put_event(p, s, exc, n_exc);
+	if (s->error)
+		p = put_status(p, s, status_len);
+	return p;
 }
 
 static int grow(void *pp, size_t *cap, size_t need, size_t size, size_t first)
@@ -247,25 +283,24 @@ static int grow(void *pp, size_t *cap, size_t need, size_t size, size_t first)
 
 int otlp_batch__add(struct otlp_batch *b, const struct span *s)
 {
-	struct pbw size = { 0 }, w;
-	size_t body, framed, spans_cap = b->spans_cap;
+	size_t spans_cap = b->spans_cap, room = 1024;
+	uint8_t *end;
 
-	span_fields(&size, s);
-	body = size.n;
-	framed = header_size(2, body) + body; /* ScopeSpans.spans */
-	if (b->len + framed > UINT32_MAX)
-		return -ENOMEM;
-	if (grow(&b->bytes, &b->cap, b->len + framed, 1, 16384) ||
-	    grow(&b->spans, &spans_cap, b->n + 1, sizeof(*b->spans), 64))
+	if (grow(&b->spans, &spans_cap, b->n + 1, sizeof(*b->spans), 64))
 		return -ENOMEM;
 	b->spans_cap = (uint32_t)spans_cap;
-	w.p = b->bytes + b->len;
-	w.n = 0;
-	put_header(&w, 2, body);
-	span_fields(&w, s);
-	b->spans[b->n++] = (struct otlp_batch_span){ s->pid, (uint32_t)b->len, (uint32_t)framed,
-						     s->proc };
-	b->len += framed;
+	/* Most spans fit in 1 KiB: try that much room first. */
+	for (;;) {
+		if (b->len + room > UINT32_MAX || grow(&b->bytes, &b->cap, b->len + room, 1, 16384))
+			return -ENOMEM;
+		end = put_span(b->bytes + b->len, b->cap - b->len, s);
+		if (end)
+			break;
+		room = (b->cap - b->len) * 2;
+	}
+	b->spans[b->n++] = (struct otlp_batch_span){ s->pid, (uint32_t)b->len,
+						     (uint32_t)(end - (b->bytes + b->len)), s->proc };
+	b->len = (size_t)(end - b->bytes);
 	return 0;
 }
 
@@ -311,16 +346,11 @@ struct otlp_encoder {
 	struct otlp_batch scratch; /* otlp_encoder__encode's */
 };
 
-static void scope_fields(struct pbw *w)
-{
-	put_bytes(w, 1, "spanprobe", 9);
-	put_bytes(w, 2, SPANPROBE_VERSION, strlen(SPANPROBE_VERSION));
-}
-
 int otlp_encoder__new(const struct otlp_config *cfg, struct otlp_encoder **out)
 {
 	struct otlp_encoder *enc = calloc(1, sizeof(*enc));
-	struct pbw w = { 0 };
+	size_t version_len = strlen(SPANPROBE_VERSION);
+	uint8_t *p;
 
 	*out = NULL;
 	if (!enc)
@@ -330,16 +360,15 @@ int otlp_encoder__new(const struct otlp_config *cfg, struct otlp_encoder **out)
 	enc->resource_attrs = cfg->resource_attrs;
 	for (char *const *kv = cfg->resource_attrs; kv && *kv; kv += 2)
 		enc->resource_attr_count++;
-	scope_fields(&w);
-	enc->scope = malloc(w.n);
+	/* InstrumentationScope: name, version */
+	enc->scope_len = header_size(9) + 9 + header_size(version_len) + version_len;
+	enc->scope = malloc(enc->scope_len);
 	if (!enc->scope) {
 		free(enc);
 		return -ENOMEM;
 	}
-	enc->scope_len = w.n;
-	w.p = enc->scope;
-	w.n = 0;
-	scope_fields(&w);
+	p = put_bytes(enc->scope, 1, "spanprobe", 9);
+	put_bytes(p, 2, SPANPROBE_VERSION, version_len);
 	*out = enc;
 	return 0;
 }
@@ -367,39 +396,44 @@ static bool resource_attr_given(const struct otlp_encoder *enc, const char *key)
 
 /* A detected resource attribute, unless OTEL_RESOURCE_ATTRIBUTES has the
  * key: that one wins (keys must be unique). */
-static void put_detected(struct pbw *w, const struct otlp_encoder *enc, const char *key,
-			 const char *value)
+static void add_detected(struct attr *a, size_t *n, const struct otlp_encoder *enc,
+			 const char *key, const char *value)
 {
 	if (value && !resource_attr_given(enc, key))
-		put_attr_str(w, 1, key, value, SIZE_MAX);
+		a[(*n)++] = (struct attr){ key, strlen(key), VALUE_STRING, value, strlen(value), 0 };
 }
 
-/* Resource attributes of one process: what spanprobe detects, then
- * OTEL_RESOURCE_ATTRIBUTES. service.name was settled in the config. */
-static void resource_fields(struct pbw *w, const struct otlp_encoder *enc,
-			    const struct encode_group *grp)
+/* Resource attributes of one process (at most RESOURCE_DETECTED plus the
+ * configured ones): what spanprobe detects, then OTEL_RESOURCE_ATTRIBUTES.
+ * service.name was settled in the config. */
+static size_t resource_attrs(const struct otlp_encoder *enc, const struct encode_group *grp,
+			     struct attr *a)
 {
 	const struct process_info *p = grp->proc;
 	const char *service = enc->service_name;
+	size_t n = 0;
 
 	if (!service)
 		service = p && p->exe_name ? p->exe_name : "unknown_service";
-	put_detected(w, enc, "service.name", service);
-	put_detected(w, enc, "host.name", enc->host_name);
+	add_detected(a, &n, enc, "service.name", service);
+	add_detected(a, &n, enc, "host.name", enc->host_name);
 	if (!resource_attr_given(enc, "process.pid"))
-		put_attr_int(w, 1, "process.pid", grp->pid);
+		a[n++] = ATTR_INT("process.pid", grp->pid);
 	if (p) {
-		put_detected(w, enc, "process.executable.name", p->exe_name);
-		put_detected(w, enc, "process.executable.path", p->exe_path);
-		put_detected(w, enc, "process.command_line", p->command_line);
-		put_detected(w, enc, "container.id", p->container_id);
-		put_detected(w, enc, "k8s.pod.uid", p->k8s_pod_uid);
-		put_detected(w, enc, "k8s.pod.name", p->k8s_pod_name);
-		put_detected(w, enc, "k8s.namespace.name", p->k8s_namespace);
+		add_detected(a, &n, enc, "process.executable.name", p->exe_name);
+		add_detected(a, &n, enc, "process.executable.path", p->exe_path);
+		add_detected(a, &n, enc, "process.command_line", p->command_line);
+		add_detected(a, &n, enc, "container.id", p->container_id);
+		add_detected(a, &n, enc, "k8s.pod.uid", p->k8s_pod_uid);
+		add_detected(a, &n, enc, "k8s.pod.name", p->k8s_pod_name);
+		add_detected(a, &n, enc, "k8s.namespace.name", p->k8s_namespace);
 	}
-	for (size_t k = 0; k < enc->resource_attr_count; k++)
-		put_attr_str(w, 1, enc->resource_attrs[2 * k], enc->resource_attrs[2 * k + 1],
-			     SIZE_MAX);
+	for (size_t k = 0; k < enc->resource_attr_count; k++) {
+		const char *key = enc->resource_attrs[2 * k], *value = enc->resource_attrs[2 * k + 1];
+
+		a[n++] = (struct attr){ key, strlen(key), VALUE_STRING, value, strlen(value), 0 };
+	}
+	return n;
 }
 
 /* Assigns each span its process group; spans of one process usually come
@@ -444,45 +478,45 @@ static size_t group_spans(struct otlp_encoder *enc, const struct otlp_batch *fir
 /* Each group's Resource message, into enc->res. */
 static int encode_resources(struct otlp_encoder *enc, size_t groups)
 {
-	size_t total = 0;
-	struct pbw w = { 0 };
+	size_t total = 0, n;
+	struct attr *a;
 	int err;
 
+	a = malloc((RESOURCE_DETECTED + enc->resource_attr_count) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
 	for (size_t g = 0; g < groups; g++) {
-		w.n = 0;
-		resource_fields(&w, enc, &enc->groups[g]);
+		n = resource_attrs(enc, &enc->groups[g], a);
 		enc->groups[g].res_offset = total;
-		enc->groups[g].res_len = w.n;
-		total += w.n;
+		enc->groups[g].res_len = attrs_size(a, n);
+		total += enc->groups[g].res_len;
 	}
 	err = grow(&enc->res, &enc->res_cap, total ? total : 1, 1, 4096);
-	if (err)
-		return err;
-	for (size_t g = 0; g < groups; g++) {
-		w.p = enc->res + enc->groups[g].res_offset;
-		w.n = 0;
-		resource_fields(&w, enc, &enc->groups[g]);
+	for (size_t g = 0; g < groups && !err; g++) {
+		n = resource_attrs(enc, &enc->groups[g], a);
+		put_attrs(enc->res + enc->groups[g].res_offset, 1, a, n);
 	}
-	return 0;
+	free(a);
+	return err;
 }
 
 static size_t scope_spans_size(const struct otlp_encoder *enc, const struct encode_group *grp)
 {
-	return header_size(1, enc->scope_len) + enc->scope_len + grp->span_bytes;
+	return header_size(enc->scope_len) + enc->scope_len + grp->span_bytes;
 }
 
 static size_t resource_spans_size(const struct otlp_encoder *enc, const struct encode_group *grp)
 {
 	size_t ss = scope_spans_size(enc, grp);
 
-	return header_size(1, grp->res_len) + grp->res_len + header_size(2, ss) + ss;
+	return header_size(grp->res_len) + grp->res_len + header_size(ss) + ss;
 }
 
 static int request_at(struct otlp_encoder *enc, const struct otlp_batch *first, size_t headroom,
 		      uint8_t **buf, size_t *cap, size_t *len)
 {
 	size_t groups, total = 0, k = 0;
-	struct pbw w;
+	uint8_t *body, *p;
 	int err;
 
 	*len = 0;
@@ -495,7 +529,7 @@ static int request_at(struct otlp_encoder *enc, const struct otlp_batch *first, 
 	for (size_t g = 0; g < groups; g++) {
 		size_t rs = resource_spans_size(enc, &enc->groups[g]);
 
-		total += header_size(1, rs) + rs;
+		total += header_size(rs) + rs;
 	}
 	if (!*buf || *cap < headroom + total) {
 		uint8_t *grown = realloc(*buf, headroom + total ? headroom + total : 1);
@@ -506,22 +540,21 @@ static int request_at(struct otlp_encoder *enc, const struct otlp_batch *first, 
 		*cap = headroom + total ? headroom + total : 1;
 	}
 	/* The headers of every group, each followed by room for its spans. */
-	w.p = *buf + headroom;
-	w.n = 0;
+	body = p = *buf + headroom;
 	for (size_t g = 0; g < groups; g++) {
 		struct encode_group *grp = &enc->groups[g];
 
-		put_header(&w, 1, resource_spans_size(enc, grp));
-		put_bytes(&w, 1, enc->res + grp->res_offset, grp->res_len);
-		put_header(&w, 2, scope_spans_size(enc, grp));
-		put_bytes(&w, 1, enc->scope, enc->scope_len);
-		grp->cursor = w.n;
-		w.n += grp->span_bytes;
+		p = put_header(p, 1, resource_spans_size(enc, grp));
+		p = put_bytes(p, 1, enc->res + grp->res_offset, grp->res_len);
+		p = put_header(p, 2, scope_spans_size(enc, grp));
+		p = put_bytes(p, 1, enc->scope, enc->scope_len);
+		grp->cursor = (size_t)(p - body);
+		p += grp->span_bytes;
 	}
 	/* The spans' bytes, each into its process's room. */
 	for (const struct otlp_batch *b = first; b; b = b->next) {
 		if (groups == 1) {
-			memcpy(w.p + enc->groups[0].cursor, b->bytes, b->len);
+			memcpy(body + enc->groups[0].cursor, b->bytes, b->len);
 			enc->groups[0].cursor += b->len;
 			continue;
 		}
@@ -529,7 +562,7 @@ static int request_at(struct otlp_encoder *enc, const struct otlp_batch *first, 
 			const struct otlp_batch_span *sp = &b->spans[i];
 			struct encode_group *grp = &enc->groups[enc->group_of[k]];
 
-			memcpy(w.p + grp->cursor, b->bytes + sp->offset, sp->len);
+			memcpy(body + grp->cursor, b->bytes + sp->offset, sp->len);
 			grp->cursor += sp->len;
 		}
 	}
