@@ -37,6 +37,7 @@ make --no-print-directory -f Makefile -f bench/bench.mk bench-programs >"$tmp/bu
 }
 
 table1= table2= table3=
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 {
 	echo "| figure | measured | goal | measured / goal |"
 	echo "|---|---|---|---|"
@@ -49,7 +50,9 @@ table1= table2= table3=
 	echo "# spanprobe benchmarks"
 	echo
 	echo "Measured by \`make bench\` (bench/run.sh) on Linux $(uname -r), $(nproc) CPUs" \
-		"($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)). Numbers, not pass/fail."
+		"($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(date -u +%Y-%m-%d)." \
+		"Numbers, not pass/fail. Load average (1, 5, 15 min) at the start: $load_before; at the end:" \
+		"$(cut -d' ' -f1-3 /proc/loadavg): whatever else runs on the machine shares its CPUs."
 	echo
 	echo "## Goals"
 	echo
@@ -95,12 +98,17 @@ table1= table2= table3=
 		echo "## 3. Steady export into the Collector, default settings"
 		echo
 		echo "$LOAD_THREADS threads calling a traced function at $STEADY_RATE calls/s together" \
-			"for $STEADY_SECONDS s (each thread paces itself every 1,000 calls, so spans come in" \
-			"bursts of about $((LOAD_THREADS * 1000)) every 10 ms), traced by spanprobe with no" \
-			"OTEL_BSP_* or other export settings, into the same Collector. The Collector's CPU is" \
-			"its utime+stime over the same interval as spanprobe's: what the receiving side" \
-			"spent, on the same $(nproc) CPUs. TCP connections: the distinct client ports of" \
-			"connections to the Collector's port during the run (\`ss\`, TIME_WAIT included)."
+			"for $STEADY_SECONDS s (each thread paces itself every 1,000 calls), traced by spanprobe" \
+			"with no OTEL_BSP_* or other export settings, into the same Collector; $STEADY_REPS runs" \
+			"per protocol. Spans reach spanprobe's exporter in bursts of about 3,000 (its reader is" \
+			"woken per 256 KiB of ring-buffer records), more than the 2,048-span queue. CPU: each" \
+			"process's utime+stime over the same interval (from attach until spanprobe has" \
+			"drained), per million spans traced; \"all three\" is what a span costs the machine" \
+			"end to end, and the last column what $(nproc) CPUs could carry at that cost with" \
+			"nothing else running: the physical limit the figure reads against. TCP connections:" \
+			"the distinct client ports of connections to the Collector's port during a run (\`ss\`," \
+			"TIME_WAIT included). The jsonl row is the floor: the tracer's own RSS with no exporter" \
+			"(its ring buffer, 8 MiB, is mapped twice and counts 16 MiB)."
 		echo
 		cat "$table3"
 	fi
@@ -115,7 +123,8 @@ table1= table2= table3=
 if [ "$ONLY" = calls,pipeline ]; then
 	cp "$tmp/results.md" "$RESULTS"
 	cat "$RESULTS"
-	log "written to $RESULTS (bench/readme.sh copies it into README.md)"
+	log "written to $RESULTS"
+	bench/readme.sh "$RESULTS" README.md >&2
 else
 	cat "$tmp/results.md"
 	log "BENCH_ONLY=$ONLY: $RESULTS left as it was"

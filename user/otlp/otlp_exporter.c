@@ -31,8 +31,8 @@
  * and at most 1/FULL_WAIT_SHARE of the time overall (an allowance that
  * refills at that rate), so an exporter that can't keep up makes the reader
  * drop spans, not fall behind the ring buffer. */
-#define FULL_WAIT_MAX_US 100000
-#define FULL_WAIT_SHARE 10
+#define FULL_WAIT_MAX_US 250000
+#define FULL_WAIT_SHARE 4
 
 enum slot_state { SLOT_IDLE, SLOT_SENDING, SLOT_WAITING };
 
