@@ -80,7 +80,7 @@ static void fake_send(void *ctx, const uint8_t *body, size_t len, uint32_t timeo
 	if (f->requests <= f->retry_first)
 		res->outcome = OTLP_OUTCOME_RETRY;
 	snprintf(res->message, sizeof(res->message), "fake failure");
-	if (f->outcome == OTLP_OUTCOME_OK)
+	if (res->outcome == OTLP_OUTCOME_OK)
 		res->message[0] = '\0';
 	pthread_mutex_unlock(&f->lock);
 }
