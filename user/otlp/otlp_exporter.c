@@ -138,26 +138,17 @@ static uint32_t next_random(struct otlp_exporter *e)
 	return e->random_state = x;
 }
 
-static bool is_stopping(struct otlp_exporter *e)
-{
-	bool stopping;
-
-	pthread_mutex_lock(&e->lock);
-	stopping = e->stopping;
-	pthread_mutex_unlock(&e->lock);
-	return stopping;
-}
-
 /* Failures repeat once per batch while a collector is down; report the
  * first, then at most one line per ERROR_REPORT_INTERVAL_MS with a count.
- * What shutdown gives up on is always said: it is the last word. */
+ * What shutdown gives up on is always said: it is the last word. Called
+ * with the lock held. */
 static void report_failure(struct otlp_exporter *e, const struct otlp_result *res, bool final)
 {
 	uint64_t now = now_ms(e);
 
 	e->unreported_failures++;
 	if (e->last_report_ms && now - e->last_report_ms < ERROR_REPORT_INTERVAL_MS &&
-	    !(final && is_stopping(e)))
+	    !(final && e->stopping))
 		return;
 	if (e->unreported_failures > 1)
 		fprintf(stderr, "spanprobe: OTLP export to %s failed: %s%s [%llu failures in the "
