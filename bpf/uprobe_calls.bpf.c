@@ -120,7 +120,8 @@ int BPF_UPROBE(span_enter)
 	top = shadow_stack__top(tc);
 	shadow_stack__unwind(tc, sp, !(top && top->entry_sp == sp && slot_holds_trampoline(sp)),
 			     pid_tgid, now, SPAN_LOST_STACK_UNWIND);
-	shadow_stack__push(tc, func_id, sp, 0, 0, now);
+	if (shadow_stack__push(tc, func_id, sp, 0, 0, now))
+		call_args__capture(ctx, tc, func_id);
 	return 0;
 }
 
