@@ -37,18 +37,6 @@ struct {
 	__type(value, struct thread_args);
 } open_args SEC(".maps") __weak;
 
-static __always_inline __u64 arg_register(struct pt_regs *ctx, __u8 reg)
-{
-	switch (reg) {
-	case 0: return PT_REGS_PARM1(ctx);
-	case 1: return PT_REGS_PARM2(ctx);
-	case 2: return PT_REGS_PARM3(ctx);
-	case 3: return PT_REGS_PARM4(ctx);
-	case 4: return PT_REGS_PARM5(ctx);
-	default: return PT_REGS_PARM6(ctx);
-	}
-}
-
 /* Reads the string at ptr into out; returns ARG_F_* flags. */
 static __always_inline __u8 read_arg_string(char *out, __u64 ptr)
 {
@@ -78,6 +66,7 @@ static __always_inline void call_args__capture(struct pt_regs *ctx, struct threa
 	struct captured_args *a;
 	struct thread_args *ta;
 	struct open_call *f;
+	__u64 regs[8];
 	__u32 d = tc->depth, used = tc->args_used;
 
 	if (!capture_args || func_id >= SPAN_MAX_FUNCS)
@@ -98,6 +87,15 @@ static __always_inline void call_args__capture(struct pt_regs *ctx, struct threa
 		count(STAT_ARGS_DROPS);
 		return;
 	}
+	/* Each register read at its fixed offset in the context (the verifier
+	 * refuses a computed one), then picked by index from the stack. */
+	regs[0] = PT_REGS_PARM1(ctx);
+	regs[1] = PT_REGS_PARM2(ctx);
+	regs[2] = PT_REGS_PARM3(ctx);
+	regs[3] = PT_REGS_PARM4(ctx);
+	regs[4] = PT_REGS_PARM5(ctx);
+	regs[5] = PT_REGS_PARM6(ctx);
+	regs[6] = regs[7] = 0;
 	a = &ta->slot[used & (ARG_SLOTS - 1)];
 	a->nargs = spec->nargs;
 	for (int i = 0; i < ARG_MAX; i++) {
@@ -106,7 +104,7 @@ static __always_inline void call_args__capture(struct pt_regs *ctx, struct threa
 
 		if (i >= spec->nargs)
 			break;
-		v = arg_register(ctx, s->reg);
+		v = regs[s->reg & 7];
 		a->value[i] = v;
 		a->flags[i] = 0;
 		if (s->type == ARG_T_PSTR) {

@@ -27,7 +27,8 @@ typedef Opentelemetry__Proto__Resource__V1__Resource Resource;
 typedef Opentelemetry__Proto__Common__V1__InstrumentationScope Scope;
 typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceRequest Request;
 
-#define SPAN_ATTRS_MAX 7     /* function, file, line, thread, return, truncated, reason */
+/* function, file, line, thread, return, truncated, reason, captured arguments */
+#define SPAN_ATTRS_MAX (7 + SPAN_ARG_MAX)
 #define RESOURCE_DETECTED 11 /* service, host, pid, parent pid, exe name, exe path, cmdline,
 			      * container, k8s pod uid, pod name, namespace */
 
@@ -236,6 +237,15 @@ static void encode_span(struct otlp_encoder *enc, size_t i, const struct span *s
 		attr_bool(&kv[n], &av[n], "spanprobe.truncated", true), n++;
 		if (s->lost_reason)
 			attr_str(&kv[n], &av[n], "spanprobe.lost_reason", s->lost_reason), n++;
+	}
+	/* arguments: strings as their text (in the span itself), integers as ints */
+	for (size_t k = 0; k < s->nargs && k < SPAN_ARG_MAX; k++, n++) {
+		const struct span_arg *a = &s->args[k];
+
+		if (a->str >= 0)
+			attr_str(&kv[n], &av[n], a->attr_key, s->arg_str[a->str]);
+		else
+			attr_int(&kv[n], &av[n], a->attr_key, a->value);
 	}
 	for (size_t k = 0; k < n; k++)
 		kv_ptrs[k] = &kv[k];

@@ -148,8 +148,9 @@ void call_summary__print(FILE *to, struct func_stats *fs, size_t n, unsigned top
 	fprintf(to, "percentiles within 12.5%% (log2 histograms, 4 buckets per power of two); "
 		    "truncated calls are not in the times\n");
 	if (dominated)
-		fprintf(to, "* the probes' own cost (about %s a call where single-stepped, below 1 us "
-			    "where emulated or nop5) is most of this duration\n", "4 us");
+		fprintf(to, "* most of this duration is the probes' own cost (measured on empty "
+			    "functions: about 9 us a call single-stepped, 0.7 us emulated, 0.55 us "
+			    "nop5)\n");
 	for (size_t i = 0; i < shown; i++)
 		print_hist(to, &fs[i]);
 	fflush(to);
