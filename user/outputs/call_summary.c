@@ -24,6 +24,8 @@ uint64_t call_stats__quantile(const struct call_stats *s, double q)
 
 	if (!s->calls)
 		return 0;
+	if (q >= 1.0)
+		return s->max_ns;
 	want = (uint64_t)(q * (double)s->calls + 0.999999);
 	if (want < 1)
 		want = 1;
