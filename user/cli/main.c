@@ -59,7 +59,8 @@ static int flush_lines(void *ctx)
  * it goes to standard error. On a terminal both share it, as bpftrace does. */
 static bool command_output_to_stderr(void)
 {
-	return opts.cmd && !opts.list && !opts.out.file && (opts.out.tree || opts.out.jsonl) &&
+	return opts.cmd && !opts.list && !opts.out.file &&
+	       (opts.out.tree || opts.out.jsonl || opts.out.lines || opts.out.summary) &&
 	       !isatty(STDOUT_FILENO);
 }
 
