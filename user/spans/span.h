@@ -19,11 +19,11 @@ enum span_ret_kind {
 };
 
 /* Arguments captured at entry (--arg); at most SPAN_ARG_MAX, at most
- * SPAN_ARG_STRINGS of them strings (span_record.h's ARG_MAX and
- * ARG_MAX_STRINGS). */
+ * SPAN_ARG_STRINGS of them strings (span_record.h's ARG_MAX, ARG_MAX_STRINGS
+ * and ARG_STR_LEN). */
 #define SPAN_ARG_MAX 6
 #define SPAN_ARG_STRINGS 2
-#define SPAN_ARG_STR_LEN 256
+#define SPAN_ARG_STR_LEN 260 /* a captured string (255 bytes at most) and "..." */
 
 struct span_arg {
 	const char *name;      /* "arg1", "zSql": as the option named it */

@@ -36,7 +36,7 @@ struct span_decoder {
 };
 
 _Static_assert(SPAN_ARG_MAX == ARG_MAX && SPAN_ARG_STRINGS == ARG_MAX_STRINGS &&
-	       SPAN_ARG_STR_LEN == ARG_STR_LEN, "struct span holds what a record can carry");
+	       SPAN_ARG_STR_LEN >= ARG_STR_LEN + 3, "struct span holds what a record can carry");
 
 /* Most run-time functions one run keeps names for. */
 #define MAX_DYN_FUNCS (1u << 24)
@@ -281,7 +281,7 @@ static void decode_args(struct span *s, const struct traced_func *f, const struc
 			snprintf(text, SPAN_ARG_STR_LEN, "<unreadable at %s0x%" PRIx64 ">",
 				 slot->type == ARG_T_PSTR ? "*" : "", (uint64_t)a->value[i]);
 		else if (out->flags & ARG_F_TRUNCATED)
-			snprintf(text, SPAN_ARG_STR_LEN, "%.*s...", ARG_STR_LEN - 4,
+			snprintf(text, SPAN_ARG_STR_LEN, "%.*s...", ARG_STR_LEN - 1,
 				 a->str[out->str]);
 		else
 			snprintf(text, SPAN_ARG_STR_LEN, "%.*s", ARG_STR_LEN - 1, a->str[out->str]);
