@@ -17,6 +17,7 @@
 #include "child.h"
 #include "elf_symbols.h"
 #include "preflight.h"
+#include "probe_cost.h"
 #include "probe_spec.h"
 #include "probe_table.h"
 #include "process_info.h"
@@ -331,6 +332,33 @@ static int attach_sources(struct tracer *t)
 	return 0;
 }
 
+/* The functions whose probe is single-stepped, named once at start: each of
+ * their calls shows several microseconds of the probe's own work (the tree
+ * and lines outputs then mark the durations it dominates). */
+static void say_single_stepped(const struct probe_table *table)
+{
+	struct probe_cost cost = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < table->nfuncs; i++) {
+		const struct traced_func *f = &table->funcs[i];
+
+		if (f->skip != SKIP_NONE || f->sym->cost != ATTACH_SINGLE_STEP)
+			continue;
+		if (!n++) {
+			probe_cost__of(f->sym, &cost);
+			fprintf(stderr, "spanprobe: single-stepped probes (about %u us of each call is "
+				"the probe's own work; spanprobe -l says why):", cost.overhead_ns / 1000);
+		}
+		if (n <= 8)
+			fprintf(stderr, " %s", f->sym->name);
+	}
+	if (n > 8)
+		fprintf(stderr, " and %zu more", n - 8);
+	if (n)
+		fputc('\n', stderr);
+}
+
 int tracer__start(struct tracer *t)
 {
 	struct timespec t0;
@@ -381,6 +409,7 @@ int tracer__start(struct tracer *t)
 			return err;
 		}
 	}
+	say_single_stepped(&t->table);
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
 			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
