@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/sysinfo.h>
 #include <string.h>
 #include <time.h>
 
@@ -258,6 +259,16 @@ static void *exporter_thread(void *arg)
 	return NULL;
 }
 
+static bool queue_fits(uint32_t spans)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) != 0)
+		return true; /* unknown: let the allocation decide */
+	return (double)spans * sizeof(struct span) <=
+	       ((double)si.totalram + (double)si.totalswap) * si.mem_unit;
+}
+
 int otlp_exporter__new_with(const struct otlp_config *cfg, otlp_send_fn send, void *send_ctx,
 			    const struct otlp_clock *clock, struct otlp_exporter **out)
 {
@@ -286,6 +297,15 @@ int otlp_exporter__new_with(const struct otlp_config *cfg, otlp_send_fn send, vo
 	if (!e->random_state)
 		e->random_state = 1;
 
+	/* A queue larger than the machine's memory and swap is refused before
+	 * asking for it (an allocator may warn, or overcommit, instead of failing). */
+	if (!queue_fits(cfg->max_queue_size)) {
+		err = -ENOMEM;
+		fprintf(stderr, "spanprobe: out of memory for an OTLP queue of %u spans (%.1f GiB; lower "
+			"OTEL_BSP_MAX_QUEUE_SIZE)\n", cfg->max_queue_size,
+			(double)cfg->max_queue_size * sizeof(struct span) / (1 << 30));
+		goto cleanup;
+	}
 	e->queue = calloc(cfg->max_queue_size, sizeof(struct span));
 	e->batch = calloc(cfg->max_export_batch_size, sizeof(struct span));
 	if (!e->queue || !e->batch) {
