@@ -16,13 +16,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Report execs (set when an absolute path is probed system-wide). */
 const volatile bool watch_execs = false;
 
-/* Exec reports; separate from `events`, so a flood of spans can't crowd
- * them out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 << 10);
-} control SEC(".maps");
-
 static __always_inline void send_proc_record(__u16 kind, __u32 pid, __u32 ppid)
 {
 	struct proc_record *e = bpf_ringbuf_reserve(&control, sizeof(*e), 0);

@@ -41,9 +41,10 @@ struct open_call {
 	__u64 key[2];   /* what the return must match, besides func_id (Python: the code's strings) */
 	__u64 child_ns; /* time spent in traced calls made inside this one (self time) */
 	__u32 func_id;
+	__u32 flags;    /* the probe source's own (uprobe_calls: a tail call's marks); 0 at push */
 	__u8 error_below; /* a call inside this one ended with an error (--errors-only) */
 	__u8 args_slot;   /* 1 + the call_args.bpf.h slot of its arguments; 0: none */
-	__u16 pad;
+	__u8 pad[6];
 };
 
 struct thread_calls {
@@ -94,6 +95,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } traced_tgids SEC(".maps") __weak;
+
+/* Exec, fork and exit reports and other rare control records; separate from
+ * `events`, so a flood of spans can't crowd them out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} control SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -347,6 +355,7 @@ static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 fu
 	f->key[1] = key1;
 	f->child_ns = 0;
 	f->func_id = func_id;
+	f->flags = 0;
 	f->error_below = 0;
 	f->args_slot = 0;
 	tc->depth = d + 1;

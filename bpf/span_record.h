@@ -23,7 +23,9 @@ enum record_kind {
 	REC_EXEC = 4,           /* struct exec_record: a process exec'd (control ring) */
 	REC_FORK = 5,           /* struct proc_record: a traced process forked one (control ring) */
 	REC_EXIT = 6,           /* struct proc_record: a traced process ended (control ring) */
-	REC_SPAN_ARGS = 7,      /* struct span_args_record: a span with the arguments captured at entry */
+	REC_PY_UNHOOKED = 7,    /* struct exec_record: a CPython 3.11+ interpreter of this
+				 * process runs with inlining on (control ring) */
+	REC_SPAN_ARGS = 8,      /* struct span_args_record: a span with the arguments captured at entry */
 };
 
 struct record_header {
@@ -36,6 +38,11 @@ struct record_header {
 #define SPAN_F_ERROR     (1u << 0) /* the return value matched the error rule, or an exception left */
 #define SPAN_F_TRUNCATED (1u << 1) /* the return was never seen; end = when the loss was seen */
 #define SPAN_F_ROOT      (1u << 2) /* no open parent: the span starts its trace */
+#define SPAN_F_NO_RETURN (1u << 3) /* ended by a tail jump out: no return value seen, no rule judged */
+/* REC_SPAN_EXCEPTION: how to read exception_record.type */
+#define SPAN_F_EXC_CXX   (1u << 4) /* a C++ type_info name (mangled): demangle it */
+#define SPAN_F_EXC_GO_PTR (1u << 5) /* Go: message read from the first field of the pointed-to
+				     * value: kept only for types known to hold their text there */
 
 /* Why a call was truncated (span_record.lost_reason) */
 #define SPAN_LOST_NONE         0
@@ -85,7 +92,9 @@ struct py_func_record {
 };
 
 /* A process exec'd: it may be the first of a new container holding a probed
- * path. On the control ring, so a flood of spans can't crowd it out. */
+ * path (REC_EXEC); or its Python interpreter needs inlining turned off
+ * (REC_PY_UNHOOKED). On the control ring, so a flood of spans can't crowd
+ * it out. */
 struct exec_record {
 	struct record_header hdr;
 	__u32 pid;
@@ -169,6 +178,7 @@ enum stat_id {
 	STAT_EXEC_DROPS,    /* exec reports lost: their containers are not searched */
 	STAT_TREE_DROPS,    /* forked processes not followed: the traced tree is full */
 	STAT_PROC_DROPS,    /* fork/exit reports lost (the counts of processes seen) */
+	STAT_PY_EVAL_ENTRIES, /* evaluator entries in traced processes (every Python call) */
 	STAT_ARGS_DROPS,    /* calls whose arguments were not captured (captured calls nested too deep) */
 	STAT_SUMMARY_DROPS, /* calls of functions beyond the summary's slots: not in the summary */
 	STAT_UNSAMPLED,     /* traces not sent: the sampler said no */

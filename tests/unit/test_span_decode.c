@@ -173,6 +173,46 @@ static void test_python_records(void)
 	span_decoder__free(d);
 }
 
+/* Native exceptions and tail jumps: a C++ type_info name demangled, a Go
+ * panic's text kept only for error types that hold it in their first
+ * field, no return value for a call ended by a jump out of it. */
+static void test_native_exceptions(void)
+{
+	struct span_decoder *d = span_decoder__new(&table, 0, NULL);
+	struct exception_record x = { .span = record(1, 6, 0, 30, 40, SPAN_F_ERROR | SPAN_F_EXC_CXX, 0) };
+	struct span_record tail = record(1, 7, 0, 50, 60, SPAN_F_NO_RETURN, 0);
+	struct span s;
+
+	x.span.hdr = (struct record_header){ .kind = REC_SPAN_EXCEPTION, .size = sizeof(x) };
+	snprintf(x.type, sizeof(x.type), "St13runtime_error");
+	snprintf(x.message, sizeof(x.message), "bad 3");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.exception_type, "std::runtime_error");
+	CHECK_STR(s.status_message, "std::runtime_error: bad 3");
+	CHECK(s.error && !s.has_ret && !s.truncated);
+	snprintf(x.type, sizeof(x.type), "N4shop5ErrorE");
+	x.message[0] = 0;
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.exception_type, "shop::Error");
+	snprintf(x.type, sizeof(x.type), "i");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.exception_type, "int");
+
+	x.span.flags = SPAN_F_ERROR | SPAN_F_EXC_GO_PTR;
+	snprintf(x.type, sizeof(x.type), "*errors.errorString");
+	snprintf(x.message, sizeof(x.message), "bad 4");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.status_message, "*errors.errorString: bad 4");
+	snprintf(x.type, sizeof(x.type), "*main.myErr");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.exception_message, "");
+	CHECK_STR(s.status_message, "*main.myErr");
+
+	CHECK_INT(span_decoder__decode(d, &tail, sizeof(tail), &s), 1);
+	CHECK(!s.has_ret && !s.error && !s.truncated);
+	span_decoder__free(d);
+}
+
 /* Sizes and kinds that don't add up are refused, never read past the end. */
 static void test_malformed(void)
 {
@@ -210,6 +250,7 @@ int main(void)
 	RUN(test_decode);
 	RUN(test_records_to_tree);
 	RUN(test_python_records);
+	RUN(test_native_exceptions);
 	RUN(test_malformed);
 	return unit_exit();
 }

@@ -14,6 +14,7 @@
 #include "options.h"
 #include "outputs.h"
 #include "probe_list.h"
+#include "python_probe.h"
 #include "report.h"
 #include "tracer.h"
 
@@ -142,6 +143,7 @@ int main(int argc, char **argv)
 				  .follow = !opts.no_follow, .selection = opts.selection,
 				  .cmd_stdout_to_stderr = command_output_to_stderr(),
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
+				  .returns = opts.returns,
 				  .arg_rules = opts.arg_rules, .narg_rules = opts.narg_rules,
 				  .summary_only = summary_only(),
 				  .no_stats = opts.summary == SUMMARY_OFF,
@@ -154,6 +156,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	if (opts.list) {
 		probe_list__print(tracer__table(tracer), opts.verbose, stdout);
+		python_probe__print_list(tracer__python(tracer), opts.verbose, stdout);
 		exit_code = 0;
 		goto cleanup;
 	}

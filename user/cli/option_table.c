@@ -53,6 +53,10 @@ const struct option_def option_defs[] = {
 	  false },
 	{ "ready-file", OPT_READY_FILE, "FILE",
 	  "Create FILE once attached (readiness checks); removed at exit", false },
+	{ "return-probes", OPT_RETURN_PROBES, "HOW",
+	  "How returns are seen: auto (default: probes on the exit instructions for Go, C++ and "
+	  "Rust code and functions that return twice, uretprobes elsewhere), exits or uretprobe",
+	  false },
 	{ "verbose", 'v', NULL, "libbpf debug output; with -l, why each cost", false },
 };
 const size_t option_defs_count = sizeof(option_defs) / sizeof(option_defs[0]);

@@ -11,6 +11,7 @@
 #include "option_table.h"
 #include "options.h"
 #include "probe_spec.h"
+#include "return_rule.h"
 #include "selection.h"
 #include "version.h"
 
@@ -165,6 +166,15 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_METRICS_ADDR:
 		o->metrics_addr = arg;
 		break;
+	case OPT_RETURN_PROBES: {
+		enum return_choice c;
+
+		if (return_choice__parse(arg, &c))
+			argp_error(state, "unknown --return-probes '%s' (use auto, exits or uretprobe)",
+				   arg);
+		o->returns = c;
+		break;
+	}
 	case ARGP_KEY_ARG:
 		if (grow((void **)&o->specs, o->nspecs, sizeof(*o->specs)))
 			return ENOMEM;

@@ -39,6 +39,7 @@ struct options {
 	struct selection *selection; /* --exe, ...: made on the first selector */
 	const char *ready_file;
 	const char *metrics_addr;
+	int returns;               /* --return-probes: enum return_choice */
 	/* the argument vector after --config expansion (owns the strings above) */
 	int argc;
 	char **argv, **orig_argv;

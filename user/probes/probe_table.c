@@ -13,6 +13,7 @@
 #include "elf_symbols.h"
 #include "probe_spec.h"
 #include "probe_table.h"
+#include "return_rule.h"
 
 static void print_open_error(const char *path, int err)
 {
@@ -90,6 +91,8 @@ static int add_binary(struct probe_table *t, const char *open_path, const char *
 		free(b);
 		return -ENOMEM;
 	}
+	b->lang = elf_binary__lang(b->elf);
+	b->go_regabi = b->lang == LANG_GO && go_version_at_least(elf_binary__go_version(b->elf), 1, 17);
 	t->bins[t->nbins++] = b;
 	/* GNU ifuncs: the implementation the traced process uses; without one
 	 * (or when it does not map the file) this process's, when it maps the
@@ -154,6 +157,7 @@ static int add_func(struct probe_table *t, const struct traced_binary *b, const 
 	f->rule.err_op = ERR_OP_NONE;
 	f->rule.ret_size = sym->ret_known && !sym->ret_void ? sym->ret_size : 4;
 	f->rule.ret_signed = sym->ret_known && !sym->ret_void ? sym->ret_signed : 1;
+	return_rule__choose(t->returns, f);
 	t->nfuncs++;
 	return 0;
 }

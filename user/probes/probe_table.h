@@ -27,6 +27,21 @@ struct traced_binary {
 	char *spec_name;         /* as written in the probe (inside the container) */
 	struct file_identity id; /* the file the kernel probes: one binary per file */
 	struct elf_binary *elf;
+	enum binary_lang lang;   /* whose unwinding its frames must survive */
+	bool go_regabi;          /* Go >= 1.17: g in r14, calls nest per goroutine */
+};
+
+/* How a traced function's return is seen (user/probes/return_rule.c). */
+enum return_probe {
+	RETURN_URETPROBE,   /* the kernel's return probe: cheap, but swaps the return address */
+	RETURN_EXIT_SITES,  /* uprobes on its ret and tail-jump instructions: address untouched */
+};
+
+/* --return-probes */
+enum return_choice {
+	RETURNS_AUTO,       /* per function, from the file's language and the function */
+	RETURNS_URETPROBE,
+	RETURNS_EXITS,
 };
 
 struct traced_func {
@@ -39,6 +54,8 @@ struct traced_func {
 	uint32_t same_as;               /* SKIP_SAME_CODE: id of the function traced instead */
 	struct func_rule rule;          /* handed to the BPF side */
 	const char *rule_text;          /* "ret<0", or NULL: no error rule */
+	enum return_probe ret_probe;
+	const char *ret_why;            /* static text: why that way (-l -v) */
 	struct func_args args;          /* --arg: captured at entry (args.spec.nargs 0: none) */
 };
 
@@ -56,6 +73,7 @@ struct probe_table {
 	size_t narg_rules;
 	size_t pending;                 /* absolute-path specs found nowhere yet */
 	pid_t pid;                      /* the traced process (-p), or -1 */
+	enum return_choice returns;     /* set before resolving */
 };
 
 /* Resolves every uprobe spec; pid > 0 looks for container paths in that

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proc_stat.h"
 #include "process_info.h"
 #include "unittest.h"
 
@@ -175,25 +176,6 @@ static char *read_command_line(uint32_t pid)
 	return strdup(buf);
 }
 
-/* The 4th field of /proc/PID/stat, after the comm in parentheses (which may
- * itself hold spaces and parentheses). */
-static uint32_t read_parent_pid(uint32_t pid)
-{
-	char path[64], buf[512], *close_paren;
-	unsigned int ppid = 0;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	n = read_small_file(path, buf, sizeof(buf));
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %u", &ppid) != 1)
-		return 0;
-	return ppid;
-}
-
 static char *read_exe_name(uint32_t pid, const char *exe_path)
 {
 	char path[64], comm[64];
@@ -236,7 +218,7 @@ static struct process_entry *process_entry__read(uint32_t pid)
 	if (!e)
 		return NULL;
 	e->info.pid = pid;
-	e->info.parent_pid = read_parent_pid(pid);
+	e->info.parent_pid = process_parent_pid(pid);
 	e->info.exe_path = read_exe_path(pid);
 	e->info.exe_name = read_exe_name(pid, e->info.exe_path);
 	e->info.command_line = read_command_line(pid);

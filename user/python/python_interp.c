@@ -4,6 +4,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -168,6 +169,29 @@ static void find_tstate(Elf *elf, int fd, struct python_interp *in)
 bool python_interp__needs_line_semaphore(const struct python_interp *in)
 {
 	return (in->version >> 16) == 0x030b;
+}
+
+bool python_interp__has_usdt(const char *path)
+{
+	struct python_interp *in = calloc(1, sizeof(*in));
+	Elf *elf = NULL;
+	bool found = false;
+	int fd;
+
+	if (!in)
+		return false;
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		elf = elf_begin(fd, ELF_C_READ, NULL);
+		if (elf && elf_kind(elf) == ELF_K_ELF)
+			read_usdt_notes(elf, in);
+		found = in->entry.found && in->ret.found;
+		elf_end(elf);
+		close(fd);
+	}
+	free(in);
+	return found;
 }
 
 int python_interp__inspect(const char *path, struct python_interp *in)

@@ -33,6 +33,10 @@ struct python_interp {
  * --with-dtrace, e.g. Debian's /usr/bin/python3.X"). */
 int python_interp__inspect(const char *path, struct python_interp *out);
 
+/* Does path have the python:function__entry/return USDT probes? Quiet: no
+ * message for a missing or unreadable file (false). */
+bool python_interp__has_usdt(const char *path);
+
 /* true when function__entry misses calls made from Python code unless the
  * line semaphore is raised (CPython 3.11, gh-98894). */
 bool python_interp__needs_line_semaphore(const struct python_interp *in);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <libiberty/demangle.h>
 
 #include "call_settings.h"
 #include "elf_symbols.h"
@@ -192,6 +193,33 @@ static int name_span(const struct span_decoder *d, const struct span_record *e, 
 	return 0;
 }
 
+/* Go error types whose text is their first field (a string): the BPF side
+ * read it for any pointer type, only these keep it. */
+static bool go_text_in_first_field(const char *type)
+{
+	static const char *const types[] = { "*errors.errorString", "*fmt.wrapError",
+					     "*fmt.wrapErrors" };
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(type, types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* What was thrown, as the language writes it: a C++ type_info name
+ * ("St13runtime_error") demangled ("std::runtime_error"). */
+static void exception_type(struct span *s, const struct exception_record *x)
+{
+	char raw[EXC_TYPE_LEN + 1];
+	char *plain = NULL;
+
+	snprintf(raw, sizeof(raw), "%.*s", (int)sizeof(x->type), x->type);
+	if ((x->span.flags & SPAN_F_EXC_CXX) && raw[0])
+		plain = cplus_demangle(raw, DMGL_TYPES | DMGL_PARAMS | DMGL_ANSI);
+	snprintf(s->exception_type, sizeof(s->exception_type), "%s", plain ? plain : raw);
+	free(plain);
+}
+
 static enum span_ret_kind ret_kind(const struct traced_func *f, bool truncated)
 {
 	const struct func_symbol *sym = f->sym;
@@ -209,10 +237,11 @@ static void describe_error(struct span *s, const struct traced_func *f,
 			   const struct exception_record *x)
 {
 	if (x) {
-		snprintf(s->exception_type, sizeof(s->exception_type), "%.*s",
-			 (int)sizeof(x->type), x->type);
+		exception_type(s, x);
 		snprintf(s->exception_message, sizeof(s->exception_message), "%.*s",
 			 (int)sizeof(x->message), x->message);
+		if ((x->span.flags & SPAN_F_EXC_GO_PTR) && !go_text_in_first_field(s->exception_type))
+			s->exception_message[0] = 0;
 		if (s->exception_type[0] && s->exception_message[0])
 			snprintf(s->status_message, sizeof(s->status_message), "%s: %s",
 				 s->exception_type, s->exception_message);
@@ -314,7 +343,9 @@ static int decode_span(struct span_decoder *d, const struct span_record *e,
 		s->ret = (int64_t)e->ret;
 		struct probe_cost cost;
 
-		s->ret_kind = ret_kind(f, s->truncated);
+		/* no return value: truncated, left by an exception, or ended by a
+		 * tail jump out (the value is the untraced callee's) */
+		s->ret_kind = ret_kind(f, s->truncated || x || (e->flags & SPAN_F_NO_RETURN));
 		s->has_ret = s->ret_kind != SPAN_RET_NONE;
 		probe_cost__of(f->sym, &cost);
 		s->probe_class = cost.cls;
@@ -369,10 +400,11 @@ int span_decoder__control(const void *data, size_t size, struct control_event *o
 
 	if (size < sizeof(*h) || h->size > size)
 		return -EINVAL;
-	if (h->kind == REC_EXEC && h->size == sizeof(struct exec_record)) {
+	if ((h->kind == REC_EXEC || h->kind == REC_PY_UNHOOKED) &&
+	    h->size == sizeof(struct exec_record)) {
 		const struct exec_record *r = data;
 
-		*out = (struct control_event){ REC_EXEC, (int)r->pid, 0 };
+		*out = (struct control_event){ h->kind, (int)r->pid, 0 };
 	} else if ((h->kind == REC_FORK || h->kind == REC_EXIT) &&
 		   h->size == sizeof(struct proc_record)) {
 		const struct proc_record *r = data;

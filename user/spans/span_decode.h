@@ -32,7 +32,7 @@ struct span_decoder *span_decoder__new(const struct probe_table *table, int64_t 
 int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, struct span *s);
 /* A record of the control ring: a process exec'd, forked or ended. */
 struct control_event {
-	enum record_kind kind; /* REC_EXEC, REC_FORK, REC_EXIT */
+	enum record_kind kind; /* REC_EXEC, REC_FORK, REC_EXIT, REC_PY_UNHOOKED */
 	int pid;
 	int ppid;              /* REC_FORK: the parent */
 };

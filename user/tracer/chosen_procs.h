@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "attach.h"
+#include "proc_stat.h"
 
 struct chosen_proc {
 	pid_t pid;
@@ -28,8 +29,5 @@ void chosen_procs__remove(struct chosen_procs *c, pid_t pid);
 size_t chosen_procs__count(const struct chosen_procs *c);
 struct chosen_proc *chosen_procs__at(struct chosen_procs *c, size_t i);
 void chosen_procs__free(struct chosen_procs *c);
-
-/* A process's start time (field 22 of /proc/PID/stat); 0 when it is gone. */
-uint64_t process_start_time(pid_t pid);
 
 #endif

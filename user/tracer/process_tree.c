@@ -7,6 +7,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "proc_stat.h"
 #include "process_tree.h"
 
 struct process_tree {
@@ -64,28 +65,6 @@ void process_tree__exit(struct process_tree *pt, pid_t pid)
 		}
 }
 
-/* The parent of pid from /proc/PID/stat (its 4th field, after the comm in
- * parentheses, which may itself hold spaces and parentheses). */
-static pid_t parent_of(pid_t pid)
-{
-	char path[64], buf[512], *close_paren;
-	FILE *f;
-	int ppid = -1;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	close_paren = strrchr(buf, ')');
-	if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
-		return -1;
-	return ppid;
-}
-
 int process_tree__add_existing(struct process_tree *pt, int map_fd)
 {
 	pid_t *pids = NULL, *ppids = NULL;
@@ -116,7 +95,7 @@ int process_tree__add_existing(struct process_tree *pt, int map_fd)
 			cap = c;
 		}
 		pids[n] = pid;
-		ppids[n] = parent_of(pid);
+		ppids[n] = process_parent_pid(pid);
 		n++;
 	}
 	closedir(proc);

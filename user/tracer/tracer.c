@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "child.h"
 #include "elf_symbols.h"
+#include "exception_hooks.h"
 #include "preflight.h"
 #include "probe_cost.h"
 #include "probe_spec.h"
@@ -59,6 +60,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	pthread_mutex_init(&t->table_lock, NULL);
 	t->child = (struct child){ .pid = -1, .go_fd = -1, .exec_err_fd = -1 };
 	t->target = -1;
+	t->table.returns = o->returns;
 	if (o->pid > 0) {
 		err = check_process_exists(o->pid);
 		if (err)
@@ -67,13 +69,14 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	err = probe_table__resolve(&t->table, o->specs, o->nspecs, o->pid, o->wait && !o->list);
 	if (err)
 		goto cleanup;
+	err = python_probe__resolve(o->specs, o->nspecs, o->pid, o->wait && !o->list,
+				    o->verbose || o->dry_run, o->list, &t->python);
+	if (err)
+		goto cleanup;
 	if (o->list) {
 		*out = t;
 		return 0;
 	}
-	err = python_probe__resolve(o->specs, o->nspecs, &t->python);
-	if (err)
-		goto cleanup;
 	if (t->table.nfuncs == 0 && !t->table.pending && !t->python) {
 		fprintf(stderr, "spanprobe: no PROBE given\n");
 		err = -EINVAL;
@@ -95,6 +98,11 @@ cleanup:
 const struct probe_table *tracer__table(const struct tracer *t)
 {
 	return &t->table;
+}
+
+const struct python_probe *tracer__python(const struct tracer *t)
+{
+	return t->python;
 }
 
 static int store_rules(struct tracer *t, size_t first)
@@ -172,12 +180,15 @@ static int open_object(struct tracer *t)
 	t->skel = skel;
 	skel->rodata->target_tgid = t->target > 0 ? (uint32_t)t->target : 0;
 	skel->rodata->follow_tgids = t->following || t->selecting;
-	skel->rodata->watch_execs = t->selecting || (t->target <= 0 &&
-						     has_absolute_uprobe(t->opts.specs, t->opts.nspecs));
+	skel->rodata->watch_execs = t->selecting ||
+				    (t->target <= 0 &&
+				     (has_absolute_uprobe(t->opts.specs, t->opts.nspecs) ||
+				      python_probe__watches_execs(t->python)));
 	t->multi = uprobe_multi_supported();
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
 	}
 	python_probe__configure(t->python, skel);
 	return configure_filters(t);
@@ -210,6 +221,28 @@ static pid_t attach_pid(const struct tracer *t)
 	return t->following ? -1 : t->target;
 }
 
+/* The programs of the function probes; the indirect-jump slots are the
+ * tracer's, shared by every attachment. */
+static struct attach_progs attach_progs_of(struct tracer *t)
+{
+	t->indirect.map_fd = bpf_map__fd(t->skel->maps.indirect_sites);
+	return (struct attach_progs){
+		.enter = t->skel->progs.span_enter,
+		.exit = t->skel->progs.span_exit,
+		.exit_site = t->skel->progs.span_exit_site,
+		.indirect = &t->indirect,
+	};
+}
+
+/* C++ throws, Rust and Go panics in the files whose returns are seen at
+ * their exits (user/probes/exception_hooks.h). */
+static int attach_exception_hooks(struct tracer *t, pid_t pid)
+{
+	return exception_hooks__attach(&t->hooks, &t->table, t->skel->progs.exception_hook,
+				       bpf_map__fd(t->skel->maps.hook_infos), pid,
+				       t->opts.verbose || t->opts.dry_run);
+}
+
 /* Selection: forget pid, its probes and its place in the traced set. */
 static void unchoose(struct tracer *t, pid_t pid)
 {
@@ -226,6 +259,7 @@ static void choose(struct tracer *t, pid_t pid)
 	struct chosen_proc *p = chosen_procs__find(t->chosen, pid);
 	uint64_t start = process_start_time(pid);
 	__u32 key = pid, parent = 0;
+	struct attach_progs progs;
 	char why[512];
 	int chosen, err;
 
@@ -254,8 +288,8 @@ static void choose(struct tracer *t, pid_t pid)
 		return;
 	bpf_map__update_elem(t->skel->maps.traced_tgids, &key, sizeof(key), &parent, sizeof(parent),
 			     BPF_ANY);
-	err = attach_process(&p->attached, &t->table, t->skel->progs.span_enter,
-			     t->skel->progs.span_exit, pid, t->multi);
+	progs = attach_progs_of(t);
+	err = attach_process(&p->attached, &t->table, &progs, pid, t->multi);
 	if (err) {
 		unchoose(t, pid); /* gone meanwhile, or said why */
 		return;
@@ -296,6 +330,7 @@ void tracer__request_rescan(struct tracer *t)
 
 static int attach_sources(struct tracer *t)
 {
+	struct attach_progs progs = attach_progs_of(t);
 	int err;
 
 	if (t->selecting) {
@@ -308,12 +343,18 @@ static int attach_sources(struct tracer *t)
 		t->chosen = chosen_procs__new();
 		if (!t->chosen)
 			return -ENOMEM;
+		/* the hooks go into every process, filtered in the kernel by the
+		 * chosen set, like the following probes */
+		err = attach_exception_hooks(t, -1);
+		if (err)
+			return err;
 		choose_all(t);
 		probe_list__print_skipped(stderr, &t->table, NULL);
 		return 0;
 	}
-	err = attach_probes(&t->attached, &t->table, t->skel->progs.span_enter,
-			    t->skel->progs.span_exit, attach_pid(t), t->multi);
+	err = attach_probes(&t->attached, &t->table, &progs, attach_pid(t), t->multi);
+	if (!err)
+		err = attach_exception_hooks(t, attach_pid(t));
 	if (err)
 		return err;
 	if (t->python) {
@@ -409,7 +450,9 @@ int tracer__start(struct tracer *t)
 			return err;
 		}
 	}
-	say_single_stepped(&t->table);
+	/* with -c, spanprobe says nothing at start: stderr is the command's too */
+	if (!t->opts.cmd || t->opts.verbose)
+		say_single_stepped(&t->table);
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
 			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
@@ -467,6 +510,11 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 
 	if (span_decoder__control(data, size, &ev))
 		return 0;
+	/* CPython 3.11+ running inlined in a traced process: turn that off */
+	if (ev.kind == REC_PY_UNHOOKED) {
+		python_probe__on_unhooked(t->python, ev.pid);
+		return 0;
+	}
 	if (ev.kind == REC_FORK) {
 		process_tree__fork(t->tree, ev.pid, ev.ppid);
 		if (t->selecting)
@@ -480,6 +528,7 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	pid = ev.pid;
+	python_probe__discover(t->python, t->skel, pid, stderr);
 	pthread_mutex_lock(&t->table_lock);
 	n = probe_table__discover(&t->table, pid, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
@@ -496,8 +545,8 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	for (size_t i = first_bin; i < t->table.nbins; i++) {
 		const struct traced_binary *b = t->table.bins[i];
 
-		if (attach_binary(&t->attached, &t->table, b, t->skel->progs.span_enter,
-				  t->skel->progs.span_exit, -1) == 0)
+		if (attach_binary(&t->attached, &t->table, b, -1) == 0 &&
+		    exception_hooks__attach_binary(&t->hooks, &t->table, b, -1) == 0)
 			fprintf(stderr, "spanprobe: tracing %s (%s, seen by process %d)\n", b->spec_name,
 				b->path, pid);
 	}
@@ -566,16 +615,20 @@ size_t tracer__processes_seen(const struct tracer *t)
 {
 	if (t->selecting)
 		return t->chosen_total;
-	return t->following ? process_tree__seen(t->tree) : 0;
+	/* one process needs no count */
+	return t->following && process_tree__seen(t->tree) > 1 ? process_tree__seen(t->tree) : 0;
 }
 
-/* Detach so nothing new arrives, then drain what is queued. */
+/* Detach so nothing new arrives, then drain what is queued. Python's
+ * inlining goes back on first (python_probe__detach), while the program
+ * is still traced. */
 static void detach_and_drain(struct tracer *t)
 {
+	python_probe__detach(t->python);
 	attachment__destroy(&t->attached);
+	exception_hooks__detach(&t->hooks);
 	chosen_procs__free(t->chosen);
 	t->chosen = NULL;
-	python_probe__detach(t->python);
 	t->draining = true;
 	if (t->rb)
 		ring_buffer__consume(t->rb);
@@ -667,6 +720,8 @@ void tracer__free(struct tracer *t)
 	span_decoder__free(t->decoder);
 	process_table__free(t->procs);
 	attachment__destroy(&t->attached);
+	exception_hooks__detach(&t->hooks);
+	indirect_sink__release(&t->indirect);
 	python_probe__free(t->python);
 	spanprobe_bpf__destroy(t->skel);
 	child__terminate(&t->child);

@@ -22,6 +22,7 @@ struct probe_spec;
 struct error_rule;
 struct arg_rule;
 struct probe_table;
+struct python_probe;
 struct span;
 struct tracer;
 
@@ -39,6 +40,7 @@ struct tracer_opts {
 	bool verbose;
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
+	int returns;        /* --return-probes: enum return_choice (probe_table.h) */
 	const struct arg_rule *arg_rules; /* --arg */
 	size_t narg_rules;
 	/* What the kernel sends and keeps (bpf/shadow_stack.bpf.h) */
@@ -65,6 +67,8 @@ struct tracer_sink {
 int tracer__new(const struct tracer_opts *o, struct tracer **out);
 /* The uprobe functions resolved, for -l. */
 const struct probe_table *tracer__table(const struct tracer *t);
+/* The python: probes resolved (NULL: none), for -l. */
+const struct python_probe *tracer__python(const struct tracer *t);
 /* Loads and attaches everything. With -v or --dry-run, says what was
  * attached and how long it took. */
 int tracer__start(struct tracer *t);

@@ -10,6 +10,7 @@
 
 #include "attach.h"
 #include "child.h"
+#include "exception_hooks.h"
 #include "probe_table.h"
 #include "chosen_procs.h"
 #include "process_tree.h"
@@ -23,6 +24,8 @@ struct tracer {
 	struct python_probe *python;
 	struct spanprobe_bpf *skel;
 	struct attachment attached;
+	struct exception_hooks hooks;  /* __cxa_throw, gopanic, ...: exceptions leaving calls */
+	struct indirect_sink indirect; /* slots of the indirect jmps probed as exits */
 	bool multi;                 /* uprobe_multi links */
 	struct child child;
 	pid_t target;               /* the one traced process (the tree's root), or -1 */

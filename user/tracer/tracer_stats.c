@@ -13,6 +13,7 @@
 #include "percpu_stats.h"
 #include "probe_cost.h"
 #include "span_decode.h"
+#include "python_probe.h"
 #include "spanprobe.skel.h"
 #include "tracer_internal.h"
 
@@ -21,8 +22,29 @@ void tracer__kernel_stats(const struct tracer *t, uint64_t out[STAT_MAX])
 	percpu_stats__sum_all(t->skel ? t->skel->maps.stats : NULL, out, STAT_MAX);
 }
 
+/* "spanprobe: python: 300 traced calls, 4100 evaluator entries; inlining
+ * turned off in 1 interpreter, restored in 1" */
+static void print_python(struct tracer *t, FILE *to)
+{
+	unsigned long long hooked, restored;
+	uint64_t k[STAT_MAX];
+
+	if (!t->skel || !t->python)
+		return;
+	tracer__kernel_stats(t, k);
+	python_probe__counts(t->python, &hooked, &restored);
+	fprintf(to, "spanprobe: python: %" PRIu64 " traced calls", k[STAT_PY_CALLS]);
+	if (k[STAT_PY_EVAL_ENTRIES])
+		fprintf(to, ", %" PRIu64 " evaluator entries", k[STAT_PY_EVAL_ENTRIES]);
+	if (hooked)
+		fprintf(to, "; inlining turned off in %llu interpreter%s, restored in %llu", hooked,
+			hooked == 1 ? "" : "s", restored);
+	fputc('\n', to);
+}
+
 void tracer__print_hits(struct tracer *t, FILE *to)
 {
+	print_python(t, to);
 	if (!t->skel || t->table.nfuncs == 0 || (t->table.nfuncs > 16 && !t->opts.verbose))
 		return;
 	fprintf(to, "spanprobe: hits per function:");
