@@ -25,6 +25,7 @@ enum record_kind {
 	REC_EXIT = 6,           /* struct proc_record: a traced process ended (control ring) */
 	REC_PY_UNHOOKED = 7,    /* struct exec_record: a CPython 3.11+ interpreter of this
 				 * process runs with inlining on (control ring) */
+	REC_SPAN_ARGS = 8,      /* struct span_args_record: a span with the arguments captured at entry */
 };
 
 struct record_header {
@@ -116,6 +117,39 @@ _Static_assert(sizeof(struct py_func_record) == 24 + PY_FILE_LEN + PY_NAME_LEN,
 	       "py_func_record layout");
 _Static_assert(sizeof(struct exec_record) == 16, "exec_record layout");
 
+/* Arguments captured at a call's entry (--arg): at most ARG_MAX, from the
+ * x86-64 SysV argument registers, of which at most ARG_MAX_STRINGS strings of
+ * up to ARG_STR_LEN - 1 bytes. Which argument is which, and its type, the
+ * function's arg_spec says (bpf/call_settings.h); the record carries values. */
+#define ARG_MAX 6
+#define ARG_MAX_STRINGS 2
+#define ARG_STR_LEN 256
+
+/* captured_args.flags[i] */
+#define ARG_F_NULL      (1u << 0) /* a string argument was NULL: nothing read */
+#define ARG_F_FAULT     (1u << 1) /* reading the string faulted (bad pointer, page not in memory) */
+#define ARG_F_TRUNCATED (1u << 2) /* the string is longer than ARG_STR_LEN - 1 bytes: cut */
+#define ARG_F_PTR_FAULT (1u << 3) /* pstring: reading the char * itself faulted */
+
+struct captured_args {
+	__u64 value[ARG_MAX];            /* the register (a string's: its pointer) */
+	__u8 flags[ARG_MAX];             /* ARG_F_* */
+	__u8 nargs;
+	__u8 pad;
+	char str[ARG_MAX_STRINGS][ARG_STR_LEN]; /* NUL-terminated */
+};
+
+/* A finished call of a function with --arg: the span, then its arguments. */
+struct span_args_record {
+	struct span_record span; /* hdr.kind REC_SPAN_ARGS */
+	struct captured_args args;
+};
+
+_Static_assert(sizeof(struct captured_args) == 56 + ARG_MAX_STRINGS * ARG_STR_LEN,
+	       "captured_args layout");
+_Static_assert(sizeof(struct span_args_record) == 80 + sizeof(struct captured_args),
+	       "span_args_record layout");
+
 /* error_rule.op */
 #define ERR_OP_NONE 0
 #define ERR_OP_LT   1
@@ -145,6 +179,10 @@ enum stat_id {
 	STAT_TREE_DROPS,    /* forked processes not followed: the traced tree is full */
 	STAT_PROC_DROPS,    /* fork/exit reports lost (the counts of processes seen) */
 	STAT_PY_EVAL_ENTRIES, /* evaluator entries in traced processes (every Python call) */
+	STAT_ARGS_DROPS,    /* calls whose arguments were not captured (captured calls nested too deep) */
+	STAT_SUMMARY_DROPS, /* calls of functions beyond the summary's slots: not in the summary */
+	STAT_UNSAMPLED,     /* traces not sent: the sampler said no */
+	STAT_FILTERED,      /* spans not sent: --min-duration / --errors-only */
 	STAT_MAX,
 };
 

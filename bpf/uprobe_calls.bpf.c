@@ -141,7 +141,8 @@ int BPF_UPROBE(span_enter)
 	keep = top && top->entry_sp == cs.sp && tail_called_into(top, func_id, cs.sp, go);
 	call_stack__unwind(&cs, cs.sp, !keep, pid_tgid, now, SPAN_LOST_STACK_UNWIND);
 	call_stack__settle(&cs, cs.sp);
-	shadow_stack__push(cs.tc, func_id, cs.sp, 0, 0, now);
+	if (shadow_stack__push(cs.tc, func_id, cs.sp, 0, 0, now))
+		call_args__capture(ctx, cs.tc, func_id);
 	return 0;
 }
 

@@ -122,7 +122,8 @@ static void test_tree(void)
 	spans[0].error = true;
 	snprintf(spans[0].status_message, sizeof(spans[0].status_message), "goo returned -1");
 	out = tree_output(spans, 3, false);
-	CHECK(strstr(out, "trace 01010101010101010101010101010101  pid 42  tid 43\n"));
+	/* the header carries the trace's wall-clock start (local time) */
+	CHECK(strstr(out, "trace 01010101010101010101010101010101  pid 42  tid 43  at 19"));
 	CHECK(strstr(out, "foo  5.0 us  (+0 ns)"));
 	CHECK(strstr(out, "├─ goo  100 ns  (+100 ns)  = 0  ERROR: goo returned -1\n"));
 	CHECK(strstr(out, "└─ zoo  3.7 us  (+300 ns)"));

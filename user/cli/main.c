@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <bpf/libbpf.h>
 
+#include "call_summary.h"
 #include "metrics_server.h"
 #include "options.h"
 #include "outputs.h"
@@ -58,8 +60,35 @@ static int flush_lines(void *ctx)
  * it goes to standard error. On a terminal both share it, as bpftrace does. */
 static bool command_output_to_stderr(void)
 {
-	return opts.cmd && !opts.list && !opts.out.file && (opts.out.tree || opts.out.jsonl) &&
+	return opts.cmd && !opts.list && !opts.out.file &&
+	       (opts.out.tree || opts.out.jsonl || opts.out.lines || opts.out.summary) &&
 	       !isatty(STDOUT_FILENO);
+}
+
+/* Nothing but the summary: the kernel sends no span record at all. */
+static bool summary_only(void)
+{
+	return opts.out.summary && !opts.out.tree && !opts.out.jsonl && !opts.out.otlp &&
+	       !opts.out.lines;
+}
+
+/* The summary at exit: asked for (-o summary, --summary), or by default
+ * after tree or lines output flooded more than OUTPUTS_FLOOD_TRACES traces. */
+static void print_summary(struct tracer *tracer, struct outputs *outputs)
+{
+	struct func_stats *fs;
+	size_t n;
+
+	if (opts.summary == SUMMARY_OFF)
+		return;
+	if (!opts.out.summary && opts.summary != SUMMARY_ON && !outputs__flooded(outputs))
+		return;
+	if (tracer__func_stats(tracer, &fs, &n)) {
+		fprintf(stderr, "spanprobe: no memory for the summary\n");
+		return;
+	}
+	call_summary__print(outputs__summary_stream(outputs), fs, n, opts.top);
+	free(fs);
 }
 
 static int make_ready_file(const char *path)
@@ -115,6 +144,13 @@ int main(int argc, char **argv)
 				  .cmd_stdout_to_stderr = command_output_to_stderr(),
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
 				  .returns = opts.returns,
+				  .arg_rules = opts.arg_rules, .narg_rules = opts.narg_rules,
+				  .summary_only = summary_only(),
+				  .no_stats = opts.summary == SUMMARY_OFF,
+				  .min_duration_ns = opts.min_duration_ns,
+				  .errors_only = opts.errors_only,
+				  .sample_mode = opts.sampler.mode,
+				  .sample_threshold = opts.sampler.threshold,
 			  }, &tracer);
 	if (err)
 		goto cleanup;
@@ -156,6 +192,7 @@ cleanup:
 	metrics_server__stop(metrics);
 	outputs__flush(outputs);
 	if (tracer && tracer__ran(tracer)) {
+		print_summary(tracer, outputs);
 		report__summary(&report, stderr);
 		tracer__print_hits(tracer, stderr);
 	}

@@ -14,11 +14,28 @@ const struct option_def option_defs[] = {
 	  "Without -p/-c, trace only processes whose executable matches GLOB (a path glob, or a "
 	  "name when it has no '/'); the others get no probe at all; repeatable", false },
 	{ "list", 'l', NULL, "List the functions PROBE matches, with their probe cost", true },
-	{ "output", 'o', "FORMAT", "tree (default), jsonl or otlp; repeatable", false },
+	{ "output", 'o', "FORMAT",
+	  "tree (default), lines (one line a call), jsonl, otlp, or summary (the summary alone: "
+	  "no span is sent from the kernel); repeatable", false },
 	{ "output-file", OPT_OUTPUT_FILE, "FILE", "Write tree/jsonl output to FILE", false },
 	{ "error", OPT_ERROR, "FUNCS:COND",
 	  "Returns that count as errors: ret<N, ret<=N, ret==N, ret!=N, ret>N, ret>=N, NULL; repeatable",
 	  false },
+	{ "arg", OPT_ARG, "FUNCS:ARG[=TYPE],...",
+	  "Capture arguments at entry as span attributes: argN (0-5) or a DWARF parameter name; "
+	  "TYPE int, uint, int8..int64, uint8..uint64, hex, string, pstring (char **), or from "
+	  "DWARF; repeatable", false },
+	{ "summary", OPT_SUMMARY, NULL,
+	  "Print per-function statistics at exit (calls, errors, total and self time, "
+	  "percentiles, latency histograms); by default only after more than 100 traces", false },
+	{ "no-summary", OPT_NO_SUMMARY, NULL,
+	  "No summary, and no statistics kept in the kernel", false },
+	{ "top", OPT_TOP, "N", "Functions in the summary, by total time (default 10; 0: all)",
+	  false },
+	{ "min-duration", OPT_MIN_DURATION, "DUR",
+	  "Send only calls lasting at least DUR (10ms, 250us, 1.5s), with their ancestors", false },
+	{ "errors-only", OPT_ERRORS_ONLY, NULL,
+	  "Send only calls that ended with an error, and their ancestors", false },
 	{ "endpoint", OPT_ENDPOINT, "URL", "OTLP endpoint (overrides OTEL_EXPORTER_OTLP_*ENDPOINT)",
 	  false },
 	{ "protocol", OPT_PROTOCOL, "PROTO",

@@ -34,6 +34,16 @@ void report__summary(const struct report_sources *r, FILE *to)
 	if (k[STAT_EXEC_DROPS])
 		fprintf(to, "; exec reports lost %" PRIu64 " (containers started then were not "
 			"searched)", k[STAT_EXEC_DROPS]);
+	if (k[STAT_UNSAMPLED])
+		fprintf(to, "; %" PRIu64 " traces not sampled", k[STAT_UNSAMPLED]);
+	if (k[STAT_FILTERED])
+		fprintf(to, "; %" PRIu64 " spans filtered out", k[STAT_FILTERED]);
+	if (k[STAT_ARGS_DROPS])
+		fprintf(to, "; arguments not captured for %" PRIu64 " calls (captured calls nested "
+			"deeper than 8)", k[STAT_ARGS_DROPS]);
+	if (k[STAT_SUMMARY_DROPS])
+		fprintf(to, "; %" PRIu64 " calls not in the summary (more functions than its slots)",
+			k[STAT_SUMMARY_DROPS]);
 	if (outputs__otlp_stats(r->outputs, &os))
 		fprintf(to, "; OTLP exported %" PRIu64 ", dropped %" PRIu64 ", rejected %" PRIu64
 			", retries %" PRIu64, os.exported, os.dropped, os.rejected, os.retries);

@@ -230,6 +230,7 @@ static void entry__release(struct sym_entry *e)
 		free(s->aliases[i]);
 	free(s->aliases);
 	free(s->decl_file);
+	params__release(s);
 	free(s->ifunc_impl);
 	free(s->ifunc_candidates);
 	func_exits__release(&s->exits);

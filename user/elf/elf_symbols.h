@@ -67,6 +67,23 @@ struct func_exits {
 				     * exception can unwind through */
 };
 
+/* How a parameter is passed and what it holds, as far as --arg can read it
+ * from the x86-64 SysV argument registers. */
+enum param_kind {
+	PARAM_INT,          /* integer, enum or bool of 1-8 bytes: one general register */
+	PARAM_POINTER,      /* a pointer (or reference) to anything but char */
+	PARAM_STRING,       /* char * (any signedness, const or not) */
+	PARAM_STRING_PTR,   /* char ** */
+	PARAM_OTHER,        /* float, struct, union, __int128...: not in one general register */
+};
+
+struct func_param {
+	char *name;         /* NULL when DWARF names none */
+	enum param_kind kind;
+	uint8_t size;       /* PARAM_INT: bytes */
+	bool is_signed;
+};
+
 struct func_symbol {
 	char *name;              /* shown in spans and -l: demangled for C++/Rust, else = linkage_name */
 	char *linkage_name;      /* the symbol as written in the file (mangled) */
@@ -98,6 +115,10 @@ struct func_symbol {
 	uint8_t ret_size;        /* 1, 2, 4, 8 */
 	bool ret_signed;
 	bool ret_pointer;
+	/* formal parameters in order (C++'s `this` first), when DWARF has them */
+	bool params_known;
+	struct func_param *params;
+	size_t nparams;
 };
 
 struct elf_binary;

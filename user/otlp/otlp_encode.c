@@ -21,7 +21,8 @@ enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2 };
 
 #define SPAN_KIND_INTERNAL 1
 #define STATUS_CODE_ERROR 2
-#define SPAN_ATTRS_MAX 7     /* function, file, line, thread, return, truncated, reason */
+/* function, file, line, thread, return, truncated, reason, captured arguments */
+#define SPAN_ATTRS_MAX (7 + SPAN_ARG_MAX)
 #define RESOURCE_DETECTED 11 /* service, host, pid, parent pid, exe name, exe path, cmdline,
 			      * container, k8s pod uid, pod name, namespace */
 
@@ -221,6 +222,18 @@ static size_t span_attrs(const struct span *s, size_t name_len, struct attr *a)
 		if (s->lost_reason)
 			a[n++] = ATTR_STR("spanprobe.lost_reason", s->lost_reason,
 					  strlen(s->lost_reason));
+	}
+	/* captured arguments: strings as their text, integers as ints */
+	for (size_t k = 0; k < s->nargs && k < SPAN_ARG_MAX; k++) {
+		const struct span_arg *arg = &s->args[k];
+		size_t key_len = strlen(arg->attr_key);
+
+		if (arg->str >= 0)
+			a[n++] = (struct attr){ arg->attr_key, key_len, VALUE_STRING,
+						s->arg_str[arg->str], strlen(s->arg_str[arg->str]), 0 };
+		else
+			a[n++] = (struct attr){ arg->attr_key, key_len, VALUE_INT, NULL, 0,
+						arg->value };
 	}
 	return n;
 }

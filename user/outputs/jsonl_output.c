@@ -170,6 +170,14 @@ size_t span__to_json(const struct span *s, char *buf, size_t len)
 		put_attr_bool(&j, &first, "spanprobe.truncated", true);
 		put_attr_str(&j, &first, "spanprobe.lost_reason", s->lost_reason);
 	}
+	for (size_t k = 0; k < s->nargs && k < SPAN_ARG_MAX; k++) {
+		const struct span_arg *a = &s->args[k];
+
+		if (a->str >= 0)
+			put_attr_str(&j, &first, a->attr_key, s->arg_str[a->str]);
+		else
+			put_attr_int(&j, &first, a->attr_key, a->value);
+	}
 	put_raw(&j, "]");
 	if (s->exception_type[0]) {
 		bool efirst = true;

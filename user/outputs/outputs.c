@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "jsonl_output.h"
+#include "lines_output.h"
 #include "otlp_exporter.h"
 #include "outputs.h"
 #include "span.h"
@@ -20,7 +21,10 @@ struct outputs {
 	/* Spans handed to tree/jsonl, those jsonl printed into `to`, and those
 	 * known to have left the stdio buffer (a successful flush). What a
 	 * failure loses is handed - confirmed. */
-	uint64_t handed, jsonl_printed, confirmed;
+	uint64_t handed, jsonl_printed, lines_printed, confirmed;
+	uint64_t roots_shown;       /* traces (root spans) tree or lines showed: the flood rule */
+	bool color;
+	bool lines;
 	struct otlp_config otlp_cfg;
 	bool otlp_cfg_set;
 	struct span_tree *tree;
@@ -67,8 +71,10 @@ int outputs__start(struct outputs *o)
 
 	o->to = to;
 	o->to_name = o->opts.file ? o->opts.file : "standard output";
+	o->color = !o->file && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	o->lines = o->opts.lines;
 	if (o->opts.tree) {
-		o->tree = span_tree__new(to, !o->file && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+		o->tree = span_tree__new(to, o->color);
 		if (!o->tree)
 			return -ENOMEM;
 	}
@@ -121,6 +127,8 @@ static uint64_t printed(const struct outputs *o)
 
 	if (o->jsonl && o->jsonl_printed < n)
 		n = o->jsonl_printed;
+	if (o->lines && o->lines_printed < n)
+		n = o->lines_printed;
 	if (o->tree && span_tree__printed(o->tree) < n)
 		n = span_tree__printed(o->tree);
 	return n;
@@ -148,7 +156,7 @@ int outputs__write(struct outputs *o, const struct span *s)
 	COUNT(o->counts.truncated, s->truncated);
 	if (o->otlp)
 		otlp_exporter__push(o->otlp, s);
-	if (!o->jsonl && !o->tree)
+	if (!o->jsonl && !o->tree && !o->lines)
 		return 0;
 	o->handed++;
 	if (o->write_errno) {
@@ -158,8 +166,12 @@ int outputs__write(struct outputs *o, const struct span *s)
 	errno = 0;
 	if (o->jsonl && jsonl_output__write(o->jsonl, s) != -ENOMEM)
 		o->jsonl_printed++;
+	if (o->lines && lines_output__write(o->to, s, o->color) != -ENOMEM)
+		o->lines_printed++;
 	if (o->tree)
 		span_tree__add(o->tree, s); /* no memory: the span stays unprinted */
+	if ((o->tree || o->lines) && !s->parent_span_id)
+		o->roots_shown++;
 	if (ferror(o->to))
 		check_written(o, false);
 	return outputs_left(o);
@@ -167,7 +179,7 @@ int outputs__write(struct outputs *o, const struct span *s)
 
 int outputs__flush_lines(struct outputs *o)
 {
-	if ((o->jsonl || o->tree) && !o->write_errno)
+	if ((o->jsonl || o->tree || o->lines) && !o->write_errno)
 		check_written(o, fflush(o->to) != EOF);
 	return outputs_left(o);
 }
@@ -178,10 +190,22 @@ void outputs__flush(struct outputs *o)
 		return;
 	if (o->tree && !o->write_errno)
 		span_tree__flush(o->tree);
-	if ((o->jsonl || o->tree) && !o->write_errno)
+	if ((o->jsonl || o->tree || o->lines) && !o->write_errno)
 		check_written(o, fflush(o->to) != EOF);
 	if (o->otlp)
 		otlp_exporter__shutdown(o->otlp);
+}
+
+bool outputs__flooded(const struct outputs *o)
+{
+	return o && o->roots_shown > OUTPUTS_FLOOD_TRACES;
+}
+
+FILE *outputs__summary_stream(const struct outputs *o)
+{
+	if (!o || !o->to || o->write_errno || o->jsonl)
+		return stderr;
+	return o->to;
 }
 
 const char *outputs__write_error(const struct outputs *o)

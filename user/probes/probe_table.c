@@ -371,6 +371,71 @@ static int apply_rules_from(struct probe_table *t, size_t first, size_t *matched
 	return 0;
 }
 
+static bool arg_rule_names(const struct arg_rule *r, const struct func_symbol *sym)
+{
+	for (size_t i = 0; i < r->nfuncs; i++)
+		if (fnmatch(r->funcs[i], sym->name, 0) == 0 ||
+		    fnmatch(r->funcs[i], sym->linkage_name, 0) == 0)
+			return true;
+	return false;
+}
+
+/* Resolves the --arg rules for funcs[first..nfuncs); a later rule naming
+ * the same function replaces an earlier one's arguments. */
+static int apply_args_from(struct probe_table *t, size_t first, size_t *matched)
+{
+	char err[512];
+
+	for (size_t i = 0; i < t->narg_rules; i++) {
+		const struct arg_rule *r = &t->arg_rules[i];
+
+		for (size_t j = first; j < t->nfuncs; j++) {
+			struct traced_func *f = &t->funcs[j];
+
+			if (!arg_rule_names(r, f->sym))
+				continue;
+			if (arg_rule__resolve(r, f->sym, &f->args, err, sizeof(err))) {
+				fprintf(stderr, "spanprobe: %s\n", err);
+				return -EINVAL;
+			}
+			if (matched)
+				matched[i]++;
+		}
+	}
+	return 0;
+}
+
+int probe_table__apply_args(struct probe_table *t, const struct arg_rule *rules, size_t nrules)
+{
+	size_t *matched = calloc(nrules ? nrules : 1, sizeof(*matched));
+	int err;
+
+	if (!matched)
+		return -ENOMEM;
+	t->arg_rules = rules;
+	t->narg_rules = nrules;
+	err = apply_args_from(t, 0, matched);
+	for (size_t i = 0; i < nrules && !err; i++) {
+		if (matched[i] || t->pending)
+			continue;
+		fprintf(stderr, "spanprobe: --arg '%s' names no traced function (add it to a uprobe: "
+			"probe, e.g. uprobe:./app:%s; Python functions get no arguments)\n",
+			rules[i].text, rules[i].funcs[0]);
+		err = -ENOENT;
+	}
+	free(matched);
+	return err;
+}
+
+size_t probe_table__with_args(const struct probe_table *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; t && i < t->nfuncs; i++)
+		n += t->funcs[i].args.spec.nargs > 0;
+	return n;
+}
+
 int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rules, size_t nrules)
 {
 	size_t *matched = calloc(nrules ? nrules : 1, sizeof(*matched));
@@ -432,6 +497,8 @@ int probe_table__discover(struct probe_table *t, pid_t pid, size_t *first_bin, s
 	added = t->nbins - *first_bin;
 	if (added) {
 		err = apply_rules_from(t, *first_func, NULL);
+		if (!err)
+			err = apply_args_from(t, *first_func, NULL);
 		if (err)
 			return err;
 	}

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <linux/types.h>
 
+#include "arg_spec.h"
 #include "elf_symbols.h"
 #include "file_identity.h"
 #include "span_record.h"
@@ -55,6 +56,7 @@ struct traced_func {
 	const char *rule_text;          /* "ret<0", or NULL: no error rule */
 	enum return_probe ret_probe;
 	const char *ret_why;            /* static text: why that way (-l -v) */
+	struct func_args args;          /* --arg: captured at entry (args.spec.nargs 0: none) */
 };
 
 struct probe_table {
@@ -67,6 +69,8 @@ struct probe_table {
 	size_t nspecs;
 	const struct error_rule *rules;
 	size_t nrules;
+	const struct arg_rule *arg_rules;
+	size_t narg_rules;
 	size_t pending;                 /* absolute-path specs found nowhere yet */
 	pid_t pid;                      /* the traced process (-p), or -1 */
 	enum return_choice returns;     /* set before resolving */
@@ -81,6 +85,12 @@ int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, 
 /* Applies --error rules; a rule that names no traced function is an error
  * unless specs are still pending. */
 int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rules, size_t nrules);
+/* Applies --arg rules: each function a rule names gets its arguments
+ * resolved (DWARF names and types); a rule naming no traced function, or
+ * an argument a function can't give, is an error (one line). */
+int probe_table__apply_args(struct probe_table *t, const struct arg_rule *rules, size_t nrules);
+/* Functions that capture arguments. */
+size_t probe_table__with_args(const struct probe_table *t);
 /* pid just exec'd: adds the files at the probes' absolute paths in its mount
  * namespace that are not traced yet. New files are bins[*first_bin..nbins),
  * their functions funcs[*first_func..nfuncs). Returns how many files. */

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <libiberty/demangle.h>
 
+#include "call_settings.h"
 #include "elf_symbols.h"
+#include "probe_cost.h"
 #include "probe_table.h"
 #include "process_info.h"
 #include "span.h"
@@ -24,9 +28,16 @@ struct span_decoder {
 	const struct probe_table *table;
 	int64_t mono_to_real;
 	struct process_table *procs;
+	/* run-time functions grow on the reader's thread; the metrics thread
+	 * reads their names under the lock */
+	pthread_mutex_t dyn_lock;
 	struct dyn_func *dyn; /* indexed by func_id - DYN_FUNC_ID_BASE */
 	size_t ndyn;
+	size_t nannounced;    /* functions announced so far */
 };
+
+_Static_assert(SPAN_ARG_MAX == ARG_MAX && SPAN_ARG_STRINGS == ARG_MAX_STRINGS &&
+	       SPAN_ARG_STR_LEN >= ARG_STR_LEN + 3, "struct span holds what a record can carry");
 
 /* Most run-time functions one run keeps names for. */
 #define MAX_DYN_FUNCS (1u << 24)
@@ -54,6 +65,7 @@ struct span_decoder *span_decoder__new(const struct probe_table *table, int64_t 
 	d->table = table;
 	d->mono_to_real = mono_to_real_ns;
 	d->procs = procs;
+	pthread_mutex_init(&d->dyn_lock, NULL);
 	return d;
 }
 
@@ -66,6 +78,7 @@ void span_decoder__free(struct span_decoder *d)
 		free(d->dyn[i].file);
 	}
 	free(d->dyn);
+	pthread_mutex_destroy(&d->dyn_lock);
 	free(d);
 }
 
@@ -83,25 +96,77 @@ static int add_dyn_func(struct span_decoder *d, const struct py_func_record *r)
 	size_t idx = r->func_id - DYN_FUNC_ID_BASE;
 	struct dyn_func *f;
 
+	char *name, *file;
+	int err = 0;
+
 	if (r->func_id < DYN_FUNC_ID_BASE || idx >= MAX_DYN_FUNCS)
 		return -EINVAL;
+	name = strndup(r->name, sizeof(r->name));
+	file = strndup(r->file, sizeof(r->file));
+	if (!name || !file) {
+		free(name);
+		free(file);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&d->dyn_lock);
 	if (idx >= d->ndyn) {
 		size_t n = idx + 64;
 		struct dyn_func *grown = realloc(d->dyn, n * sizeof(*grown));
 
-		if (!grown)
-			return -ENOMEM;
+		if (!grown) {
+			free(name);
+			free(file);
+			err = -ENOMEM;
+			goto out;
+		}
 		memset(grown + d->ndyn, 0, (n - d->ndyn) * sizeof(*grown));
 		d->dyn = grown;
 		d->ndyn = n;
 	}
 	f = &d->dyn[idx];
+	if (!f->name)
+		d->nannounced++;
 	free(f->name);
 	free(f->file);
-	f->name = strndup(r->name, sizeof(r->name));
-	f->file = strndup(r->file, sizeof(r->file));
+	f->name = name;
+	f->file = file;
 	f->line = r->line;
-	return f->name && f->file ? 0 : -ENOMEM;
+out:
+	pthread_mutex_unlock(&d->dyn_lock);
+	return err;
+}
+
+size_t span_decoder__dyn_count(struct span_decoder *d)
+{
+	size_t n;
+
+	if (!d)
+		return 0;
+	pthread_mutex_lock(&d->dyn_lock);
+	n = d->nannounced;
+	pthread_mutex_unlock(&d->dyn_lock);
+	return n;
+}
+
+bool span_decoder__dyn_name(struct span_decoder *d, uint32_t func_id, char *name, size_t name_len,
+			    char *where, size_t where_len)
+{
+	size_t idx = func_id - DYN_FUNC_ID_BASE;
+	bool found = false;
+
+	if (!d || func_id < DYN_FUNC_ID_BASE)
+		return false;
+	pthread_mutex_lock(&d->dyn_lock);
+	if (idx < d->ndyn && d->dyn[idx].name) {
+		const char *file = strrchr(d->dyn[idx].file, '/');
+
+		snprintf(name, name_len, "%s", d->dyn[idx].name);
+		snprintf(where, where_len, "%s:%u", file ? file + 1 : d->dyn[idx].file,
+			 d->dyn[idx].line);
+		found = true;
+	}
+	pthread_mutex_unlock(&d->dyn_lock);
+	return found;
 }
 
 /* Name, source location and return-value rule of a span's function. */
@@ -202,6 +267,57 @@ static void describe_error(struct span *s, const struct traced_func *f,
 			 f && f->rule_text ? f->rule_text : "?");
 }
 
+/* Sign- or zero-extends an integer argument from its width. */
+static int64_t extend(uint64_t v, uint8_t size, bool is_signed)
+{
+	switch (size) {
+	case 1: return is_signed ? (int64_t)(int8_t)v : (int64_t)(uint8_t)v;
+	case 2: return is_signed ? (int64_t)(int16_t)v : (int64_t)(uint16_t)v;
+	case 4: return is_signed ? (int64_t)(int32_t)v : (int64_t)(uint32_t)v;
+	default: return (int64_t)v;
+	}
+}
+
+/* The arguments of a REC_SPAN_ARGS record, named and typed by the
+ * function's --arg spec. */
+static void decode_args(struct span *s, const struct traced_func *f, const struct captured_args *a)
+{
+	const struct func_args *fa = &f->args;
+	size_t n = a->nargs < fa->spec.nargs ? a->nargs : fa->spec.nargs;
+
+	for (size_t i = 0; i < n && i < ARG_MAX; i++) {
+		const struct arg_slot *slot = &fa->spec.slot[i];
+		struct span_arg *out = &s->args[i];
+		char *text;
+
+		out->name = fa->names[i];
+		out->attr_key = fa->attr_keys[i];
+		out->type = slot->type;
+		out->flags = a->flags[i];
+		out->str = -1;
+		out->value = extend(a->value[i], slot->size, slot->type == ARG_T_INT);
+		if (slot->type != ARG_T_STR && slot->type != ARG_T_PSTR)
+			continue;
+		out->str = slot->str & 1;
+		out->value = (int64_t)a->value[i];
+		text = s->arg_str[out->str];
+		if (out->flags & ARG_F_NULL)
+			snprintf(text, SPAN_ARG_STR_LEN, "NULL");
+		else if (out->flags & ARG_F_PTR_FAULT)
+			snprintf(text, SPAN_ARG_STR_LEN, "<unreadable char ** at 0x%" PRIx64 ">",
+				 (uint64_t)a->value[i]);
+		else if (out->flags & ARG_F_FAULT)
+			snprintf(text, SPAN_ARG_STR_LEN, "<unreadable at %s0x%" PRIx64 ">",
+				 slot->type == ARG_T_PSTR ? "*" : "", (uint64_t)a->value[i]);
+		else if (out->flags & ARG_F_TRUNCATED)
+			snprintf(text, SPAN_ARG_STR_LEN, "%.*s...", ARG_STR_LEN - 1,
+				 a->str[out->str]);
+		else
+			snprintf(text, SPAN_ARG_STR_LEN, "%.*s", ARG_STR_LEN - 1, a->str[out->str]);
+	}
+	s->nargs = (uint8_t)n;
+}
+
 static int decode_span(struct span_decoder *d, const struct span_record *e,
 		       const struct exception_record *x, struct span *s)
 {
@@ -225,10 +341,15 @@ static int decode_span(struct span_decoder *d, const struct span_record *e,
 	if (f) {
 		s->ret_signed = f->rule.ret_signed;
 		s->ret = (int64_t)e->ret;
+		struct probe_cost cost;
+
 		/* no return value: truncated, left by an exception, or ended by a
 		 * tail jump out (the value is the untraced callee's) */
 		s->ret_kind = ret_kind(f, s->truncated || x || (e->flags & SPAN_F_NO_RETURN));
 		s->has_ret = s->ret_kind != SPAN_RET_NONE;
+		probe_cost__of(f->sym, &cost);
+		s->probe_class = cost.cls;
+		s->probe_overhead_ns = cost.overhead_ns;
 	}
 	if (s->truncated)
 		s->lost_reason = lost_reason_text(e->lost_reason);
@@ -253,6 +374,17 @@ int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, 
 		if (h->size != sizeof(struct exception_record))
 			return -EINVAL;
 		return decode_span(d, data, data, s);
+	case REC_SPAN_ARGS: {
+		const struct span_args_record *r = data;
+		int n;
+
+		if (h->size != sizeof(*r))
+			return -EINVAL;
+		n = decode_span(d, &r->span, NULL, s);
+		if (n == 1 && r->span.func_id < d->table->nfuncs)
+			decode_args(s, &d->table->funcs[r->span.func_id], &r->args);
+		return n;
+	}
 	case REC_PY_FUNC:
 		if (h->size != sizeof(struct py_func_record))
 			return -EINVAL;

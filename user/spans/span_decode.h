@@ -6,6 +6,7 @@
 #ifndef SPANPROBE_SPAN_DECODE_H
 #define SPANPROBE_SPAN_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -38,6 +39,12 @@ struct control_event {
 
 /* Reads a control record; 0, or -EINVAL for anything else. */
 int span_decoder__control(const void *data, size_t size, struct control_event *out);
+/* Run-time (Python) functions announced so far. */
+size_t span_decoder__dyn_count(struct span_decoder *d);
+/* The name and "file.py:line" of a run-time function id; false when it was
+ * never announced. Safe from another thread. */
+bool span_decoder__dyn_name(struct span_decoder *d, uint32_t func_id, char *name, size_t name_len,
+			    char *where, size_t where_len);
 void span_decoder__free(struct span_decoder *d);
 
 #endif

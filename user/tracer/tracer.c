@@ -18,6 +18,7 @@
 #include "elf_symbols.h"
 #include "exception_hooks.h"
 #include "preflight.h"
+#include "probe_cost.h"
 #include "probe_spec.h"
 #include "probe_table.h"
 #include "process_info.h"
@@ -84,6 +85,9 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	err = probe_table__apply_rules(&t->table, o->rules, o->nrules);
 	if (err)
 		goto cleanup;
+	err = probe_table__apply_args(&t->table, o->arg_rules, o->narg_rules);
+	if (err)
+		goto cleanup;
 	*out = t;
 	return 0;
 cleanup:
@@ -112,8 +116,54 @@ static int store_rules(struct tracer *t, size_t first)
 				strerror(-err));
 			return err;
 		}
+		if (!f->args.spec.nargs)
+			continue;
+		err = bpf_map__update_elem(t->skel->maps.func_args, &i, sizeof(i), &f->args.spec,
+					   sizeof(f->args.spec), 0);
+		if (err) {
+			fprintf(stderr, "spanprobe: can't store the arguments of %s: %s\n",
+				f->sym->name, strerror(-err));
+			return err;
+		}
 	}
 	return 0;
+}
+
+/* Room in the statistics map for the functions resolved now, those found
+ * later in new containers, and Python functions found at run time. */
+#define STATS_SPARE_SLOTS 64
+#define STATS_DYN_SLOTS 512
+
+static int configure_filters(struct tracer *t)
+{
+	struct spanprobe_bpf *skel = t->skel;
+	const struct tracer_opts *o = &t->opts;
+	size_t up = t->table.nfuncs;
+	int err;
+
+	skel->rodata->send_spans = !o->summary_only;
+	skel->rodata->min_duration_ns = o->min_duration_ns;
+	skel->rodata->errors_only = o->errors_only;
+	skel->rodata->sample_mode = o->sample_mode;
+	skel->rodata->sample_threshold = o->sample_threshold;
+	skel->rodata->capture_args = probe_table__with_args(&t->table) > 0 ||
+				     (t->table.pending && o->narg_rules);
+	if (o->no_stats)
+		return 0;
+	if (t->table.pending || has_absolute_uprobe(o->specs, o->nspecs))
+		up += STATS_SPARE_SLOTS;
+	if (up > SPAN_MAX_FUNCS)
+		up = SPAN_MAX_FUNCS;
+	t->stats_uprobe_slots = (uint32_t)up;
+	t->stats_dyn_slots = t->python ? STATS_DYN_SLOTS : 0;
+	skel->rodata->stats_uprobe_slots = t->stats_uprobe_slots;
+	skel->rodata->stats_dyn_slots = t->stats_dyn_slots;
+	if (!up && !t->stats_dyn_slots)
+		return 0;
+	err = bpf_map__set_max_entries(skel->maps.call_stats, up + t->stats_dyn_slots);
+	if (err)
+		fprintf(stderr, "spanprobe: can't size the statistics map: %s\n", strerror(-err));
+	return err;
 }
 
 /* Opens the object and lets each probe source set its part of rodata. */
@@ -141,7 +191,7 @@ static int open_object(struct tracer *t)
 		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
 	}
 	python_probe__configure(t->python, skel);
-	return 0;
+	return configure_filters(t);
 }
 
 static int load_object(struct tracer *t)
@@ -323,6 +373,33 @@ static int attach_sources(struct tracer *t)
 	return 0;
 }
 
+/* The functions whose probe is single-stepped, named once at start: each of
+ * their calls shows several microseconds of the probe's own work (the tree
+ * and lines outputs then mark the durations it dominates). */
+static void say_single_stepped(const struct probe_table *table)
+{
+	struct probe_cost cost = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < table->nfuncs; i++) {
+		const struct traced_func *f = &table->funcs[i];
+
+		if (f->skip != SKIP_NONE || f->sym->cost != ATTACH_SINGLE_STEP)
+			continue;
+		if (!n++) {
+			probe_cost__of(f->sym, &cost);
+			fprintf(stderr, "spanprobe: single-stepped probes (about %u us of each call is "
+				"the probe's own work; spanprobe -l says why):", cost.overhead_ns / 1000);
+		}
+		if (n <= 8)
+			fprintf(stderr, " %s", f->sym->name);
+	}
+	if (n > 8)
+		fprintf(stderr, " and %zu more", n - 8);
+	if (n)
+		fputc('\n', stderr);
+}
+
 int tracer__start(struct tracer *t)
 {
 	struct timespec t0;
@@ -373,6 +450,9 @@ int tracer__start(struct tracer *t)
 			return err;
 		}
 	}
+	/* with -c, spanprobe says nothing at start: stderr is the command's too */
+	if (!t->opts.cmd || t->opts.verbose)
+		say_single_stepped(&t->table);
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
 			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
@@ -380,14 +460,34 @@ int tracer__start(struct tracer *t)
 	return 0;
 }
 
+/* "found" lines for each of the first Python functions, then at each
+ * power of ten (all of them with -v), so a glob matching thousands does not
+ * flood. */
+static void say_python_found(struct tracer *t, const struct py_func_record *r)
+{
+	size_t n = ++t->py_found;
+	char name[PY_NAME_LEN + 1], where[PY_FILE_LEN + 16];
+
+	if (!t->opts.verbose && n > 10 && n != 100 && n != 1000 && n != 10000 && n != 100000)
+		return;
+	if (!span_decoder__dyn_name(t->decoder, r->func_id, name, sizeof(name), where,
+				    sizeof(where)))
+		return;
+	fprintf(stderr, "spanprobe: python: tracing %s (%s, process %u); %zu Python function%s "
+		"found so far\n", name, where, r->pid, n, n == 1 ? "" : "s");
+}
+
 static int handle_span_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
+	const struct record_header *h = data;
 	struct span s;
 	int n = span_decoder__decode(t->decoder, data, size, &s), err;
 
 	if (n == -ENOMEM)
 		return n;
+	if (n == 0 && h->kind == REC_PY_FUNC)
+		say_python_found(t, data);
 	if (n <= 0)
 		return 0; /* an announcement, or a record naming nothing known */
 	err = t->sink.span(t->sink.ctx, &s);
@@ -470,6 +570,28 @@ static int open_rings(struct tracer *t)
 	return 0;
 }
 
+/* " (2 emulated, 1 single-step: ~4 us of each call is the probe's)": what
+ * the probes cost, by class, so slow-looking short calls are understood. */
+static void describe_probe_classes(const struct probe_table *table, char *buf, size_t len)
+{
+	size_t count[ATTACH_UNPROBEABLE + 1] = { 0 }, n = 0, kinds = 0;
+	static const enum attach_cost order[] = { ATTACH_SINGLE_STEP, ATTACH_EMULATED, ATTACH_NOP5 };
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < table->nfuncs; i++)
+		if (table->funcs[i].skip == SKIP_NONE && table->funcs[i].sym->cost <= ATTACH_UNPROBEABLE)
+			count[table->funcs[i].sym->cost]++;
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]) && n + 1 < len; k++) {
+		if (!count[order[k]])
+			continue;
+		n += snprintf(buf + n, len - n, "%s%zu %s", kinds++ ? ", " : " (", count[order[k]],
+			      attach_cost__name(order[k]));
+	}
+	if (kinds && n + 1 < len)
+		n += snprintf(buf + n, len - n, "%s)", count[ATTACH_SINGLE_STEP] ?
+			      ": a single-stepped probe adds microseconds to each call" : "");
+}
+
 /* The root is gone (or tracing stopped) while descendants run on: they are
  * not waited for (unlike strace -f), but named. */
 static void report_still_running(const struct tracer *t)
@@ -531,12 +653,18 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 				"error, so standard output carries spans only (--output-file keeps "
 				"them apart too)\n");
 	} else {
-		fprintf(stderr, "spanprobe: tracing %zu functions%s%s; Ctrl-C to stop\n",
+		char classes[160], python[64];
+
+		describe_probe_classes(&t->table, classes, sizeof(classes));
+		snprintf(python, sizeof(python), "%s", t->python ? " and Python functions as they "
+			 "are found" : "");
+		fprintf(stderr, "spanprobe: tracing %zu functions%s%s%s%s; Ctrl-C to stop\n",
 			probe_table__attachable(&t->table),
 			t->selecting ? " in the processes chosen"
 			: t->following ? " in a process and its descendants"
 			: t->target > 0 ? " in one process" : "",
-			t->table.pending ? " (and watching for the paths not found yet)" : "");
+			t->table.pending ? " (and watching for the paths not found yet)" : "",
+			classes, python);
 		if (t->selecting)
 			fprintf(stderr, "spanprobe: %zu processes chosen now; new ones are decided as "
 				"they start\n", chosen_procs__count(t->chosen));

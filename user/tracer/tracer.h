@@ -13,11 +13,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <linux/types.h>
 
+#include "func_stats.h"
 #include "span_record.h"
 
 struct probe_spec;
 struct error_rule;
+struct arg_rule;
 struct probe_table;
 struct python_probe;
 struct span;
@@ -38,7 +41,17 @@ struct tracer_opts {
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
 	int returns;        /* --return-probes: enum return_choice (probe_table.h) */
+	const struct arg_rule *arg_rules; /* --arg */
+	size_t narg_rules;
+	/* What the kernel sends and keeps (bpf/shadow_stack.bpf.h) */
+	bool summary_only;  /* no span record at all: the statistics alone */
+	bool no_stats;      /* no per-function statistics (--no-summary) */
+	uint64_t min_duration_ns;
+	bool errors_only;
+	uint8_t sample_mode;       /* SAMPLE_* */
+	uint64_t sample_threshold;
 };
+
 
 /* Where spans go: span() gets each finished span; drained(), when set, runs
  * after each read of the ring buffers, so outputs can flush what a batch
@@ -80,6 +93,10 @@ void tracer__print_hits(struct tracer *t, FILE *to);
 /* Prometheus text of the kernel side (hits per function, losses by cause);
  * safe from the metrics thread. */
 void tracer__write_metrics(struct tracer *t, FILE *to);
+/* Every function's statistics that saw a call (finished or truncated):
+ * *out (malloc'd, freed by the caller) and its count; 0 or -ENOMEM. None
+ * with no_stats. Safe from the metrics thread. */
+int tracer__func_stats(struct tracer *t, struct func_stats **out, size_t *n);
 void tracer__free(struct tracer *t);
 
 #endif

@@ -42,6 +42,8 @@ struct tracer {
 	int emit_err;
 	bool draining;              /* detached: read what is queued whatever the sink says */
 	bool ran;                   /* the ring buffers were read: a summary is due */
+	uint32_t stats_uprobe_slots, stats_dyn_slots; /* call_stats map: see call_stats.bpf.h */
+	size_t py_found;            /* Python functions announced so far */
 };
 
 #endif
