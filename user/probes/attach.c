@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -47,6 +48,10 @@ static void print_attach_error(const char *what, const char *path, int err)
 			"CAP_BPF and CAP_PERFMON)\n", path);
 	else if (err == -ESRCH)
 		fprintf(stderr, "spanprobe: the traced process is gone; nothing to attach %s to\n", what);
+	else if (err == -EMFILE)
+		fprintf(stderr, "spanprobe: can't attach to %s in %s: too many open files (this kernel "
+			"has no uprobe_multi links, Linux 6.6+, so each function takes 2 descriptors): "
+			"raise the limit (ulimit -n) or trace fewer functions\n", what, path);
 	else if (err == -ENOENT && access(path, F_OK) != 0)
 		fprintf(stderr, "spanprobe: %s disappeared before attaching\n", path);
 	else
@@ -137,6 +142,19 @@ int attach_binary(struct attachment *a, const struct probe_table *t, const struc
 	return err;
 }
 
+/* Per-function links hold two descriptors per function (a perf event each):
+ * 1,000 functions pass the usual soft limit of 1024. The hard limit may be
+ * taken without privilege. */
+static void raise_open_files_limit(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_program *enter,
 		  struct bpf_program *exit, pid_t pid, bool multi)
 {
@@ -144,6 +162,8 @@ int attach_probes(struct attachment *a, const struct probe_table *t, struct bpf_
 
 	memset(a, 0, sizeof(*a));
 	a->multi = multi;
+	if (!multi)
+		raise_open_files_limit();
 	for (size_t i = 0; i < t->nbins && !err; i++)
 		err = attach_binary(a, t, t->bins[i], enter, exit, pid);
 	if (err)
