@@ -6,14 +6,16 @@
 #      alone, and ring buffer -> span -> jsonl / OTLP (null sink, Collector).
 # Prints a markdown table and writes it to bench/results.md. Run as root
 # (`make bench`); about 2-4 minutes. Sizes can be changed through the
-# environment: BENCH_REPS, BENCH_CALLS, BENCH_LOAD_THREADS, BENCH_LOAD_CALLS.
+# environment: BENCH_REPS, BENCH_CALLS, BENCH_CALLS_PAUSED, BENCH_LOAD_THREADS,
+# BENCH_LOAD_CALLS. BENCH_CALLS_TABLE=FILE writes table 1 alone to FILE and
+# stops there (bench/kernels.sh, on other kernels).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 REPS=${BENCH_REPS:-3}
 CALLS=${BENCH_CALLS:-200000}             # per traced run
 CALLS_UNTRACED=$((CALLS * 250))
-CALLS_PAUSED=50000                       # fits the 8 MiB ring buffer unread
+CALLS_PAUSED=${BENCH_CALLS_PAUSED:-50000} # fits the 8 MiB ring buffer unread
 LOAD_THREADS=${BENCH_LOAD_THREADS:-4}
 LOAD_CALLS=${BENCH_LOAD_CALLS:-250000}   # per thread
 SPANPROBE=build/spanprobe
@@ -201,6 +203,11 @@ for v in "${variants[@]}"; do
 	((bpftrace_ok)) && b=$(call_cost "$v" bpftrace)
 	echo "| ${entry[$v]} | ${class:-?} | $(us "$u") | $(us "$s") | $(us "$b") | $(ratio "$s" "$b") | ${target[$v]} | $(us "$p") |" >>"$table1"
 done
+
+if [ -n "${BENCH_CALLS_TABLE:-}" ]; then
+	cp "$table1" "$BENCH_CALLS_TABLE"
+	exit 0
+fi
 
 # ---- 2. pipeline throughput ------------------------------------------------------
 table2=$tmp/table2.md

@@ -34,7 +34,7 @@ static const struct feature_info features[KF_COUNT] = {
 	[KF_CURRENT_TASK_BTF] = { "current_task_btf", "bpf_get_current_task_btf", "5.11", NULL },
 	[KF_ATTACH_COOKIE] = { "attach_cookie", "bpf_get_attach_cookie in uprobe programs", "5.15", NULL },
 	[KF_TP_BTF] = { "tp_btf", "BTF tracepoints (sched_process_exit, sched_process_exec)", "5.5", NULL },
-	[KF_UPROBE_MULTI] = { "uprobe_multi", "uprobe_multi links", "6.6 (process-wide PID filter: 6.9)",
+	[KF_UPROBE_MULTI] = { "uprobe_multi", "uprobe_multi links", "6.6",
 			      "one perf-event link per function and direction: 2 file "
 			      "descriptors per function, slower to attach" },
 	[KF_PUSH_EMULATED] = { "push_emulated", "push emulated at a probe", "6.1 or earlier",
@@ -69,7 +69,8 @@ static bool probe_yes(int ret)
 /* uprobe_multi links as libbpf probes them (libbpf's own probe is internal):
  * a link on "/" fails with EBADF once the link type exists; and with a PID
  * that can't exist, EINVAL says the PID is checked as a process (the first
- * kernels filtered by thread, so -p would miss every other thread). */
+ * kernels filtered by thread, so -p would miss every other thread; the fix
+ * reached 6.6's stable updates too, so such a kernel counts as having none). */
 static bool probe_uprobe_multi(void)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, load_opts, .expected_attach_type = BPF_TRACE_UPROBE_MULTI);
