@@ -58,6 +58,10 @@ kernels_setup() {
 	done
 }
 
+mirror_has() {
+	apt-cache madison "$1" 2>/dev/null | awk -F'|' -v v="$2" '{ gsub(/ /, "", $2) } $2 == v { f = 1 } END { exit !f }'
+}
+
 # kernel_fetch NAME: downloads the pinned package once, unpacks it, and runs
 # depmod (as its postinst would) so virtme-ng finds the virtio modules.
 kernel_fetch() {
@@ -70,10 +74,11 @@ kernel_fetch() {
 	KERNEL_LABEL="$pkg $ver"
 	dir=$KERNELS_CACHE/${pkg}_$ver
 	if [ ! -f "$dir/.unpacked" ]; then
-		if ! apt-cache show "$pkg=$ver" >/dev/null 2>&1; then
+		# (apt-cache show PKG=VER exits 0 even when VER is gone)
+		if ! mirror_has "$pkg" "$ver"; then
 			apt-get update -qq >/dev/null 2>&1
 		fi
-		if ! apt-cache show "$pkg=$ver" >/dev/null 2>&1; then
+		if ! mirror_has "$pkg" "$ver"; then
 			kernels_log "Debian's mirror no longer has $pkg $ver: pin a current version in" \
 				"tests/kernels/kernels.list (apt-cache madison linux-image-amd64 lists them)"
 			return 1
