@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -70,6 +71,10 @@ static void print_attach_error(const char *what, const char *path, int err)
 			"CAP_BPF and CAP_PERFMON)\n", path);
 	else if (err == -ESRCH)
 		fprintf(stderr, "spanprobe: the traced process is gone; nothing to attach %s to\n", what);
+	else if (err == -EMFILE)
+		fprintf(stderr, "spanprobe: can't attach to %s in %s: too many open files (this kernel "
+			"has no uprobe_multi links, Linux 6.6+, so each function takes 2 descriptors): "
+			"raise the limit (ulimit -n) or trace fewer functions\n", what, path);
 	else if (err == -ENOENT && access(path, F_OK) != 0)
 		fprintf(stderr, "spanprobe: %s disappeared before attaching\n", path);
 	else
@@ -247,6 +252,19 @@ static int attach_one_binary(struct attachment *a, struct probe_table *t, const 
 	return err;
 }
 
+/* Per-function links hold two descriptors per function (a perf event each):
+ * 1,000 functions pass the usual soft limit of 1024. The hard limit may be
+ * taken without privilege. */
+static void raise_open_files_limit(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
 int attach_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
 		  pid_t pid)
 {
@@ -265,6 +283,8 @@ int attach_probes(struct attachment *a, struct probe_table *t, const struct atta
 	memset(a, 0, sizeof(*a));
 	a->multi = multi;
 	a->progs = *progs;
+	if (!multi)
+		raise_open_files_limit();
 	for (size_t i = 0; i < t->nbins && !err; i++)
 		err = attach_one_binary(a, t, t->bins[i], pid);
 	if (err)
