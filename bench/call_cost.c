@@ -6,7 +6,10 @@
  * of entry a uprobe meets: an ordinary -O2 instruction, push %rbp, a 5-byte
  * nop, endbr64; push %rbp. The code is the same; only the prologue differs.
  *
- * Usage: call-cost N
+ * Usage: call-cost N [tail]
+ * With "tail" the loop calls bench_tail() instead, which leaves by a tail
+ * call (jmp) to bench_callee(): the exit a return-by-exit-site probes there
+ * is an emulated jmp, not a single-stepped ret.
  * Prints "ready PID" and waits for SIGUSR1 (or SIGCONT), so a tracer can
  * attach first; then "ns_per_call X calls N probed yes|no". `probed` says
  * whether the function's first 8 bytes changed since start: a uprobe writes
@@ -27,6 +30,18 @@ __attribute__((noinline)) int bench_target(int x)
 	return x + 1;
 }
 
+__attribute__((noinline)) int bench_callee(int x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x + 1;
+}
+
+/* A tail call: compiles to jmp bench_callee. */
+__attribute__((noinline)) int bench_tail(int x)
+{
+	return bench_callee(x);
+}
+
 static double now_ns(void)
 {
 	struct timespec ts;
@@ -37,9 +52,9 @@ static double now_ns(void)
 
 /* Reads the function's first bytes through a volatile pointer, so the
  * compiler cannot assume the text never changes. */
-static void read_text(uint8_t out[8])
+static void read_text(int (*fn)(int), uint8_t out[8])
 {
-	const volatile uint8_t *p = (const volatile uint8_t *)(uintptr_t)&bench_target;
+	const volatile uint8_t *p = (const volatile uint8_t *)(uintptr_t)fn;
 
 	for (int i = 0; i < 8; i++)
 		out[i] = p[i];
@@ -63,27 +78,39 @@ static int wait_for_go(void)
 int main(int argc, char **argv)
 {
 	uint8_t before[8], after[8];
+	int (*volatile fn)(int) = bench_target;
 	long calls;
 	double t0, t1;
 	int acc = 0, err;
 
-	if (argc != 2 || (calls = strtol(argv[1], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: %s CALLS\n", argv[0]);
+	if (argc < 2 || argc > 3 || (calls = strtol(argv[1], NULL, 10)) <= 0 ||
+	    (argc == 3 && strcmp(argv[2], "tail") != 0)) {
+		fprintf(stderr, "usage: %s CALLS [tail]\n", argv[0]);
 		return 2;
 	}
-	read_text(before);
+	if (argc == 3)
+		fn = bench_tail;
+	read_text(fn, before);
 	err = wait_for_go();
 	if (err) {
 		fprintf(stderr, "call-cost: waiting for SIGUSR1 failed: %s\n", strerror(-err));
 		return 1;
 	}
-	read_text(after);
+	read_text(fn, after);
 
-	for (int i = 0; i < 1000; i++) /* warm up: page in, fill caches */
-		acc = bench_target(acc);
-	t0 = now_ns();
-	for (long i = 0; i < calls; i++)
-		acc = bench_target(acc);
+	if (fn == bench_target) {
+		for (int i = 0; i < 1000; i++) /* warm up: page in, fill caches */
+			acc = bench_target(acc);
+		t0 = now_ns();
+		for (long i = 0; i < calls; i++)
+			acc = bench_target(acc);
+	} else {
+		for (int i = 0; i < 1000; i++)
+			acc = bench_tail(acc);
+		t0 = now_ns();
+		for (long i = 0; i < calls; i++)
+			acc = bench_tail(acc);
+	}
 	t1 = now_ns();
 
 	printf("ns_per_call %.2f calls %ld probed %s acc %d\n", (t1 - t0) / calls, calls,

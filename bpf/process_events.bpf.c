@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Process and thread lifecycle, for every probe source: a thread exiting
  * with calls open flushes them as truncated spans; an exec is reported so
- * user space can look for probed paths in a new container. */
+ * user space can look for probed paths in a new container; with
+ * follow_tgids, the traced process tree grows as its processes fork (in the
+ * kernel, before the child first runs: its first call is traced) and
+ * shrinks as they exit (a reused PID is never taken for a traced one). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "shadow_stack.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -12,24 +16,55 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Report execs (set when an absolute path is probed system-wide). */
 const volatile bool watch_execs = false;
 
-/* Exec reports; separate from `events`, so a flood of spans can't crowd
- * them out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 << 10);
-} control SEC(".maps");
+static __always_inline void send_proc_record(__u16 kind, __u32 pid, __u32 ppid)
+{
+	struct proc_record *e = bpf_ringbuf_reserve(&control, sizeof(*e), 0);
 
-/* A thread exiting with open calls: send them as truncated. The storage
- * itself goes with the task. */
+	if (!e) {
+		count(STAT_PROC_DROPS);
+		return;
+	}
+	e->hdr.kind = kind;
+	e->hdr.size = sizeof(*e);
+	e->hdr.pad = 0;
+	e->pid = pid;
+	e->ppid = ppid;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = BPF_CORE_READ(parent, tgid), pid = BPF_CORE_READ(child, tgid);
+
+	/* a new thread shares its process's tgid: nothing to add */
+	if (!follow_tgids || pid == ppid || !tgid_in_tree(ppid))
+		return 0;
+	if (bpf_map_update_elem(&traced_tgids, &pid, &ppid, BPF_ANY)) {
+		count(STAT_TREE_DROPS);
+		return 0;
+	}
+	send_proc_record(REC_FORK, pid, ppid);
+	return 0;
+}
+
+/* A thread exiting with open calls: send them as truncated (the storage
+ * itself goes with the task). The last thread of a traced process leaves
+ * the tree. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task)
 {
 	struct thread_calls *tc = bpf_task_storage_get(&open_calls, task, NULL, 0);
+	__u32 tgid;
 
-	if (!tc)
+	if (tc)
+		shadow_stack__unwind(tc, ~0ULL, true, bpf_get_current_pid_tgid(),
+				     bpf_ktime_get_ns(), SPAN_LOST_THREAD_EXIT);
+	if (!follow_tgids || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	shadow_stack__unwind(tc, ~0ULL, true, bpf_get_current_pid_tgid(), bpf_ktime_get_ns(),
-			     SPAN_LOST_THREAD_EXIT);
+	tgid = BPF_CORE_READ(task, tgid);
+	if (tgid == target_tgid || bpf_map_delete_elem(&traced_tgids, &tgid) == 0)
+		send_proc_record(REC_EXIT, tgid, 0);
 	return 0;
 }
 

@@ -136,9 +136,13 @@ static __always_inline bool match_any(struct py_scratch *sc, __u32 first, __u32 
 }
 
 /* First sighting of a (file, name) pair in a process: judge it, remember the
- * verdict, and announce a traced function to user space. Returns its id, or
- * 0 when it is not traced (or could not be announced: judged again next time). */
-static __always_inline __u32 judge_code(const struct verdict_key *k, __u64 name8, __u32 line)
+ * verdict, and announce a traced function to user space. The strings' bytes
+ * are read from file_str and name_str (USDT: the key's own pointers; the
+ * evaluator: the characters inside the str objects the key names). Returns
+ * its id, or 0 when it is not traced (or could not be announced: judged
+ * again next time). */
+static __always_inline __u32 judge_code(const struct verdict_key *k, __u64 file_str,
+					__u64 name_str, __u64 name8, __u32 line)
 {
 	struct verdict v = { .name8 = name8 };
 	struct py_func_record *e;
@@ -149,8 +153,8 @@ static __always_inline __u32 judge_code(const struct verdict_key *k, __u64 name8
 	sc = bpf_map_lookup_elem(&py_scratch, &zero);
 	if (!sc)
 		return 0;
-	flen = bpf_probe_read_user_str(sc->file, sizeof(sc->file), (void *)k->file_ptr);
-	nlen = bpf_probe_read_user_str(sc->name, sizeof(sc->name), (void *)k->name_ptr);
+	flen = bpf_probe_read_user_str(sc->file, sizeof(sc->file), (void *)file_str);
+	nlen = bpf_probe_read_user_str(sc->name, sizeof(sc->name), (void *)name_str);
 	if (flen <= 0 || nlen <= 0)
 		return 0;
 	if (!match_any(sc, 0, nfile_globs, false, flen - 1) ||
@@ -180,18 +184,27 @@ static __always_inline __u32 judge_code(const struct verdict_key *k, __u64 name8
 	return v.func_id;
 }
 
-/* The function id of a code object (0: not traced); judged on first sight
- * when `judge`. */
+/* The cached verdict of a code object: its function id (0: not traced), or
+ * -1 when it was never judged. name8: the first bytes of its name. */
+static __always_inline __s64 py_code_cached(const struct verdict_key *k, __u64 name8)
+{
+	struct verdict *v = bpf_map_lookup_elem(&py_verdicts, k);
+
+	return v && v->name8 == name8 ? (__s64)v->func_id : -1;
+}
+
+/* The function id of a code object whose strings are at the key's pointers
+ * (0: not traced); judged on first sight when `judge`. */
 static __always_inline __u32 py_code_id(const struct verdict_key *k, __u32 line, bool judge)
 {
-	struct verdict *v;
 	__u64 name8 = 0;
+	__s64 id;
 
 	bpf_probe_read_user(&name8, sizeof(name8), (void *)k->name_ptr);
-	v = bpf_map_lookup_elem(&py_verdicts, k);
-	if (v && v->name8 == name8)
-		return v->func_id;
-	return judge ? judge_code(k, name8, line) : 0;
+	id = py_code_cached(k, name8);
+	if (id >= 0)
+		return id;
+	return judge ? judge_code(k, k->file_ptr, k->name_ptr, name8, line) : 0;
 }
 
 /* Opens a frame for a traced Python call; sp is the C stack pointer where

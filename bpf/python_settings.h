@@ -8,6 +8,11 @@
 #define PY_GLOB_LEN 128
 #define PY_MAX_GLOBS 16 /* file globs and function globs together */
 #define PY_MAX_INTERPS 8
+/* CPython files (libpython or static interpreter, one per inode: a container
+ * has its own) whose evaluator is probed. */
+#define PY_MAX_EVAL_INTERPS 32
+
+#include "python_layout.h"
 
 /* Where one interpreter keeps its current exception; indexed by the USDT
  * cookie. Addresses are link-time; the load bias is found from the probe's
@@ -20,6 +25,20 @@ struct py_interp_info {
 	__u32 exc_args_off;      /* PyBaseExceptionObject.args */
 	__u32 str_data_off;      /* first byte of a compact ASCII str */
 	__u32 str_state_off;     /* PyASCIIObject.state */
+	__u32 pad;
+};
+
+/* One CPython file whose _PyEval_EvalFrameDefault is probed (the evaluator
+ * path, for interpreters without USDT); indexed by the attach cookie of its
+ * entry and return probes. Addresses are link-time: the load bias is the
+ * entry probe's address minus entry_addr. */
+struct py_eval_interp {
+	struct py_layout l;
+	__u64 entry_addr;     /* where the entry probe is: _PyEval_EvalFrameDefault (+4
+			       * past an endbr64) */
+	__u64 runtime_addr;   /* _PyRuntime */
+	__u64 code_type_addr; /* PyCode_Type */
+	__u32 needs_hook;     /* 3.11+: calls are inlined unless interp->eval_frame is set */
 	__u32 pad;
 };
 

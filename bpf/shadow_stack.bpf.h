@@ -11,11 +11,18 @@
  * Those are sent as truncated spans, so the nesting of later calls stays
  * right.
  *
+ * Every frame that ends feeds the function's statistics (call_stats.bpf.h)
+ * whether or not its span is sent; what is sent is decided here, once: the
+ * trace's sampling verdict taken at its root, then the filters
+ * (--min-duration, --errors-only), then the summary-only mode that sends
+ * nothing.
+ *
  * The maps here are __weak: every probe source (bpf/NAME.bpf.c) includes
  * this header, and the BPF linker (bpftool gen object) keeps one of each. */
 #ifndef SPANPROBE_SHADOW_STACK_BPF_H
 #define SPANPROBE_SHADOW_STACK_BPF_H
 
+#include <bpf/bpf_endian.h>
 #include "span_record.h"
 
 /* Frame indexes are masked so the verifier sees them in bounds; the barrier
@@ -32,19 +39,39 @@ struct open_call {
 	__u64 start_ns;
 	__u64 entry_sp; /* stack pointer at entry: for a function, its return address's slot */
 	__u64 key[2];   /* what the return must match, besides func_id (Python: the code's strings) */
+	__u64 child_ns; /* time spent in traced calls made inside this one (self time) */
 	__u32 func_id;
-	__u32 pad;
+	__u32 flags;    /* the probe source's own (uprobe_calls: a tail call's marks); 0 at push */
+	__u8 error_below; /* a call inside this one ended with an error (--errors-only) */
+	__u8 args_slot;   /* 1 + the call_args.bpf.h slot of its arguments; 0: none */
+	__u8 pad[6];
 };
 
 struct thread_calls {
 	__u8 trace_id[16]; /* of the outermost open call */
 	__u32 depth;       /* frames in use */
 	__u32 overflow;    /* Python calls open beyond SPAN_MAX_DEPTH, not recorded */
+	__u8 sampled;      /* the open trace's spans may be sent (the sampler's verdict) */
+	__u8 args_used;    /* call_args.bpf.h slots in use */
+	__u8 pad[6];
 	struct open_call frames[SPAN_MAX_DEPTH];
 };
 
-/* 0 traces every process the probes are in; else only this tgid. */
+/* What is sent (set by user space before load). send_spans false: the
+ * summary-only mode, no span record at all (and no ids are drawn). */
+const volatile bool send_spans __weak = true;
+const volatile __u64 min_duration_ns __weak = 0; /* --min-duration; 0: off */
+const volatile bool errors_only __weak = false;  /* --errors-only */
+const volatile __u8 sample_mode __weak = 0;      /* SAMPLE_* (call_settings.h) */
+const volatile __u64 sample_threshold __weak = 0;
+
+/* 0 traces every process the probes are in; else only this tgid and, with
+ * follow_tgids, the processes in traced_tgids: its descendants, kept by
+ * process_events.bpf.c as they fork and exit. With follow_tgids and no
+ * target, traced_tgids holds the processes chosen by selection (their
+ * probes are theirs alone: nothing to filter) and their children join it. */
 const volatile __u32 target_tgid __weak = 0;
+const volatile bool follow_tgids __weak = false;
 
 /* Open calls per thread, in the thread's own task storage: found without
  * hashing, and freed by the kernel when the thread ends. */
@@ -60,6 +87,21 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps") __weak;
+
+/* The traced process tree (with follow_tgids): tgid -> its parent's tgid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} traced_tgids SEC(".maps") __weak;
+
+/* Exec, fork and exit reports and other rare control records; separate from
+ * `events`, so a flood of spans can't crowd them out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} control SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -77,9 +119,21 @@ static __always_inline void count(enum stat_id stat)
 		*v += 1;
 }
 
+static __always_inline bool tgid_in_tree(__u32 tgid)
+{
+	if (target_tgid && tgid == target_tgid)
+		return true;
+	return follow_tgids && bpf_map_lookup_elem(&traced_tgids, &tgid);
+}
+
+static __always_inline bool tgid_is_traced(__u32 tgid)
+{
+	return !target_tgid || tgid_in_tree(tgid);
+}
+
 static __always_inline bool traced_tgid(__u64 pid_tgid)
 {
-	return !target_tgid || (pid_tgid >> 32) == target_tgid;
+	return tgid_is_traced(pid_tgid >> 32);
 }
 
 /* Trace and span ids: random, as W3C Trace Context asks. */
@@ -102,6 +156,9 @@ static __always_inline __u64 wakeup_flag(void *ringbuf, __u64 record_size)
 	return avail >= WAKEUP_BYTES && avail < WAKEUP_BYTES + room ? BPF_RB_FORCE_WAKEUP
 								    : BPF_RB_NO_WAKEUP;
 }
+
+#include "call_stats.bpf.h"
+#include "call_args.bpf.h"
 
 static __always_inline struct thread_calls *thread_calls__get(bool create)
 {
@@ -135,15 +192,70 @@ static __always_inline void fill_span(struct span_record *e, __u16 kind, __u16 s
 	e->lost_reason = lost_reason;
 }
 
-/* Sends frame idx as a span record. */
+/* Frame idx ends at end_ns: its duration goes into its function's
+ * statistics and its parent's time in children, an error into its parent's
+ * error_below. Returns whether its span is sent: the trace was sampled, and
+ * with filters, the call lasted at least min_duration_ns or ended with an
+ * error or above one (either filter keeps it when both are given). A
+ * parent's interval holds its children's, so a kept slow call's ancestors
+ * are kept too, and an error's ancestors by error_below: a kept span's
+ * parent is always kept, and every kept trace has its root. */
+static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 idx, __u64 end_ns,
+						 __u8 flags)
+{
+	struct open_call *f = FRAME(tc, idx);
+	__u64 dur = end_ns - f->start_ns;
+	bool on_error_path = (flags & SPAN_F_ERROR) || f->error_below;
+
+	call_stats__add(f->func_id, dur, dur > f->child_ns ? dur - f->child_ns : 0, flags);
+	if (idx > 0) {
+		struct open_call *parent = FRAME(tc, idx - 1);
+
+		parent->child_ns += dur;
+		if (on_error_path)
+			parent->error_below = 1;
+	}
+	if (!send_spans)
+		return false;
+	if (!tc->sampled)
+		return false;
+	if (!min_duration_ns && !errors_only)
+		return true;
+	if ((min_duration_ns && dur >= min_duration_ns) || (errors_only && on_error_path))
+		return true;
+	count(STAT_FILTERED);
+	return false;
+}
+
+/* Ends frame idx and sends it as a span record (with its arguments when
+ * they were captured) unless finish says not to. */
 static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
 					       __u64 end_ns, __u64 ret, __u8 flags,
 					       __u8 lost_reason)
 {
+	struct captured_args *args;
+	struct span_args_record *ea;
 	struct span_record *e;
+	bool send;
 
 	if (idx >= SPAN_MAX_DEPTH)
 		return;
+	send = shadow_stack__finish(tc, idx, end_ns, flags);
+	args = call_args__take(tc, FRAME(tc, idx));
+	if (!send)
+		return;
+	if (args) {
+		ea = bpf_ringbuf_reserve(&events, sizeof(*ea), 0);
+		if (!ea) {
+			count(STAT_RINGBUF_DROPS);
+			return;
+		}
+		fill_span(&ea->span, REC_SPAN_ARGS, sizeof(*ea), tc, idx, pid_tgid, end_ns, ret,
+			  flags, lost_reason);
+		bpf_probe_read_kernel(&ea->args, sizeof(ea->args), args);
+		bpf_ringbuf_submit(ea, wakeup_flag(&events, sizeof(*ea)));
+		return;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		count(STAT_RINGBUF_DROPS);
@@ -153,15 +265,19 @@ static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 id
 	bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
 }
 
-/* Reserves an exception record for frame idx with its span part filled; the
- * caller writes type and message, then submits with
- * shadow_stack__submit_exception. NULL when the ring is full (counted). */
+/* Ends frame idx as left by an exception and reserves its record with the
+ * span part filled; the caller writes type and message, then submits with
+ * shadow_stack__submit_exception. NULL when it is not to be sent (sampling,
+ * filters, summary-only) or the ring is full (counted). */
 static __always_inline struct exception_record *
 shadow_stack__reserve_exception(struct thread_calls *tc, __u32 idx, __u64 pid_tgid, __u64 end_ns)
 {
 	struct exception_record *e;
 
 	if (idx >= SPAN_MAX_DEPTH)
+		return NULL;
+	call_args__take(tc, FRAME(tc, idx));
+	if (!shadow_stack__finish(tc, idx, end_ns, SPAN_F_ERROR))
 		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -214,16 +330,34 @@ static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 fu
 		return false;
 	}
 	if (d == 0) {
-		*(__u64 *)&tc->trace_id[0] = random_u64();
-		*(__u64 *)&tc->trace_id[8] = random_u64();
+		/* A new trace: its ids, and the sampler's verdict, once for all
+		 * its calls. Nothing is drawn when nothing will be sent. */
+		tc->sampled = send_spans && sample_mode != SAMPLE_ALWAYS_OFF;
+		tc->args_used = 0;
+		if (tc->sampled) {
+			__u64 random_part = random_u64();
+
+			*(__u64 *)&tc->trace_id[0] = random_u64();
+			*(__u64 *)&tc->trace_id[8] = bpf_cpu_to_be64(random_part);
+			if (sample_mode == SAMPLE_RATIO &&
+			    (random_part & ((1ULL << SAMPLE_RANDOM_BITS) - 1)) < sample_threshold) {
+				tc->sampled = false;
+				count(STAT_UNSAMPLED);
+			}
+		}
 	}
 	f = FRAME(tc, d);
-	f->span_id = random_u64() | 1; /* never 0: 0 means "no parent" */
+	/* never 0: 0 means "no parent" */
+	f->span_id = tc->sampled ? random_u64() | 1 : 1;
 	f->start_ns = now;
 	f->entry_sp = sp;
 	f->key[0] = key0;
 	f->key[1] = key1;
+	f->child_ns = 0;
 	f->func_id = func_id;
+	f->flags = 0;
+	f->error_below = 0;
+	f->args_slot = 0;
 	tc->depth = d + 1;
 	return true;
 }

@@ -21,6 +21,11 @@ enum record_kind {
 	REC_SPAN_EXCEPTION = 2, /* struct exception_record: a call left by an exception */
 	REC_PY_FUNC = 3,        /* struct py_func_record: a traced Python function, first seen */
 	REC_EXEC = 4,           /* struct exec_record: a process exec'd (control ring) */
+	REC_FORK = 5,           /* struct proc_record: a traced process forked one (control ring) */
+	REC_EXIT = 6,           /* struct proc_record: a traced process ended (control ring) */
+	REC_PY_UNHOOKED = 7,    /* struct exec_record: a CPython 3.11+ interpreter of this
+				 * process runs with inlining on (control ring) */
+	REC_SPAN_ARGS = 8,      /* struct span_args_record: a span with the arguments captured at entry */
 };
 
 struct record_header {
@@ -33,6 +38,11 @@ struct record_header {
 #define SPAN_F_ERROR     (1u << 0) /* the return value matched the error rule, or an exception left */
 #define SPAN_F_TRUNCATED (1u << 1) /* the return was never seen; end = when the loss was seen */
 #define SPAN_F_ROOT      (1u << 2) /* no open parent: the span starts its trace */
+#define SPAN_F_NO_RETURN (1u << 3) /* ended by a tail jump out: no return value seen, no rule judged */
+/* REC_SPAN_EXCEPTION: how to read exception_record.type */
+#define SPAN_F_EXC_CXX   (1u << 4) /* a C++ type_info name (mangled): demangle it */
+#define SPAN_F_EXC_GO_PTR (1u << 5) /* Go: message read from the first field of the pointed-to
+				     * value: kept only for types known to hold their text there */
 
 /* Why a call was truncated (span_record.lost_reason) */
 #define SPAN_LOST_NONE         0
@@ -82,7 +92,9 @@ struct py_func_record {
 };
 
 /* A process exec'd: it may be the first of a new container holding a probed
- * path. On the control ring, so a flood of spans can't crowd it out. */
+ * path (REC_EXEC); or its Python interpreter needs inlining turned off
+ * (REC_PY_UNHOOKED). On the control ring, so a flood of spans can't crowd
+ * it out. */
 struct exec_record {
 	struct record_header hdr;
 	__u32 pid;
@@ -93,13 +105,54 @@ struct exec_record {
 	__u64 start_boottime;
 };
 
+/* A process joined or left the traced tree (REC_FORK, REC_EXIT). */
+struct proc_record {
+	struct record_header hdr;
+	__u32 pid;
+	__u32 ppid;       /* REC_FORK: the parent; REC_EXIT: 0 */
+};
+
 _Static_assert(sizeof(struct record_header) == 8, "record_header layout");
+_Static_assert(sizeof(struct proc_record) == 16, "proc_record layout");
 _Static_assert(sizeof(struct span_record) == 80, "span_record layout");
 _Static_assert(sizeof(struct exception_record) == 80 + EXC_TYPE_LEN + EXC_MESSAGE_LEN,
 	       "exception_record layout");
 _Static_assert(sizeof(struct py_func_record) == 24 + PY_FILE_LEN + PY_NAME_LEN,
 	       "py_func_record layout");
 _Static_assert(sizeof(struct exec_record) == 24, "exec_record layout");
+
+/* Arguments captured at a call's entry (--arg): at most ARG_MAX, from the
+ * x86-64 SysV argument registers, of which at most ARG_MAX_STRINGS strings of
+ * up to ARG_STR_LEN - 1 bytes. Which argument is which, and its type, the
+ * function's arg_spec says (bpf/call_settings.h); the record carries values. */
+#define ARG_MAX 6
+#define ARG_MAX_STRINGS 2
+#define ARG_STR_LEN 256
+
+/* captured_args.flags[i] */
+#define ARG_F_NULL      (1u << 0) /* a string argument was NULL: nothing read */
+#define ARG_F_FAULT     (1u << 1) /* reading the string faulted (bad pointer, page not in memory) */
+#define ARG_F_TRUNCATED (1u << 2) /* the string is longer than ARG_STR_LEN - 1 bytes: cut */
+#define ARG_F_PTR_FAULT (1u << 3) /* pstring: reading the char * itself faulted */
+
+struct captured_args {
+	__u64 value[ARG_MAX];            /* the register (a string's: its pointer) */
+	__u8 flags[ARG_MAX];             /* ARG_F_* */
+	__u8 nargs;
+	__u8 pad;
+	char str[ARG_MAX_STRINGS][ARG_STR_LEN]; /* NUL-terminated */
+};
+
+/* A finished call of a function with --arg: the span, then its arguments. */
+struct span_args_record {
+	struct span_record span; /* hdr.kind REC_SPAN_ARGS */
+	struct captured_args args;
+};
+
+_Static_assert(sizeof(struct captured_args) == 56 + ARG_MAX_STRINGS * ARG_STR_LEN,
+	       "captured_args layout");
+_Static_assert(sizeof(struct span_args_record) == 80 + sizeof(struct captured_args),
+	       "span_args_record layout");
 
 /* error_rule.op */
 #define ERR_OP_NONE 0
@@ -127,6 +180,13 @@ enum stat_id {
 	STAT_STACK_DROPS,   /* calls not recorded: per-thread state could not be made */
 	STAT_PY_CALLS,      /* entries of traced Python functions */
 	STAT_EXEC_DROPS,    /* exec reports lost: their containers are not searched */
+	STAT_TREE_DROPS,    /* forked processes not followed: the traced tree is full */
+	STAT_PROC_DROPS,    /* fork/exit reports lost (the counts of processes seen) */
+	STAT_PY_EVAL_ENTRIES, /* evaluator entries in traced processes (every Python call) */
+	STAT_ARGS_DROPS,    /* calls whose arguments were not captured (captured calls nested too deep) */
+	STAT_SUMMARY_DROPS, /* calls of functions beyond the summary's slots: not in the summary */
+	STAT_UNSAMPLED,     /* traces not sent: the sampler said no */
+	STAT_FILTERED,      /* spans not sent: --min-duration / --errors-only */
 	STAT_MAX,
 };
 

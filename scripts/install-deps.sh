@@ -6,21 +6,23 @@
 # From bookworm-backports: libbpf 1.4 and bpftool 7.5 (bookworm's libbpf 1.1 lacks
 # uprobe_multi links and current USDT support), elfutils 0.192 (the backported
 # libbpf pulls it, and its -dev packages must match), and libcurl 8.14 (7.88
-# can't reuse a cleartext HTTP/2 connection, so every gRPC export would open one).
+# can't reuse a cleartext HTTP/2 connection, so every gRPC export would open one);
+# curl with it, since bookworm's curl requires bookworm's libcurl4 exactly.
 set -euo pipefail
 
-backports_pkgs=(libbpf-dev bpftool libelf-dev libdw-dev libcurl4-openssl-dev)
+backports_pkgs=(libbpf-dev bpftool libelf-dev libdw-dev libcurl4-openssl-dev curl)
 pkgs=(clang-19 llvm-19 libclang-rt-19-dev lld-19 make pkg-config zlib1g-dev g++
       protobuf-c-compiler libprotobuf-c-dev libnghttp2-dev libcapstone-dev libiberty-dev libjson-c-dev
-      python3.11 python3.11-venv python3-flask curl ca-certificates jq procps util-linux)
+      python3.11 python3.11-venv python3-flask ca-certificates jq procps util-linux)
 if [ "${1:-}" = test ]; then
 	# Containers (podman + runc; crun refuses hybrid cgroups), base images,
-	# other kernels under QEMU, bpftrace to compare with, valgrind; the
-	# libraries and tools the bpftrace count comparison runs (sqlite3, xz).
-	# Go and Rust fixtures use the machine's own toolchains (go, rustc on
-	# PATH): Debian's are too old for the module-built peers.
+	# other kernels under QEMU, bpftrace to compare with, valgrind, strace (the
+	# seccomp profile is derived from a traced run); the libraries and tools
+	# the bpftrace count comparison runs (sqlite3, xz). Go and Rust fixtures
+	# use the machine's own toolchains (go, rustc on PATH): Debian's are too
+	# old for the module-built peers.
 	pkgs+=(valgrind bpftrace podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns
-	       qemu-system-x86 busybox-static kmod iproute2 openssl sqlite3 libsqlite3-0 xz-utils)
+	       qemu-system-x86 busybox-static kmod iproute2 openssl strace sqlite3 libsqlite3-0 xz-utils)
 fi
 
 missing=()

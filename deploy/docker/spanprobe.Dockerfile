@@ -5,7 +5,13 @@
 # none, the build makes it from the build host's /sys/kernel/btf/vmlinux (the
 # kernel needs BTF). CO-RE relocates the programs to the node's kernel at load.
 
-FROM debian:bookworm AS build
+# The base images, by their registry names. Where no registry is reachable,
+# build with local images in their place, e.g. scripts/container-images.sh:
+#   --build-arg DEBIAN_IMAGE=localhost/... --build-arg DEBIAN_SLIM_IMAGE=localhost/...
+ARG DEBIAN_IMAGE=debian:bookworm
+ARG DEBIAN_SLIM_IMAGE=debian:bookworm-slim
+
+FROM ${DEBIAN_IMAGE} AS build
 # The same dependency script as a developer machine: it adds bookworm-backports
 # (libbpf 1.4, bpftool, elfutils 0.192) and installs clang-19 and the libraries.
 COPY scripts/install-deps.sh /src/scripts/install-deps.sh
@@ -14,19 +20,20 @@ COPY . /src
 WORKDIR /src
 RUN make build/spanprobe
 
-FROM debian:bookworm-slim
+FROM ${DEBIAN_SLIM_IMAGE}
 # Runtime libraries only. libbpf1 comes from bookworm-backports (bookworm's own
 # 1.1 lacks uprobe_multi links); libelf1 and libdw1 must be the backported
-# elfutils that the build linked against.
+# elfutils that the build linked against, and libcurl4 the backported 8.14
+# (bookworm's 7.88 can't reuse a cleartext HTTP/2 connection for gRPC).
 RUN printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
         'Suites: bookworm-backports' 'Components: main' \
         'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
         >/etc/apt/sources.list.d/bookworm-backports.sources \
     && apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        -t bookworm-backports libbpf1 libelf1 libdw1 \
+        -t bookworm-backports libbpf1 libelf1 libdw1 libcurl4 \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libprotobuf-c1 libcurl4 zlib1g ca-certificates \
+        libprotobuf-c1 libcapstone4 libjson-c5 zlib1g ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/spanprobe /usr/local/bin/spanprobe
 # Fail the build, not the pod, when a shared library is missing.

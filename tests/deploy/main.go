@@ -11,6 +11,12 @@
 //
 //	deploy-check check ROOT PREFIX
 //	    prints "PASS PREFIX.name" or "FAIL PREFIX.name: why" lines, exits 1 on a failure
+//	deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--drop-ports] [--host-alias HOST=IP]...
+//	    prints a DaemonSet's or Deployment's pod template as a plain Pod with
+//	    the ConfigMaps it mounts (pod.go), for `podman kube play`
+//	deploy-check run ROOT OVERLAY NAMESPACE/NAME [pod's options] [--workdir DIR] [--seccomp-root DIR]
+//	    prints that pod's `podman run` arguments, one a line (pod_run.go), for
+//	    what `podman kube play` 4.3 plays wrongly (hostPID)
 //	deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER
 //	    prints the container's environment as NAME=VALUE lines (values taken
 //	    from Secrets or the downward API print as "placeholder"), so a config
@@ -20,6 +26,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -610,6 +617,50 @@ func checkRender(c *checker, root, dir string, loadAnywhere bool) {
 	}
 }
 
+// checkSeccompProfile: a Localhost profile is shipped in deploy/seccomp/ and
+// lets through the calls spanprobe can't work without; RuntimeDefault is
+// refused (CRI-O's and podman's default profiles block bpf() without
+// CAP_SYS_ADMIN), Unconfined too.
+func checkSeccompProfile(root string, sc *corev1.SecurityContext) []string {
+	if sc == nil || sc.SeccompProfile == nil {
+		return []string{"no securityContext.seccompProfile"}
+	}
+	p := sc.SeccompProfile
+	if p.Type != corev1.SeccompProfileTypeLocalhost || p.LocalhostProfile == nil {
+		return []string{fmt.Sprintf("seccompProfile %s, want Localhost (deploy/seccomp/)", p.Type)}
+	}
+	data, err := os.ReadFile(filepath.Join(root, "deploy/seccomp", *p.LocalhostProfile))
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var profile struct {
+		DefaultAction string `json:"defaultAction"`
+		Syscalls      []struct {
+			Names  []string `json:"names"`
+			Action string   `json:"action"`
+		} `json:"syscalls"`
+	}
+	if err := json.Unmarshal(data, &profile); err != nil {
+		return []string{"deploy/seccomp/" + *p.LocalhostProfile + ": " + err.Error()}
+	}
+	var problems []string
+	if profile.DefaultAction != "SCMP_ACT_ERRNO" {
+		problems = append(problems, "defaultAction "+profile.DefaultAction+", want SCMP_ACT_ERRNO")
+	}
+	allowed := map[string]bool{}
+	for _, rule := range profile.Syscalls {
+		for _, n := range rule.Names {
+			allowed[n] = allowed[n] || rule.Action == "SCMP_ACT_ALLOW"
+		}
+	}
+	for _, want := range []string{"bpf", "perf_event_open", "execve"} {
+		if !allowed[want] {
+			problems = append(problems, "the profile does not allow "+want)
+		}
+	}
+	return problems
+}
+
 func checkSpanprobe(c *checker, root string, objs *objects, name func(string) string) {
 	ds := objs.daemonSets[key(otelNamespace, "spanprobe")]
 	if ds == nil {
@@ -658,6 +709,7 @@ func checkSpanprobe(c *checker, root string, objs *objects, name func(string) st
 		}
 	}
 	c.expect(name("spanprobe_privileges"), problems)
+	c.expect(name("spanprobe_seccomp_profile_shipped"), checkSeccompProfile(root, sc))
 
 	// Readiness: the probe tests for the file spanprobe.conf tells spanprobe
 	// to create, in a writable mount.
@@ -957,8 +1009,18 @@ func main() {
 			fmt.Fprintln(os.Stderr, "deploy-check:", err)
 			os.Exit(1)
 		}
+	case len(args) >= 4 && args[0] == "pod":
+		if err := printPod(args[1], args[2], args[3], args[4:]); err != nil {
+			fmt.Fprintln(os.Stderr, "deploy-check:", err)
+			os.Exit(1)
+		}
+	case len(args) >= 4 && args[0] == "run":
+		if err := printRun(args[1], args[2], args[3], args[4:]); err != nil {
+			fmt.Fprintln(os.Stderr, "deploy-check:", err)
+			os.Exit(1)
+		}
 	default:
-		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER")
+		fmt.Fprintln(os.Stderr, "usage: deploy-check check ROOT PREFIX | deploy-check env ROOT OVERLAY DEPLOYMENT CONTAINER | deploy-check daemonset ROOT NAME CONTAINER | deploy-check pod ROOT OVERLAY NAMESPACE/NAME [--name POD] [--node NODE] [--drop-ports] [--host-alias HOST=IP]... | deploy-check run ROOT OVERLAY NAMESPACE/NAME [pod's options] [--workdir DIR] [--seccomp-root DIR]")
 		os.Exit(2)
 	}
 }

@@ -2,13 +2,15 @@
 # The exercise's two ways, side by side through the real Collector into the
 # real Jaeger: app_sdk.py (the OpenTelemetry SDK in the process, OTLP/gRPC,
 # BatchSpanProcessor) and the untouched app.py traced by spanprobe's
-# python: probe, the same number of requests each. Read back from Jaeger's
+# python: probe (Debian's 3.11 with USDT, and pyenv's 3.10 without: the
+# evaluator path), the same number of requests each. Read back from Jaeger's
 # API, both give the same trace shapes: one trace per request, foo with
 # exactly goo and zoo as children (CHILD_OF), and the error flag only on goo,
 # on exactly the requests where the app printed "Exception in goo".
 source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/python.sh"
 source "$ROOT/tests/lib/peers.sh"
+source "$ROOT/tests/lib/pyenvs.sh"
 scratch
 PY=/usr/bin/python3.11
 VENV_PY=$ROOT/build/pyvenv/bin/python
@@ -137,44 +139,56 @@ if run_app sdk $sdk_pid "$sdk_port"; then
 fi
 
 # 2. From outside: app.py under spanprobe, its python: probe exporting to the
-# same Collector.
-free_port probe_port
-service_probe=python-spanprobe-$UNIQUE
-PORT=$probe_port TIME_SCALE=0.002 ANNOTATE=1 "$SPANPROBE" -o otlp --protocol grpc \
-	--endpoint "http://$COLLECTOR_GRPC" --service-name "$service_probe" \
-	-c "$PY $APPS/app.py" "python:$PY:app.py:foo,goo,zoo" \
-	>"$SCRATCH/spanprobe.app" 2>"$SCRATCH/spanprobe.err" &
-probe_pid=$!
-bg_track $probe_pid
-if run_app spanprobe $probe_pid "$probe_port"; then
-	expect_eq spanprobe.exit_status_is_the_apps_sigterm "$RC" 143
-	check spanprobe.summary_exported_all \
-		grep -q "OTLP exported $((3 * REQUESTS)), dropped 0, rejected 0" "$SCRATCH/spanprobe.err"
-	if jaeger_wait_traces "$service_probe" "$REQUESTS" $((3 * REQUESTS)) "$SCRATCH/spanprobe.json" 15; then
-		pass spanprobe.jaeger_has_every_span
-		compare spanprobe "$service_probe"
-		# app.py annotates its lines: the per-thread checks of the C demo too.
-		tests/lib/check_demo_spans.sh jaeger "$SCRATCH/spanprobe.json" "$SCRATCH/spanprobe.app" \
-			"$REQUESTS" | report_checks spanprobe
-	else
-		fail spanprobe.jaeger_has_every_span "$(tail -n 3 "$SCRATCH/spanprobe.err")"
-	fi
-fi
-
+# same Collector; with Debian's CPython 3.11 (USDT probes) and with CPython
+# 3.10 as the official image builds it (no USDT: the evaluator probe).
 # 3. Side by side: the same shapes once error flags (random per app) are
 # set aside, and the same span names, kinds and error status on goo.
-if [ -s "$SCRATCH/sdk.shapes" ] && [ -s "$SCRATCH/spanprobe.shapes" ]; then
-	expect_eq same_shapes_without_error_flags \
-		"$(tr -d '!' <"$SCRATCH/spanprobe.shapes" | sort | uniq -c)" \
-		"$(tr -d '!' <"$SCRATCH/sdk.shapes" | sort | uniq -c)"
-	expect_eq same_shapes_with_an_error \
-		"$(grep '!' "$SCRATCH/spanprobe.shapes" | sort -u)" "$(grep '!' "$SCRATCH/sdk.shapes" | sort -u)"
-	kinds() { jq -r '[.data[].spans[] | "\(.operationName) \(.tags[] | select(.key == "span.kind") | .value)"] | unique[]' "$1"; }
-	expect_eq same_span_kinds "$(kinds "$SCRATCH/spanprobe.json")" "$(kinds "$SCRATCH/sdk.json")"
-	msgs() { jq -r '[.data[].spans[] | select(any(.tags[]; .key == "error")) | .operationName + ": "
-		+ ([.tags[] | select(.key == "otel.status_description") | .value] | .[0] // "")] | unique[]' "$1"; }
-	expect_eq same_error_status_description "$(msgs "$SCRATCH/spanprobe.json")" "$(msgs "$SCRATCH/sdk.json")"
+# probe_side NAME PYTHON
+probe_side() {
+	local name=$1 py=$2 probe_port service_probe probe_pid
+	free_port probe_port
+	service_probe=python-$name-$UNIQUE
+	PORT=$probe_port TIME_SCALE=0.002 ANNOTATE=1 "$SPANPROBE" -o otlp --protocol grpc \
+		--endpoint "http://$COLLECTOR_GRPC" --service-name "$service_probe" \
+		-c "$py $APPS/app.py" "python:$py:app.py:foo,goo,zoo" \
+		>"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err" &
+	probe_pid=$!
+	bg_track $probe_pid
+	if run_app "$name" $probe_pid "$probe_port"; then
+		expect_eq "$name.exit_status_is_the_apps_sigterm" "$RC" 143
+		check "$name.summary_exported_all" \
+			grep -q "OTLP exported $((3 * REQUESTS)), dropped 0, rejected 0" "$SCRATCH/$name.err"
+		if jaeger_wait_traces "$service_probe" "$REQUESTS" $((3 * REQUESTS)) "$SCRATCH/$name.json" 15; then
+			pass "$name.jaeger_has_every_span"
+			compare "$name" "$service_probe"
+			# app.py annotates its lines: the per-thread checks of the C demo too.
+			tests/lib/check_demo_spans.sh jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
+				"$REQUESTS" | report_checks "$name"
+		else
+			fail "$name.jaeger_has_every_span" "$(tail -n 3 "$SCRATCH/$name.err")"
+		fi
+	fi
+	if [ -s "$SCRATCH/sdk.shapes" ] && [ -s "$SCRATCH/$name.shapes" ]; then
+		expect_eq "$name.same_shapes_without_error_flags" \
+			"$(tr -d '!' <"$SCRATCH/$name.shapes" | sort | uniq -c)" \
+			"$(tr -d '!' <"$SCRATCH/sdk.shapes" | sort | uniq -c)"
+		expect_eq "$name.same_shapes_with_an_error" \
+			"$(grep '!' "$SCRATCH/$name.shapes" | sort -u)" "$(grep '!' "$SCRATCH/sdk.shapes" | sort -u)"
+		expect_eq "$name.same_span_kinds" "$(kinds "$SCRATCH/$name.json")" "$(kinds "$SCRATCH/sdk.json")"
+		expect_eq "$name.same_error_status_description" "$(msgs "$SCRATCH/$name.json")" \
+			"$(msgs "$SCRATCH/sdk.json")"
+	else
+		fail "$name.side_by_side" "a side has no shapes to compare (see above)"
+	fi
+}
+kinds() { jq -r '[.data[].spans[] | "\(.operationName) \(.tags[] | select(.key == "span.kind") | .value)"] | unique[]' "$1"; }
+msgs() { jq -r '[.data[].spans[] | select(any(.tags[]; .key == "error")) | .operationName + ": "
+	+ ([.tags[] | select(.key == "otel.status_description") | .value] | .[0] // "")] | unique[]' "$1"; }
+
+probe_side spanprobe "$PY"
+if venv310=$(pyenv_flask_venv 3.10 2>"$SCRATCH/venv.err"); then
+	probe_side spanprobe-py3.10 "$venv310/bin/python"
 else
-	fail side_by_side "a side has no shapes to compare (see above)"
+	skip spanprobe-py3.10 "$(tail -n 1 "$SCRATCH/venv.err")"
 fi
 echo "# peers and both runs took $((SECONDS - start)) s"

@@ -97,11 +97,11 @@ check memcpy.list_names_implementation grep -q 'ifunc -> __mem' "$SCRATCH/memcpy
 # 5. C++: a glob on demangled names, spans named as C++ writes them, the
 #    program's output unchanged.
 want=$("$FIX/cpp-app" 5 /x)
-"$SPANPROBE" -o jsonl -c "$FIX/cpp-app 5 /x" "uprobe:$FIX/cpp-app:shop::Server::*" \
-	>"$SCRATCH/cpp.out" 2>"$SCRATCH/cpp.err"
-expect_eq cpp.output_unchanged "$(grep -v '^{' "$SCRATCH/cpp.out")" "$want"
-check cpp.demangled_span grep -q '"name":"shop::Server::handle(int)"' "$SCRATCH/cpp.out"
-n=$(grep -c '"name":"shop::Server::' "$SCRATCH/cpp.out")
+"$SPANPROBE" -o jsonl --output-file "$SCRATCH/cpp.jsonl" -c "$FIX/cpp-app 5 /x" \
+	"uprobe:$FIX/cpp-app:shop::Server::*" >"$SCRATCH/cpp.out" 2>"$SCRATCH/cpp.err"
+expect_eq cpp.output_unchanged "$(cat "$SCRATCH/cpp.out")" "$want"
+check cpp.demangled_span grep -q '"name":"shop::Server::handle(int)"' "$SCRATCH/cpp.jsonl"
+n=$(grep -c '"name":"shop::Server::' "$SCRATCH/cpp.jsonl")
 expect_eq cpp.span_per_call "$n" 3
 "$SPANPROBE" -l "uprobe:$FIX/cpp-app:_ZN4shop6Server6handleEi" >"$SCRATCH/cpp.list" 2>&1
 check cpp.mangled_glob grep -q 'shop::Server::handle(int)' "$SCRATCH/cpp.list"

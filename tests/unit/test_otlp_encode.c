@@ -46,7 +46,9 @@ static long long attr_int(KeyValue **kv, size_t n, const char *key)
 
 static struct process_info proc_a = { .pid = 100, .exe_name = "app", .exe_path = "/opt/app",
 				      .command_line = "app --flag x", .container_id = "c0ffee",
-				      .k8s_pod_uid = "5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f" };
+				      .k8s_pod_uid = "5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f",
+				      .k8s_pod_name = "web-0", .k8s_namespace = "shop",
+				      .k8s_container_name = "web" };
 static struct process_info proc_b = { .pid = 200, .exe_name = "worker" };
 
 static void make_spans(struct span *s)
@@ -155,7 +157,10 @@ static void test_round_trip(void)
 	CHECK_STR(attr_str(ra, nra, "process.command_line"), "app --flag x");
 	CHECK_STR(attr_str(ra, nra, "container.id"), "c0ffee");
 	CHECK_STR(attr_str(ra, nra, "k8s.pod.uid"), "5f0c2a1e-8b7d-4c3e-9f10-2a3b4c5d6e7f");
-	CHECK_INT(nra, 8);
+	CHECK_STR(attr_str(ra, nra, "k8s.pod.name"), "web-0");
+	CHECK_STR(attr_str(ra, nra, "k8s.namespace.name"), "shop");
+	CHECK_STR(attr_str(ra, nra, "k8s.container.name"), "web");
+	CHECK_INT(nra, 11);
 	CHECK_INT(rs->n_scope_spans, 1);
 	CHECK_STR(rs->scope_spans[0]->scope->name, "spanprobe");
 	CHECK_STR(rs->scope_spans[0]->scope->version, SPANPROBE_VERSION);

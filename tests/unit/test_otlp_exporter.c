@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The exporter's batching, queue and retries: with a fake sender (batch
- * boundaries, queue full, shutdown deadline) and, for the HTTP path, a tiny
- * in-process HTTP/1.1 receiver on 127.0.0.1 (503 + Retry-After then 200 is
- * retried and delivered once; 400 is dropped; gzip is gzip). */
+ * boundaries, queue full, shutdown deadline, requests that grow while the
+ * exporter is behind) and, for the HTTP path, a tiny in-process HTTP/1.1
+ * receiver on 127.0.0.1 (503 + Retry-After then 200 is retried and
+ * delivered once; 400 is dropped; gzip is gzip; requests in flight side by
+ * side). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -51,6 +54,8 @@ struct fake_sender {
 	bool inside;
 	enum otlp_outcome outcome;
 	int64_t retry_after_ms;
+	size_t retry_first; /* this many first requests answer "retry later" */
+	size_t hold_request; /* 1-based: only this request holds (0: every one, when hold) */
 };
 
 static void fake_send(void *ctx, const uint8_t *body, size_t len, uint32_t timeout_ms,
@@ -67,13 +72,15 @@ static void fake_send(void *ctx, const uint8_t *body, size_t len, uint32_t timeo
 	f->requests++;
 	f->inside = true;
 	pthread_cond_broadcast(&f->cond);
-	while (f->hold)
+	while (f->hold && (!f->hold_request || f->hold_request == f->requests))
 		pthread_cond_wait(&f->cond, &f->lock);
 	f->inside = false;
 	res->outcome = f->outcome;
 	res->retry_after_ms = f->retry_after_ms;
+	if (f->requests <= f->retry_first)
+		res->outcome = OTLP_OUTCOME_RETRY;
 	snprintf(res->message, sizeof(res->message), "fake failure");
-	if (f->outcome == OTLP_OUTCOME_OK)
+	if (res->outcome == OTLP_OUTCOME_OK)
 		res->message[0] = '\0';
 	pthread_mutex_unlock(&f->lock);
 }
@@ -214,6 +221,54 @@ static void test_queue_full(void)
 	otlp_exporter__stats(e, &st);
 	CHECK_INT(st.exported, 15);
 	CHECK_INT(st.dropped, 2);
+	otlp_exporter__free(e);
+}
+
+/* While an earlier request is still out (here: waiting to be retried) and
+ * the queue is more than half full, the next request takes every span
+ * queued instead of one batch. */
+static void test_batches_grow_when_behind(void)
+{
+	struct otlp_config cfg = test_config(100, 10);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st;
+	struct fake_sender f;
+	uint64_t id = 1;
+
+	fake_init(&f);
+	f.retry_first = 1;      /* request 1: retried, 50 ms later */
+	f.retry_after_ms = 50;
+	f.hold = true;          /* request 2: held until the queue has filled */
+	f.hold_request = 2;
+	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	for (int i = 0; i < 20; i++, id++) {
+		struct span s = test_span(id);
+
+		otlp_exporter__push(e, &s);
+	}
+	pthread_mutex_lock(&f.lock);
+	while (f.requests < 2)
+		pthread_cond_wait(&f.cond, &f.lock);
+	pthread_mutex_unlock(&f.lock);
+	for (int i = 0; i < 60; i++, id++) { /* 60 of 100 queued */
+		struct span s = test_span(id);
+
+		otlp_exporter__push(e, &s);
+	}
+	pthread_mutex_lock(&f.lock);
+	f.hold = false;
+	pthread_cond_broadcast(&f.cond);
+	pthread_mutex_unlock(&f.lock);
+	otlp_exporter__shutdown(e);
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(f.batch_sizes[0], 10);
+	CHECK_INT(f.batch_sizes[1], 10);
+	CHECK_INT(f.batch_sizes[2], 60); /* behind: all of it in one request */
+	CHECK_INT(f.batch_sizes[3], 10); /* request 1 again */
+	CHECK_INT(f.requests, 4);
+	CHECK_INT(st.exported, 80);
+	CHECK_INT(st.dropped, 0);
+	CHECK_INT(st.retries, 1);
 	otlp_exporter__free(e);
 }
 
@@ -498,6 +553,111 @@ static void test_connection_refused(void)
 	otlp_exporter__free(e);
 }
 
+/* A receiver that answers nothing until `together` requests are waiting at
+ * once (each on its own HTTP/1.1 connection), then answers them all 200. */
+struct held_http {
+	int listen_fd, port;
+	pthread_t thread;
+	size_t together, expected, requests, most_waiting;
+};
+
+static void *held_http_thread(void *arg)
+{
+	struct held_http *h = arg;
+	struct pollfd fds[9] = { { .fd = h->listen_fd, .events = POLLIN } };
+	static char buf[8][1 << 20];
+	size_t len[9] = { 0 }, nfds = 1, waiting = 0;
+	bool done[9] = { false };
+	int idle_ms = 0;
+
+	while (h->requests < h->expected) {
+		/* hang guard only: a request normally comes within milliseconds */
+		if (poll(fds, nfds, 100) == 0 && (idle_ms += 100) >= 10000) {
+			fprintf(stderr, "held_http: hang guard: no request for 10 s\n");
+			break;
+		}
+		if (fds[0].revents & POLLIN && nfds < 9) {
+			fds[nfds] = (struct pollfd){ .fd = accept(h->listen_fd, NULL, NULL), .events = POLLIN };
+			len[nfds] = 0;
+			done[nfds] = false;
+			nfds++;
+		}
+		for (size_t i = 1; i < nfds; i++) {
+			char *end, *cl;
+			ssize_t n;
+
+			if (!(fds[i].revents & POLLIN) || done[i])
+				continue;
+			n = read(fds[i].fd, buf[i - 1] + len[i], sizeof(buf[0]) - len[i] - 1);
+			if (n <= 0) {
+				fds[i].events = 0;
+				continue;
+			}
+			len[i] += (size_t)n;
+			buf[i - 1][len[i]] = '\0';
+			end = strstr(buf[i - 1], "\r\n\r\n");
+			cl = strcasestr(buf[i - 1], "content-length:");
+			if (end && cl && len[i] >= (size_t)(end - buf[i - 1]) + 4 + strtoul(cl + 15, NULL, 10)) {
+				done[i] = true;
+				waiting++;
+			}
+		}
+		if (waiting > h->most_waiting)
+			h->most_waiting = waiting;
+		if (waiting >= h->together || (waiting && idle_ms >= 10000)) {
+			for (size_t i = 1; i < nfds; i++) {
+				static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+				if (!done[i])
+					continue;
+				if (write(fds[i].fd, ok, sizeof(ok) - 1) < 0)
+					break;
+				done[i] = false;
+				len[i] = 0;
+				h->requests++;
+			}
+			waiting = 0;
+		}
+	}
+	for (size_t i = 1; i < nfds; i++)
+		close(fds[i].fd);
+	return NULL;
+}
+
+/* Requests go out side by side: the second batch is sent while the first
+ * still waits for its answer. */
+static void test_http_requests_in_flight(void)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct otlp_config cfg = test_config(100, 10);
+	struct held_http h = { .together = 2, .expected = 2 };
+	struct otlp_exporter *e = NULL;
+	socklen_t alen = sizeof(addr);
+	struct otlp_stats st;
+	char url[64];
+
+	h.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(h.listen_fd >= 0 && !bind(h.listen_fd, (struct sockaddr *)&addr, sizeof(addr)) &&
+	      !listen(h.listen_fd, 4) && !getsockname(h.listen_fd, (struct sockaddr *)&addr, &alen));
+	CHECK_INT(pthread_create(&h.thread, NULL, held_http_thread, &h), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/traces", ntohs(addr.sin_port));
+	cfg.endpoint = url;
+	CHECK_INT(otlp_exporter__new(&cfg, &e), 0);
+	for (uint64_t i = 0; i < 20; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s);
+	}
+	pthread_join(h.thread, NULL);
+	otlp_exporter__shutdown(e);
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(h.most_waiting, 2);
+	CHECK_INT(st.exported, 20);
+	CHECK_INT(st.dropped, 0);
+	otlp_exporter__free(e);
+	close(h.listen_fd);
+}
+
 int main(void)
 {
 	unit_prog = "otlp_exporter";
@@ -505,11 +665,13 @@ int main(void)
 	RUN(test_schedule_delay);
 	RUN(test_schedule_delay_zero);
 	RUN(test_queue_full);
+	RUN(test_batches_grow_when_behind);
 	RUN(test_shutdown_deadline);
 	RUN(test_drop_counted);
 	RUN(test_http_retry_then_ok);
 	RUN(test_http_400_dropped);
 	RUN(test_http_gzip);
 	RUN(test_connection_refused);
+	RUN(test_http_requests_in_flight);
 	return unit_exit();
 }

@@ -16,7 +16,7 @@ static struct span make_span(const char *name, uint8_t trace, uint64_t id, uint6
 {
 	struct span s = { .span_id = id, .parent_span_id = parent, .start_unix_ns = start,
 			  .end_unix_ns = end, .pid = 42, .tid = 43, .name = name, .ret_signed = true,
-			  .has_ret = true };
+			  .has_ret = true, .ret_kind = SPAN_RET_SIGNED };
 
 	memset(s.trace_id, trace, sizeof(s.trace_id));
 	return s;
@@ -122,7 +122,8 @@ static void test_tree(void)
 	spans[0].error = true;
 	snprintf(spans[0].status_message, sizeof(spans[0].status_message), "goo returned -1");
 	out = tree_output(spans, 3, false);
-	CHECK(strstr(out, "trace 01010101010101010101010101010101  pid 42  tid 43\n"));
+	/* the header carries the trace's wall-clock start (local time) */
+	CHECK(strstr(out, "trace 01010101010101010101010101010101  pid 42  tid 43  at 19"));
 	CHECK(strstr(out, "foo  5.0 us  (+0 ns)"));
 	CHECK(strstr(out, "├─ goo  100 ns  (+100 ns)  = 0  ERROR: goo returned -1\n"));
 	CHECK(strstr(out, "└─ zoo  3.7 us  (+300 ns)"));
@@ -164,12 +165,48 @@ static void test_durations(void)
 	}
 }
 
+/* Return values print by type: none for void, signed/unsigned by DWARF,
+ * 0x... or NULL for pointers, and said to be unknown without DWARF. */
+static void test_tree_return_values(void)
+{
+	static const struct {
+		enum span_ret_kind kind;
+		int64_t ret;
+		const char *want, *not_want;
+	} cases[] = {
+		{ SPAN_RET_NONE, 7, "foo  1.0 us  (+0 ns)\n", "=" },
+		{ SPAN_RET_SIGNED, -1, "  = -1\n", NULL },
+		{ SPAN_RET_UNSIGNED, -1, "  = 18446744073709551615\n", NULL },
+		{ SPAN_RET_POINTER, 0x7ffd1234, "  = 0x7ffd1234\n", NULL },
+		{ SPAN_RET_POINTER, 0, "  = NULL\n", NULL },
+		{ SPAN_RET_UNKNOWN, 42, "  = 42 (type unknown, read as int)\n", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct span s = make_span("foo", 9, 1, 0, 1000, 2000);
+		char *out;
+
+		s.ret_kind = cases[i].kind;
+		s.has_ret = cases[i].kind != SPAN_RET_NONE;
+		s.ret_signed = cases[i].kind == SPAN_RET_SIGNED || cases[i].kind == SPAN_RET_UNKNOWN;
+		s.ret = cases[i].ret;
+		out = tree_output(&s, 1, false);
+		if (!out || !strstr(out, cases[i].want) ||
+		    (cases[i].not_want && strstr(strstr(out, "foo"), cases[i].not_want))) {
+			printf("  case %zu: want '%s' in:\n%s", i, cases[i].want, out ? out : "(null)");
+			CHECK(0);
+		}
+		free(out);
+	}
+}
+
 int main(void)
 {
 	unit_prog = "outputs";
 	RUN(test_json_encoding);
 	RUN(test_json_fields);
 	RUN(test_tree);
+	RUN(test_tree_return_values);
 	RUN(test_durations);
 	return unit_exit();
 }

@@ -119,8 +119,10 @@ static void test_records_to_tree(void)
 	span_decoder__free(d);
 	span_tree__free(t);
 	fclose(f);
-	CHECK(strstr(text, "foo  250 ns  (+0 ns)\n"));
-	CHECK(strstr(text, "├─ goo  150 ns  (+50 ns)  = -1  ERROR: goo returned -1 (error rule ret<0)\n"));
+	/* the table's functions are nop5 probes: a 250 ns call is mostly the probes' */
+	CHECK(strstr(text, "foo  250 ns (probe: ~550 ns of it, nop5)  (+0 ns)\n"));
+	CHECK(strstr(text, "├─ goo  150 ns (probe: ~550 ns of it, nop5)  (+50 ns)  = -1  ERROR: goo "
+			   "returned -1 (error rule ret<0)\n"));
 	CHECK(strstr(text, "└─ zoo  20 ns  (+210 ns)  TRUNCATED: left without return (longjmp or unwinding)\n"));
 	free(text);
 }
@@ -171,12 +173,56 @@ static void test_python_records(void)
 	span_decoder__free(d);
 }
 
+/* Native exceptions and tail jumps: a C++ type_info name demangled, a Go
+ * panic's text kept only for error types that hold it in their first
+ * field, no return value for a call ended by a jump out of it. */
+static void test_native_exceptions(void)
+{
+	struct span_decoder *d = span_decoder__new(&table, 0, NULL);
+	struct exception_record x = { .span = record(1, 6, 0, 30, 40, SPAN_F_ERROR | SPAN_F_EXC_CXX, 0) };
+	struct span_record tail = record(1, 7, 0, 50, 60, SPAN_F_NO_RETURN, 0);
+	struct span s;
+
+	x.span.hdr = (struct record_header){ .kind = REC_SPAN_EXCEPTION, .size = sizeof(x) };
+	snprintf(x.type, sizeof(x.type), "St13runtime_error");
+	snprintf(x.message, sizeof(x.message), "bad 3");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.exception_type, "std::runtime_error");
+	CHECK_STR(s.status_message, "std::runtime_error: bad 3");
+	CHECK(s.error && !s.has_ret && !s.truncated);
+	snprintf(x.type, sizeof(x.type), "N4shop5ErrorE");
+	x.message[0] = 0;
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.exception_type, "shop::Error");
+	snprintf(x.type, sizeof(x.type), "i");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.exception_type, "int");
+
+	x.span.flags = SPAN_F_ERROR | SPAN_F_EXC_GO_PTR;
+	snprintf(x.type, sizeof(x.type), "*errors.errorString");
+	snprintf(x.message, sizeof(x.message), "bad 4");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.status_message, "*errors.errorString: bad 4");
+	snprintf(x.type, sizeof(x.type), "*main.myErr");
+	CHECK_INT(span_decoder__decode(d, &x, sizeof(x), &s), 1);
+	CHECK_STR(s.exception_message, "");
+	CHECK_STR(s.status_message, "*main.myErr");
+
+	CHECK_INT(span_decoder__decode(d, &tail, sizeof(tail), &s), 1);
+	CHECK(!s.has_ret && !s.error && !s.truncated);
+	span_decoder__free(d);
+}
+
 /* Sizes and kinds that don't add up are refused, never read past the end. */
 static void test_malformed(void)
 {
 	struct span_decoder *d = span_decoder__new(&table, 0, NULL);
 	struct span_record e = record(0, 1, 0, 0, 1, 0, 0);
-	struct exec_record ex = { .hdr = { .kind = REC_EXEC, .size = sizeof(ex) }, .pid = 42 };
+	struct exec_record ex = { .hdr = { .kind = REC_EXEC, .size = sizeof(ex) }, .pid = 42,
+				  .start_boottime = 123456789 };
+	struct proc_record fork = { .hdr = { .kind = REC_FORK, .size = sizeof(fork) }, .pid = 43,
+				    .ppid = 42 };
+	struct control_event c;
 	struct span s;
 
 	CHECK_INT(span_decoder__decode(d, &e, 4, &s), -EINVAL);           /* shorter than a header */
@@ -185,9 +231,17 @@ static void test_malformed(void)
 	CHECK_INT(span_decoder__decode(d, &e, sizeof(e), &s), -EINVAL);   /* wrong size for kind */
 	e.hdr = (struct record_header){ .kind = 99, .size = sizeof(e) };
 	CHECK_INT(span_decoder__decode(d, &e, sizeof(e), &s), -EINVAL);   /* unknown kind */
-	CHECK_INT(span_decoder__exec_pid(&ex, sizeof(ex)), 42);
-	CHECK_INT(span_decoder__exec_pid(&ex, 8), -EINVAL);
-	CHECK_INT(span_decoder__exec_pid(&e, sizeof(e)), -EINVAL);
+	CHECK_INT(span_decoder__control(&ex, sizeof(ex), &c), 0);
+	CHECK_INT(c.kind, REC_EXEC);
+	CHECK_INT(c.pid, 42);
+	CHECK_INT(c.start_boottime, 123456789);
+	CHECK_INT(span_decoder__control(&fork, sizeof(fork), &c), 0);
+	CHECK_INT(c.kind, REC_FORK);
+	CHECK_INT(c.ppid, 42);
+	CHECK_INT(span_decoder__control(&ex, 8, &c), -EINVAL);
+	CHECK_INT(span_decoder__control(&e, sizeof(e), &c), -EINVAL);
+	fork.pid = 0x80000000u; /* not a pid */
+	CHECK_INT(span_decoder__control(&fork, sizeof(fork), &c), -EINVAL);
 	span_decoder__free(d);
 }
 
@@ -198,6 +252,7 @@ int main(void)
 	RUN(test_decode);
 	RUN(test_records_to_tree);
 	RUN(test_python_records);
+	RUN(test_native_exceptions);
 	RUN(test_malformed);
 	return unit_exit();
 }

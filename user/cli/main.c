@@ -6,13 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <bpf/libbpf.h>
 
+#include "call_summary.h"
 #include "metrics_server.h"
 #include "node_pods.h"
 #include "options.h"
 #include "outputs.h"
 #include "probe_list.h"
+#include "python_probe.h"
 #include "report.h"
 #include "tracer.h"
 
@@ -48,9 +51,45 @@ static int write_span(void *ctx, const struct span *s)
 	return outputs__write(ctx, s);
 }
 
-static void flush_lines(void *ctx)
+static int flush_lines(void *ctx)
 {
-	outputs__flush_lines(ctx);
+	return outputs__flush_lines(ctx);
+}
+
+/* -c with span output on a standard output that is a pipe or a file (read
+ * by a program: jq, a log): the command's own output would mix into it, so
+ * it goes to standard error. On a terminal both share it, as bpftrace does. */
+static bool command_output_to_stderr(void)
+{
+	return opts.cmd && !opts.list && !opts.out.file &&
+	       (opts.out.tree || opts.out.jsonl || opts.out.lines || opts.out.summary) &&
+	       !isatty(STDOUT_FILENO);
+}
+
+/* Nothing but the summary: the kernel sends no span record at all. */
+static bool summary_only(void)
+{
+	return opts.out.summary && !opts.out.tree && !opts.out.jsonl && !opts.out.otlp &&
+	       !opts.out.lines;
+}
+
+/* The summary at exit: asked for (-o summary, --summary), or by default
+ * after tree or lines output flooded more than OUTPUTS_FLOOD_TRACES traces. */
+static void print_summary(struct tracer *tracer, struct outputs *outputs)
+{
+	struct func_stats *fs;
+	size_t n;
+
+	if (opts.summary == SUMMARY_OFF)
+		return;
+	if (!opts.out.summary && opts.summary != SUMMARY_ON && !outputs__flooded(outputs))
+		return;
+	if (tracer__func_stats(tracer, &fs, &n)) {
+		fprintf(stderr, "spanprobe: no memory for the summary\n");
+		return;
+	}
+	call_summary__print(outputs__summary_stream(outputs), fs, n, opts.top);
+	free(fs);
 }
 
 static int make_ready_file(const char *path)
@@ -113,13 +152,24 @@ int main(int argc, char **argv)
 				  .specs = opts.specs, .nspecs = opts.nspecs,
 				  .rules = opts.rules, .nrules = opts.nrules,
 				  .pid = opts.pid, .cmd = opts.cmd, .wait = opts.wait,
+				  .follow = !opts.no_follow, .selection = opts.selection,
+				  .cmd_stdout_to_stderr = command_output_to_stderr(),
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
+				  .returns = opts.returns,
+				  .arg_rules = opts.arg_rules, .narg_rules = opts.narg_rules,
+				  .summary_only = summary_only(),
+				  .no_stats = opts.summary == SUMMARY_OFF,
+				  .min_duration_ns = opts.min_duration_ns,
+				  .errors_only = opts.errors_only,
+				  .sample_mode = opts.sampler.mode,
+				  .sample_threshold = opts.sampler.threshold,
 				  .pods = pods,
 			  }, &tracer);
 	if (err)
 		goto cleanup;
 	if (opts.list) {
 		probe_list__print(tracer__table(tracer), opts.verbose, stdout);
+		python_probe__print_list(tracer__python(tracer), opts.verbose, stdout);
 		exit_code = 0;
 		goto cleanup;
 	}
@@ -136,7 +186,8 @@ int main(int argc, char **argv)
 	err = outputs__start(outputs);
 	if (err)
 		goto cleanup;
-	report = (struct report_sources){ .tracer = tracer, .outputs = outputs };
+	report = (struct report_sources){ .tracer = tracer, .outputs = outputs,
+					  .output_name = opts.out.file ?: "standard output" };
 	if (opts.metrics_addr && start_metrics(&report, &metrics))
 		goto cleanup;
 	if (opts.ready_file) {
@@ -154,9 +205,13 @@ cleanup:
 	metrics_server__stop(metrics);
 	outputs__flush(outputs);
 	if (tracer && tracer__ran(tracer)) {
+		print_summary(tracer, outputs);
 		report__summary(&report, stderr);
 		tracer__print_hits(tracer, stderr);
 	}
+	/* spans were lost to a failed write: say so in the exit status too */
+	if (outputs__write_error(outputs) && exit_code == 0)
+		exit_code = 1;
 	if (ready_made)
 		unlink(opts.ready_file);
 	outputs__free(outputs);

@@ -5,14 +5,37 @@
 #include "option_table.h"
 
 const struct option_def option_defs[] = {
-	{ "pid", 'p', "PID", "Trace only this process", false },
-	{ "cmd", 'c', "CMD", "Run CMD, trace only it, exit with its status", false },
+	{ "pid", 'p', "PID", "Trace only this process and the processes it starts", false },
+	{ "cmd", 'c', "CMD", "Run CMD, trace it and the processes it starts, exit with its status",
+	  false },
+	{ "no-follow", OPT_NO_FOLLOW, NULL,
+	  "With -p/-c, trace only that process, not the processes it starts", false },
+	{ "exe", OPT_EXE, "GLOB",
+	  "Without -p/-c, trace only processes whose executable matches GLOB (a path glob, or a "
+	  "name when it has no '/'); the others get no probe at all; repeatable", false },
 	{ "list", 'l', NULL, "List the functions PROBE matches, with their probe cost", true },
-	{ "output", 'o', "FORMAT", "tree (default), jsonl or otlp; repeatable", false },
+	{ "output", 'o', "FORMAT",
+	  "tree (default), lines (one line a call), jsonl, otlp, or summary (the summary alone: "
+	  "no span is sent from the kernel); repeatable", false },
 	{ "output-file", OPT_OUTPUT_FILE, "FILE", "Write tree/jsonl output to FILE", false },
 	{ "error", OPT_ERROR, "FUNCS:COND",
 	  "Returns that count as errors: ret<N, ret<=N, ret==N, ret!=N, ret>N, ret>=N, NULL; repeatable",
 	  false },
+	{ "arg", OPT_ARG, "FUNCS:ARG[=TYPE],...",
+	  "Capture arguments at entry as span attributes: argN (0-5) or a DWARF parameter name; "
+	  "TYPE int, uint, int8..int64, uint8..uint64, hex, string, pstring (char **), or from "
+	  "DWARF; repeatable", false },
+	{ "summary", OPT_SUMMARY, NULL,
+	  "Print per-function statistics at exit (calls, errors, total and self time, "
+	  "percentiles, latency histograms); by default only after more than 100 traces", false },
+	{ "no-summary", OPT_NO_SUMMARY, NULL,
+	  "No summary, and no statistics kept in the kernel", false },
+	{ "top", OPT_TOP, "N", "Functions in the summary, by total time (default 10; 0: all)",
+	  false },
+	{ "min-duration", OPT_MIN_DURATION, "DUR",
+	  "Send only calls lasting at least DUR (10ms, 250us, 1.5s), with their ancestors", false },
+	{ "errors-only", OPT_ERRORS_ONLY, NULL,
+	  "Send only calls that ended with an error, and their ancestors", false },
 	{ "endpoint", OPT_ENDPOINT, "URL", "OTLP endpoint (overrides OTEL_EXPORTER_OTLP_*ENDPOINT)",
 	  false },
 	{ "protocol", OPT_PROTOCOL, "PROTO",
@@ -30,6 +53,10 @@ const struct option_def option_defs[] = {
 	  false },
 	{ "ready-file", OPT_READY_FILE, "FILE",
 	  "Create FILE once attached (readiness checks); removed at exit", false },
+	{ "return-probes", OPT_RETURN_PROBES, "HOW",
+	  "How returns are seen: auto (default: probes on the exit instructions for Go, C++ and "
+	  "Rust code and functions that return twice, uretprobes elsewhere), exits or uretprobe",
+	  false },
 	{ "node-name", OPT_NODE_NAME, "NAME",
 	  "This node's name, whose pods name traced processes (default: $K8S_NODE_NAME)", false },
 	{ "kube-api", OPT_KUBE_API, "URL",

@@ -6,10 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arg_spec.h"
 #include "config_file.h"
 #include "option_table.h"
 #include "options.h"
 #include "probe_spec.h"
+#include "return_rule.h"
+#include "selection.h"
 #include "version.h"
 
 const char *argp_program_version = "spanprobe " SPANPROBE_VERSION;
@@ -78,8 +81,46 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			o->out.jsonl = true;
 		else if (strcmp(arg, "otlp") == 0)
 			o->out.otlp = true;
+		else if (strcmp(arg, "lines") == 0)
+			o->out.lines = true;
+		else if (strcmp(arg, "summary") == 0)
+			o->out.summary = true;
 		else
-			argp_error(state, "unknown output '%s' (use tree, jsonl or otlp)", arg);
+			argp_error(state, "unknown output '%s' (use tree, lines, jsonl, otlp or summary)",
+				   arg);
+		break;
+	case OPT_ARG:
+		if (grow((void **)&o->arg_rules, o->narg_rules, sizeof(*o->arg_rules)))
+			return ENOMEM;
+		if (arg_rule__parse(arg, &o->arg_rules[o->narg_rules], err, sizeof(err)))
+			argp_error(state, "%s", err);
+		o->narg_rules++;
+		break;
+	case OPT_SUMMARY:
+		if (o->summary == SUMMARY_OFF)
+			argp_error(state, "--summary and --no-summary exclude each other");
+		o->summary = SUMMARY_ON;
+		break;
+	case OPT_NO_SUMMARY:
+		if (o->summary == SUMMARY_ON)
+			argp_error(state, "--summary and --no-summary exclude each other");
+		o->summary = SUMMARY_OFF;
+		break;
+	case OPT_TOP:
+		errno = 0;
+		pid = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || pid < 0 || pid > 100000)
+			argp_error(state, "invalid --top '%s' (a count of functions, 0 for all)", arg);
+		o->top = (unsigned)pid;
+		break;
+	case OPT_MIN_DURATION:
+		if (duration__parse(arg, &o->min_duration_ns, err, sizeof(err)))
+			argp_error(state, "--min-duration: %s", err);
+		if (!o->min_duration_ns)
+			argp_error(state, "--min-duration: 0 keeps everything (leave it out instead)");
+		break;
+	case OPT_ERRORS_ONLY:
+		o->errors_only = true;
 		break;
 	case OPT_OUTPUT_FILE:
 		o->out.file = arg;
@@ -113,9 +154,27 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_WAIT:
 		o->wait = true;
 		break;
+	case OPT_NO_FOLLOW:
+		o->no_follow = true;
+		break;
+	case OPT_EXE:
+		if (!o->selection && !(o->selection = selection__new()))
+			return ENOMEM;
+		if (selection__add_exe(o->selection, arg))
+			argp_failure(state, 64, 0, "bad --exe");
+		break;
 	case OPT_METRICS_ADDR:
 		o->metrics_addr = arg;
 		break;
+	case OPT_RETURN_PROBES: {
+		enum return_choice c;
+
+		if (return_choice__parse(arg, &c))
+			argp_error(state, "unknown --return-probes '%s' (use auto, exits or uretprobe)",
+				   arg);
+		o->returns = c;
+		break;
+	}
 	case OPT_NODE_NAME:
 		o->node_name = arg;
 		break;
@@ -140,8 +199,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "no PROBE given (e.g. spanprobe 'uprobe:./app:foo,goo')");
 		if (o->pid > 0 && o->cmd)
 			argp_error(state, "-p and -c exclude each other");
-		if (!o->out.tree && !o->out.jsonl && !o->out.otlp)
+		if (o->selection && (o->pid > 0 || o->cmd))
+			argp_error(state, "--exe chooses among every process: it can't go with -p or -c");
+		if (!o->out.tree && !o->out.jsonl && !o->out.otlp && !o->out.lines &&
+		    !o->out.summary)
 			o->out.tree = true;
+		if (o->out.summary && o->summary == SUMMARY_OFF)
+			argp_error(state, "-o summary and --no-summary exclude each other");
+		if (sampler__from_env(getenv("OTEL_TRACES_SAMPLER"), getenv("OTEL_TRACES_SAMPLER_ARG"),
+				      &o->sampler, err, sizeof(err)))
+			argp_failure(state, 64, 0, "%s", err);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -175,6 +242,7 @@ int options__parse(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->pid = -1;
+	o->top = 10;
 	o->orig_argv = argv;
 	if (!table)
 		return 1;
@@ -197,5 +265,9 @@ void options__release(struct options *o)
 	for (size_t i = 0; i < o->nrules; i++)
 		error_rule__release(&o->rules[i]);
 	free(o->rules);
+	for (size_t i = 0; i < o->narg_rules; i++)
+		arg_rule__release(&o->arg_rules[i]);
+	free(o->arg_rules);
+	selection__free(o->selection);
 	config_file__free_argv(o->argc, o->argv, o->orig_argv);
 }

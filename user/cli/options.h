@@ -6,24 +6,40 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
+#include "filter_spec.h"
 #include "outputs.h"
 
 struct probe_spec;
+struct selection;
 struct error_rule;
+struct arg_rule;
+
+/* --summary / --no-summary; by default the summary follows a flood */
+enum summary_mode { SUMMARY_AUTO, SUMMARY_ON, SUMMARY_OFF };
 
 struct options {
 	pid_t pid;                 /* -p, or -1 */
 	const char *cmd;           /* -c, or NULL */
-	bool list, dry_run, verbose, wait;
+	bool list, dry_run, verbose, wait, no_follow;
 	struct output_opts out;
 	struct probe_spec *specs;
 	size_t nspecs;
 	struct error_rule *rules;
 	size_t nrules;
+	struct arg_rule *arg_rules;  /* --arg */
+	size_t narg_rules;
+	enum summary_mode summary;
+	unsigned top;                /* --top: functions in the summary; 0: all */
+	uint64_t min_duration_ns;    /* --min-duration; 0: off */
+	bool errors_only;
+	struct sampler sampler;      /* OTEL_TRACES_SAMPLER(_ARG) */
+	struct selection *selection; /* --exe, ...: made on the first selector */
 	const char *ready_file;
 	const char *metrics_addr;
+	int returns;               /* --return-probes: enum return_choice */
 	/* Kubernetes (node_pods.h) */
 	const char *node_name, *kube_api, *kube_token_file, *kube_ca_file;
 	/* the argument vector after --config expansion (owns the strings above) */

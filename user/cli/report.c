@@ -23,9 +23,27 @@ void report__summary(const struct report_sources *r, FILE *to)
 		c.spans, c.errors, c.truncated,
 		k[STAT_RINGBUF_DROPS] + k[STAT_DEPTH_DROPS] + k[STAT_STACK_DROPS],
 		k[STAT_RINGBUF_DROPS], SPAN_MAX_DEPTH, k[STAT_DEPTH_DROPS], k[STAT_STACK_DROPS]);
+	if (c.unwritten)
+		fprintf(to, "; %" PRIu64 " not written to %s (%s)", c.unwritten,
+			r->output_name, outputs__write_error(r->outputs) ?: "out of memory");
+	if (tracer__processes_seen(r->tracer))
+		fprintf(to, "; %zu processes traced", tracer__processes_seen(r->tracer));
+	if (k[STAT_TREE_DROPS])
+		fprintf(to, "; %" PRIu64 " started processes not followed (the traced tree is full)",
+			k[STAT_TREE_DROPS]);
 	if (k[STAT_EXEC_DROPS])
 		fprintf(to, "; exec reports lost %" PRIu64 " (containers started then were not "
 			"searched)", k[STAT_EXEC_DROPS]);
+	if (k[STAT_UNSAMPLED])
+		fprintf(to, "; %" PRIu64 " traces not sampled", k[STAT_UNSAMPLED]);
+	if (k[STAT_FILTERED])
+		fprintf(to, "; %" PRIu64 " spans filtered out", k[STAT_FILTERED]);
+	if (k[STAT_ARGS_DROPS])
+		fprintf(to, "; arguments not captured for %" PRIu64 " calls (captured calls nested "
+			"deeper than 8)", k[STAT_ARGS_DROPS]);
+	if (k[STAT_SUMMARY_DROPS])
+		fprintf(to, "; %" PRIu64 " calls not in the summary (more functions than its slots)",
+			k[STAT_SUMMARY_DROPS]);
 	if (outputs__otlp_stats(r->outputs, &os))
 		fprintf(to, "; OTLP exported %" PRIu64 ", dropped %" PRIu64 ", rejected %" PRIu64
 			", retries %" PRIu64, os.exported, os.dropped, os.rejected, os.retries);
@@ -42,8 +60,10 @@ void report__metrics(void *ctx, FILE *to)
 	outputs__counts(r->outputs, &c);
 	fprintf(to, "# TYPE spanprobe_spans_total counter\nspanprobe_spans_total %" PRIu64 "\n"
 		    "# TYPE spanprobe_span_errors_total counter\nspanprobe_span_errors_total %" PRIu64 "\n"
-		    "# TYPE spanprobe_spans_truncated_total counter\nspanprobe_spans_truncated_total %" PRIu64 "\n",
-		c.spans, c.errors, c.truncated);
+		    "# TYPE spanprobe_spans_truncated_total counter\nspanprobe_spans_truncated_total %" PRIu64 "\n"
+		    "# HELP spanprobe_spans_unwritten_total Spans the tree or jsonl output could not write.\n"
+		    "# TYPE spanprobe_spans_unwritten_total counter\nspanprobe_spans_unwritten_total %" PRIu64 "\n",
+		c.spans, c.errors, c.truncated, c.unwritten);
 	if (outputs__otlp_stats(r->outputs, &os))
 		fprintf(to, "# TYPE spanprobe_otlp_spans_exported_total counter\nspanprobe_otlp_spans_exported_total %" PRIu64 "\n"
 			    "# TYPE spanprobe_otlp_spans_dropped_total counter\nspanprobe_otlp_spans_dropped_total %" PRIu64 "\n"

@@ -13,6 +13,7 @@ struct outputs;
 struct report_sources {
 	struct tracer *tracer;
 	struct outputs *outputs;
+	const char *output_name; /* where tree/jsonl go, for the summary */
 };
 
 /* "spanprobe: N spans (E errors, T truncated); lost L (...)[; OTLP ...]" */

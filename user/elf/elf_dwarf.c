@@ -416,6 +416,7 @@ void elf_dwarf__fill(struct elf_binary *b, struct sym_entry *e)
 	if (dwarf_decl_line(&die, &line) == 0 && line > 0)
 		s->decl_line = (uint32_t)line;
 	read_return_type(&die, s);
+	read_params(&die, s);
 }
 
 

@@ -138,6 +138,10 @@ void elf_dwarf__fill(struct elf_binary *b, struct sym_entry *e);
 void elf_dwarf__free(struct elf_binary *b);
 void read_return_type(Dwarf_Die *fn, struct func_symbol *s);
 
+/* elf_params.c */
+void read_params(Dwarf_Die *fn, struct func_symbol *s);
+void params__release(struct func_symbol *s);
+
 /* func_exits.c */
 void func_exits__fill(struct elf_binary *b, struct sym_entry *e);
 void func_exits__release(struct func_exits *x);

@@ -53,6 +53,7 @@ const char *skip_reason__name(enum skip_reason r)
 	case SKIP_COLD_PART: return ".cold fragment, not an entry";
 	case SKIP_KERNEL_REFUSED: return "refused by the kernel at attach";
 	case SKIP_SAME_CODE: return "same code as another traced function";
+	case SKIP_EXITS_UNKNOWN: return "return needs exit sites, which are not all known";
 	case SKIP_REASON_MAX: break;
 	}
 	return "unknown";
@@ -229,6 +230,7 @@ static void entry__release(struct sym_entry *e)
 		free(s->aliases[i]);
 	free(s->aliases);
 	free(s->decl_file);
+	params__release(s);
 	free(s->ifunc_impl);
 	free(s->ifunc_candidates);
 	func_exits__release(&s->exits);
@@ -755,6 +757,13 @@ const char *elf_binary__symbol_source(const struct elf_binary *b)
 bool elf_binary__is_shared(const struct elf_binary *b)
 {
 	return b && b->ehdr.e_type == ET_DYN;
+}
+
+const uint8_t *elf_binary__file_bytes(const struct elf_binary *b, uint64_t off, size_t len)
+{
+	if (!b || off > b->image_size || len > b->image_size - off)
+		return NULL;
+	return b->image + off;
 }
 
 bool elf_binary__is_go(const struct elf_binary *b)

@@ -31,6 +31,8 @@ enum skip_reason {
 	SKIP_KERNEL_REFUSED,  /* predicted probeable, refused by the kernel at attach */
 	SKIP_SAME_CODE,       /* same code as another traced function (a resolved ifunc's
 			       * implementation shared by two): traced once */
+	SKIP_EXITS_UNKNOWN,   /* its return must be seen at its exits (Go, C++, Rust, returns
+			       * twice), which are not all known: never a uretprobe instead */
 	SKIP_REASON_MAX
 };
 
@@ -61,6 +63,25 @@ struct func_exits {
 	size_t nrets;
 	struct exit_site *tails;    /* EXIT_TAIL_JMP, EXIT_TAIL_JCC, EXIT_INDIRECT_JMP */
 	size_t ntails;
+	size_t ncalls;              /* call instructions: 0 (and no tails) is a leaf, which no
+				     * exception can unwind through */
+};
+
+/* How a parameter is passed and what it holds, as far as --arg can read it
+ * from the x86-64 SysV argument registers. */
+enum param_kind {
+	PARAM_INT,          /* integer, enum or bool of 1-8 bytes: one general register */
+	PARAM_POINTER,      /* a pointer (or reference) to anything but char */
+	PARAM_STRING,       /* char * (any signedness, const or not) */
+	PARAM_STRING_PTR,   /* char ** */
+	PARAM_OTHER,        /* float, struct, union, __int128...: not in one general register */
+};
+
+struct func_param {
+	char *name;         /* NULL when DWARF names none */
+	enum param_kind kind;
+	uint8_t size;       /* PARAM_INT: bytes */
+	bool is_signed;
 };
 
 struct func_symbol {
@@ -94,6 +115,10 @@ struct func_symbol {
 	uint8_t ret_size;        /* 1, 2, 4, 8 */
 	bool ret_signed;
 	bool ret_pointer;
+	/* formal parameters in order (C++'s `this` first), when DWARF has them */
+	bool params_known;
+	struct func_param *params;
+	size_t nparams;
 };
 
 struct elf_binary;
@@ -119,6 +144,25 @@ bool elf_binary__is_shared(const struct elf_binary *b); /* ET_DYN: PIE or librar
 bool elf_binary__is_go(const struct elf_binary *b);
 /* "go1.26.0" from the buildinfo, or NULL */
 const char *elf_binary__go_version(const struct elf_binary *b);
+
+/* The language whose unwinding the file's frames must survive, from its
+ * symbols (see elf_lang.c). */
+enum binary_lang {
+	LANG_C,     /* nothing unwinds through it but longjmp and thread exit */
+	LANG_CXX,   /* refers to __gxx_personality_v0: C++ exceptions */
+	LANG_RUST,  /* refers to rust_eh_personality: panics unwind */
+	LANG_GO,    /* Go: the runtime copies and walks goroutine stacks */
+	LANG_UNKNOWN_EH, /* no symbols at all, but landing pads (.gcc_except_table) */
+};
+enum binary_lang elf_binary__lang(const struct elf_binary *b);
+const char *binary_lang__name(enum binary_lang l); /* "C", "C++", ... */
+/* The address (as linked) of the named symbol of any type in .symtab or
+ * .dynsym (defined only); false when absent. */
+bool elf_binary__symbol_vaddr(const struct elf_binary *b, const char *name, uint64_t *vaddr);
+/* The file's bytes [off, off + len), or NULL when past its end. */
+const uint8_t *elf_binary__file_bytes(const struct elf_binary *b, uint64_t off, size_t len);
+/* The address of section name, or 0. */
+uint64_t elf_binary__section_vaddr(const struct elf_binary *b, const char *name);
 
 /* Functions whose name (linkage, demangled, demangled without parameters,
  * or an alias) matches the shell glob, one per address, in address order.

@@ -219,6 +219,7 @@ static bool scan_range(struct elf_binary *b, const struct code_range *r, const s
 				goto nomem;
 			break;
 		case INSN_CALL:
+			x->ncalls++;
 			if (in_ranges(all, nall, p.target) && sweep__target(w, p.target))
 				goto nomem;
 			break;
@@ -314,5 +315,5 @@ void func_exits__release(struct func_exits *x)
 	free(x->rets);
 	free(x->tails);
 	x->rets = x->tails = NULL;
-	x->nrets = x->ntails = 0;
+	x->nrets = x->ntails = x->ncalls = 0;
 }

@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The batching half of the OTLP exporter, shaped like the SDKs'
  * BatchSpanProcessor: a bounded queue the tracer pushes into without ever
- * waiting on the network, and one thread that exports a batch when
+ * waiting on the network, and one thread that exports a request when
  * max_export_batch_size spans are queued or schedule_delay_ms has passed,
- * retrying what the specification says may succeed later. */
+ * retrying what the specification says may succeed later.
+ *
+ * A span is encoded when it is queued (otlp_encode.h), into batches of up
+ * to max_export_batch_size spans. Up to EXPORT_SLOTS requests are in flight
+ * at once, so the queue keeps draining while the receiver answers. A
+ * request carries one batch, except when the exporter falls behind (the
+ * queue more than half full while an earlier request is still in flight):
+ * then it carries every span queued, up to max_queue_size. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +25,29 @@
 #include "span.h"
 
 #define ERROR_REPORT_INTERVAL_MS 10000
+#define EXPORT_SLOTS 4       /* requests in flight at once */
+#define NETWORK_WAIT_MAX_MS 1000
+/* A push into a full queue may wait for room: at most this long at once,
+ * and at most 1/FULL_WAIT_SHARE of the time overall (an allowance that
+ * refills at that rate), so an exporter that can't keep up makes the reader
+ * drop spans, not fall behind the ring buffer. */
+#define FULL_WAIT_MAX_US 250000
+#define FULL_WAIT_SHARE 4
+
+enum slot_state { SLOT_IDLE, SLOT_SENDING, SLOT_WAITING };
+
+/* One request: its body, and where it is in its retries. */
+struct export_slot {
+	enum slot_state state;
+	struct otlp_request *req;  /* the transport's; NULL with a test's sender */
+	uint8_t *body;             /* OTLP_BODY_HEADROOM bytes, then the message */
+	size_t body_cap, len;
+	size_t n;                  /* spans in it */
+	unsigned attempt;
+	uint64_t deadline_ms;      /* the export timeout, from its first attempt */
+	uint64_t retry_at_ms;      /* SLOT_WAITING: when to try again */
+	struct otlp_result last;   /* what the last attempt said */
+};
 
 struct otlp_exporter {
 	const struct otlp_config *cfg;
@@ -27,8 +57,16 @@ struct otlp_exporter {
 
 	pthread_mutex_t lock;      /* guards everything from here to stats */
 	pthread_cond_t wake;       /* exporter thread: work, or shutdown */
-	struct span *queue;        /* ring of max_queue_size spans */
-	uint32_t head, count;
+	pthread_cond_t space;      /* a push waiting: the queue has room again */
+	unsigned pushers_waiting;
+	uint64_t wait_allowance_us; /* what a push into a full queue may still wait */
+	uint64_t allowance_at_us;   /* CLOCK_MONOTONIC: when it was last refilled */
+	/* The queue: batches of encoded spans, oldest first; only the last
+	 * may hold fewer than max_export_batch_size. */
+	struct otlp_batch *head, *tail;
+	struct otlp_batch *spare;  /* emptied batches, kept for reuse */
+	uint32_t spare_count;
+	uint32_t count;            /* spans queued */
 	bool stopping;
 	uint64_t stop_deadline_ms; /* monotonic; shutdown gives up here */
 	struct otlp_stats stats;
@@ -38,13 +76,20 @@ struct otlp_exporter {
 	/* Owned by the exporter thread. */
 	struct otlp_encoder *encoder;
 	struct otlp_transport *transport;
-	struct span *batch;
-	uint8_t *body;
-	size_t body_cap;
+	struct export_slot slots[EXPORT_SLOTS];
+	uint64_t next_export_ms;
 	uint64_t last_report_ms;
 	uint64_t unreported_failures;
 	uint32_t random_state;
 };
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static uint64_t monotonic_now_ms(void *ctx)
 {
@@ -94,13 +139,16 @@ static uint32_t next_random(struct otlp_exporter *e)
 }
 
 /* Failures repeat once per batch while a collector is down; report the
- * first, then at most one line per ERROR_REPORT_INTERVAL_MS with a count. */
+ * first, then at most one line per ERROR_REPORT_INTERVAL_MS with a count.
+ * What shutdown gives up on is always said: it is the last word. Called
+ * with the lock held. */
 static void report_failure(struct otlp_exporter *e, const struct otlp_result *res, bool final)
 {
 	uint64_t now = now_ms(e);
 
 	e->unreported_failures++;
-	if (e->last_report_ms && now - e->last_report_ms < ERROR_REPORT_INTERVAL_MS)
+	if (e->last_report_ms && now - e->last_report_ms < ERROR_REPORT_INTERVAL_MS &&
+	    !(final && e->stopping))
 		return;
 	if (e->unreported_failures > 1)
 		fprintf(stderr, "spanprobe: OTLP export to %s failed: %s%s [%llu failures in the "
@@ -116,131 +164,308 @@ static void report_failure(struct otlp_exporter *e, const struct otlp_result *re
 	e->unreported_failures = 0;
 }
 
-static void transport_send(void *ctx, const uint8_t *body, size_t len, uint32_t timeout_ms,
-			   struct otlp_result *res)
+/* The spans of a request are done with: delivered, rejected or dropped. */
+static void slot_finish(struct export_slot *slot)
 {
-	otlp_transport__send(ctx, body, len, timeout_ms, res);
+	slot->state = SLOT_IDLE;
+	slot->n = 0;
 }
 
-/* Sends one encoded batch of n spans until it is delivered, fails for good,
- * or its time is up: the export timeout from now, or the shutdown deadline
- * if that comes first. */
-static void export_batch(struct otlp_exporter *e, size_t n)
+static void slot_drop(struct otlp_exporter *e, struct export_slot *slot,
+		      const struct otlp_result *res)
 {
-	uint64_t deadline = now_ms(e) + e->cfg->timeout_ms, now;
-	struct otlp_result res = { 0 };
-	size_t len = 0;
-	uint64_t wait;
-	bool expired;
+	report_failure(e, res, true);
+	e->stats.dropped += slot->n;
+	slot_finish(slot);
+}
 
-	if (otlp_encoder__encode(e->encoder, e->batch, n, &e->body, &e->body_cap, &len)) {
-		snprintf(res.message, sizeof(res.message), "out of memory encoding %zu spans", n);
-		res.hint = "";
-		goto drop;
+/* The time a slot's request has left: its export timeout, or the shutdown
+ * deadline if that comes first. */
+static uint64_t slot_deadline(const struct otlp_exporter *e, const struct export_slot *slot)
+{
+	if (e->stopping && e->stop_deadline_ms < slot->deadline_ms)
+		return e->stop_deadline_ms;
+	return slot->deadline_ms;
+}
+
+/* What an attempt came to (lock held). */
+static void slot_result(struct otlp_exporter *e, struct export_slot *slot,
+			const struct otlp_result *res)
+{
+	int64_t rejected = res->rejected;
+	uint64_t wait, now;
+
+	if (res->outcome == OTLP_OUTCOME_OK) {
+		if (rejected > 0 || res->message[0])
+			/* Partial success is the server's final word: log it, never retry. */
+			fprintf(stderr, "spanprobe: OTLP receiver at %s rejected %lld of %zu spans%s%s\n",
+				e->cfg->endpoint, (long long)rejected, slot->n,
+				res->message[0] ? ": " : "", res->message);
+		if (rejected < 0 || (size_t)rejected > slot->n)
+			rejected = (int64_t)slot->n;
+		e->stats.exported += slot->n - (size_t)rejected;
+		e->stats.rejected += (uint64_t)rejected;
+		slot_finish(slot);
+		return;
 	}
-	for (unsigned attempt = 0;; attempt++) {
-		pthread_mutex_lock(&e->lock);
-		if (e->stopping && e->stop_deadline_ms < deadline)
-			deadline = e->stop_deadline_ms;
-		pthread_mutex_unlock(&e->lock);
-		now = now_ms(e);
-		if (now >= deadline) {
-			if (attempt == 0) {
-				snprintf(res.message, sizeof(res.message), "shutdown timeout reached");
-				res.hint = " (raise OTEL_BSP_EXPORT_TIMEOUT)";
-			}
-			goto drop;
+	e->stats.failed_requests++;
+	slot->last = *res;
+	if (res->outcome == OTLP_OUTCOME_DROP) {
+		slot_drop(e, slot, res);
+		return;
+	}
+	wait = res->retry_after_ms >= 0 ? (uint64_t)res->retry_after_ms
+					: otlp_retry__backoff_ms(slot->attempt, next_random(e));
+	now = now_ms(e);
+	if (now + wait >= slot_deadline(e, slot)) {
+		/* the server's wait or our backoff outlasts the time left */
+		slot_drop(e, slot, res);
+		return;
+	}
+	report_failure(e, res, false);
+	e->stats.retries++;
+	slot->attempt++;
+	slot->retry_at_ms = now + wait;
+	slot->state = SLOT_WAITING;
+}
+
+/* Sends (again) what a slot holds (lock held; a test's sender runs with it
+ * released). */
+static void slot_send(struct otlp_exporter *e, struct export_slot *slot)
+{
+	uint64_t deadline = slot_deadline(e, slot), now = now_ms(e);
+	struct otlp_result res;
+
+	if (now >= deadline) {
+		res = slot->last;
+		if (slot->attempt == 0) {
+			snprintf(res.message, sizeof(res.message), "shutdown timeout reached");
+			res.hint = " (raise OTEL_BSP_EXPORT_TIMEOUT)";
 		}
-		e->send(e->send_ctx, e->body, len, (uint32_t)(deadline - now), &res);
-		if (res.outcome == OTLP_OUTCOME_OK)
-			break;
-		pthread_mutex_lock(&e->lock);
-		e->stats.failed_requests++;
-		pthread_mutex_unlock(&e->lock);
-		if (res.outcome == OTLP_OUTCOME_DROP)
-			goto drop;
-		wait = res.retry_after_ms >= 0 ? (uint64_t)res.retry_after_ms
-					       : otlp_retry__backoff_ms(attempt, next_random(e));
-		now = now_ms(e);
-		if (now + wait >= deadline)
-			goto drop; /* the server's wait or our backoff outlasts the timeout */
-		report_failure(e, &res, false);
-		pthread_mutex_lock(&e->lock);
-		e->stats.retries++;
-		/* Sleep on the condvar so a shutdown can shorten the deadline. */
-		while (now_ms(e) < now + wait && !(e->stopping && e->stop_deadline_ms <= now + wait))
-			wait_until(e, now + wait);
-		expired = e->stopping && e->stop_deadline_ms <= now + wait;
-		pthread_mutex_unlock(&e->lock);
-		if (expired)
-			goto drop; /* shutdown ends before the wait would */
+		slot_drop(e, slot, &res);
+		return;
 	}
-
-	if (res.rejected > 0 || res.message[0])
-		/* Partial success is the server's final word: log it, never retry. */
-		fprintf(stderr, "spanprobe: OTLP receiver at %s rejected %lld of %zu spans%s%s\n",
-			e->cfg->endpoint, (long long)res.rejected, n, res.message[0] ? ": " : "",
-			res.message);
-	if (res.rejected < 0 || (size_t)res.rejected > n)
-		res.rejected = (int64_t)n;
-	pthread_mutex_lock(&e->lock);
-	e->stats.exported += n - (size_t)res.rejected;
-	e->stats.rejected += (uint64_t)res.rejected;
-	pthread_mutex_unlock(&e->lock);
-	return;
-drop:
-	report_failure(e, &res, true);
-	pthread_mutex_lock(&e->lock);
-	e->stats.dropped += n;
-	pthread_mutex_unlock(&e->lock);
+	slot->state = SLOT_SENDING;
+	if (e->send) {
+		pthread_mutex_unlock(&e->lock);
+		e->send(e->send_ctx, slot->body + OTLP_BODY_HEADROOM, slot->len,
+			(uint32_t)(deadline - now), &res);
+		pthread_mutex_lock(&e->lock);
+		slot_result(e, slot, &res);
+	} else if (otlp_transport__start(e->transport, slot->req, slot->body + OTLP_BODY_HEADROOM,
+					 slot->len, (uint32_t)(deadline - now), &res)) {
+		slot_result(e, slot, &res);
+	}
 }
 
-/* Moves up to max_export_batch_size spans from the queue into e->batch.
- * Called with the lock held. */
-static size_t take_batch(struct otlp_exporter *e)
+/* Requests the transport has finished (lock held). */
+static void reap_requests(struct otlp_exporter *e)
 {
-	uint32_t cap = e->cfg->max_queue_size;
-	size_t n = e->count < e->cfg->max_export_batch_size ? e->count
-							    : e->cfg->max_export_batch_size;
-	size_t first = cap - e->head < n ? cap - e->head : n;
+	struct otlp_request *req;
+	struct otlp_result res;
 
-	memcpy(e->batch, &e->queue[e->head], first * sizeof(struct span));
-	memcpy(e->batch + first, e->queue, (n - first) * sizeof(struct span));
-	e->head = (uint32_t)((e->head + n) % cap);
-	e->count -= (uint32_t)n;
-	return n;
+	while (e->transport && (req = otlp_transport__done(e->transport, &res)))
+		slot_result(e, otlp_request__owner(req), &res);
+}
+
+static struct export_slot *idle_slot(struct otlp_exporter *e)
+{
+	for (int i = 0; i < EXPORT_SLOTS; i++) {
+		if (e->slots[i].state == SLOT_IDLE)
+			return &e->slots[i];
+	}
+	return NULL;
+}
+
+static bool slots_busy(const struct otlp_exporter *e)
+{
+	for (int i = 0; i < EXPORT_SLOTS; i++) {
+		if (e->slots[i].state != SLOT_IDLE)
+			return true;
+	}
+	return false;
+}
+
+static bool slots_sending(const struct otlp_exporter *e)
+{
+	for (int i = 0; i < EXPORT_SLOTS; i++) {
+		if (e->slots[i].state == SLOT_SENDING && e->slots[i].req)
+			return true;
+	}
+	return false;
+}
+
+/* Batches back to the spare list for the next pushes (lock held); beyond
+ * what a full queue needs, freed. */
+static void recycle_batches(struct otlp_exporter *e, struct otlp_batch *b)
+{
+	uint32_t keep = e->cfg->max_queue_size / e->cfg->max_export_batch_size + 1;
+
+	while (b) {
+		struct otlp_batch *next = b->next;
+
+		if (e->spare_count < keep) {
+			otlp_batch__reset(b);
+			b->next = e->spare;
+			e->spare = b;
+			e->spare_count++;
+		} else {
+			otlp_batch__free(b);
+			free(b);
+		}
+		b = next;
+	}
+}
+
+/* Unlinks the batches of the next request from the queue (lock held): one
+ * batch, or all of them when the exporter is behind. */
+static struct otlp_batch *take_batches(struct otlp_exporter *e, size_t *n)
+{
+	struct otlp_batch *first = e->head, *last = NULL;
+	uint32_t limit = e->cfg->max_export_batch_size;
+
+	if (slots_busy(e) && e->count > e->cfg->max_queue_size / 2)
+		limit = e->count;
+	*n = 0;
+	for (struct otlp_batch *b = e->head; b && *n + b->n <= limit; b = b->next) {
+		*n += b->n;
+		last = b;
+	}
+	if (!last)
+		return NULL;
+	e->head = last->next;
+	if (!e->head)
+		e->tail = NULL;
+	last->next = NULL;
+	e->count -= (uint32_t)*n;
+	if (e->pushers_waiting)
+		pthread_cond_broadcast(&e->space);
+	return first;
+}
+
+/* Turns the next batches into a request in slot and sends it (lock held). */
+static void start_request(struct otlp_exporter *e, struct export_slot *slot)
+{
+	struct otlp_result res = { .retry_after_ms = -1, .hint = "" };
+	struct otlp_batch *batches;
+	size_t n;
+	int err;
+
+	batches = take_batches(e, &n);
+	if (!batches)
+		return;
+	pthread_mutex_unlock(&e->lock);
+	err = n ? otlp_encoder__request(e->encoder, batches, &slot->body, &slot->body_cap,
+					&slot->len)
+		: 0;
+	pthread_mutex_lock(&e->lock);
+	recycle_batches(e, batches);
+	if (!n)
+		return;
+	slot->n = n;
+	slot->attempt = 0;
+	slot->deadline_ms = now_ms(e) + e->cfg->timeout_ms;
+	slot->last = res;
+	if (err) {
+		snprintf(res.message, sizeof(res.message), "out of memory encoding %zu spans", n);
+		slot_drop(e, slot, &res);
+		return;
+	}
+	slot_send(e, slot);
+}
+
+static bool request_due(const struct otlp_exporter *e, uint64_t now)
+{
+	return e->count &&
+	       (e->count >= e->cfg->max_export_batch_size || e->stopping || now >= e->next_export_ms);
+}
+
+/* Out of shutdown time (lock held): what is queued or still in flight is
+ * lost, and counted. */
+static void give_up(struct otlp_exporter *e)
+{
+	struct otlp_result res = { .retry_after_ms = -1, .hint = " (raise OTEL_BSP_EXPORT_TIMEOUT)" };
+	bool in_flight = false;
+
+	snprintf(res.message, sizeof(res.message), "shutdown timeout reached");
+	e->stats.dropped += e->count;
+	e->count = 0;
+	recycle_batches(e, e->head);
+	e->head = e->tail = NULL;
+	for (int i = 0; i < EXPORT_SLOTS; i++) {
+		struct export_slot *slot = &e->slots[i];
+
+		if (slot->state == SLOT_IDLE)
+			continue;
+		if (slot->state == SLOT_SENDING)
+			otlp_transport__cancel(e->transport, slot->req);
+		e->stats.dropped += slot->n;
+		slot_finish(slot);
+		in_flight = true;
+	}
+	if (in_flight)
+		report_failure(e, &res, true);
+}
+
+/* When the loop must look again, at the latest (lock held). */
+static uint64_t next_wake(const struct otlp_exporter *e)
+{
+	uint64_t wake = e->next_export_ms;
+
+	for (int i = 0; i < EXPORT_SLOTS; i++) {
+		if (e->slots[i].state == SLOT_WAITING && e->slots[i].retry_at_ms < wake)
+			wake = e->slots[i].retry_at_ms;
+	}
+	if (e->stopping && e->stop_deadline_ms < wake)
+		wake = e->stop_deadline_ms;
+	return wake;
 }
 
 static void *exporter_thread(void *arg)
 {
 	struct otlp_exporter *e = arg;
-	uint64_t next_export = now_ms(e) + e->cfg->schedule_delay_ms;
-	size_t n;
+	struct export_slot *slot;
+	uint64_t now, wake;
 
 	pthread_mutex_lock(&e->lock);
+	e->next_export_ms = now_ms(e) + e->cfg->schedule_delay_ms;
 	for (;;) {
-		while (!e->stopping && e->count < e->cfg->max_export_batch_size &&
-		       now_ms(e) < next_export)
-			wait_until(e, next_export);
-		if (e->count == 0) {
-			if (e->stopping)
-				break;
-			/* At least 1 ms: with OTEL_BSP_SCHEDULE_DELAY=0 this loop would
-			 * spin holding the lock, and block every push. */
-			next_export = now_ms(e) + (e->cfg->schedule_delay_ms ?: 1);
-			continue;
-		}
-		if (e->stopping && now_ms(e) >= e->stop_deadline_ms) {
-			/* Out of shutdown time: what is left is lost. */
-			e->stats.dropped += e->count;
-			e->count = 0;
+		reap_requests(e);
+		now = now_ms(e);
+		if (e->stopping && now >= e->stop_deadline_ms) {
+			give_up(e);
 			break;
 		}
-		n = take_batch(e);
-		pthread_mutex_unlock(&e->lock);
-		export_batch(e, n);
-		pthread_mutex_lock(&e->lock);
-		next_export = now_ms(e) + e->cfg->schedule_delay_ms;
+		for (int i = 0; i < EXPORT_SLOTS; i++) {
+			slot = &e->slots[i];
+			if (slot->state != SLOT_WAITING)
+				continue;
+			if (slot->retry_at_ms <= now)
+				slot_send(e, slot);
+			else if (e->stopping && slot->retry_at_ms >= e->stop_deadline_ms)
+				slot_drop(e, slot, &slot->last); /* shutdown ends before the wait */
+		}
+		while (request_due(e, now_ms(e)) && (slot = idle_slot(e))) {
+			start_request(e, slot);
+			e->next_export_ms = now_ms(e) + e->cfg->schedule_delay_ms;
+		}
+		now = now_ms(e);
+		if (!e->count && now >= e->next_export_ms)
+			/* At least 1 ms: with OTEL_BSP_SCHEDULE_DELAY=0 this loop would
+			 * spin holding the lock, and block every push. */
+			e->next_export_ms = now + (e->cfg->schedule_delay_ms ?: 1);
+		if (e->stopping && !e->count && !slots_busy(e))
+			break;
+		wake = next_wake(e);
+		if (slots_sending(e)) {
+			pthread_mutex_unlock(&e->lock);
+			otlp_transport__wait(e->transport, wake <= now ? 0
+					     : wake - now < NETWORK_WAIT_MAX_MS ? (uint32_t)(wake - now)
+										: NETWORK_WAIT_MAX_MS);
+			pthread_mutex_lock(&e->lock);
+		} else if (wake > now && !(request_due(e, now) && idle_slot(e))) {
+			wait_until(e, wake);
+		}
 	}
 	pthread_mutex_unlock(&e->lock);
 	return NULL;
@@ -269,19 +494,14 @@ int otlp_exporter__new_with(const struct otlp_config *cfg, otlp_send_fn send, vo
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&e->wake, &attr);
+	pthread_cond_init(&e->space, &attr);
 	pthread_condattr_destroy(&attr);
+	e->wait_allowance_us = FULL_WAIT_MAX_US;
+	e->allowance_at_us = monotonic_us();
 	e->random_state = (uint32_t)now_ms(e) ^ (uint32_t)(uintptr_t)e ^ 0x9e3779b9u;
 	if (!e->random_state)
 		e->random_state = 1;
 
-	e->queue = calloc(cfg->max_queue_size, sizeof(struct span));
-	e->batch = calloc(cfg->max_export_batch_size, sizeof(struct span));
-	if (!e->queue || !e->batch) {
-		err = -ENOMEM;
-		fprintf(stderr, "spanprobe: out of memory for an OTLP queue of %u spans\n",
-			cfg->max_queue_size);
-		goto cleanup;
-	}
 	err = otlp_encoder__new(cfg, &e->encoder);
 	if (err)
 		goto cleanup;
@@ -290,10 +510,10 @@ int otlp_exporter__new_with(const struct otlp_config *cfg, otlp_send_fn send, vo
 		e->send_ctx = send_ctx;
 	} else {
 		err = otlp_transport__new(cfg, &e->transport);
+		for (int i = 0; !err && i < EXPORT_SLOTS; i++)
+			err = otlp_request__new(e->transport, &e->slots[i], &e->slots[i].req);
 		if (err)
 			goto cleanup;
-		e->send = transport_send;
-		e->send_ctx = e->transport;
 	}
 	err = -pthread_create(&e->thread, NULL, exporter_thread, e);
 	if (err) {
@@ -314,24 +534,91 @@ int otlp_exporter__new(const struct otlp_config *cfg, struct otlp_exporter **out
 	return otlp_exporter__new_with(cfg, NULL, NULL, NULL, out);
 }
 
+/* The batch the next span goes into (lock held), or NULL without memory. */
+static struct otlp_batch *tail_batch(struct otlp_exporter *e)
+{
+	struct otlp_batch *b = e->tail;
+
+	if (b && b->n < e->cfg->max_export_batch_size)
+		return b;
+	b = e->spare;
+	if (b) {
+		e->spare = b->next;
+		e->spare_count--;
+	} else {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return NULL;
+	}
+	otlp_batch__reset(b);
+	if (e->tail)
+		e->tail->next = b;
+	else
+		e->head = b;
+	e->tail = b;
+	return b;
+}
+
+/* Spans come from the ring buffer in bursts (the reader is woken per 256
+ * KiB of records), faster than the exporter thread may get a CPU to move
+ * them on, and a receiver may pause. Rather than drop at once, a push into
+ * a full queue waits for room within its allowance (lock held); the ring
+ * buffer holds what arrives meanwhile. */
+static void wait_for_room(struct otlp_exporter *e)
+{
+	uint64_t now, deadline;
+	struct timespec until;
+
+	if (e->count < e->cfg->max_queue_size || e->stopping)
+		return;
+	now = monotonic_us();
+	e->wait_allowance_us += (now - e->allowance_at_us) / FULL_WAIT_SHARE;
+	if (e->wait_allowance_us > FULL_WAIT_MAX_US)
+		e->wait_allowance_us = FULL_WAIT_MAX_US;
+	e->allowance_at_us = now;
+	if (e->wait_allowance_us < 1000)
+		return;
+	deadline = now + e->wait_allowance_us;
+	until.tv_sec = (time_t)(deadline / 1000000);
+	until.tv_nsec = (long)(deadline % 1000000) * 1000;
+	e->pushers_waiting++;
+	while (e->count >= e->cfg->max_queue_size && !e->stopping) {
+		pthread_cond_signal(&e->wake);
+		otlp_transport__wakeup(e->transport);
+		if (pthread_cond_timedwait(&e->space, &e->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	e->pushers_waiting--;
+	/* Time spent waiting is taken from the allowance, and does not refill it. */
+	e->allowance_at_us = monotonic_us();
+	e->wait_allowance_us -= e->allowance_at_us - now < e->wait_allowance_us
+					? e->allowance_at_us - now
+					: e->wait_allowance_us;
+}
+
 void otlp_exporter__push(struct otlp_exporter *e, const struct span *s)
 {
-	uint32_t cap;
+	struct otlp_batch *b;
+	bool full = false;
 
 	if (!e)
 		return;
-	cap = e->cfg->max_queue_size;
 	pthread_mutex_lock(&e->lock);
-	if (e->count == cap || e->stopping) {
+	wait_for_room(e);
+	if (e->count >= e->cfg->max_queue_size || e->stopping || !(b = tail_batch(e)) ||
+	    otlp_batch__add(b, s)) {
 		e->stats.dropped++;
 	} else {
-		e->queue[(e->head + e->count) % cap] = *s;
+		e->count++;
 		/* Wake the thread only when a batch is ready; the timer covers
-		 * the rest, and signalling per span would cost a syscall each. */
-		if (++e->count == e->cfg->max_export_batch_size)
+		 * the rest, and waking it per span would cost a syscall each. */
+		full = b->n == e->cfg->max_export_batch_size;
+		if (full)
 			pthread_cond_signal(&e->wake);
 	}
 	pthread_mutex_unlock(&e->lock);
+	if (full)
+		otlp_transport__wakeup(e->transport);
 }
 
 void otlp_exporter__shutdown(struct otlp_exporter *e)
@@ -346,6 +633,7 @@ void otlp_exporter__shutdown(struct otlp_exporter *e)
 	otlp_transport__abort_at(e->transport, e->stop_deadline_ms);
 	pthread_cond_broadcast(&e->wake);
 	pthread_mutex_unlock(&e->lock);
+	otlp_transport__wakeup(e->transport);
 	if (e->thread_started)
 		pthread_join(e->thread, NULL);
 	e->thread_started = false;
@@ -361,17 +649,32 @@ void otlp_exporter__stats(struct otlp_exporter *e, struct otlp_stats *out)
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void free_batches(struct otlp_batch *b)
+{
+	while (b) {
+		struct otlp_batch *next = b->next;
+
+		otlp_batch__free(b);
+		free(b);
+		b = next;
+	}
+}
+
 void otlp_exporter__free(struct otlp_exporter *e)
 {
 	if (!e)
 		return;
 	otlp_exporter__shutdown(e);
+	for (int i = 0; i < EXPORT_SLOTS; i++) {
+		otlp_request__free(e->transport, e->slots[i].req);
+		free(e->slots[i].body);
+	}
 	otlp_transport__free(e->transport);
 	otlp_encoder__free(e->encoder);
-	free(e->queue);
-	free(e->batch);
-	free(e->body);
+	free_batches(e->head);
+	free_batches(e->spare);
 	pthread_cond_destroy(&e->wake);
+	pthread_cond_destroy(&e->space);
 	pthread_mutex_destroy(&e->lock);
 	free(e);
 }

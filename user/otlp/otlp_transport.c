@@ -3,7 +3,8 @@
  * same message in a 5-byte-prefixed frame, POSTed over HTTP/2 to the
  * TraceService/Export method; the status arrives in trailers (or in the
  * headers of a trailers-only response), both of which libcurl hands to the
- * header callback. */
+ * header callback. Requests run side by side on one multi handle, driven by
+ * the exporter's thread. */
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 
 #include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "otlp_encode.h"
 #include "otlp_exporter.h"
 #include "otlp_transport.h"
 #include "percent_decode.h"
@@ -33,15 +35,22 @@ typedef Opentelemetry__Proto__Collector__Trace__V1__ExportTraceServiceResponse E
 struct otlp_transport {
 	const struct otlp_config *cfg;
 	bool grpc;
-	CURL *curl;
+	CURLM *multi;
 	struct curl_slist *headers;
 	char *url;
-	uint8_t *wire;           /* gzip output and/or gRPC frame */
+	_Atomic uint64_t abort_at_ms; /* CLOCK_MONOTONIC; 0: never */
+};
+
+struct otlp_request {
+	void *owner;
+	CURL *curl;
+	bool active;             /* added to the multi handle */
+	bool fresh_connection;   /* the last attempt failed: don't reuse its connection */
+	uint32_t timeout_ms;
+	uint8_t *wire;           /* gzip output (after room for the gRPC prefix) */
 	size_t wire_cap;
 	struct otlp_response resp;
 	char curl_error[CURL_ERROR_SIZE];
-	_Atomic uint64_t abort_at_ms; /* CLOCK_MONOTONIC; 0: never */
-	bool fresh_connection;   /* the last request failed: don't reuse its connection */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -383,27 +392,28 @@ void otlp_response__result(const struct otlp_response *r, bool grpc, time_t now,
 }
 
 /* Did the last request go over a connection opened for an earlier one? */
-static bool reused_connection(struct otlp_transport *t)
+static bool reused_connection(struct otlp_request *r)
 {
 	long opened = -1;
 
-	return curl_easy_getinfo(t->curl, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK &&
+	return curl_easy_getinfo(r->curl, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK &&
 	       opened == 0;
 }
 
 /* A failure before any response: connection failures are retryable (the
  * collector may be restarting), TLS and usage problems are not. */
-static void curl_failure(struct otlp_transport *t, CURLcode rc, uint32_t timeout_ms,
+static void curl_failure(struct otlp_transport *t, struct otlp_request *r, CURLcode rc,
 			 struct otlp_result *res)
 {
-	const char *detail = t->curl_error[0] ? t->curl_error : curl_easy_strerror(rc);
+	const char *detail = r->curl_error[0] ? r->curl_error : curl_easy_strerror(rc);
+	uint32_t timeout_ms = r->timeout_ms;
 
 	res->outcome = OTLP_OUTCOME_RETRY;
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT: {
 		long os_errno = 0;
 
-		curl_easy_getinfo(t->curl, CURLINFO_OS_ERRNO, &os_errno);
+		curl_easy_getinfo(r->curl, CURLINFO_OS_ERRNO, &os_errno);
 		if (os_errno == ECONNREFUSED)
 			snprintf(res->message, sizeof(res->message), "connection refused");
 		else
@@ -437,7 +447,7 @@ static void curl_failure(struct otlp_transport *t, CURLcode rc, uint32_t timeout
 	case CURLE_WEIRD_SERVER_REPLY:
 		/* On a connection kept from an earlier export, the peer went away
 		 * (a collector restarted): lost, retried on a new connection. */
-		if (reused_connection(t)) {
+		if (reused_connection(r)) {
 			snprintf(res->message, sizeof(res->message), "connection lost: %s", detail);
 			break;
 		}
@@ -459,23 +469,23 @@ static void curl_failure(struct otlp_transport *t, CURLcode rc, uint32_t timeout
 	}
 }
 
-static int wire_reserve(struct otlp_transport *t, size_t n)
+static int wire_reserve(struct otlp_request *r, size_t n)
 {
 	uint8_t *grown;
 
-	if (n <= t->wire_cap)
+	if (n <= r->wire_cap)
 		return 0;
-	grown = realloc(t->wire, n);
+	grown = realloc(r->wire, n);
 	if (!grown)
 		return -ENOMEM;
-	t->wire = grown;
-	t->wire_cap = n;
+	r->wire = grown;
+	r->wire_cap = n;
 	return 0;
 }
 
 /* gzip (not raw deflate or zlib: Content-Encoding and grpc-encoding both
- * name gzip) of in into t->wire at offset; returns the compressed size. */
-static ssize_t gzip_into_wire(struct otlp_transport *t, size_t offset, const uint8_t *in,
+ * name gzip) of in into r->wire at offset; returns the compressed size. */
+static ssize_t gzip_into_wire(struct otlp_request *r, size_t offset, const uint8_t *in,
 			      size_t len)
 {
 	z_stream zs = { 0 };
@@ -486,82 +496,135 @@ static ssize_t gzip_into_wire(struct otlp_transport *t, size_t offset, const uin
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	bound = deflateBound(&zs, len) + 32;
-	if (wire_reserve(t, offset + bound)) {
+	if (wire_reserve(r, offset + bound)) {
 		deflateEnd(&zs);
 		return -ENOMEM;
 	}
 	zs.next_in = (uint8_t *)in;
 	zs.avail_in = (uInt)len;
-	zs.next_out = t->wire + offset;
+	zs.next_out = r->wire + offset;
 	zs.avail_out = (uInt)bound;
 	out = deflate(&zs, Z_FINISH) == Z_STREAM_END ? (ssize_t)zs.total_out : -EIO;
 	deflateEnd(&zs);
 	return out;
 }
 
-/* The request body as it goes on the wire: gzip and/or gRPC framing, or the
- * encoded message itself. */
-static int wire_body(struct otlp_transport *t, const uint8_t *body, size_t len,
+/* The request body as it goes on the wire: gzip and/or gRPC framing (the
+ * prefix written in the headroom before body), or the message itself. */
+static int wire_body(struct otlp_transport *t, struct otlp_request *r, uint8_t *body, size_t len,
 		     const uint8_t **out, size_t *out_len)
 {
 	size_t prefix = t->grpc ? 5 : 0;
+	uint8_t *frame = body - prefix;
 	ssize_t n = (ssize_t)len;
 
-	if (!t->grpc && !t->cfg->gzip) {
-		*out = body;
-		*out_len = len;
-		return 0;
-	}
 	if (t->cfg->gzip) {
-		n = gzip_into_wire(t, prefix, body, len);
+		n = gzip_into_wire(r, prefix, body, len);
 		if (n < 0)
 			return (int)n;
-	} else {
-		if (wire_reserve(t, prefix + len))
-			return -ENOMEM;
-		memcpy(t->wire + prefix, body, len);
+		frame = r->wire;
 	}
 	if (t->grpc) {
-		t->wire[0] = t->cfg->gzip ? 1 : 0; /* compressed flag */
-		t->wire[1] = (uint8_t)(n >> 24);
-		t->wire[2] = (uint8_t)(n >> 16);
-		t->wire[3] = (uint8_t)(n >> 8);
-		t->wire[4] = (uint8_t)n;
+		frame[0] = t->cfg->gzip ? 1 : 0; /* compressed flag */
+		frame[1] = (uint8_t)(n >> 24);
+		frame[2] = (uint8_t)(n >> 16);
+		frame[3] = (uint8_t)(n >> 8);
+		frame[4] = (uint8_t)n;
 	}
-	*out = t->wire;
+	*out = frame;
 	*out_len = prefix + (size_t)n;
 	return 0;
 }
 
-void otlp_transport__send(struct otlp_transport *t, const uint8_t *body, size_t len,
-			  uint32_t timeout_ms, struct otlp_result *res)
+int otlp_transport__start(struct otlp_transport *t, struct otlp_request *r, uint8_t *body,
+			  size_t len, uint32_t timeout_ms, struct otlp_result *res)
 {
 	const uint8_t *wire;
 	size_t wire_len;
-	CURLcode rc;
+	CURLMcode mc;
 
 	memset(res, 0, sizeof(*res));
 	res->retry_after_ms = -1;
 	res->hint = "";
-	if (wire_body(t, body, len, &wire, &wire_len)) {
+	if (wire_body(t, r, body, len, &wire, &wire_len)) {
 		res->outcome = OTLP_OUTCOME_DROP;
 		snprintf(res->message, sizeof(res->message), "out of memory compressing a request");
-		return;
+		return -1;
 	}
-	otlp_response__reset(&t->resp);
-	t->curl_error[0] = '\0';
-	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, (const char *)wire);
-	curl_easy_setopt(t->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)wire_len);
-	curl_easy_setopt(t->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(t->curl, CURLOPT_FRESH_CONNECT, t->fresh_connection ? 1L : 0L);
-	rc = curl_easy_perform(t->curl);
-	t->fresh_connection = rc != CURLE_OK;
-	if (rc != CURLE_OK) {
-		curl_failure(t, rc, timeout_ms, res);
-		return;
+	otlp_response__reset(&r->resp);
+	r->curl_error[0] = '\0';
+	r->timeout_ms = timeout_ms;
+	curl_easy_setopt(r->curl, CURLOPT_POSTFIELDS, (const char *)wire);
+	curl_easy_setopt(r->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)wire_len);
+	curl_easy_setopt(r->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(r->curl, CURLOPT_FRESH_CONNECT, r->fresh_connection ? 1L : 0L);
+	mc = curl_multi_add_handle(t->multi, r->curl);
+	if (mc != CURLM_OK) {
+		res->outcome = OTLP_OUTCOME_DROP;
+		snprintf(res->message, sizeof(res->message), "cannot start a request: %s",
+			 curl_multi_strerror(mc));
+		return -1;
 	}
-	curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->resp.http_status);
-	otlp_response__result(&t->resp, t->grpc, time(NULL), res);
+	r->active = true;
+	return 0;
+}
+
+void otlp_transport__wait(struct otlp_transport *t, uint32_t timeout_ms)
+{
+	int running = 0;
+
+	/* Poll, then perform: a perform before the poll could end a transfer
+	 * and then sleep the whole timeout on its reported end. (A handle just
+	 * added has a timeout of 0: the poll returns at once to start it.) */
+	curl_multi_poll(t->multi, NULL, 0, (int)timeout_ms, NULL);
+	curl_multi_perform(t->multi, &running);
+}
+
+struct otlp_request *otlp_transport__done(struct otlp_transport *t, struct otlp_result *res)
+{
+	struct otlp_request *r = NULL;
+	CURLMsg *msg;
+	int left;
+	CURLcode rc;
+
+	while ((msg = curl_multi_info_read(t->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		rc = msg->data.result;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		if (!r)
+			continue;
+		memset(res, 0, sizeof(*res));
+		res->retry_after_ms = -1;
+		res->hint = "";
+		if (rc != CURLE_OK) {
+			curl_failure(t, r, rc, res);
+		} else {
+			curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &r->resp.http_status);
+			otlp_response__result(&r->resp, t->grpc, time(NULL), res);
+		}
+		/* After a failure the connection may be what failed. */
+		r->fresh_connection = rc != CURLE_OK;
+		curl_multi_remove_handle(t->multi, r->curl);
+		r->active = false;
+		return r;
+	}
+	return NULL;
+}
+
+void otlp_transport__cancel(struct otlp_transport *t, struct otlp_request *r)
+{
+	if (!r || !r->active)
+		return;
+	curl_multi_remove_handle(t->multi, r->curl);
+	r->active = false;
+	r->fresh_connection = true;
+}
+
+void otlp_transport__wakeup(struct otlp_transport *t)
+{
+	if (t)
+		curl_multi_wakeup(t->multi);
 }
 
 /* gRPC posts to the method path on the endpoint's origin; any path in the
@@ -648,12 +711,13 @@ int otlp_transport__new(const struct otlp_config *cfg, struct otlp_transport **o
 		return -ENOMEM;
 	t->cfg = cfg;
 	t->grpc = cfg->protocol == OTLP_GRPC;
-	t->resp.grpc_status = -1;
-	t->curl = curl_easy_init();
-	if (!t->curl) {
+	t->multi = curl_multi_init();
+	if (!t->multi) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	/* Streams of one HTTP/2 connection (gRPC): the default, said aloud. */
+	curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	if (t->grpc) {
 		err = grpc_url(cfg->endpoint, &t->url);
 	} else {
@@ -670,39 +734,6 @@ int otlp_transport__new(const struct otlp_config *cfg, struct otlp_transport **o
 	err = build_headers(t);
 	if (err)
 		goto cleanup;
-
-	curl_easy_setopt(t->curl, CURLOPT_URL, t->url);
-	curl_easy_setopt(t->curl, CURLOPT_HTTPHEADER, t->headers);
-	curl_easy_setopt(t->curl, CURLOPT_POST, 1L);
-	curl_easy_setopt(t->curl, CURLOPT_USERAGENT, "spanprobe/" SPANPROBE_VERSION);
-	curl_easy_setopt(t->curl, CURLOPT_NOSIGNAL, 1L); /* not on the main thread */
-	curl_easy_setopt(t->curl, CURLOPT_ERRORBUFFER, t->curl_error);
-	curl_easy_setopt(t->curl, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(t->curl, CURLOPT_HEADERDATA, &t->resp);
-	curl_easy_setopt(t->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(t->curl, CURLOPT_WRITEDATA, &t->resp);
-	curl_easy_setopt(t->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(t->curl, CURLOPT_XFERINFODATA, t);
-	curl_easy_setopt(t->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(t->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_ms);
-	curl_easy_setopt(t->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-	if (t->grpc && strncmp(t->url, "http://", 7) == 0) {
-		/* Plaintext gRPC has no ALPN to negotiate HTTP/2 with: h2c. */
-		curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
-		/* libcurl before 8.0.0 fails every request on a reused prior-knowledge
-		 * connection with "Error in the HTTP2 framing layer" (curl #10634):
-		 * every export after the first was dropped. One connection each. */
-		if (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
-			curl_easy_setopt(t->curl, CURLOPT_FORBID_REUSE, 1L);
-	} else if (t->grpc) {
-		curl_easy_setopt(t->curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-	}
-	if (cfg->certificate)
-		curl_easy_setopt(t->curl, CURLOPT_CAINFO, cfg->certificate);
-	if (cfg->client_certificate)
-		curl_easy_setopt(t->curl, CURLOPT_SSLCERT, cfg->client_certificate);
-	if (cfg->client_key)
-		curl_easy_setopt(t->curl, CURLOPT_SSLKEY, cfg->client_key);
 	*out = t;
 	t = NULL;
 cleanup:
@@ -716,10 +747,80 @@ void otlp_transport__free(struct otlp_transport *t)
 {
 	if (!t)
 		return;
-	curl_easy_cleanup(t->curl);
+	curl_multi_cleanup(t->multi);
 	curl_slist_free_all(t->headers);
 	free(t->url);
-	free(t->wire);
-	otlp_response__release(&t->resp);
 	free(t);
+}
+
+int otlp_request__new(struct otlp_transport *t, void *owner, struct otlp_request **out)
+{
+	const struct otlp_config *cfg = t->cfg;
+	struct otlp_request *r = calloc(1, sizeof(*r));
+	CURL *c;
+
+	*out = NULL;
+	if (!r || !(r->curl = curl_easy_init())) {
+		free(r);
+		fprintf(stderr, "spanprobe: out of memory setting up the OTLP exporter\n");
+		return -ENOMEM;
+	}
+	r->owner = owner;
+	r->resp.grpc_status = -1;
+	c = r->curl;
+	curl_easy_setopt(c, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(c, CURLOPT_URL, t->url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "spanprobe/" SPANPROBE_VERSION);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* not on the main thread */
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_error);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->resp);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->resp);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (t->grpc && strncmp(t->url, "http://", 7) == 0) {
+		/* Plaintext gRPC has no ALPN to negotiate HTTP/2 with: h2c. */
+		curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		/* libcurl before 8.0.0 fails every request on a reused prior-knowledge
+		 * connection with "Error in the HTTP2 framing layer" (curl #10634):
+		 * every export after the first was dropped. One connection each. */
+		if (curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
+			curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	} else if (t->grpc) {
+		curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+	}
+	/* A request started while the HTTP/2 connection is still being set up
+	 * waits for it, and becomes a stream of it, instead of opening another. */
+	if (t->grpc)
+		curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+	if (cfg->certificate)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cfg->certificate);
+	if (cfg->client_certificate)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, cfg->client_certificate);
+	if (cfg->client_key)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, cfg->client_key);
+	*out = r;
+	return 0;
+}
+
+void *otlp_request__owner(const struct otlp_request *r)
+{
+	return r->owner;
+}
+
+void otlp_request__free(struct otlp_transport *t, struct otlp_request *r)
+{
+	if (!r)
+		return;
+	otlp_transport__cancel(t, r);
+	curl_easy_cleanup(r->curl);
+	free(r->wire);
+	otlp_response__release(&r->resp);
+	free(r);
 }

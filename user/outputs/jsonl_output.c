@@ -154,6 +154,8 @@ size_t span__to_json(const struct span *s, char *buf, size_t len)
 			put_attr_str(&j, &first, "spanprobe.return_value", digits);
 		}
 	}
+	if (s->proc && s->proc->parent_pid)
+		put_attr_int(&j, &first, "process.parent_pid", s->proc->parent_pid);
 	if (s->proc && s->proc->exe_name)
 		put_attr_str(&j, &first, "process.executable.name", s->proc->exe_name);
 	if (s->proc && s->proc->container_id)
@@ -169,6 +171,14 @@ size_t span__to_json(const struct span *s, char *buf, size_t len)
 	if (s->truncated) {
 		put_attr_bool(&j, &first, "spanprobe.truncated", true);
 		put_attr_str(&j, &first, "spanprobe.lost_reason", s->lost_reason);
+	}
+	for (size_t k = 0; k < s->nargs && k < SPAN_ARG_MAX; k++) {
+		const struct span_arg *a = &s->args[k];
+
+		if (a->str >= 0)
+			put_attr_str(&j, &first, a->attr_key, s->arg_str[a->str]);
+		else
+			put_attr_int(&j, &first, a->attr_key, a->value);
 	}
 	put_raw(&j, "]");
 	if (s->exception_type[0]) {

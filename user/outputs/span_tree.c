@@ -8,7 +8,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "probe_cost.h"
 #include "span.h"
 #include "span_tree.h"
 #include "unittest.h"
@@ -26,6 +28,7 @@ struct pending_trace {
 struct span_tree {
 	FILE *out;
 	bool color;
+	uint64_t printed;      /* spans printed into out so far */
 	struct pending_trace *buckets[TREE_BUCKETS];
 };
 
@@ -40,7 +43,7 @@ struct span_tree *span_tree__new(FILE *out, bool color)
 	return t;
 }
 
-UNITTEST void format_duration(uint64_t ns, char *buf, size_t len)
+void format_duration(uint64_t ns, char *buf, size_t len)
 {
 	if (ns < 1000)
 		snprintf(buf, len, "%" PRIu64 " ns", ns);
@@ -50,6 +53,30 @@ UNITTEST void format_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%.3f ms", ns / 1e6);
 	else
 		snprintf(buf, len, "%.3f s", ns / 1e9);
+}
+
+void format_wall_clock(uint64_t unix_ns, char *buf, size_t len)
+{
+	time_t secs = (time_t)(unix_ns / 1000000000);
+	struct tm tm;
+
+	if (!localtime_r(&secs, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm)) {
+		snprintf(buf, len, "%" PRIu64 " ns", unix_ns);
+		return;
+	}
+	snprintf(buf + strlen(buf), len - strlen(buf), ".%06u",
+		 (unsigned)(unix_ns % 1000000000 / 1000));
+}
+
+void span__print_probe_note(FILE *out, const struct span *s)
+{
+	char cost[32];
+
+	if (s->truncated || !probe_cost__dominates(s->probe_overhead_ns,
+						   s->end_unix_ns - s->start_unix_ns))
+		return;
+	format_duration(s->probe_overhead_ns, cost, sizeof(cost));
+	fprintf(out, " (probe: ~%s of it, %s)", cost, s->probe_class);
 }
 
 static int by_start(const void *a, const void *b)
@@ -66,11 +93,34 @@ static void print_span_line(struct span_tree *t, const struct span *s, const cha
 {
 	char dur[32], off[32];
 
+	char args[SPAN_ARG_MAX * (SPAN_ARG_STR_LEN * 4 + 32)];
+
 	format_duration(s->end_unix_ns - s->start_unix_ns, dur, sizeof(dur));
 	format_duration(s->start_unix_ns - trace_start, off, sizeof(off));
-	fprintf(t->out, "%s%s%s  %s  (+%s)", prefix, branch, s->name, dur, off);
-	if (s->has_ret)
-		fprintf(t->out, s->ret_signed ? "  = %" PRId64 : "  = %" PRIu64, s->ret);
+	span__args_text(s, args, sizeof(args));
+	fprintf(t->out, "%s%s%s%s%s%s  %s", prefix, branch, s->name, s->nargs ? "(" : "", args,
+		s->nargs ? ")" : "", dur);
+	span__print_probe_note(t->out, s);
+	fprintf(t->out, "  (+%s)", off);
+	switch (s->ret_kind) {
+	case SPAN_RET_NONE:
+		break;
+	case SPAN_RET_SIGNED:
+		fprintf(t->out, "  = %" PRId64, s->ret);
+		break;
+	case SPAN_RET_UNSIGNED:
+		fprintf(t->out, "  = %" PRIu64, (uint64_t)s->ret);
+		break;
+	case SPAN_RET_POINTER:
+		if (s->ret)
+			fprintf(t->out, "  = 0x%" PRIx64, (uint64_t)s->ret);
+		else
+			fprintf(t->out, "  = NULL");
+		break;
+	case SPAN_RET_UNKNOWN:
+		fprintf(t->out, "  = %" PRId64 " (type unknown, read as int)", s->ret);
+		break;
+	}
 	if (s->error)
 		fprintf(t->out, "  %sERROR: %s%s", t->color ? "\033[31m" : "", s->status_message,
 			t->color ? "\033[0m" : "");
@@ -111,16 +161,18 @@ static bool has_span(const struct span *spans, size_t n, uint64_t id)
 
 static void print_trace(struct span_tree *t, struct pending_trace *p, bool complete)
 {
-	char trace_hex[33];
+	char trace_hex[33], when[48];
 	uint64_t start;
 
 	if (!p->nspans)
 		return;
+	t->printed += p->nspans;
 	qsort(p->spans, p->nspans, sizeof(*p->spans), by_start);
 	start = p->spans[0].start_unix_ns;
 	span__trace_id_hex(&p->spans[0], trace_hex);
-	fprintf(t->out, "trace %s  pid %u  tid %u%s\n", trace_hex, p->spans[0].pid, p->tid,
-		complete ? "" : "  (incomplete: its root was not seen)");
+	format_wall_clock(start, when, sizeof(when));
+	fprintf(t->out, "trace %s  pid %u  tid %u  at %s%s\n", trace_hex, p->spans[0].pid, p->tid,
+		when, complete ? "" : "  (incomplete: its root was not seen)");
 	/* Roots, and spans whose parent record was lost, start their own subtree. */
 	for (size_t i = 0; i < p->nspans; i++) {
 		const struct span *s = &p->spans[i];
@@ -205,6 +257,11 @@ void span_tree__flush(struct span_tree *t)
 {
 	if (t)
 		drop_pending(t, true);
+}
+
+uint64_t span_tree__printed(const struct span_tree *t)
+{
+	return t->printed;
 }
 
 void span_tree__free(struct span_tree *t)

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* uprobe_multi links put every function of one binary behind two links (one
- * entry, one return), which attaches thousands of functions in milliseconds;
- * older kernels get one perf-event link per function and direction. */
+/* uprobe_multi links put every function of one binary behind three links
+ * (entries, uretprobes, exit sites), which attaches thousands of functions
+ * in milliseconds; older kernels get one perf-event link per probe point. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <limits.h>
 #include <unistd.h>
@@ -13,8 +16,10 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "exit_sites.h"
 #include "elf_symbols.h"
 #include "probe_list.h"
+#include "probe_cookie.h"
 #include "probe_table.h"
 
 #ifndef ENOTSUPP
@@ -42,7 +47,7 @@ bool uprobe_multi_supported(void)
 	return major > 6 || (major == 6 && minor >= 6);
 }
 
-static int add_link(struct attachment *a, struct bpf_link *link)
+int attachment__add(struct attachment *a, struct bpf_link *link)
 {
 	struct bpf_link **grown = realloc(a->links, (a->nlinks + 1) * sizeof(*a->links));
 
@@ -55,8 +60,14 @@ static int add_link(struct attachment *a, struct bpf_link *link)
 	return 0;
 }
 
+/* Set while attaching to one chosen process (attach_process): that it
+ * exited meanwhile is ordinary there, not worth a line. */
+static bool quiet_when_gone;
+
 static void print_attach_error(const char *what, const struct traced_binary *b, int err)
 {
+	if (quiet_when_gone && err == -ESRCH)
+		return;
 	if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "spanprobe: not allowed to attach uprobes to %s (run as root, or with "
 			"CAP_BPF and CAP_PERFMON)\n", b->path);
@@ -65,6 +76,10 @@ static void print_attach_error(const char *what, const struct traced_binary *b, 
 	else if (err == -ESTALE)
 		fprintf(stderr, "spanprobe: %s: the kernel probes another file than the one opened "
 			"(a file swapped during the attach?); not traced\n", b->path);
+	else if (err == -EMFILE)
+		fprintf(stderr, "spanprobe: can't attach to %s in %s: too many open files (this kernel "
+			"has no uprobe_multi links, Linux 6.6+, so each function takes 2 descriptors): "
+			"raise the limit (ulimit -n) or trace fewer functions\n", what, b->path);
 	else
 		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, b->path, strerror(-err));
 }
@@ -100,61 +115,88 @@ static int check_link_file(struct bpf_link *link, const struct traced_binary *b)
 	return probe_table__check_binary(b);
 }
 
-/* Attaches entry and return links over funcs idx[0..n) of one binary. When
- * the kernel refuses an instruction the whole link fails: halve the set
- * until the refused functions are found, mark them skipped, attach the rest. */
+/* Attaches the probes of funcs idx[0..n) of one binary: one uprobe_multi
+ * link for the entries, one for the uretprobes, one for the exit sites.
+ * When the kernel refuses an instruction the whole link fails: halve the
+ * set until the refused functions are found, mark them skipped, attach the
+ * rest. */
 static int attach_multi_set(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
-			    const size_t *idx, size_t n, struct bpf_program *enter,
-			    struct bpf_program *exit, pid_t pid)
+			    const size_t *idx, size_t n, pid_t pid)
 {
-	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
-	struct bpf_link *links[2] = { NULL, NULL };
+	struct probe_points sets[3] = { 0 }; /* entries, uretprobes, exit sites */
+	struct bpf_program *progs[3] = { a->progs.enter, a->progs.exit, a->progs.exit_site };
+	static const char *const what[3] = { "function entries", "function returns",
+					     "function exits" };
+	struct bpf_link *links[3] = { NULL, NULL, NULL };
 	unsigned long *offsets = NULL;
 	__u64 *cookies = NULL;
-	int err = 0;
+	int err = 0, failed = -1;
 
 	if (n == 0)
 		return 0;
-	offsets = calloc(n, sizeof(*offsets));
-	cookies = calloc(n, sizeof(*cookies));
-	if (!offsets || !cookies) {
-		err = -ENOMEM;
+	for (size_t i = 0; i < n && !err; i++) {
+		const struct traced_func *f = &t->funcs[idx[i]];
+		uint64_t cookie = exit_sites__entry_cookie(f);
+
+		err = probe_points__push(&sets[0], f->sym->attach_offset, cookie);
+		if (!err && f->ret_probe == RETURN_URETPROBE)
+			err = probe_points__push(&sets[1], f->sym->attach_offset, cookie);
+		else if (!err)
+			err = exit_sites__add(t, f, &sets[2], a->progs.indirect);
+	}
+	if (err) {
+		if (err == -E2BIG)
+			fprintf(stderr, "spanprobe: more than %d indirect jumps in the exits of the traced "
+				"functions (narrow the globs)\n", MAX_INDIRECT_SITES);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < n; i++) {
-		offsets[i] = t->funcs[idx[i]].sym->attach_offset;
-		cookies[i] = t->funcs[idx[i]].id;
-	}
-	opts.offsets = offsets;
-	opts.cookies = cookies;
-	opts.cnt = n;
-	for (int ret = 0; ret <= 1; ret++) {
-		opts.retprobe = ret;
-		links[ret] = bpf_program__attach_uprobe_multi(ret ? exit : enter, pid, b->attach_path,
-							       NULL, &opts);
-		if (!links[ret]) {
+	for (int k = 0; k < 3 && !err; k++) {
+		LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
+
+		if (sets[k].n == 0)
+			continue;
+		free(offsets);
+		free(cookies);
+		offsets = calloc(sets[k].n, sizeof(*offsets));
+		cookies = calloc(sets[k].n, sizeof(*cookies));
+		if (!offsets || !cookies) {
+			err = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < sets[k].n; i++) {
+			offsets[i] = sets[k].v[i].offset;
+			cookies[i] = sets[k].v[i].cookie;
+		}
+		opts.offsets = offsets;
+		opts.cookies = cookies;
+		opts.cnt = sets[k].n;
+		opts.retprobe = k == 1;
+		links[k] = bpf_program__attach_uprobe_multi(progs[k], pid, b->attach_path, NULL,
+							     &opts);
+		if (!links[k])
 			err = -errno;
-			break;
+		else if ((err = check_link_file(links[k], b)) != 0) {
+			bpf_link__destroy(links[k]);
+			links[k] = NULL;
 		}
-		err = check_link_file(links[ret], b);
-		if (err) {
-			bpf_link__destroy(links[ret]);
-			links[ret] = NULL;
-			break;
-		}
+		if (err)
+			failed = k;
 	}
 	if (!err) {
-		err = add_link(a, links[0]);
-		links[0] = NULL;
-		if (!err)
-			err = add_link(a, links[1]);
-		links[1] = NULL;
+		for (int k = 0; k < 3 && !err; k++) {
+			if (links[k])
+				err = attachment__add(a, links[k]);
+			links[k] = NULL;
+		}
 		goto cleanup;
 	}
-	bpf_link__destroy(links[0]);
-	links[0] = NULL;
-	if (!refused_instruction(err)) {
-		print_attach_error(opts.retprobe ? "function returns" : "function entries", b, err);
+	for (int k = 0; k < 3; k++) {
+		bpf_link__destroy(links[k]);
+		links[k] = NULL;
+	}
+	if (failed < 0 || !refused_instruction(err)) {
+		if (failed >= 0)
+			print_attach_error(what[failed], b, err);
 		goto cleanup;
 	}
 	if (n == 1) {
@@ -162,18 +204,21 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 		err = 0;
 		goto cleanup;
 	}
-	err = attach_multi_set(a, t, b, idx, n / 2, enter, exit, pid);
+	err = attach_multi_set(a, t, b, idx, n / 2, pid);
 	if (!err)
-		err = attach_multi_set(a, t, b, idx + n / 2, n - n / 2, enter, exit, pid);
+		err = attach_multi_set(a, t, b, idx + n / 2, n - n / 2, pid);
 cleanup:
+	for (int k = 0; k < 3; k++) {
+		bpf_link__destroy(links[k]);
+		probe_points__release(&sets[k]);
+	}
 	free(offsets);
 	free(cookies);
 	return err;
 }
 
 static int attach_binary_multi(struct attachment *a, struct probe_table *t,
-			       const struct traced_binary *b, struct bpf_program *enter,
-			       struct bpf_program *exit, pid_t pid)
+			       const struct traced_binary *b, pid_t pid)
 {
 	size_t *idx = calloc(t->nfuncs ? t->nfuncs : 1, sizeof(*idx)), n = 0;
 	int err;
@@ -183,79 +228,112 @@ static int attach_binary_multi(struct attachment *a, struct probe_table *t,
 	for (size_t i = 0; i < t->nfuncs; i++)
 		if (t->funcs[i].bin == b && t->funcs[i].skip == SKIP_NONE)
 			idx[n++] = i;
-	err = attach_multi_set(a, t, b, idx, n, enter, exit, pid);
+	err = attach_multi_set(a, t, b, idx, n, pid);
 	free(idx);
 	return err;
 }
 
-static int attach_func_single(struct attachment *a, struct traced_func *f,
-			      struct bpf_program *enter, struct bpf_program *exit, pid_t pid)
+/* One perf-event link per probe point: entry, then the uretprobe or each
+ * exit site. */
+static int attach_func_single(struct attachment *a, struct probe_table *t, struct traced_func *f,
+			      pid_t pid)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts);
-	struct bpf_link *links[2] = { NULL, NULL };
+	struct probe_points exits = { 0 };
+	size_t first = a->nlinks;
 	int err = 0;
 
-	opts.bpf_cookie = f->id;
-	for (int ret = 0; ret <= 1 && !err; ret++) {
-		opts.retprobe = ret;
-		links[ret] = bpf_program__attach_uprobe_opts(ret ? exit : enter, pid, f->bin->attach_path,
-							     f->sym->attach_offset, &opts);
-		if (!links[ret])
-			err = -errno;
-		else if ((err = check_link_file(links[ret], f->bin)) != 0) {
-			bpf_link__destroy(links[ret]);
-			links[ret] = NULL;
-		}
+	for (int k = 0; k < 2 && !err; k++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		struct bpf_link *link;
+
+		if (k == 1 && f->ret_probe != RETURN_URETPROBE)
+			break;
+		opts.bpf_cookie = exit_sites__entry_cookie(f);
+		opts.retprobe = k == 1;
+		link = bpf_program__attach_uprobe_opts(k ? a->progs.exit : a->progs.enter, pid,
+						       f->bin->attach_path, f->sym->attach_offset, &opts);
+		err = link ? check_link_file(link, f->bin) : -errno;
+		if (err)
+			bpf_link__destroy(link);
+		else
+			err = attachment__add(a, link);
 	}
-	if (err) {
-		bpf_link__destroy(links[0]);
-		if (refused_instruction(err)) {
-			f->skip = SKIP_KERNEL_REFUSED;
-			return 0;
-		}
-		print_attach_error(f->sym->name, f->bin, err);
-		return err;
+	if (!err && f->ret_probe == RETURN_EXIT_SITES)
+		err = exit_sites__add(t, f, &exits, a->progs.indirect);
+	for (size_t i = 0; i < exits.n && !err; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		struct bpf_link *link;
+
+		opts.bpf_cookie = exits.v[i].cookie;
+		link = bpf_program__attach_uprobe_opts(a->progs.exit_site, pid, f->bin->attach_path,
+						       exits.v[i].offset, &opts);
+		err = link ? check_link_file(link, f->bin) : -errno;
+		if (err)
+			bpf_link__destroy(link);
+		else
+			err = attachment__add(a, link);
 	}
-	err = add_link(a, links[0]);
+	probe_points__release(&exits);
 	if (!err)
-		err = add_link(a, links[1]);
-	else
-		bpf_link__destroy(links[1]);
+		return 0;
+	while (a->nlinks > first)
+		bpf_link__destroy(a->links[--a->nlinks]);
+	if (refused_instruction(err)) {
+		f->skip = SKIP_KERNEL_REFUSED;
+		return 0;
+	}
+	print_attach_error(f->sym->name, f->bin, err);
 	return err;
 }
 
 static int attach_one_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
-			     struct bpf_program *enter, struct bpf_program *exit, pid_t pid)
+			     pid_t pid)
 {
 	int err = 0;
 
 	if (a->multi)
-		return attach_binary_multi(a, t, b, enter, exit, pid);
+		return attach_binary_multi(a, t, b, pid);
 	for (size_t i = 0; i < t->nfuncs && !err; i++)
 		if (t->funcs[i].bin == b && t->funcs[i].skip == SKIP_NONE)
-			err = attach_func_single(a, &t->funcs[i], enter, exit, pid);
+			err = attach_func_single(a, t, &t->funcs[i], pid);
 	return err;
 }
 
-int attach_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
-		  struct bpf_program *enter, struct bpf_program *exit, pid_t pid)
+/* Per-function links hold two descriptors per function (a perf event each):
+ * 1,000 functions pass the usual soft limit of 1024. The hard limit may be
+ * taken without privilege. */
+static void raise_open_files_limit(void)
 {
-	int err = attach_one_binary(a, t, b, enter, exit, pid);
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
+int attach_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
+		  pid_t pid)
+{
+	int err = attach_one_binary(a, t, b, pid);
 
 	if (!err)
 		probe_list__print_skipped(stderr, t, b);
 	return err;
 }
 
-int attach_probes(struct attachment *a, struct probe_table *t, struct bpf_program *enter,
-		  struct bpf_program *exit, pid_t pid, bool multi)
+int attach_probes(struct attachment *a, struct probe_table *t, const struct attach_progs *progs,
+		  pid_t pid, bool multi)
 {
 	int err = 0;
 
 	memset(a, 0, sizeof(*a));
 	a->multi = multi;
+	a->progs = *progs;
+	if (!multi)
+		raise_open_files_limit();
 	for (size_t i = 0; i < t->nbins && !err; i++)
-		err = attach_one_binary(a, t, t->bins[i], enter, exit, pid);
+		err = attach_one_binary(a, t, t->bins[i], pid);
 	if (err)
 		attachment__destroy(a);
 	else
@@ -263,12 +341,58 @@ int attach_probes(struct attachment *a, struct probe_table *t, struct bpf_progra
 	return err;
 }
 
+int attach_process(struct attachment *a, struct probe_table *t, const struct attach_progs *progs,
+		   pid_t pid, bool multi)
+{
+	int err = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->multi = multi;
+	a->progs = *progs;
+	quiet_when_gone = true;
+	for (size_t i = 0; i < t->nbins && !err; i++)
+		err = attach_one_binary(a, t, t->bins[i], pid);
+	quiet_when_gone = false;
+	if (err)
+		attachment__destroy(a);
+	return err;
+}
+
+static void *destroy_link(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/* Since 6.12 a return probe pending in a thread holds an SRCU read lock
+ * until it fires or a per-thread timer expires it, and every new return
+ * probe in that thread pushes the timer back. A call that stays open (a
+ * server's loop) while traced calls go on beneath it therefore blocks any
+ * unregistering for as long as it runs, in uninterruptible sleep, as long as
+ * one return probe is still registered. So every link is closed at once, each
+ * on a thread of its own: all the probes are gone at nearly the same moment,
+ * no new return probe pushes the timer back, and the waits end within it. */
 void attachment__destroy(struct attachment *a)
 {
+	pthread_t *threads;
+	bool *started;
+
 	if (!a)
 		return;
+	threads = calloc(a->nlinks, sizeof(*threads));
+	started = calloc(a->nlinks, sizeof(*started));
+	for (size_t i = 0; i < a->nlinks; i++) {
+		if (threads && started &&
+		    pthread_create(&threads[i], NULL, destroy_link, a->links[i]) == 0)
+			started[i] = true;
+		else
+			bpf_link__destroy(a->links[i]);
+	}
 	for (size_t i = 0; i < a->nlinks; i++)
-		bpf_link__destroy(a->links[i]);
+		if (started && started[i])
+			pthread_join(threads[i], NULL);
+	free(threads);
+	free(started);
 	free(a->links);
 	a->links = NULL;
 	a->nlinks = 0;

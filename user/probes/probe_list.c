@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "elf_symbols.h"
+#include "exit_sites.h"
 #include "probe_list.h"
 #include "probe_table.h"
 
@@ -34,6 +35,33 @@ static void print_exits(FILE *out, const struct func_symbol *s)
 		fprintf(out, ", %zu indirect jmp", indirect);
 }
 
+/* "return: uretprobe (C: ...)" or "return: 3 exit sites [single-step] (Go: ...)":
+ * the cost is the dearest site's (a ret is always single-stepped). */
+static void print_return(FILE *out, const struct traced_func *f)
+{
+	const struct func_exits *x = &f->sym->exits;
+	enum attach_cost worst = ATTACH_NOP5;
+	size_t n;
+
+	if (f->ret_probe == RETURN_URETPROBE) {
+		fprintf(out, "  return: uretprobe (%s)", f->ret_why ? f->ret_why : "");
+		return;
+	}
+	n = exit_sites__count(f);
+	for (size_t i = 0; i < x->nrets; i++)
+		worst = x->rets[i].cost > worst ? x->rets[i].cost : worst;
+	for (size_t i = 0; i < x->ntails; i++)
+		if (x->tails[i].cost != ATTACH_UNPROBEABLE && x->tails[i].cost > worst)
+			worst = x->tails[i].cost;
+	if (n == 0)
+		fprintf(out, "  return: none (no exit: the call ends when a later one shows it gone; %s)",
+			f->ret_why ? f->ret_why : "");
+	else
+		fprintf(out, "  return: %zu exit site%s [%s] (%s%s)", n, n == 1 ? "" : "s",
+			attach_cost__name(worst), f->ret_why ? f->ret_why : "",
+			x->ntails ? "; a tail jump out of it ends the call with no return value" : "");
+}
+
 void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 {
 	for (size_t i = 0; i < t->nfuncs; i++) {
@@ -43,6 +71,10 @@ void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 		fprintf(out, "uprobe:%s:%s", f->bin->path, s->name);
 		if (f->skip == SKIP_SAME_CODE && f->same_as < t->nfuncs)
 			fprintf(out, "  (traced as %s: same code)", t->funcs[f->same_as].sym->name);
+		else if (f->skip == SKIP_EXITS_UNKNOWN)
+			fprintf(out, "  (can't probe: %s: %s; %s)", skip_reason__name(f->skip),
+				s->exits.known ? "an exit instruction can't be probed"
+					       : s->exits.unknown_reason, f->ret_why ? f->ret_why : "");
 		else if (f->skip != SKIP_NONE)
 			fprintf(out, "  (can't probe: %s)",
 				s->cost_reason && s->skip != SKIP_NONE ? s->cost_reason
@@ -68,8 +100,10 @@ void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 				fprintf(out, "  %s:%u", s->decl_file, s->decl_line);
 			if (s->is_ifunc && !s->ifunc_impl && s->ifunc_candidates)
 				fprintf(out, "  candidates: %s", s->ifunc_candidates);
-			if (f->skip == SKIP_NONE)
+			if (f->skip == SKIP_NONE) {
 				print_exits(out, s);
+				print_return(out, f);
+			}
 		}
 		fputc('\n', out);
 	}

@@ -123,6 +123,12 @@ int probe_spec__parse(const char *text, struct probe_spec *out, char *err, size_
 		snprintf(err, errlen, "probe contains control characters");
 		return -EINVAL;
 	}
+	if (first && first == last && strncmp(text, "python:", 7) == 0 && first[1]) {
+		/* python:INTERPRETER alone: which path it takes, for -l */
+		out->kind = PROBE_PYTHON;
+		out->binary = strdup(first + 1);
+		return out->binary ? 0 : -ENOMEM;
+	}
 	if (!first || !last || first == last) {
 		snprintf(err, errlen,
 			 "bad probe '%s': expected uprobe:BINARY:FUNCS (e.g. uprobe:./app:foo,goo)", text);

@@ -13,7 +13,8 @@ enum probe_kind { PROBE_UPROBE, PROBE_PYTHON };
 struct probe_spec {
 	enum probe_kind kind;
 	char *binary;  /* path or library name, as written */
-	char *files;   /* python: glob matched against the end of the code's path */
+	char *files;   /* python: glob matched against the end of the code's path; NULL for
+			* python:INTERPRETER alone (only -l takes it) */
 	char **funcs;  /* names or shell globs */
 	size_t nfuncs;
 };

@@ -15,6 +15,7 @@
 #include "elf_symbols.h"
 #include "probe_spec.h"
 #include "probe_table.h"
+#include "return_rule.h"
 
 static void print_open_error(const char *path, int err)
 {
@@ -47,10 +48,10 @@ static void print_open_error(const char *path, int err)
 	}
 }
 
-static struct traced_binary *find_binary(const struct probe_table *t, dev_t dev, ino_t ino)
+static struct traced_binary *find_binary(const struct probe_table *t, const struct file_identity *id)
 {
 	for (size_t i = 0; i < t->nbins; i++)
-		if (t->bins[i]->dev == dev && t->bins[i]->ino == ino)
+		if (file_identity__same(&t->bins[i]->id, id))
 			return t->bins[i];
 	return NULL;
 }
@@ -81,20 +82,32 @@ static void binary_free(struct traced_binary *b)
 	elf_binary__free(b->elf);
 	if (b->fd >= 0)
 		close(b->fd);
+	if (b->root_fd >= 0)
+		close(b->root_fd);
 	free(b);
 }
 
-/* The binary for the file f found (opened once per device + inode); takes
- * f's descriptor when it is new. lookup_path: the file's path in its root,
- * where its debug file is looked for. */
+/* The binary for the file f found, opened once per file the kernel probes:
+ * containers of one image show one file through as many overlay mounts,
+ * each with its own st_dev (see file_identity.h). Takes f's descriptors
+ * when the file is new. lookup_path: the file's path in its root, where its
+ * debug file is looked for. *out is NULL when the file is new but the most
+ * files are traced already. */
 static int add_binary(struct probe_table *t, struct container_file *f, const char *spec_name,
 		      const char *lookup_path, struct traced_binary **out)
 {
 	struct traced_binary **grown, *b;
+	struct file_identity id;
 	int err;
 
-	*out = find_binary(t, f->dev, f->ino);
-	if (*out)
+	/* the identity of the descriptor's file, not of a path resolved again */
+	err = file_identity__of(f->open_path, &id);
+	if (err) {
+		print_open_error(f->display, err);
+		return err;
+	}
+	*out = find_binary(t, &id);
+	if (*out || over_cap(t, f->display))
 		return 0;
 	grown = realloc(t->bins, (t->nbins + 1) * sizeof(*t->bins));
 	if (!grown)
@@ -104,6 +117,7 @@ static int add_binary(struct probe_table *t, struct container_file *f, const cha
 	if (!b)
 		return -ENOMEM;
 	b->fd = -1;
+	b->root_fd = IN_ROOT_HOST;
 	err = elf_binary__open_fd(f->fd, f->display, f->root_fd, lookup_path, &b->elf);
 	if (err) {
 		print_open_error(f->display, err);
@@ -112,15 +126,18 @@ static int add_binary(struct probe_table *t, struct container_file *f, const cha
 	}
 	b->path = strdup(f->display);
 	b->spec_name = strdup(spec_name);
+	b->id = id;
 	if (!b->path || !b->spec_name) {
 		binary_free(b);
 		return -ENOMEM;
 	}
 	b->fd = f->fd;
 	f->fd = -1;
+	b->root_fd = f->root_fd;
+	f->root_fd = IN_ROOT_HOST;
 	snprintf(b->attach_path, sizeof(b->attach_path), "/proc/self/fd/%d", b->fd);
-	b->dev = f->dev;
-	b->ino = f->ino;
+	b->lang = elf_binary__lang(b->elf);
+	b->go_regabi = b->lang == LANG_GO && go_version_at_least(elf_binary__go_version(b->elf), 1, 17);
 	t->bins[t->nbins++] = b;
 	/* GNU ifuncs: the implementation the traced process uses; without one
 	 * (or when it does not map the file) this process's, when it maps the
@@ -136,7 +153,7 @@ int probe_table__check_binary(const struct traced_binary *b)
 	struct stat st;
 
 	/* what the kernel resolved at attach, resolved again now */
-	if (stat(b->attach_path, &st) != 0 || st.st_dev != b->dev || st.st_ino != b->ino)
+	if (stat(b->attach_path, &st) != 0 || st.st_dev != b->id.dev || st.st_ino != b->id.ino)
 		return -ESTALE;
 	return 0;
 }
@@ -195,6 +212,7 @@ static int add_func(struct probe_table *t, const struct traced_binary *b, const 
 	f->rule.err_op = ERR_OP_NONE;
 	f->rule.ret_size = sym->ret_known && !sym->ret_void ? sym->ret_size : 4;
 	f->rule.ret_signed = sym->ret_known && !sym->ret_void ? sym->ret_signed : 1;
+	return_rule__choose(t->returns, f);
 	t->nfuncs++;
 	return 0;
 }
@@ -317,7 +335,7 @@ static int resolve_mapped_spec(struct probe_table *t, const struct probe_spec *s
 	snprintf(prefix, sizeof(prefix), "/proc/%d/root", (int)t->pid);
 	err = add_binary(t, &f, spec->binary, f.display + strlen(prefix), &b);
 	container_file__close(&f);
-	return err ? err : add_spec_funcs(t, spec, b, false);
+	return err || !b ? err : add_spec_funcs(t, spec, b, false);
 }
 
 /* A path relative or bare (library, PATH lookup) resolved on this host. */
@@ -326,8 +344,7 @@ static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spe
 	char path[PATH_MAX];
 	struct container_file f;
 	struct traced_binary *b;
-	struct stat st;
-	int err, fd;
+	int err;
 
 	err = resolve_binary_path(spec->binary, path, sizeof(path));
 	if (err) {
@@ -340,18 +357,14 @@ static int resolve_host_spec(struct probe_table *t, const struct probe_spec *spe
 				spec->binary, spec->binary);
 		return err;
 	}
-	fd = in_root__open(IN_ROOT_HOST, path, &st);
-	if (fd < 0) {
-		print_open_error(path, fd);
-		return fd;
+	err = container_files__here(path, &f);
+	if (err) {
+		print_open_error(path, err);
+		return err;
 	}
-	f = (struct container_file){ .fd = fd, .root_fd = IN_ROOT_HOST, .dev = st.st_dev,
-				     .ino = st.st_ino };
-	snprintf(f.open_path, sizeof(f.open_path), "/proc/self/fd/%d", fd);
-	snprintf(f.display, sizeof(f.display), "%s", path);
 	err = add_binary(t, &f, spec->binary, path, &b);
 	container_file__close(&f);
-	return err ? err : add_spec_funcs(t, spec, b, false);
+	return err || !b ? err : add_spec_funcs(t, spec, b, false);
 }
 
 /* -p PID: the path can't be used in that process's root. */
@@ -429,9 +442,9 @@ static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec
 		return -ENOENT;
 	}
 	for (int i = 0; i < n && !err; i++) {
-		if (!find_binary(t, files[i].dev, files[i].ino) && over_cap(t, files[i].display))
-			break;
 		err = add_binary(t, &files[i], spec->binary, spec->binary, &b);
+		if (!err && !b)
+			break; /* the most files are traced (said once) */
 		if (!err)
 			err = add_spec_funcs(t, spec, b, false);
 	}
@@ -504,6 +517,71 @@ static int apply_rules_from(struct probe_table *t, size_t first, size_t *matched
 	return 0;
 }
 
+static bool arg_rule_names(const struct arg_rule *r, const struct func_symbol *sym)
+{
+	for (size_t i = 0; i < r->nfuncs; i++)
+		if (fnmatch(r->funcs[i], sym->name, 0) == 0 ||
+		    fnmatch(r->funcs[i], sym->linkage_name, 0) == 0)
+			return true;
+	return false;
+}
+
+/* Resolves the --arg rules for funcs[first..nfuncs); a later rule naming
+ * the same function replaces an earlier one's arguments. */
+static int apply_args_from(struct probe_table *t, size_t first, size_t *matched)
+{
+	char err[512];
+
+	for (size_t i = 0; i < t->narg_rules; i++) {
+		const struct arg_rule *r = &t->arg_rules[i];
+
+		for (size_t j = first; j < t->nfuncs; j++) {
+			struct traced_func *f = &t->funcs[j];
+
+			if (!arg_rule_names(r, f->sym))
+				continue;
+			if (arg_rule__resolve(r, f->sym, &f->args, err, sizeof(err))) {
+				fprintf(stderr, "spanprobe: %s\n", err);
+				return -EINVAL;
+			}
+			if (matched)
+				matched[i]++;
+		}
+	}
+	return 0;
+}
+
+int probe_table__apply_args(struct probe_table *t, const struct arg_rule *rules, size_t nrules)
+{
+	size_t *matched = calloc(nrules ? nrules : 1, sizeof(*matched));
+	int err;
+
+	if (!matched)
+		return -ENOMEM;
+	t->arg_rules = rules;
+	t->narg_rules = nrules;
+	err = apply_args_from(t, 0, matched);
+	for (size_t i = 0; i < nrules && !err; i++) {
+		if (matched[i] || t->pending)
+			continue;
+		fprintf(stderr, "spanprobe: --arg '%s' names no traced function (add it to a uprobe: "
+			"probe, e.g. uprobe:./app:%s; Python functions get no arguments)\n",
+			rules[i].text, rules[i].funcs[0]);
+		err = -ENOENT;
+	}
+	free(matched);
+	return err;
+}
+
+size_t probe_table__with_args(const struct probe_table *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; t && i < t->nfuncs; i++)
+		n += t->funcs[i].args.spec.nargs > 0;
+	return n;
+}
+
 int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rules, size_t nrules)
 {
 	size_t *matched = calloc(nrules ? nrules : 1, sizeof(*matched));
@@ -560,6 +638,7 @@ int probe_table__discover(struct probe_table *t, pid_t pid, uint64_t start_time,
 			  size_t *first_func)
 {
 	struct container_file f;
+	struct file_identity id;
 	struct traced_binary *b;
 	int added = 0, err;
 
@@ -580,13 +659,19 @@ int probe_table__discover(struct probe_table *t, pid_t pid, uint64_t start_time,
 		}
 		/* traced since before this exec: nothing new; added by an earlier
 		 * spec in this loop: this spec's functions still go in */
-		b = find_binary(t, f.dev, f.ino);
-		if ((b && !binary_is_new(t, b, *first_bin)) || (!b && over_cap(t, f.display))) {
+		if (file_identity__of(f.open_path, &id) != 0) {
+			container_file__close(&f);
+			continue; /* gone since */
+		}
+		b = find_binary(t, &id);
+		if (b && !binary_is_new(t, b, *first_bin)) {
 			container_file__close(&f);
 			continue;
 		}
 		err = add_binary(t, &f, spec->binary, spec->binary, &b);
 		container_file__close(&f);
+		if (!err && !b)
+			continue; /* the most files are traced (said once) */
 		if (!err)
 			err = add_spec_funcs(t, spec, b, true);
 		if (err)
@@ -595,6 +680,8 @@ int probe_table__discover(struct probe_table *t, pid_t pid, uint64_t start_time,
 	added = t->nbins - *first_bin;
 	if (added) {
 		err = apply_rules_from(t, *first_func, NULL);
+		if (!err)
+			err = apply_args_from(t, *first_func, NULL);
 		if (err)
 			return err;
 	}

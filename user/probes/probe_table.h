@@ -12,7 +12,9 @@
 #include <sys/types.h>
 #include <linux/types.h>
 
+#include "arg_spec.h"
 #include "elf_symbols.h"
+#include "file_identity.h"
 #include "span_record.h"
 
 struct probe_spec;
@@ -28,9 +30,28 @@ struct traced_binary {
 	 * kernel probes the very file that was checked */
 	char attach_path[32];
 	int fd;
-	dev_t dev;
-	ino_t ino;
+	/* the root it was found in (in_root.h; IN_ROOT_HOST: spanprobe's own),
+	 * where the libraries it loads are looked up (exception_hooks.c); owned */
+	int root_fd;
+	/* the file the kernel probes: one binary per file (see file_identity.h);
+	 * id.dev and id.ino are fd's */
+	struct file_identity id;
 	struct elf_binary *elf;
+	enum binary_lang lang;   /* whose unwinding its frames must survive */
+	bool go_regabi;          /* Go >= 1.17: g in r14, calls nest per goroutine */
+};
+
+/* How a traced function's return is seen (user/probes/return_rule.c). */
+enum return_probe {
+	RETURN_URETPROBE,   /* the kernel's return probe: cheap, but swaps the return address */
+	RETURN_EXIT_SITES,  /* uprobes on its ret and tail-jump instructions: address untouched */
+};
+
+/* --return-probes */
+enum return_choice {
+	RETURNS_AUTO,       /* per function, from the file's language and the function */
+	RETURNS_URETPROBE,
+	RETURNS_EXITS,
 };
 
 struct traced_func {
@@ -43,6 +64,9 @@ struct traced_func {
 	uint32_t same_as;               /* SKIP_SAME_CODE: id of the function traced instead */
 	struct func_rule rule;          /* handed to the BPF side */
 	const char *rule_text;          /* "ret<0", or NULL: no error rule */
+	enum return_probe ret_probe;
+	const char *ret_why;            /* static text: why that way (-l -v) */
+	struct func_args args;          /* --arg: captured at entry (args.spec.nargs 0: none) */
 };
 
 struct probe_table {
@@ -55,9 +79,12 @@ struct probe_table {
 	size_t nspecs;
 	const struct error_rule *rules;
 	size_t nrules;
+	const struct arg_rule *arg_rules;
+	size_t narg_rules;
 	size_t pending;                 /* absolute-path specs found nowhere yet */
 	pid_t pid;                      /* the traced process (-p), or -1 */
 	uint64_t pid_start;             /* its start time (process_ref.h), or 0 */
+	enum return_choice returns;     /* set before resolving */
 	/* roots (mount namespace inodes) already warned about: a hostile
 	 * container's refused path is said once, not at every exec */
 	ino_t *warned;
@@ -74,6 +101,12 @@ int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, 
 /* Applies --error rules; a rule that names no traced function is an error
  * unless specs are still pending. */
 int probe_table__apply_rules(struct probe_table *t, const struct error_rule *rules, size_t nrules);
+/* Applies --arg rules: each function a rule names gets its arguments
+ * resolved (DWARF names and types); a rule naming no traced function, or
+ * an argument a function can't give, is an error (one line). */
+int probe_table__apply_args(struct probe_table *t, const struct arg_rule *rules, size_t nrules);
+/* Functions that capture arguments. */
+size_t probe_table__with_args(const struct probe_table *t);
 /* pid just exec'd: adds the files at the probes' absolute paths in its root
  * that are not traced yet. start_time (process_ref.h; 0: unknown) is the
  * exec'ing process's: when pid is another process by now (reused), nothing

@@ -32,6 +32,17 @@ void container_file__close(struct container_file *f)
 	f->root_fd = IN_ROOT_HOST;
 }
 
+const char *container_file__inside(const struct container_file *f)
+{
+	char prefix[64];
+	int n;
+
+	if (f->pid <= 0)
+		return f->display;
+	n = snprintf(prefix, sizeof(prefix), "/proc/%d/root", (int)f->pid);
+	return strncmp(f->display, prefix, n) == 0 ? f->display + n : f->display;
+}
+
 void container_files__free(struct container_file *files, int n)
 {
 	for (int i = 0; files && i < n; i++)
@@ -104,6 +115,52 @@ int container_files__in_process_at(const char *path, pid_t pid, uint64_t start_t
 int container_files__in_process(const char *path, pid_t pid, struct container_file *out)
 {
 	return container_files__in_process_at(path, pid, 0, out);
+}
+
+int container_files__here(const char *path, struct container_file *out)
+{
+	struct stat st;
+	int fd;
+
+	file_init(out);
+	fd = in_root__open(IN_ROOT_HOST, path, &st);
+	if (fd < 0)
+		return fd;
+	return file_fill(out, fd, &st, NULL, path);
+}
+
+int container_files__in_root_of(const struct container_file *base, const char *path,
+				struct container_file *out)
+{
+	struct stat st;
+	int fd;
+
+	file_init(out);
+	if (path[0] != '/')
+		return -EINVAL;
+	fd = in_root__open(base->root_fd, path, &st);
+	if (fd < 0)
+		return fd;
+	out->fd = fd;
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	out->pid = base->pid;
+	out->start_time = base->start_time;
+	snprintf(out->open_path, sizeof(out->open_path), "/proc/self/fd/%d", fd);
+	if (base->root_fd == IN_ROOT_HOST) {
+		snprintf(out->display, sizeof(out->display), "%s", path);
+		return 0;
+	}
+	snprintf(out->display, sizeof(out->display), "/proc/%d/root%s", (int)base->pid, path);
+	out->root_fd = fcntl(base->root_fd, F_DUPFD_CLOEXEC, 0);
+	if (out->root_fd < 0) {
+		int err = -errno;
+
+		out->root_fd = IN_ROOT_HOST;
+		container_file__close(out);
+		return err;
+	}
+	return 0;
 }
 
 struct found {

@@ -52,6 +52,18 @@ int container_files__in_process(const char *path, pid_t pid, struct container_fi
 int container_files__in_process_at(const char *path, pid_t pid, uint64_t start_time,
 				   struct container_file *out);
 void container_file__close(struct container_file *f);
+/* f's path inside its root (display without "/proc/PID/root"). */
+const char *container_file__inside(const struct container_file *f);
+
+/* The file at path in spanprobe's own root, as its user means it (a path
+ * given on the command line, or found on this host): symlinks followed,
+ * the same file checks (in_root.h). 0 or in_root__open's error. */
+int container_files__here(const char *path, struct container_file *out);
+/* The file at path (absolute) in the root `base` was found in: a library
+ * the file loads, looked up where it lives (in_root.h). 0 or
+ * in_root__open's error; -ENOMEM. */
+int container_files__in_root_of(const struct container_file *base, const char *path,
+				struct container_file *out);
 
 /* A file process pid maps (a library, its executable), found through
  * /proc/PID/maps: the first mapping whose path, as the process sees it,

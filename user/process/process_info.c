@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "pod_cgroup.h"
+#include "proc_stat.h"
 #include "process_info.h"
 #include "unittest.h"
 
@@ -229,6 +230,7 @@ static struct process_entry *process_entry__read(const struct process_table *t, 
 	if (!e)
 		return NULL;
 	e->info.pid = pid;
+	e->info.parent_pid = process_parent_pid(pid);
 	e->info.exe_path = read_exe_path(pid);
 	e->info.exe_name = read_exe_name(pid, e->info.exe_path);
 	e->info.command_line = read_command_line(pid);

@@ -8,6 +8,7 @@
 
 struct process_info {
 	uint32_t pid;
+	uint32_t parent_pid; /* from /proc/PID/stat when first seen, 0 unknown */
 	char *exe_name;     /* basename of exe_path, or comm */
 	char *exe_path;     /* readlink /proc/PID/exe, or NULL */
 	char *command_line; /* /proc/PID/cmdline, NULs as spaces, or NULL */

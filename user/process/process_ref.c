@@ -9,39 +9,12 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "proc_stat.h"
 #include "process_ref.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-
-int process_start_time(pid_t pid, uint64_t *out)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
-	/* the command name may hold spaces and ')': fields count from the last ')' */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -ESRCH;
-	p++; /* the blank before field 3 */
-	for (field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p)
-		return -ESRCH;
-	*out = strtoull(p + 1, NULL, 10);
-	return 0;
-}
 
 uint64_t process_start_ticks_from_ns(uint64_t ns)
 {
@@ -70,8 +43,8 @@ int process_ref__open(pid_t pid, uint64_t want_start, struct process_ref *r)
 		return -ESRCH;
 	/* after the pidfd: the start time read now is the pidfd's process's
 	 * unless it has exited, which process_ref__alive then says */
-	if (process_start_time(pid, &start) != 0 || (want_start && start != want_start) ||
-	    process_ref__alive(r) != 0) {
+	start = process_start_time(pid);
+	if (!start || (want_start && start != want_start) || process_ref__alive(r) != 0) {
 		process_ref__close(r);
 		return -ESRCH;
 	}
@@ -91,7 +64,8 @@ int process_ref__alive(const struct process_ref *r)
 			return -ESRCH;
 		return 0;
 	}
-	if (process_start_time(r->pid, &start) != 0 || (r->start_time && start != r->start_time))
+	start = process_start_time(r->pid);
+	if (!start || (r->start_time && start != r->start_time))
 		return -ESRCH;
 	return 0;
 }

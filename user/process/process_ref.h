@@ -3,9 +3,9 @@
  * "process 1234" found at one moment and acted on at the next may be
  * another program, in another container. A pidfd refers to the process
  * itself (poll says when it has exited); its start time (field 22 of
- * /proc/PID/stat, clock ticks since boot) tells a reused PID apart where a
- * pidfd can't be had. While the pidfd says the process lives, /proc/PID is
- * that process. */
+ * /proc/PID/stat, clock ticks since boot: proc_stat.h) tells a reused PID
+ * apart where a pidfd can't be had. While the pidfd says the process
+ * lives, /proc/PID is that process. */
 #ifndef SPANPROBE_PROCESS_REF_H
 #define SPANPROBE_PROCESS_REF_H
 
@@ -27,8 +27,6 @@ int process_ref__open(pid_t pid, uint64_t want_start, struct process_ref *r);
 int process_ref__alive(const struct process_ref *r);
 void process_ref__close(struct process_ref *r);
 
-/* The start time of pid from /proc/PID/stat: 0, or -ESRCH. */
-int process_start_time(pid_t pid, uint64_t *out);
 /* A start time in nanoseconds since boot (the kernel's start_boottime, as
  * BPF reads it) in the clock ticks /proc/PID/stat shows. */
 uint64_t process_start_ticks_from_ns(uint64_t ns);

@@ -4,6 +4,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -170,7 +171,30 @@ bool python_interp__needs_line_semaphore(const struct python_interp *in)
 	return (in->version >> 16) == 0x030b;
 }
 
-int python_interp__inspect(const char *path, struct python_interp *in)
+bool python_interp__has_usdt(const char *path)
+{
+	struct python_interp *in = calloc(1, sizeof(*in));
+	Elf *elf = NULL;
+	bool found = false;
+	int fd;
+
+	if (!in)
+		return false;
+	elf_version(EV_CURRENT);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		elf = elf_begin(fd, ELF_C_READ, NULL);
+		if (elf && elf_kind(elf) == ELF_K_ELF)
+			read_usdt_notes(elf, in);
+		found = in->entry.found && in->ret.found;
+		elf_end(elf);
+		close(fd);
+	}
+	free(in);
+	return found;
+}
+
+int python_interp__inspect(const char *path, const char *name, struct python_interp *in)
 {
 	Elf *elf = NULL;
 	GElf_Sym sym;
@@ -179,18 +203,20 @@ int python_interp__inspect(const char *path, struct python_interp *in)
 
 	memset(in, 0, sizeof(*in));
 	snprintf(in->path, sizeof(in->path), "%s", path);
+	if (!name)
+		name = path;
 	elf_version(EV_CURRENT);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		fprintf(stderr, "spanprobe: can't open the interpreter %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "spanprobe: can't open the interpreter %s: %s\n", name, strerror(errno));
 		return err;
 	}
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		err = -ENOEXEC;
 		fprintf(stderr, "spanprobe: %s is not an ELF file (give the interpreter binary, "
-			"e.g. /usr/bin/python3.11, not a script or wrapper)\n", path);
+			"e.g. /usr/bin/python3.11, not a script or wrapper)\n", name);
 		goto cleanup;
 	}
 	read_usdt_notes(elf, in);
@@ -198,7 +224,7 @@ int python_interp__inspect(const char *path, struct python_interp *in)
 		err = -ENOENT;
 		fprintf(stderr, "spanprobe: %s has no python:function__entry/function__return USDT "
 			"probes (use a CPython built --with-dtrace, e.g. Debian's /usr/bin/python3.11; "
-			"check with: readelf -n %s)\n", path, path);
+			"check with: readelf -n %s)\n", name, name);
 		goto cleanup;
 	}
 	if (find_symbol(elf, "Py_Version", &sym) &&
@@ -208,7 +234,7 @@ int python_interp__inspect(const char *path, struct python_interp *in)
 	if (python_interp__needs_line_semaphore(in) && (!in->line.sema_offset || !in->idle.found)) {
 		err = -ENOENT;
 		fprintf(stderr, "spanprobe: %s is CPython 3.11 but lacks the line and audit USDT "
-			"probes needed to see calls made from Python code\n", path);
+			"probes needed to see calls made from Python code\n", name);
 		goto cleanup;
 	}
 	err = 0;

@@ -17,7 +17,7 @@ struct usdt_site {
 };
 
 struct python_interp {
-	char path[4096];          /* resolved */
+	char path[4096];          /* what is opened (/proc/self/fd/N: held open) */
 	uint32_t version;         /* Py_Version (PY_VERSION_HEX), 0 when unknown */
 	struct usdt_site entry, ret, line;
 	/* A probe whose code only runs while its own semaphore is raised
@@ -28,10 +28,15 @@ struct python_interp {
 	const char *tstate_how;   /* how tstate_addr was found, for -v */
 };
 
-/* Reads path (resolved already). Returns 0, or -ENOENT / -ENOEXEC with one
+/* Reads path (resolved already; name: the file for messages, NULL for path
+ * itself). Returns 0, or -ENOENT / -ENOEXEC with one
  * line printed naming the cause (no USDT probes: "use a Python built with
  * --with-dtrace, e.g. Debian's /usr/bin/python3.X"). */
-int python_interp__inspect(const char *path, struct python_interp *out);
+int python_interp__inspect(const char *path, const char *name, struct python_interp *out);
+
+/* Does path have the python:function__entry/return USDT probes? Quiet: no
+ * message for a missing or unreadable file (false). */
+bool python_interp__has_usdt(const char *path);
 
 /* true when function__entry misses calls made from Python code unless the
  * line semaphore is raised (CPython 3.11, gh-98894). */

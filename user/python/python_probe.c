@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* python: probes from the interpreter's USDT probes: resolves the
- * interpreters and globs, configures and attaches the programs of
- * bpf/python_usdt.bpf.c. The kernel side judges each code object once
+/* python: probes: resolves the interpreters (each file found for the path,
+ * in our mount namespace and in containers) and the globs, picks the path
+ * each file takes (python_target.h: USDT, or the evaluator probe), and
+ * configures and attaches the programs of bpf/python_usdt.bpf.c and
+ * bpf/python_eval.bpf.c. The kernel side judges each code object once
  * against the globs and announces the traced ones (REC_PY_FUNC); their spans
- * reach the outputs through the shared ring buffer and decoder.
+ * reach the outputs through the shared ring buffer and decoder. On CPython
+ * 3.11+ without USDT, inlining is turned off in each traced process while
+ * probes are attached (python_hooks.h), and back on before they detach.
  *
  * On CPython 3.11, function__entry misses calls made from Python code unless
  * the frame runs through the tracing dispatch, which it does while the
@@ -22,19 +26,39 @@
 
 #include <linux/types.h>
 
+#include <dirent.h>
+#include <ctype.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "container_files.h"
+#include "attach.h"
+#include "in_root.h"
 #include "elf_symbols.h"
 #include "probe_spec.h"
+#include "python_eval.h"
+#include "python_hooks.h"
 #include "python_interp.h"
 #include "python_probe.h"
 #include "python_probe_internal.h"
+#include "python_target.h"
 #include "spanprobe.skel.h"
 
 struct python_probe {
-	struct python_interp *interps;
-	size_t ninterps;
-	struct bpf_link **links;
-	size_t nlinks;
+	struct py_target *targets;
+	size_t ntargets;
+	uint32_t nusdt, neval;     /* cookies handed out per path */
+	struct attachment attached;
 	struct py_globs g;
+	struct python_hooks hooks;
+	const struct probe_spec *specs;
+	size_t nspecs;
+	pid_t target;              /* the traced process, or -1 */
+	struct spanprobe_bpf *skel; /* attached to */
+	bool verbose;
+	bool restoring;            /* detaching: reports of inlined interpreters are ignored */
 };
 /* Appends prefix + glob after the globs in use, unless it is among the
  * globs from index `from` on. Returns 1 when added, 0 when already there. */
@@ -97,68 +121,119 @@ int py_globs__collect(struct py_globs *p, const struct probe_spec *specs, size_t
 	return 0;
 }
 
-static int add_interp(struct python_probe *p, const char *spec_name)
+static struct py_target *find_target(struct python_probe *p, dev_t dev, ino_t ino)
 {
-	char path[4096];
-	struct python_interp *grown;
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i].dev == dev && p->targets[i].ino == ino)
+			return &p->targets[i];
+	return NULL;
+}
+
+/* A target for the interpreter (dev, ino), whichever file it probes. */
+static struct py_target *find_interp(struct python_probe *p, dev_t dev, ino_t ino)
+{
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i].exe.dev == dev && p->targets[i].exe.ino == ino)
+			return &p->targets[i];
+	return NULL;
+}
+
+/* Adds the interpreter exe found (taken: kept open with its target, or
+ * closed; inside: its path in its root). Returns 1 when a new file is to be
+ * probed, 0 when it already is. */
+static int add_target(struct python_probe *p, const char *spec_name, struct container_file *exe,
+		      const char *inside, pid_t ns_pid, pid_t run_pid)
+{
+	struct py_target t, *grown;
 	int err;
 
-	err = resolve_binary_path(spec_name, path, sizeof(path));
+	err = py_target__resolve(&t, spec_name, exe, inside, ns_pid, run_pid);
 	if (err) {
-		fprintf(stderr, "spanprobe: python interpreter '%s' not found: %s\n", spec_name,
+		py_target__release(&t);
+		return err;
+	}
+	if (find_target(p, t.dev, t.ino)) {
+		py_target__release(&t);
+		return 0;
+	}
+	if (t.kind == PY_PATH_USDT && p->nusdt >= PY_MAX_INTERPS) {
+		fprintf(stderr, "spanprobe: at most %d python interpreters with USDT probes\n",
+			PY_MAX_INTERPS);
+		py_target__release(&t);
+		return -E2BIG;
+	}
+	if (t.kind == PY_PATH_EVAL && p->neval >= PY_MAX_EVAL_INTERPS) {
+		fprintf(stderr, "spanprobe: at most %d CPython files without USDT probes\n",
+			PY_MAX_EVAL_INTERPS);
+		py_target__release(&t);
+		return -E2BIG;
+	}
+	if (t.kind == PY_PATH_USDT && !t.usdt->tstate_addr)
+		fprintf(stderr, "spanprobe: warning: %s: Python %u.%u: calls left by an exception "
+			"can't be told from returns (known for 3.11 only); no span is marked ERROR\n",
+			t.path, t.usdt->version >> 24, (t.usdt->version >> 16) & 0xff);
+	t.idx = t.kind == PY_PATH_USDT ? p->nusdt++ : p->neval++;
+	grown = realloc(p->targets, (p->ntargets + 1) * sizeof(*grown));
+	if (!grown) {
+		py_target__release(&t);
+		return -ENOMEM;
+	}
+	p->targets = grown;
+	p->targets[p->ntargets++] = t;
+	return 1;
+}
+
+/* An interpreter named by an absolute path: the file here and the files at
+ * that path in containers (only in pid's when pid > 0). */
+static int add_abs_spec(struct python_probe *p, const char *spec, pid_t pid, bool wait)
+{
+	struct container_file *files = NULL;
+	int n, err = 0;
+
+	n = container_files__find(spec, pid, &files);
+	if (n < 0) {
+		fprintf(stderr, "spanprobe: python interpreter '%s': %s\n", spec, strerror(-n));
+		return n;
+	}
+	if (n == 0 && !wait) {
+		fprintf(stderr, "spanprobe: python interpreter %s: no such file here nor in any "
+			"container (check the path; --wait traces it when a container starts with it)\n",
+			spec);
+		container_files__free(files, n);
+		return -ENOENT;
+	}
+	/* each file found stays open with its target (closed with it) */
+	for (int i = 0; i < n && err >= 0; i++)
+		err = add_target(p, spec, &files[i], spec, files[i].pid, pid > 0 ? pid : 0);
+	container_files__free(files, n);
+	return err < 0 ? err : 0;
+}
+
+static int add_spec(struct python_probe *p, const char *spec, pid_t pid, bool wait)
+{
+	struct container_file f;
+	char path[PATH_MAX];
+	int err;
+
+	if (spec[0] == '/')
+		return add_abs_spec(p, spec, pid, wait);
+	err = resolve_binary_path(spec, path, sizeof(path));
+	if (err) {
+		fprintf(stderr, "spanprobe: python interpreter '%s' not found: %s\n", spec,
 			strerror(-err));
 		return err;
 	}
-	for (size_t i = 0; i < p->ninterps; i++)
-		if (strcmp(p->interps[i].path, path) == 0)
-			return 0;
-	if (p->ninterps >= PY_MAX_INTERPS) {
-		fprintf(stderr, "spanprobe: at most %d python interpreters\n", PY_MAX_INTERPS);
-		return -E2BIG;
-	}
-	grown = realloc(p->interps, (p->ninterps + 1) * sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	p->interps = grown;
-	err = python_interp__inspect(path, &p->interps[p->ninterps]);
-	if (err)
+	err = container_files__here(path, &f);
+	if (err) {
+		fprintf(stderr, "spanprobe: python interpreter %s: %s\n", path, in_root__strerror(err));
 		return err;
-	if (!p->interps[p->ninterps].tstate_addr)
-		fprintf(stderr, "spanprobe: warning: %s: Python %u.%u: calls left by an exception "
-			"can't be told from returns (known for 3.11 only); no span is marked ERROR\n",
-			path, p->interps[p->ninterps].version >> 24,
-			(p->interps[p->ninterps].version >> 16) & 0xff);
-	p->ninterps++;
-	return 0;
-}
-
-int python_probe__store(const struct python_probe *p, struct spanprobe_bpf *skel)
-{
-	for (uint32_t i = 0; p && i < p->ninterps; i++) {
-		const struct python_interp *in = &p->interps[i];
-		/* CPython 3.11's layouts (PyThreadState, PyBaseExceptionObject, PyASCIIObject) */
-		struct py_interp_info info = {
-			.return_probe_addr = in->ret.addr,
-			.tstate_addr = in->tstate_addr,
-			.curexc_type_off = 96,
-			.curexc_value_off = 104,
-			.exc_args_off = 24,
-			.str_data_off = 48,
-			.str_state_off = 32,
-		};
-		int err = bpf_map__update_elem(skel->maps.py_interps, &i, sizeof(i), &info,
-					       sizeof(info), 0);
-		if (err) {
-			fprintf(stderr, "spanprobe: can't store the layout of %s: %s\n", in->path,
-				strerror(-err));
-			return err;
-		}
 	}
-	return 0;
+	err = add_target(p, spec, &f, path, 0, pid > 0 ? pid : 0);
+	return err < 0 ? err : 0;
 }
 
-int python_probe__resolve(const struct probe_spec *specs, size_t nspecs,
-			  struct python_probe **out)
+int python_probe__resolve(const struct probe_spec *specs, size_t nspecs, pid_t pid, bool wait,
+			  bool verbose, bool list, struct python_probe **out)
 {
 	struct python_probe *p;
 	size_t n = 0;
@@ -172,12 +247,27 @@ int python_probe__resolve(const struct probe_spec *specs, size_t nspecs,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->specs = specs;
+	p->nspecs = nspecs;
+	p->target = pid > 0 ? pid : -1;
+	p->verbose = verbose;
 	for (size_t i = 0; i < nspecs; i++) {
 		if (specs[i].kind != PROBE_PYTHON)
 			continue;
-		err = add_interp(p, specs[i].binary);
+		if (!specs[i].files && !list) {
+			fprintf(stderr, "spanprobe: python:%s names no FILES:FUNCS to trace (e.g. "
+				"python:%s:app.py:foo); alone it is for -l\n", specs[i].binary,
+				specs[i].binary);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		err = add_spec(p, specs[i].binary, pid, wait);
 		if (err)
 			goto cleanup;
+	}
+	if (list) {
+		*out = p;
+		return 0;
 	}
 	err = py_globs__collect(&p->g, specs, nspecs);
 	if (err)
@@ -189,6 +279,14 @@ cleanup:
 	return err;
 }
 
+bool python_probe__watches_execs(const struct python_probe *p)
+{
+	for (size_t i = 0; p && i < p->nspecs; i++)
+		if (p->specs[i].kind == PROBE_PYTHON && p->specs[i].binary[0] == '/')
+			return true;
+	return false;
+}
+
 void python_probe__configure(const struct python_probe *p, struct spanprobe_bpf *skel)
 {
 	if (!p) {
@@ -196,6 +294,9 @@ void python_probe__configure(const struct python_probe *p, struct spanprobe_bpf 
 		bpf_program__set_autoload(skel->progs.py_entry, false);
 		bpf_program__set_autoload(skel->progs.py_return, false);
 		bpf_program__set_autoload(skel->progs.py_line_semaphore, false);
+		bpf_program__set_autoload(skel->progs.py_eval_entry, false);
+		bpf_program__set_autoload(skel->progs.py_eval_ret_insn, false);
+		bpf_program__set_autoload(skel->progs.py_eval_return, false);
 		return;
 	}
 	skel->rodata->nfile_globs = p->g.nfile_globs;
@@ -206,10 +307,48 @@ void python_probe__configure(const struct python_probe *p, struct spanprobe_bpf 
 	}
 }
 
+static int store_usdt(const struct py_target *t, struct spanprobe_bpf *skel)
+{
+	const struct python_interp *in = t->usdt;
+	/* CPython 3.11's layouts (PyThreadState, PyBaseExceptionObject, PyASCIIObject) */
+	struct py_interp_info info = {
+		.return_probe_addr = in->ret.addr,
+		.tstate_addr = in->tstate_addr,
+		.curexc_type_off = 96,
+		.curexc_value_off = 104,
+		.exc_args_off = 24,
+		.str_data_off = 48,
+		.str_state_off = 32,
+	};
+	int err = bpf_map__update_elem(skel->maps.py_interps, &t->idx, sizeof(t->idx), &info,
+				       sizeof(info), 0);
+
+	if (err)
+		fprintf(stderr, "spanprobe: can't store the layout of %s: %s\n", t->path,
+			strerror(-err));
+	return err;
+}
+
+int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel)
+{
+	for (size_t i = 0; p && i < p->ntargets; i++) {
+		struct py_target *t = &p->targets[i];
+		int err;
+
+		if (t->stored)
+			continue;
+		err = t->kind == PY_PATH_USDT ? store_usdt(t, skel)
+					      : python_eval__store(t->eval, t->idx, skel);
+		if (err)
+			return err;
+		t->stored = true;
+	}
+	return 0;
+}
+
 static int keep_link(struct python_probe *p, struct bpf_link *link, const char *what,
 		     const char *path)
 {
-	struct bpf_link **grown;
 	int err;
 
 	if (!link) {
@@ -217,14 +356,115 @@ static int keep_link(struct python_probe *p, struct bpf_link *link, const char *
 		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path, strerror(errno));
 		return err;
 	}
-	grown = realloc(p->links, (p->nlinks + 1) * sizeof(*grown));
-	if (!grown) {
-		bpf_link__destroy(link);
-		return -ENOMEM;
+	return attachment__add(&p->attached, link);
+}
+
+static int attach_usdt(struct python_probe *p, const struct py_target *t,
+		       struct spanprobe_bpf *skel, pid_t pid)
+{
+	const struct python_interp *in = t->usdt;
+	LIBBPF_OPTS(bpf_usdt_opts, uopts, .usdt_cookie = t->idx);
+	LIBBPF_OPTS(bpf_uprobe_opts, sema_opts, .ref_ctr_offset = in->line.sema_offset);
+	/* through our descriptor of the file read (see python_target.h) */
+	const char *file = py_target__probed(t)->open_path;
+	int err;
+
+	/* Entry first, then return: a return is never without its entry
+	 * once both are in place... except for calls already running. */
+	err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_entry, pid, file, "python",
+						    "function__entry", &uopts),
+			"python:function__entry", t->path);
+	if (err)
+		return err;
+	err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_return, pid, file, "python",
+						    "function__return", &uopts),
+			"python:function__return", t->path);
+	if (err || !python_interp__needs_line_semaphore(in))
+		return err;
+	return keep_link(p, bpf_program__attach_uprobe_opts(skel->progs.py_line_semaphore, pid,
+							     file, in->idle.offset, &sema_opts),
+			 "the line semaphore (through python:audit's site)", t->path);
+}
+
+/* Does pid map the file (dev, ino)? */
+static bool maps_file(pid_t pid, dev_t dev, ino_t ino)
+{
+	char maps[64], line[PATH_MAX + 128];
+	bool found = false;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long i;
+		unsigned maj, mn;
+
+		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu", &maj, &mn, &i) == 3)
+			found = (ino_t)i == ino && maj == major(dev) && mn == minor(dev);
 	}
-	p->links = grown;
-	p->links[p->nlinks++] = link;
-	return 0;
+	fclose(f);
+	return found;
+}
+
+static FILE *log_to(const struct python_probe *p)
+{
+	return p->verbose ? stderr : NULL;
+}
+
+static void hook_process(struct python_probe *p, pid_t pid)
+{
+	for (size_t i = 0; i < p->ntargets; i++) {
+		const struct py_target *t = &p->targets[i];
+		int n;
+
+		if (t->kind != PY_PATH_EVAL || !t->attached || !t->eval->bin.needs_eval_frame_hook)
+			continue;
+		n = python_hooks__hook(&p->hooks, pid, t->eval, log_to(p));
+		if (n == -EPERM || n == -EACCES)
+			fprintf(stderr, "spanprobe: warning: process %d: can't turn CPython %u.%u's "
+				"call inlining off (%s): only calls entered from C are traced; run as "
+				"root or grant CAP_SYS_PTRACE\n", (int)pid, t->eval->bin.major,
+				t->eval->bin.minor, strerror(-n));
+	}
+}
+
+/* System-wide: every running process that maps a file needing the hook. */
+static void hook_running(struct python_probe *p)
+{
+	struct dirent *de;
+	DIR *proc = opendir("/proc");
+
+	if (!proc)
+		return;
+	while ((de = readdir(proc)) != NULL) {
+		pid_t pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = atoi(de->d_name);
+		if (pid == getpid())
+			continue;
+		for (size_t i = 0; i < p->ntargets; i++) {
+			const struct py_target *t = &p->targets[i];
+
+			if (t->kind == PY_PATH_EVAL && t->attached &&
+			    t->eval->bin.needs_eval_frame_hook && maps_file(pid, t->dev, t->ino)) {
+				hook_process(p, pid);
+				break;
+			}
+		}
+	}
+	closedir(proc);
+}
+
+static bool needs_hooks(const struct python_probe *p)
+{
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (p->targets[i].kind == PY_PATH_EVAL && p->targets[i].eval->bin.needs_eval_frame_hook)
+			return true;
+	return false;
 }
 
 int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid_t target)
@@ -232,57 +472,138 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 	pid_t pid = target > 0 ? target : -1;
 	int err;
 
-	for (size_t i = 0; i < p->ninterps; i++) {
-		const struct python_interp *in = &p->interps[i];
-		LIBBPF_OPTS(bpf_usdt_opts, uopts, .usdt_cookie = i);
-		LIBBPF_OPTS(bpf_uprobe_opts, sema_opts, .ref_ctr_offset = in->line.sema_offset);
+	p->target = pid;
+	p->skel = skel;
+	for (size_t i = 0; i < p->ntargets; i++) {
+		struct py_target *t = &p->targets[i];
 
-		/* Entry first, then return: a return is never without its entry
-		 * once both are in place... except for calls already running. */
-		err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_entry, pid, in->path,
-							    "python", "function__entry", &uopts),
-				"python:function__entry", in->path);
-		if (err)
-			return err;
-		err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_return, pid, in->path,
-							    "python", "function__return", &uopts),
-				"python:function__return", in->path);
-		if (err)
-			return err;
-		if (!python_interp__needs_line_semaphore(in))
+		if (t->attached)
 			continue;
-		err = keep_link(p, bpf_program__attach_uprobe_opts(skel->progs.py_line_semaphore,
-								   pid, in->path, in->idle.offset,
-								   &sema_opts),
-				"the line semaphore (through python:audit's site)", in->path);
+		err = t->kind == PY_PATH_USDT
+			      ? attach_usdt(p, t, skel, pid)
+			      : python_eval__attach(t->eval, t->idx, skel, pid, &p->attached);
 		if (err)
 			return err;
+		t->attached = true;
+	}
+	/* A -c command has not exec'd yet: its first evaluator entry reports it. */
+	if (needs_hooks(p)) {
+		if (pid > 0)
+			hook_process(p, pid);
+		else
+			hook_running(p);
 	}
 	return 0;
+}
+
+void python_probe__on_unhooked(struct python_probe *p, pid_t pid)
+{
+	if (p && !p->restoring && (p->target <= 0 || p->target == pid))
+		hook_process(p, pid);
+}
+
+/* Is pid running the file (dev, ino)? */
+static bool exe_is(pid_t pid, dev_t dev, ino_t ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, pid_t pid,
+			   FILE *log)
+{
+	size_t first = p ? p->ntargets : 0;
+	int added = 0;
+
+	if (!p || p->restoring || p->target > 0)
+		return 0;
+	for (size_t i = 0; i < p->nspecs; i++) {
+		const struct probe_spec *s = &p->specs[i];
+		struct container_file f;
+
+		if (s->kind != PROBE_PYTHON || s->binary[0] != '/')
+			continue;
+		if (container_files__in_process(s->binary, pid, &f) != 0)
+			continue;
+		/* only the interpreter's own exec: by then the container's files
+		 * are in place (not so while its entrypoint still sets it up);
+		 * and not a file probed already, nor an interpreter seen before */
+		if (!exe_is(pid, f.dev, f.ino) || find_target(p, f.dev, f.ino) ||
+		    find_interp(p, f.dev, f.ino)) {
+			container_file__close(&f);
+			continue;
+		}
+		if (add_target(p, s->binary, &f, s->binary, pid, 0) == 1)
+			added++;
+	}
+	if (!added)
+		return 0;
+	if (python_probe__store(p, skel) || python_probe__attach(p, skel, -1))
+		return -EIO;
+	for (size_t i = first; log && i < p->ntargets; i++)
+		fprintf(log, "spanprobe: tracing python %s (%s, seen by process %d): %s path\n",
+			p->targets[i].spec_name, p->targets[i].path, (int)pid,
+			py_target__path_name(&p->targets[i]));
+	return added;
+}
+
+void python_probe__restore(struct python_probe *p)
+{
+	if (!p)
+		return;
+	p->restoring = true;
+	python_hooks__restore_all(&p->hooks, log_to(p));
 }
 
 void python_probe__detach(struct python_probe *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
-	free(p->links);
-	p->links = NULL;
-	p->nlinks = 0;
+	/* inlining back on first: no call is then left waiting for a probe */
+	python_probe__restore(p);
+	/* No new call opens from here on; then every link goes at once (see
+	 * attachment__destroy: a pending uretprobe return can otherwise hold up
+	 * detaching while a thread keeps entering uretprobed functions). */
+	if (p->skel && p->skel->bss)
+		p->skel->bss->py_eval_detaching = 1;
+	attachment__destroy(&p->attached);
+}
+
+static void describe_target(const struct py_target *t, bool verbose, FILE *to)
+{
+	char version[32];
+
+	py_target__version(t, version, sizeof(version));
+	if (t->kind == PY_PATH_USDT) {
+		fprintf(to, "python:%s  [USDT]  %s (%s): function__entry/return%s; exceptions %s\n",
+			t->spec_name, t->path, version,
+			python_interp__needs_line_semaphore(t->usdt) ? " + line semaphore (3.11)" : "",
+			t->usdt->tstate_addr ? t->usdt->tstate_how : "not detected");
+	} else {
+		const struct py_eval_target *e = t->eval;
+
+		fprintf(to, "python:%s  [evaluator]  %s (%s): entry of _PyEval_EvalFrameDefault + %s%s\n",
+			t->spec_name, t->path, version, e->return_how,
+			e->bin.needs_eval_frame_hook ? "; inlining turned off in each traced process "
+						       "while tracing (3.11+)" : "");
+		if (verbose)
+			fprintf(to, "    version from %s; layout: %s; eval_frame offset %d (%s)\n",
+				e->bin.version_how, e->bin.layout_how, e->bin.layout.interp_eval_frame,
+				e->bin.eval_frame_how);
+	}
+	fprintf(to, "    why: %s\n", t->why);
 }
 
 void python_probe__describe(const struct python_probe *p, FILE *to)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->ninterps; i++) {
-		const struct python_interp *in = &p->interps[i];
-
-		fprintf(to, "spanprobe: python %s (%u.%u): function__entry/return USDT%s; exceptions %s\n",
-			in->path, in->version >> 24, (in->version >> 16) & 0xff,
-			python_interp__needs_line_semaphore(in) ? " + line semaphore (3.11)" : "",
-			in->tstate_addr ? in->tstate_how : "not detected");
+	for (size_t i = 0; i < p->ntargets; i++) {
+		fputs("spanprobe: ", to);
+		describe_target(&p->targets[i], true, to);
 	}
 	fprintf(to, "spanprobe: python files:");
 	for (size_t i = 0; i < p->g.nfile_globs; i++)
@@ -293,11 +614,27 @@ void python_probe__describe(const struct python_probe *p, FILE *to)
 	fputc('\n', to);
 }
 
+void python_probe__print_list(const struct python_probe *p, bool verbose, FILE *out)
+{
+	for (size_t i = 0; p && i < p->ntargets; i++)
+		describe_target(&p->targets[i], verbose, out);
+}
+
+void python_probe__counts(const struct python_probe *p, unsigned long long *hooked,
+			  unsigned long long *restored)
+{
+	*hooked = p ? p->hooks.writes : 0;
+	*restored = p ? p->hooks.restored : 0;
+}
+
 void python_probe__free(struct python_probe *p)
 {
 	if (!p)
 		return;
 	python_probe__detach(p);
-	free(p->interps);
+	python_hooks__free(&p->hooks);
+	for (size_t i = 0; i < p->ntargets; i++)
+		py_target__release(&p->targets[i]);
+	free(p->targets);
 	free(p);
 }

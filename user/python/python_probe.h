@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* python:INTERPRETER:FILES:FUNCS probes: Python function calls as spans,
- * from the interpreter's USDT probes (bpf/python_usdt.bpf.c), a probe source
- * of the tracer's one BPF object. Lifecycle: resolve (before the object is
- * opened) -> configure (rodata, before load) -> store (maps, after load) ->
- * attach -> detach -> free. */
+/* python:INTERPRETER:FILES:FUNCS probes: Python function calls as spans, a
+ * probe source of the tracer's one BPF object. Each CPython file takes one
+ * of two paths (python_target.h): its USDT probes (bpf/python_usdt.bpf.c),
+ * or, without them, the evaluator probe (bpf/python_eval.bpf.c). Lifecycle:
+ * resolve (before the object is opened) -> configure (rodata, before load)
+ * -> store (maps, after load) -> attach -> [discover, on_unhooked while
+ * running] -> detach (inlining restored first) -> free. */
 #ifndef SPANPROBE_PYTHON_PROBE_H
 #define SPANPROBE_PYTHON_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -15,22 +18,42 @@ struct probe_spec;
 struct python_probe;
 struct spanprobe_bpf;
 
-/* Resolves the python: specs among specs (others are skipped). *out is
- * NULL, and 0 returned, when there is none. Errors print one line and
- * return a negative errno. */
-int python_probe__resolve(const struct probe_spec *specs, size_t nspecs,
-			  struct python_probe **out);
+/* Resolves the python: specs among specs (others are skipped); pid > 0
+ * looks for an absolute interpreter path in that process only; with wait,
+ * an absolute path found nowhere yet is not an error. *out is NULL, and 0
+ * returned, when there is none. With list (-l), python:INTERPRETER alone
+ * is taken and the globs are not read. specs must outlive *out. Errors print one
+ * line and return a negative errno. */
+int python_probe__resolve(const struct probe_spec *specs, size_t nspecs, pid_t pid, bool wait,
+			  bool verbose, bool list, struct python_probe **out);
+/* Should execs be reported (an absolute interpreter path: new containers)? */
+bool python_probe__watches_execs(const struct python_probe *p);
 /* Sets the globs in the object's rodata; with p NULL, turns the Python
  * programs off. */
 void python_probe__configure(const struct python_probe *p, struct spanprobe_bpf *skel);
-/* Stores each interpreter's layout in the loaded object. */
-int python_probe__store(const struct python_probe *p, struct spanprobe_bpf *skel);
-/* Attaches to target (-1: every process running the interpreters). */
+/* Stores each file's layout in the loaded object. */
+int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel);
+/* Attaches to target (-1: every process running the interpreters) and, on
+ * 3.11+ without USDT, turns inlining off where it runs. */
 int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid_t target);
-/* Stops new calls from being seen (queued records can still be read). */
+/* The BPF side saw pid's interpreter run with inlining on (REC_PY_UNHOOKED). */
+void python_probe__on_unhooked(struct python_probe *p, pid_t pid);
+/* pid exec'd (system-wide): probes the interpreters at the specs' absolute
+ * paths in its mount namespace not probed yet. Returns how many files. */
+int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, pid_t pid,
+			   FILE *log);
+/* Turns inlining back on wherever it was turned off. */
+void python_probe__restore(struct python_probe *p);
+/* Restores, then stops new calls from being seen (queued records can still
+ * be read). */
 void python_probe__detach(struct python_probe *p);
-/* Interpreters and globs, for -v and --dry-run. */
+/* Files, paths and globs, for -v and --dry-run. */
 void python_probe__describe(const struct python_probe *p, FILE *to);
+/* -l: one entry per file, its path and why. */
+void python_probe__print_list(const struct python_probe *p, bool verbose, FILE *out);
+/* Interpreters whose inlining was turned off, and turned back on. */
+void python_probe__counts(const struct python_probe *p, unsigned long long *hooked,
+			  unsigned long long *restored);
 void python_probe__free(struct python_probe *p);
 
 #endif /* SPANPROBE_PYTHON_PROBE_H */

@@ -9,6 +9,31 @@
 
 struct process_info;
 
+/* How a span's return value reads, from the function's DWARF type. */
+enum span_ret_kind {
+	SPAN_RET_NONE,     /* void, or no return seen (truncated, or a tail call) */
+	SPAN_RET_SIGNED,
+	SPAN_RET_UNSIGNED,
+	SPAN_RET_POINTER,
+	SPAN_RET_UNKNOWN,  /* no DWARF: read as C's int */
+};
+
+/* Arguments captured at entry (--arg); at most SPAN_ARG_MAX, at most
+ * SPAN_ARG_STRINGS of them strings (span_record.h's ARG_MAX, ARG_MAX_STRINGS
+ * and ARG_STR_LEN). */
+#define SPAN_ARG_MAX 6
+#define SPAN_ARG_STRINGS 2
+#define SPAN_ARG_STR_LEN 260 /* a captured string (255 bytes at most) and "..." */
+
+struct span_arg {
+	const char *name;      /* "arg1", "zSql": as the option named it */
+	const char *attr_key;  /* "spanprobe.arg.zSql" */
+	uint8_t type;          /* ARG_T_* (call_settings.h) */
+	uint8_t flags;         /* ARG_F_* (span_record.h): NULL, fault, truncated */
+	int8_t str;            /* strings: index in span.arg_str; else -1 */
+	int64_t value;         /* integers: extended per their type; strings: the pointer */
+};
+
 struct span {
 	uint8_t trace_id[16];
 	uint64_t span_id;
@@ -22,8 +47,9 @@ struct span {
 	const char *code_file;          /* source file from DWARF, or NULL */
 	uint32_t code_line;             /* 0 when unknown */
 	int64_t ret;                    /* return value, sign-extended per its type */
-	bool ret_signed;
-	bool has_ret;                   /* false for truncated spans */
+	enum span_ret_kind ret_kind;
+	bool ret_signed;                /* SIGNED, or UNKNOWN (read as int) */
+	bool has_ret;                   /* ret_kind != SPAN_RET_NONE */
 	bool error;                     /* the return value matched the error rule */
 	bool truncated;                 /* the return was never seen */
 	const char *lost_reason;        /* why truncated ("thread exit", ...), or NULL */
@@ -33,7 +59,22 @@ struct span {
 	char exception_type[48];
 	char exception_message[96];
 	const struct process_info *proc; /* resource of the traced process, or NULL */
+	/* What the probes themselves add to this call's duration (an estimate
+	 * for the function's probe cost class), and that class; 0/NULL unknown. */
+	uint32_t probe_overhead_ns;
+	const char *probe_class;
+	uint8_t nargs;
+	struct span_arg args[SPAN_ARG_MAX];
+	/* A string argument's text as the attribute shows it: the string (cut
+	 * ones end in "..."), or "<unreadable at 0x...>" when the read faulted. */
+	char arg_str[SPAN_ARG_STRINGS][SPAN_ARG_STR_LEN];
 };
+
+/* An argument as the tree and lines outputs show it: 42, 0x7f.., "text",
+ * NULL, <unreadable at 0x..>. Returns buf. */
+const char *span_arg__text(const struct span *s, size_t i, char *buf, size_t len);
+/* "name=value, name=value" of every argument (empty when none). */
+void span__args_text(const struct span *s, char *buf, size_t len);
 
 /* Lower-case hex of the ids, as OTLP/JSON and Jaeger show them. */
 void span__trace_id_hex(const struct span *s, char out[33]);

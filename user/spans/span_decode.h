@@ -6,6 +6,7 @@
 #ifndef SPANPROBE_SPAN_DECODE_H
 #define SPANPROBE_SPAN_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -29,11 +30,24 @@ struct span_decoder *span_decoder__new(const struct probe_table *table, int64_t 
  * a span naming no known function (its announcement was lost), -EINVAL for
  * a malformed record, -ENOMEM. */
 int span_decoder__decode(struct span_decoder *d, const void *data, size_t size, struct span *s);
-/* The pid of a REC_EXEC record, or -EINVAL. */
-int span_decoder__exec_pid(const void *data, size_t size);
-/* The exec'ing process's start time (ns since boot) of a REC_EXEC record,
- * or 0. */
-uint64_t span_decoder__exec_start(const void *data, size_t size);
+/* A record of the control ring: a process exec'd, forked or ended. */
+struct control_event {
+	enum record_kind kind; /* REC_EXEC, REC_FORK, REC_EXIT, REC_PY_UNHOOKED */
+	int pid;
+	int ppid;              /* REC_FORK: the parent */
+	/* REC_EXEC: the process's start (ns since boot): its root is read later,
+	 * by PID, and a process that reused the PID must not be taken for it */
+	uint64_t start_boottime;
+};
+
+/* Reads a control record; 0, or -EINVAL for anything else. */
+int span_decoder__control(const void *data, size_t size, struct control_event *out);
+/* Run-time (Python) functions announced so far. */
+size_t span_decoder__dyn_count(struct span_decoder *d);
+/* The name and "file.py:line" of a run-time function id; false when it was
+ * never announced. Safe from another thread. */
+bool span_decoder__dyn_name(struct span_decoder *d, uint32_t func_id, char *name, size_t name_len,
+			    char *where, size_t where_len);
 void span_decoder__free(struct span_decoder *d);
 
 #endif

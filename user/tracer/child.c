@@ -12,7 +12,7 @@
 
 #include "child.h"
 
-int child__spawn_held(struct child *c, const char *cmd)
+int child__spawn_held(struct child *c, const char *cmd, bool stdout_to_stderr)
 {
 	int go[2] = { -1, -1 }, exec_err[2] = { -1, -1 };
 	wordexp_t words;
@@ -47,6 +47,8 @@ int child__spawn_held(struct child *c, const char *cmd)
 		if (read(go[0], &byte, 1) != 1)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
+		if (stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
 		execvp(words.we_wordv[0], words.we_wordv);
 		err = errno;
 		if (write(exec_err[1], &err, sizeof(err)) < 0)

@@ -14,8 +14,10 @@ struct child {
 	int exit_status;  /* exit code, or 128 + signal */
 };
 
-/* Splits cmd like a shell would (no command substitution) and forks. */
-int child__spawn_held(struct child *c, const char *cmd);
+/* Splits cmd like a shell would (no command substitution) and forks; with
+ * stdout_to_stderr the command's standard output is spanprobe's standard
+ * error (so span output on standard output is not mixed with it). */
+int child__spawn_held(struct child *c, const char *cmd, bool stdout_to_stderr);
 /* Lets the child exec; -ENOENT etc. (and one line) when exec failed. */
 int child__release(struct child *c);
 /* true when the child has ended (then pid is -1 and exit_status set). */

@@ -16,7 +16,9 @@
 #include "attach.h"
 #include "child.h"
 #include "elf_symbols.h"
+#include "exception_hooks.h"
 #include "preflight.h"
+#include "probe_cost.h"
 #include "probe_spec.h"
 #include "probe_table.h"
 #include "node_pods.h"
@@ -28,6 +30,9 @@
 #include "spanprobe.skel.h"
 #include "tracer.h"
 #include "tracer_internal.h"
+#include "probe_list.h"
+#include "selection.h"
+#include <dirent.h>
 
 static bool has_absolute_uprobe(const struct probe_spec *specs, size_t n)
 {
@@ -58,6 +63,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	t->child = (struct child){ .pid = -1, .go_fd = -1, .exec_err_fd = -1 };
 	t->target = -1;
 	t->target_ref.pidfd = -1;
+	t->table.returns = o->returns;
 	if (o->pid > 0) {
 		err = check_process_exists(o->pid);
 		/* from now on that process, not its PID (which may be reused) */
@@ -72,19 +78,23 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	err = probe_table__resolve(&t->table, o->specs, o->nspecs, o->pid, o->wait && !o->list);
 	if (err)
 		goto cleanup;
+	err = python_probe__resolve(o->specs, o->nspecs, o->pid, o->wait && !o->list,
+				    o->verbose || o->dry_run, o->list, &t->python);
+	if (err)
+		goto cleanup;
 	if (o->list) {
 		*out = t;
 		return 0;
 	}
-	err = python_probe__resolve(o->specs, o->nspecs, &t->python);
-	if (err)
-		goto cleanup;
 	if (t->table.nfuncs == 0 && !t->table.pending && !t->python) {
 		fprintf(stderr, "spanprobe: no PROBE given\n");
 		err = -EINVAL;
 		goto cleanup;
 	}
 	err = probe_table__apply_rules(&t->table, o->rules, o->nrules);
+	if (err)
+		goto cleanup;
+	err = probe_table__apply_args(&t->table, o->arg_rules, o->narg_rules);
 	if (err)
 		goto cleanup;
 	*out = t;
@@ -99,6 +109,11 @@ const struct probe_table *tracer__table(const struct tracer *t)
 	return &t->table;
 }
 
+const struct python_probe *tracer__python(const struct tracer *t)
+{
+	return t->python;
+}
+
 static int store_rules(struct tracer *t, size_t first)
 {
 	for (uint32_t i = first; i < t->table.nfuncs; i++) {
@@ -110,8 +125,54 @@ static int store_rules(struct tracer *t, size_t first)
 				strerror(-err));
 			return err;
 		}
+		if (!f->args.spec.nargs)
+			continue;
+		err = bpf_map__update_elem(t->skel->maps.func_args, &i, sizeof(i), &f->args.spec,
+					   sizeof(f->args.spec), 0);
+		if (err) {
+			fprintf(stderr, "spanprobe: can't store the arguments of %s: %s\n",
+				f->sym->name, strerror(-err));
+			return err;
+		}
 	}
 	return 0;
+}
+
+/* Room in the statistics map for the functions resolved now, those found
+ * later in new containers, and Python functions found at run time. */
+#define STATS_SPARE_SLOTS 64
+#define STATS_DYN_SLOTS 512
+
+static int configure_filters(struct tracer *t)
+{
+	struct spanprobe_bpf *skel = t->skel;
+	const struct tracer_opts *o = &t->opts;
+	size_t up = t->table.nfuncs;
+	int err;
+
+	skel->rodata->send_spans = !o->summary_only;
+	skel->rodata->min_duration_ns = o->min_duration_ns;
+	skel->rodata->errors_only = o->errors_only;
+	skel->rodata->sample_mode = o->sample_mode;
+	skel->rodata->sample_threshold = o->sample_threshold;
+	skel->rodata->capture_args = probe_table__with_args(&t->table) > 0 ||
+				     (t->table.pending && o->narg_rules);
+	if (o->no_stats)
+		return 0;
+	if (t->table.pending || has_absolute_uprobe(o->specs, o->nspecs))
+		up += STATS_SPARE_SLOTS;
+	if (up > SPAN_MAX_FUNCS)
+		up = SPAN_MAX_FUNCS;
+	t->stats_uprobe_slots = (uint32_t)up;
+	t->stats_dyn_slots = t->python ? STATS_DYN_SLOTS : 0;
+	skel->rodata->stats_uprobe_slots = t->stats_uprobe_slots;
+	skel->rodata->stats_dyn_slots = t->stats_dyn_slots;
+	if (!up && !t->stats_dyn_slots)
+		return 0;
+	err = bpf_map__set_max_entries(skel->maps.call_stats, up + t->stats_dyn_slots);
+	if (err)
+		fprintf(stderr, "spanprobe: can't size the statistics map: %s\n", strerror(-err));
+	return err;
 }
 
 /* Opens the object and lets each probe source set its part of rodata. */
@@ -127,15 +188,19 @@ static int open_object(struct tracer *t)
 	}
 	t->skel = skel;
 	skel->rodata->target_tgid = t->target > 0 ? (uint32_t)t->target : 0;
-	skel->rodata->watch_execs = t->target <= 0 && has_absolute_uprobe(t->opts.specs,
-									   t->opts.nspecs);
+	skel->rodata->follow_tgids = t->following || t->selecting;
+	skel->rodata->watch_execs = t->selecting ||
+				    (t->target <= 0 &&
+				     (has_absolute_uprobe(t->opts.specs, t->opts.nspecs) ||
+				      python_probe__watches_execs(t->python)));
 	t->multi = uprobe_multi_supported();
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
 	}
 	python_probe__configure(t->python, skel);
-	return 0;
+	return configure_filters(t);
 }
 
 static int load_object(struct tracer *t)
@@ -157,16 +222,152 @@ static int load_object(struct tracer *t)
 	return python_probe__store(t->python, t->skel);
 }
 
+/* The process the probes go into: one (-p, -c without following), or all
+ * (-1): following a tree needs them in every process, filtered in the
+ * kernel, so a child runs traced from its first instruction. */
+static pid_t attach_pid(const struct tracer *t)
+{
+	return t->following ? -1 : t->target;
+}
+
+/* The programs of the function probes; the indirect-jump slots are the
+ * tracer's, shared by every attachment. */
+static struct attach_progs attach_progs_of(struct tracer *t)
+{
+	t->indirect.map_fd = bpf_map__fd(t->skel->maps.indirect_sites);
+	return (struct attach_progs){
+		.enter = t->skel->progs.span_enter,
+		.exit = t->skel->progs.span_exit,
+		.exit_site = t->skel->progs.span_exit_site,
+		.indirect = &t->indirect,
+	};
+}
+
+/* C++ throws, Rust and Go panics in the files whose returns are seen at
+ * their exits (user/probes/exception_hooks.h). */
+static int attach_exception_hooks(struct tracer *t, pid_t pid)
+{
+	return exception_hooks__attach(&t->hooks, &t->table, t->skel->progs.exception_hook,
+				       bpf_map__fd(t->skel->maps.hook_infos), pid,
+				       t->opts.verbose || t->opts.dry_run);
+}
+
+/* Selection: forget pid, its probes and its place in the traced set. */
+static void unchoose(struct tracer *t, pid_t pid)
+{
+	__u32 key = pid;
+
+	chosen_procs__remove(t->chosen, pid);
+	bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
+}
+
+/* Selection: decide on pid now, and put the probes into it alone, or take
+ * them out. A reused PID (another start time) is a new process. */
+static void choose(struct tracer *t, pid_t pid)
+{
+	struct chosen_proc *p = chosen_procs__find(t->chosen, pid);
+	uint64_t start = process_start_time(pid);
+	__u32 key = pid, parent = 0;
+	struct attach_progs progs;
+	char why[512];
+	int chosen, err;
+
+	if (pid == getpid())
+		return;
+	if (p && p->start_time != start) {
+		unchoose(t, pid);
+		p = NULL;
+	}
+	if (!start)
+		return; /* gone */
+	chosen = selection__decide(t->opts.selection, pid, why, sizeof(why));
+	if (chosen <= 0) {
+		if (p) {
+			unchoose(t, pid);
+			fprintf(stderr, "spanprobe: process %d no longer chosen: %s\n", pid, why);
+		} else if (t->opts.verbose && chosen == 0) {
+			fprintf(stderr, "spanprobe: process %d not chosen: %s\n", pid, why);
+		}
+		return;
+	}
+	if (p)
+		return;
+	p = chosen_procs__add(t->chosen, pid, start);
+	if (!p)
+		return;
+	bpf_map__update_elem(t->skel->maps.traced_tgids, &key, sizeof(key), &parent, sizeof(parent),
+			     BPF_ANY);
+	progs = attach_progs_of(t);
+	err = attach_process(&p->attached, &t->table, &progs, pid, t->multi);
+	if (err) {
+		unchoose(t, pid); /* gone meanwhile, or said why */
+		return;
+	}
+	t->chosen_total++;
+	if (t->opts.verbose)
+		fprintf(stderr, "spanprobe: process %d chosen: %s\n", pid, why);
+}
+
+/* Selection: every process now, chosen ones decided again. */
+static void choose_all(struct tracer *t)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *d;
+
+	for (size_t i = chosen_procs__count(t->chosen); i > 0; i--) {
+		struct chosen_proc *p = chosen_procs__at(t->chosen, i - 1);
+
+		if (p)
+			choose(t, p->pid);
+	}
+	if (!proc)
+		return;
+	while ((d = readdir(proc))) {
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+
+		if (!*end && pid > 0)
+			choose(t, pid);
+	}
+	closedir(proc);
+}
+
+void tracer__request_rescan(struct tracer *t)
+{
+	__atomic_store_n(&t->rescan, 1, __ATOMIC_RELEASE);
+}
+
 static int attach_sources(struct tracer *t)
 {
+	struct attach_progs progs = attach_progs_of(t);
 	int err;
 
-	err = attach_probes(&t->attached, &t->table, t->skel->progs.span_enter,
-			    t->skel->progs.span_exit, t->target, t->multi);
+	if (t->selecting) {
+		err = spanprobe_bpf__attach(t->skel); /* fork, exit, exec tracepoints first */
+		if (err) {
+			fprintf(stderr, "spanprobe: can't attach the process tracepoints: %s\n",
+				strerror(-err));
+			return err;
+		}
+		t->chosen = chosen_procs__new();
+		if (!t->chosen)
+			return -ENOMEM;
+		/* the hooks go into every process, filtered in the kernel by the
+		 * chosen set, like the following probes */
+		err = attach_exception_hooks(t, -1);
+		if (err)
+			return err;
+		choose_all(t);
+		probe_list__print_skipped(stderr, &t->table, NULL);
+		return 0;
+	}
+	err = attach_probes(&t->attached, &t->table, &progs, attach_pid(t), t->multi);
+	if (!err)
+		err = attach_exception_hooks(t, attach_pid(t));
 	if (err)
 		return err;
 	if (t->python) {
-		err = python_probe__attach(t->python, t->skel, t->target);
+		err = python_probe__attach(t->python, t->skel, attach_pid(t));
 		if (err)
 			return err;
 		if (t->opts.verbose || t->opts.dry_run)
@@ -181,6 +382,33 @@ static int attach_sources(struct tracer *t)
 	return 0;
 }
 
+/* The functions whose probe is single-stepped, named once at start: each of
+ * their calls shows several microseconds of the probe's own work (the tree
+ * and lines outputs then mark the durations it dominates). */
+static void say_single_stepped(const struct probe_table *table)
+{
+	struct probe_cost cost = { 0 };
+	size_t n = 0;
+
+	for (size_t i = 0; i < table->nfuncs; i++) {
+		const struct traced_func *f = &table->funcs[i];
+
+		if (f->skip != SKIP_NONE || f->sym->cost != ATTACH_SINGLE_STEP)
+			continue;
+		if (!n++) {
+			probe_cost__of(f->sym, &cost);
+			fprintf(stderr, "spanprobe: single-stepped probes (about %u us of each call is "
+				"the probe's own work; spanprobe -l says why):", cost.overhead_ns / 1000);
+		}
+		if (n <= 8)
+			fprintf(stderr, " %s", f->sym->name);
+	}
+	if (n > 8)
+		fprintf(stderr, " and %zu more", n - 8);
+	if (n)
+		fputc('\n', stderr);
+}
+
 int tracer__start(struct tracer *t)
 {
 	struct timespec t0;
@@ -193,10 +421,24 @@ int tracer__start(struct tracer *t)
 		t->target = t->opts.pid;
 	/* Start the command held before exec, so its first calls are traced. */
 	if (t->opts.cmd) {
-		err = child__spawn_held(&t->child, t->opts.cmd);
+		err = child__spawn_held(&t->child, t->opts.cmd, t->opts.cmd_stdout_to_stderr);
 		if (err)
 			return err;
 		t->target = t->child.pid;
+	}
+	if (t->target <= 0 && selection__active(t->opts.selection)) {
+		if (t->python) {
+			fprintf(stderr, "spanprobe: python: probes can't be combined with process "
+				"selection yet (use -p PID or no selection)\n");
+			return -EINVAL;
+		}
+		t->selecting = true;
+	}
+	if (t->target > 0 && t->opts.follow) {
+		t->following = true;
+		t->tree = process_tree__new(t->target);
+		if (!t->tree)
+			return -ENOMEM;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = open_object(t);
@@ -214,6 +456,18 @@ int tracer__start(struct tracer *t)
 			t->opts.pid);
 		return -ESRCH;
 	}
+	/* After the fork tracepoint is attached: no descendant falls between. */
+	if (t->following && t->opts.pid > 0) {
+		err = process_tree__add_existing(t->tree, bpf_map__fd(t->skel->maps.traced_tgids));
+		if (err < 0) {
+			fprintf(stderr, "spanprobe: can't read the descendants of %d: %s\n",
+				t->opts.pid, strerror(-err));
+			return err;
+		}
+	}
+	/* with -c, spanprobe says nothing at start: stderr is the command's too */
+	if (!t->opts.cmd || t->opts.verbose)
+		say_single_stepped(&t->table);
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
 			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
@@ -221,18 +475,42 @@ int tracer__start(struct tracer *t)
 	return 0;
 }
 
+/* "found" lines for each of the first Python functions, then at each
+ * power of ten (all of them with -v), so a glob matching thousands does not
+ * flood. */
+static void say_python_found(struct tracer *t, const struct py_func_record *r)
+{
+	size_t n = ++t->py_found;
+	char name[PY_NAME_LEN + 1], where[PY_FILE_LEN + 16];
+
+	if (!t->opts.verbose && n > 10 && n != 100 && n != 1000 && n != 10000 && n != 100000)
+		return;
+	if (!span_decoder__dyn_name(t->decoder, r->func_id, name, sizeof(name), where,
+				    sizeof(where)))
+		return;
+	fprintf(stderr, "spanprobe: python: tracing %s (%s, process %u); %zu Python function%s "
+		"found so far\n", name, where, r->pid, n, n == 1 ? "" : "s");
+}
+
 static int handle_span_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
+	const struct record_header *h = data;
 	struct span s;
-	int n = span_decoder__decode(t->decoder, data, size, &s);
+	int n = span_decoder__decode(t->decoder, data, size, &s), err;
 
 	if (n == -ENOMEM)
 		return n;
+	if (n == 0 && h->kind == REC_PY_FUNC)
+		say_python_found(t, data);
 	if (n <= 0)
 		return 0; /* an announcement, or a record naming nothing known */
-	t->emit_err = t->sink.span(t->sink.ctx, &s);
-	return t->emit_err < 0 ? t->emit_err : 0;
+	err = t->sink.span(t->sink.ctx, &s);
+	if (err < 0 && !t->draining) {
+		t->emit_err = err;
+		return err;
+	}
+	return 0;
 }
 
 /* A process exec'd while watching for container paths: trace the probed
@@ -241,24 +519,51 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
 	size_t first_bin, first_func;
-	pid_t pid = span_decoder__exec_pid(data, size);
-	uint64_t start = process_start_ticks_from_ns(span_decoder__exec_start(data, size));
+	struct control_event ev;
+	uint64_t start;
+	pid_t pid;
 	int n;
 
-	if (pid <= 0)
+	if (span_decoder__control(data, size, &ev))
 		return 0;
+	/* CPython 3.11+ running inlined in a traced process: turn that off */
+	if (ev.kind == REC_PY_UNHOOKED) {
+		python_probe__on_unhooked(t->python, ev.pid);
+		return 0;
+	}
+	if (ev.kind == REC_FORK) {
+		process_tree__fork(t->tree, ev.pid, ev.ppid);
+		if (t->selecting)
+			choose(t, ev.pid); /* a chosen process's child: chosen too, if selection says so */
+		return 0;
+	}
+	if (ev.kind == REC_EXIT) {
+		process_tree__exit(t->tree, ev.pid);
+		if (t->selecting)
+			chosen_procs__remove(t->chosen, ev.pid);
+		return 0;
+	}
+	pid = ev.pid;
+	start = process_start_ticks_from_ns(ev.start_boottime);
+	python_probe__discover(t->python, t->skel, pid, stderr);
 	pthread_mutex_lock(&t->table_lock);
 	n = probe_table__discover(&t->table, pid, start, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
+	if (n > 0 && store_rules(t, first_func))
+		return 0;
+	if (t->selecting) {
+		/* a new image: its files decide again (new ones get the probes) */
+		unchoose(t, pid);
+		choose(t, pid);
+		return 0;
+	}
 	if (n <= 0)
 		return 0; /* nothing new, or the process is already gone */
-	if (store_rules(t, first_func))
-		return 0;
 	for (size_t i = first_bin; i < t->table.nbins; i++) {
 		const struct traced_binary *b = t->table.bins[i];
 
-		if (attach_binary(&t->attached, &t->table, b, t->skel->progs.span_enter,
-				  t->skel->progs.span_exit, -1) == 0)
+		if (attach_binary(&t->attached, &t->table, b, -1) == 0 &&
+		    exception_hooks__attach_binary(&t->hooks, &t->table, b, -1) == 0)
 			fprintf(stderr, "spanprobe: tracing %s (%s, seen by process %d)\n", b->spec_name,
 				b->path, pid);
 	}
@@ -284,11 +589,66 @@ static int open_rings(struct tracer *t)
 	return 0;
 }
 
-/* Detach so nothing new arrives, then drain what is queued. */
+/* " (2 emulated, 1 single-step: ~4 us of each call is the probe's)": what
+ * the probes cost, by class, so slow-looking short calls are understood. */
+static void describe_probe_classes(const struct probe_table *table, char *buf, size_t len)
+{
+	size_t count[ATTACH_UNPROBEABLE + 1] = { 0 }, n = 0, kinds = 0;
+	static const enum attach_cost order[] = { ATTACH_SINGLE_STEP, ATTACH_EMULATED, ATTACH_NOP5 };
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < table->nfuncs; i++)
+		if (table->funcs[i].skip == SKIP_NONE && table->funcs[i].sym->cost <= ATTACH_UNPROBEABLE)
+			count[table->funcs[i].sym->cost]++;
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]) && n + 1 < len; k++) {
+		if (!count[order[k]])
+			continue;
+		n += snprintf(buf + n, len - n, "%s%zu %s", kinds++ ? ", " : " (", count[order[k]],
+			      attach_cost__name(order[k]));
+	}
+	if (kinds && n + 1 < len)
+		n += snprintf(buf + n, len - n, "%s)", count[ATTACH_SINGLE_STEP] ?
+			      ": a single-stepped probe adds microseconds to each call" : "");
+}
+
+/* The root is gone (or tracing stopped) while descendants run on: they are
+ * not waited for (unlike strace -f), but named. */
+static void report_still_running(const struct tracer *t)
+{
+	pid_t pids[8];
+	size_t n;
+
+	if (!t->following)
+		return;
+	n = process_tree__running(t->tree, pids, 8);
+	if (!n)
+		return;
+	fprintf(stderr, "spanprobe: %zu traced process%s still running, no longer traced:", n,
+		n == 1 ? " is" : "es are");
+	for (size_t i = 0; i < n && i < 8; i++)
+		fprintf(stderr, " %d", pids[i]);
+	fprintf(stderr, "%s\n", n > 8 ? " ..." : "");
+}
+
+size_t tracer__processes_seen(const struct tracer *t)
+{
+	if (t->selecting)
+		return t->chosen_total;
+	/* one process needs no count */
+	return t->following && process_tree__seen(t->tree) > 1 ? process_tree__seen(t->tree) : 0;
+}
+
+/* Detach so nothing new arrives, then drain what is queued. Python's
+ * inlining goes back on first (python_probe__detach), while the program
+ * is still traced. */
 static void detach_and_drain(struct tracer *t)
 {
-	attachment__destroy(&t->attached);
 	python_probe__detach(t->python);
+	attachment__destroy(&t->attached);
+	exception_hooks__detach(&t->hooks);
+	chosen_procs__free(t->chosen);
+	t->chosen = NULL;
+	t->draining = true;
 	if (t->rb)
 		ring_buffer__consume(t->rb);
 }
@@ -307,10 +667,29 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			t->child.exit_status = 127; /* as a shell says "command not found" */
 			goto out;
 		}
-	} else if (!t->opts.verbose) {
-		fprintf(stderr, "spanprobe: tracing %zu functions%s%s; Ctrl-C to stop\n",
-			probe_table__attachable(&t->table), t->target > 0 ? " in one process" : "",
-			t->table.pending ? " (and watching for the paths not found yet)" : "");
+		if (t->opts.cmd_stdout_to_stderr)
+			fprintf(stderr, "spanprobe: the command's standard output goes to standard "
+				"error, so standard output carries spans only (--output-file keeps "
+				"them apart too)\n");
+	} else {
+		char classes[160], python[64];
+
+		describe_probe_classes(&t->table, classes, sizeof(classes));
+		snprintf(python, sizeof(python), "%s", t->python ? " and Python functions as they "
+			 "are found" : "");
+		fprintf(stderr, "spanprobe: tracing %zu functions%s%s%s%s; Ctrl-C to stop\n",
+			probe_table__attachable(&t->table),
+			t->selecting ? " in the processes chosen"
+			: t->following ? " in a process and its descendants"
+			: t->target > 0 ? " in one process" : "",
+			t->table.pending ? " (and watching for the paths not found yet)" : "",
+			classes, python);
+		if (t->selecting)
+			fprintf(stderr, "spanprobe: %zu processes chosen now; new ones are decided as "
+				"they start\n", chosen_procs__count(t->chosen));
+		if (t->following && process_tree__seen(t->tree) > 1)
+			fprintf(stderr, "spanprobe: %zu processes traced (%d and its descendants)\n",
+				process_tree__seen(t->tree), t->opts.pid);
 	}
 	t->ran = true;
 	while (!*stop && t->emit_err >= 0) {
@@ -323,10 +702,12 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			fprintf(stderr, "spanprobe: reading the ring buffer failed: %s\n", strerror(-err));
 			goto out;
 		}
-		if (err > 0 && t->sink.drained)
-			t->sink.drained(t->sink.ctx);
+		if (err > 0 && t->sink.drained && t->sink.drained(t->sink.ctx) < 0)
+			break;
 		if (t->opts.cmd && child__reap(&t->child, false))
 			break;
+		if (t->selecting && __atomic_exchange_n(&t->rescan, 0, __ATOMIC_ACQ_REL))
+			choose_all(t);
 		if (t->opts.pid > 0 && process_ref__alive(&t->target_ref) != 0)
 			break;
 	}
@@ -336,6 +717,7 @@ out:
 	if (t->opts.cmd)
 		child__terminate(&t->child);
 	detach_and_drain(t);
+	report_still_running(t);
 	return err;
 }
 
@@ -357,11 +739,15 @@ void tracer__free(struct tracer *t)
 	span_decoder__free(t->decoder);
 	process_table__free(t->procs);
 	attachment__destroy(&t->attached);
+	exception_hooks__detach(&t->hooks);
+	indirect_sink__release(&t->indirect);
 	python_probe__free(t->python);
 	spanprobe_bpf__destroy(t->skel);
 	child__terminate(&t->child);
 	probe_table__release(&t->table);
 	process_ref__close(&t->target_ref);
+	process_tree__free(t->tree);
+	chosen_procs__free(t->chosen);
 	pthread_mutex_destroy(&t->table_lock);
 	free(t);
 }

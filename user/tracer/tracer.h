@@ -13,12 +13,16 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <linux/types.h>
 
+#include "func_stats.h"
 #include "span_record.h"
 
 struct probe_spec;
 struct error_rule;
+struct arg_rule;
 struct probe_table;
+struct python_probe;
 struct span;
 struct tracer;
 
@@ -31,21 +35,36 @@ struct tracer_opts {
 	size_t nrules;
 	pid_t pid;          /* -p, or -1 */
 	const char *cmd;    /* -c, or NULL */
+	bool cmd_stdout_to_stderr; /* the command's stdout goes to spanprobe's stderr */
 	bool wait;          /* an absolute path found nowhere yet is not an error */
+	bool follow;        /* -c/-p: also trace the process's descendants */
+	struct selection *selection; /* without -p/-c: the processes to trace (borrowed) */
 	bool verbose;
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
+	int returns;        /* --return-probes: enum return_choice (probe_table.h) */
+	const struct arg_rule *arg_rules; /* --arg */
+	size_t narg_rules;
+	/* What the kernel sends and keeps (bpf/shadow_stack.bpf.h) */
+	bool summary_only;  /* no span record at all: the statistics alone */
+	bool no_stats;      /* no per-function statistics (--no-summary) */
+	uint64_t min_duration_ns;
+	bool errors_only;
+	uint8_t sample_mode;       /* SAMPLE_* */
+	uint64_t sample_threshold;
 	/* this node's pods from the API server (node_pods.h), or NULL: names
 	 * the pods of traced processes; outlives the tracer */
 	struct pod_watch *pods;
 };
 
-/* Where spans go: span() gets each finished span (a negative return stops
- * the run); drained(), when set, runs after each read of the ring buffers,
- * so outputs can flush what a batch wrote. */
+
+/* Where spans go: span() gets each finished span; drained(), when set, runs
+ * after each read of the ring buffers, so outputs can flush what a batch
+ * wrote. A negative return of either stops the run (what is queued is still
+ * drained into span()). */
 struct tracer_sink {
 	int (*span)(void *ctx, const struct span *s);
-	void (*drained)(void *ctx);
+	int (*drained)(void *ctx);
 	void *ctx;
 };
 
@@ -53,6 +72,8 @@ struct tracer_sink {
 int tracer__new(const struct tracer_opts *o, struct tracer **out);
 /* The uprobe functions resolved, for -l. */
 const struct probe_table *tracer__table(const struct tracer *t);
+/* The python: probes resolved (NULL: none), for -l. */
+const struct python_probe *tracer__python(const struct tracer *t);
 /* Loads and attaches everything. With -v or --dry-run, says what was
  * attached and how long it took. */
 int tracer__start(struct tracer *t);
@@ -64,6 +85,12 @@ bool tracer__ran(const struct tracer *t);
 /* The exit status spanprobe should give: the command's with -c (127 when it
  * could not be run), else 0. */
 int tracer__exit_code(const struct tracer *t);
+/* Asks the run loop to decide again which processes selection chooses
+ * (the pods changed); safe from any thread. */
+void tracer__request_rescan(struct tracer *t);
+/* With -c/-p following descendants, or with selection: processes traced so
+ * far; else 0. */
+size_t tracer__processes_seen(const struct tracer *t);
 /* Kernel-side counters (STAT_*), summed over CPUs. */
 void tracer__kernel_stats(const struct tracer *t, uint64_t out[STAT_MAX]);
 /* "spanprobe: hits per function: foo 200, goo 200" when short enough to read. */
@@ -71,6 +98,10 @@ void tracer__print_hits(struct tracer *t, FILE *to);
 /* Prometheus text of the kernel side (hits per function, losses by cause);
  * safe from the metrics thread. */
 void tracer__write_metrics(struct tracer *t, FILE *to);
+/* Every function's statistics that saw a call (finished or truncated):
+ * *out (malloc'd, freed by the caller) and its count; 0 or -ENOMEM. None
+ * with no_stats. Safe from the metrics thread. */
+int tracer__func_stats(struct tracer *t, struct func_stats **out, size_t *n);
 void tracer__free(struct tracer *t);
 
 #endif

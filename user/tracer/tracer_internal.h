@@ -10,8 +10,11 @@
 
 #include "attach.h"
 #include "child.h"
+#include "exception_hooks.h"
 #include "probe_table.h"
+#include "chosen_procs.h"
 #include "process_ref.h"
+#include "process_tree.h"
 #include "tracer.h"
 
 struct tracer {
@@ -22,16 +25,27 @@ struct tracer {
 	struct python_probe *python;
 	struct spanprobe_bpf *skel;
 	struct attachment attached;
+	struct exception_hooks hooks;  /* __cxa_throw, gopanic, ...: exceptions leaving calls */
+	struct indirect_sink indirect; /* slots of the indirect jmps probed as exits */
 	bool multi;                 /* uprobe_multi links */
 	struct child child;
-	pid_t target;               /* the one traced process, or -1 */
+	pid_t target;               /* the one traced process (the tree's root), or -1 */
 	struct process_ref target_ref; /* -p: that process itself (pidfd), not its PID */
+	bool following;             /* target and its descendants, probes system-wide */
+	struct process_tree *tree;  /* when following */
+	bool selecting;             /* probes only in the processes selection chooses */
+	struct chosen_procs *chosen;
+	size_t chosen_total;        /* processes chosen so far */
+	volatile int rescan;        /* set from other threads: decide every process again */
 	struct ring_buffer *rb;
 	struct span_decoder *decoder;
 	struct process_table *procs;
 	struct tracer_sink sink;
 	int emit_err;
+	bool draining;              /* detached: read what is queued whatever the sink says */
 	bool ran;                   /* the ring buffers were read: a summary is due */
+	uint32_t stats_uprobe_slots, stats_dyn_slots; /* call_stats map: see call_stats.bpf.h */
+	size_t py_found;            /* Python functions announced so far */
 };
 
 #endif

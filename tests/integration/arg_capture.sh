@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# --arg: arguments captured at entry equal what the program passed. args-app
+# prints each call before making it (strings, a string longer than the
+# capture, NULL, a bad pointer, an unreadable page, integers of each width,
+# a char **); Debian's sqlite3 CLI runs a script, and libsqlite3's
+# sqlite3_prepare_v2 shows each statement's SQL text.
+source "$(dirname "$0")/../lib/common.sh"
+scratch
+APP=$ROOT/build/fixtures/args-app
+[ -x "$APP" ] || { fail setup "$APP is missing (make fixtures)"; exit 0; }
+cp "$APP" "$SCRATCH/args-app"
+APP=$SCRATCH/args-app
+
+"$SPANPROBE" -o jsonl --output-file "$SCRATCH/args.jsonl" \
+	--arg 'run_query:sql,nbytes' --arg 'set_option:option,value,flags=hex' --arg 'run_argv:argv,argc' \
+	-c "$APP 2" "uprobe:$APP:run_query,set_option,run_argv" >"$SCRATCH/app.out" 2>"$SCRATCH/sp.err"
+expect_eq args.exit_status "$?" 0
+
+# attr NAME KEY: the values of one attribute of every NAME span, in call order
+attr() {
+	jq -r --arg n "$1" --arg k "spanprobe.arg.$2" 'select(.name == $n) | [.startTimeUnixNano,
+		(.attributes[] | select(.key == $k) | .value | (.stringValue // .intValue))] | @tsv' \
+		"$SCRATCH/args.jsonl" | sort -n | cut -f2-
+}
+# what the app printed it passed, in call order
+printed() { sed -n "s/^call $1 .*$2=\\(.*\\) $3=.*/\\1/p" "$SCRATCH/app.out"; }
+
+expect_eq run_query.calls "$(jq -r 'select(.name == "run_query") | .name' "$SCRATCH/args.jsonl" | wc -l)" 14
+# Strings that fit: exactly what was passed.
+want_short=$(printed run_query sql nbytes | grep -v '^<\|^NULL$' | awk 'length($0) <= 255')
+got_short=$(attr run_query sql | grep -v '^<\|^NULL$\|\.\.\.$')
+expect_eq run_query.sql_text_equals_the_programs "$got_short" "$want_short"
+# The 599-byte string: its first 255 bytes, marked as cut.
+long=$(printed run_query sql nbytes | awk 'length($0) > 255' | head -n 1)
+expect_eq run_query.long_string_cut_and_marked "$(attr run_query sql | grep '\.\.\.$' | head -n 1)" \
+	"${long:0:255}..."
+expect_eq run_query.null "$(attr run_query sql | grep -c '^NULL$')" 2
+expect_eq run_query.bad_pointer_marked "$(attr run_query sql | grep -c '^<unreadable at 0x10>$')" 2
+expect_eq run_query.unreadable_page_marked \
+	"$(attr run_query sql | grep -c '^<unreadable at 0x[0-9a-f]*>$')" 4
+expect_eq run_query.nbytes "$(attr run_query nbytes | tr '\n' ' ')" \
+	"$(sed -n 's/^call run_query .* nbytes=\(-*[0-9]*\)$/\1/p' "$SCRATCH/app.out" | tr '\n' ' ')"
+# Integers by their DWARF types: int, long, and unsigned shown as hex.
+expect_eq set_option.int "$(attr set_option option | sort -u)" -7
+expect_eq set_option.long "$(attr set_option value | sort -u)" -1234567890123
+expect_eq set_option.hex_unsigned "$(attr set_option flags | sort -u)" 3735928559
+expect_eq run_argv.char_pp "$(attr run_argv argv | sort -u)" sqlite3
+check args.nothing_lost grep -q "^spanprobe: 18 spans (0 errors, 0 truncated); lost 0" "$SCRATCH/sp.err"
+
+# The tree and lines outputs show them as C would.
+"$SPANPROBE" -o lines --output-file "$SCRATCH/lines.txt" --arg 'set_option:option,value,flags=hex' \
+	--arg 'run_query:sql,nbytes' -c "$APP 1" "uprobe:$APP:run_query,set_option" >/dev/null 2>&1
+check lines.shows_ints grep -q 'set_option(option=-7, value=-1234567890123, flags=0xdeadbeef) = -1' \
+	"$SCRATCH/lines.txt"
+check lines.shows_quoted_strings grep -qF "run_query(sql=\"INSERT INTO t VALUES (42, 'it''s \\\"quoted\\\"')\", nbytes=-3) = -3" \
+	"$SCRATCH/lines.txt"
+check lines.shows_faults grep -q 'run_query(sql=<unreadable at 0x10>, nbytes=1)' "$SCRATCH/lines.txt"
+
+# Bad specs: one line naming the cause, non-zero exit.
+# (a spec that does not parse is a usage error: argp adds its "Try --help" line)
+bad() { # NAME WANT ARG [PROBE]
+	"$SPANPROBE" --arg "$3" "${4:-uprobe:$APP:run_query,set_option}" >/dev/null 2>"$SCRATCH/bad.err"
+	local rc=$?
+	check "bad.$1.exit_status" test "$rc" -ne 0
+	check "bad.$1.message" grep -q -- "$2" "$SCRATCH/bad.err"
+	check "bad.$1.one_message" test "$(grep -vc '^Try ' "$SCRATCH/bad.err")" -eq 1
+}
+bad no_such_parameter "has no parameter named 'nosuch'" 'run_query:nosuch'
+bad stack_argument "not in a register" 'run_query:arg6=int'
+bad unknown_type "unknown type 'float'" 'run_query:arg1=float'
+bad names_no_function "names no traced function" 'nosuch:arg0=int'
+bad no_dwarf_needs_type "its type is unknown" 'getpid:arg0' 'uprobe:libc:getpid'
+
+# Debian's sqlite3 CLI: sqlite3_prepare_v2's SQL text (arg1) for every
+# statement of the script, in order. The library prepares statements of its
+# own (reading the schema) inside sqlite3_prepare_v2 and sqlite3_step: traced
+# too, they nest there, so the CLI's are the roots.
+if ! command -v sqlite3 >/dev/null; then
+	skip sqlite3 "sqlite3 is not installed (scripts/install-deps.sh test installs it)"
+	exit 0
+fi
+cat >"$SCRATCH/script.sql" <<'SQL'
+CREATE TABLE kv(k TEXT PRIMARY KEY, v INTEGER);
+INSERT INTO kv VALUES ('alpha', 1), ('beta', 2);
+INSERT INTO kv VALUES ('it''s', 3);
+SELECT k, v FROM kv WHERE v > 1 ORDER BY k;
+UPDATE kv SET v = v * 10 WHERE k = 'alpha';
+SELECT sum(v) FROM kv;
+SQL
+sq=$(command -v sqlite3)
+"$SPANPROBE" -o jsonl --output-file "$SCRATCH/sql.jsonl" --summary \
+	--arg 'sqlite3_prepare_v2:arg1=string,arg2=int' \
+	-c "$sq -batch -init /dev/null $SCRATCH/db.sqlite" "uprobe:libsqlite3:sqlite3_prepare_v2,sqlite3_step" \
+	<"$SCRATCH/script.sql" >"$SCRATCH/sql.out" 2>"$SCRATCH/sql.err"
+expect_eq sqlite3.exit_status "$?" 0
+expect_eq sqlite3.results_unchanged "$(cat "$SCRATCH/sql.out")" "$(printf 'beta|2\nit'"'"'s|3\n15')"
+got=$(jq -r 'select(.name == "sqlite3_prepare_v2" and .parentSpanId == "") | [.startTimeUnixNano,
+	(.attributes[] | select(.key == "spanprobe.arg.arg1") | .value.stringValue)] | @tsv' \
+	"$SCRATCH/sql.jsonl" | sort -n | cut -f2-)
+expect_eq sqlite3.sql_text_equals_the_script "$got" "$(cat "$SCRATCH/script.sql")"
+expect_eq sqlite3.nbyte "$(jq -r 'select(.name == "sqlite3_prepare_v2" and .parentSpanId == "") | .attributes[] |
+	select(.key == "spanprobe.arg.arg2") | .value.intValue' "$SCRATCH/sql.jsonl" | sort -u)" -1
+# the summary counts every call, nested ones included
+calls=$(awk '$1 == "sqlite3_prepare_v2" { print $2 }' "$SCRATCH/sql.err")
+expect_eq sqlite3.summary_counts_every_call "$calls" \
+	"$(jq -r 'select(.name == "sqlite3_prepare_v2") | .name' "$SCRATCH/sql.jsonl" | wc -l)"

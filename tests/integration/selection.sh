@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Choosing processes (--exe) instead of tracing every process that maps a
+# probed file: two processes run the same binary (two hard links to it), one
+# is chosen. Only the chosen one is traced, and the other carries no
+# breakpoint at all (its code at the probed address is untouched: it pays
+# nothing); a matching process started later is chosen as it starts.
+source "$(dirname "$0")/../lib/common.sh"
+scratch
+mkdir -p "$SCRATCH/a" "$SCRATCH/b"
+ln "$DEMO" "$SCRATCH/a/app-chosen"
+ln "$DEMO" "$SCRATCH/b/app-other"
+P="uprobe:$DEMO:foo,goo,zoo"
+
+# first_byte PID OFFSET: the byte at file offset OFFSET of the probed binary
+# in PID's memory (0xcc where a uprobe breakpoint is)
+first_byte() {
+	local pid=$1 off=$2 ino range perms moff dev inode s e o
+	ino=$(stat -c %i "$DEMO")
+	while read -r range perms moff dev inode _; do
+		[ "$inode" = "$ino" ] && [[ $perms == *x* ]] || continue
+		s=$((16#${range%-*})) e=$((16#${range#*-})) o=$((16#$moff))
+		if [ "$off" -ge "$o" ] && [ "$off" -lt $((o + e - s)) ]; then
+			dd if="/proc/$pid/mem" bs=1 count=1 skip=$((s + off - o)) iflag=skip_bytes status=none |
+				od -An -tx1 | tr -d ' '
+			return
+		fi
+	done <"/proc/$pid/maps"
+}
+foo_off=$(printf '%d' "$("$SPANPROBE" -l -v "uprobe:$DEMO:foo" | sed -n 's/.* offset \(0x[0-9a-f]*\) .*/\1/p')")
+
+"$SCRATCH/b/app-other" --requests 0 --interval 5 --seed 21 --time-scale 0.002 >/dev/null &
+other=$!
+bg_track $other
+"$SCRATCH/a/app-chosen" --requests 0 --interval 5 --seed 22 --time-scale 0.002 --annotate >"$SCRATCH/chosen.app" &
+chosen=$!
+bg_track $chosen
+wait_for_line "$SCRATCH/chosen.app" "req=" 10
+expect_eq "untraced_code_is_whole" "$(first_byte $other $foo_off)" "$(first_byte $chosen $foo_off)"
+
+"$SPANPROBE" --exe '*/app-chosen' -v -o jsonl --output-file "$SCRATCH/spans.jsonl" --error 'goo:ret<0' "$P" \
+	2>"$SCRATCH/sp.err" &
+tracer=$!
+bg_track $tracer
+check "started" wait_for_line "$SCRATCH/sp.err" "tracing 3 functions in the processes chosen" 30
+check "chosen_said_why" grep -q "process $chosen chosen: .*/app-chosen matches --exe '\*/app-chosen'" "$SCRATCH/sp.err"
+check "other_said_why" grep -q "process $other not chosen: .*/app-other matches no --exe" "$SCRATCH/sp.err"
+expect_eq "chosen_has_the_breakpoint" "$(first_byte $chosen $foo_off)" cc
+check "other_has_no_breakpoint" test "$(first_byte $other $foo_off)" != cc
+wait_for_count "$SCRATCH/spans.jsonl" '"name":"foo"' 10
+
+# a matching process started later is chosen as it execs (its first calls
+# may run before its probes are in: they are decided once it runs)
+"$SCRATCH/a/app-chosen" --requests 0 --interval 5 --seed 23 --time-scale 0.002 --annotate \
+	>"$SCRATCH/later.app" &
+later=$!
+bg_track $later
+check "later_chosen" wait_for_line "$SCRATCH/sp.err" "process $later chosen" 10
+wait_for_count "$SCRATCH/spans.jsonl" "\"name\":\"foo\".*\"intValue\":\"$later\"" 10
+kill -INT $tracer
+wait $tracer
+expect_eq "exit_status" "$?" 0
+
+pids=$(jq -r 'select(.name == "foo") | .attributes[] | select(.key == "process.pid") | .value.intValue' \
+	"$SCRATCH/spans.jsonl" | sort -u | tr '\n' ' ')
+expect_eq "spans_from_chosen_only" "$pids" "$(printf '%s\n' $chosen $later | sort -u | tr '\n' ' ')"
+summary=$(jq -s -c --arg pid "$later" '
+	map(select(any(.attributes[]; .key == "process.pid" and .value.intValue == $pid))) as $mine
+	| ($mine | map(select(.name == "foo" and .parentSpanId == ""))) as $foos
+	| {foos: ($foos | length),
+	   nested: all($foos[]; .spanId as $id | .traceId as $t
+		| ([$mine[] | select(.parentSpanId == $id and .traceId == $t) | .name] | sort) == ["goo", "zoo"])}' \
+	"$SCRATCH/spans.jsonl")
+check "started_later.traced_requests" jq -e '.foos >= 10' <<<"$summary"
+check "started_later.foo_has_goo_and_zoo" jq -e '.nested' <<<"$summary"
+# every entry the kernel saw was the chosen processes': the other's calls never trapped
+foo_hits=$(sed -n 's/^spanprobe: hits per function: foo \([0-9]*\),.*/\1/p' "$SCRATCH/sp.err")
+expect_eq "hits_only_from_chosen" "$foo_hits" "$(jq -s 'map(select(.name == "foo")) | length' "$SCRATCH/spans.jsonl")"
+check "other_still_untouched_after" test "$(first_byte $other $foo_off)" != cc
+"$SPANPROBE" --exe x -p $other "$P" >/dev/null 2>"$SCRATCH/both.err"
+expect_eq "exe_with_pid.usage_exit" "$?" 64
+check "exe_with_pid.says_why" grep -q "it can't go with -p or -c" "$SCRATCH/both.err"
