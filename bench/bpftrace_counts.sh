@@ -41,7 +41,7 @@ for w in "${workloads[@]}"; do
 	pids+=("$target")
 	while [ "$(awk '{print $3}' /proc/$target/stat 2>/dev/null)" != T ]; do sleep 0.01; done
 	# bpftrace: one uprobe per function, counting calls of this process tree
-	prog=""
+	prog='BEGIN { printf("ready\n"); } '
 	IFS=',' read -ra fs <<<"$funcs"
 	for f in "${fs[@]}"; do
 		prog+="uprobe:$path:$f /pid == $target/ { @[\"$f\"] = count(); } "
@@ -49,7 +49,8 @@ for w in "${workloads[@]}"; do
 	bpftrace -e "$prog" >"$tmp/$name.bt" 2>&1 &
 	bt=$!
 	pids+=("$bt")
-	for _ in $(seq 1 600); do grep -q '^Attaching' "$tmp/$name.bt" && break; sleep 0.05; done
+	# BEGIN runs once every probe is in
+	for _ in $(seq 1 1200); do grep -q '^ready' "$tmp/$name.bt" && break; sleep 0.05; done
 	# spanprobe: the same functions, this process
 	"$SPANPROBE" -v -o jsonl --output-file "$tmp/$name.jsonl" -p "$target" \
 		--ready-file "$tmp/$name.ready" "uprobe:$path:$funcs" 2>"$tmp/$name.sp" &

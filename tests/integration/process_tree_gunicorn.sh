@@ -7,23 +7,29 @@
 # each span's process one of the workers.
 source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/python.sh"
+source "$ROOT/tests/lib/pyenvs.sh"
 scratch
-PY=/usr/bin/python3.11
 APP_DIR=$ROOT/examples/python
-REQUESTS=30
-
+REQUESTS=${GUNICORN_REQUESTS:-30}
+PY=/usr/bin/python3.11
 python_prereqs || exit 0
-# gunicorn comes from PyPI, into a venv of the interpreter under test (its
-# Flask is Debian's), made once and kept outside the repository.
-VENV=${SPANPROBE_PYENVS:-${XDG_CACHE_HOME:-$HOME/.cache}/spanprobe-pyenvs}/debian-3.11
-if [ ! -x "$VENV/bin/gunicorn" ]; then
-	rm -rf "$VENV"
-	if ! { "$PY" -m venv --system-site-packages "$VENV" &&
-		"$VENV/bin/pip" install --quiet --disable-pip-version-check gunicorn; } >"$SCRATCH/pip.log" 2>&1; then
-		fail gunicorn_installed "pip install gunicorn failed: $(tail -n 3 "$SCRATCH/pip.log")"
-		exit 0
-	fi
-fi
+
+# gunicorn comes from PyPI, into a venv of the interpreter under test, made
+# once and kept outside the repository: Debian's 3.11 with its own Flask,
+# and pyenv's 3.10 venv with Flask (tests/lib/pyenvs.sh).
+# gunicorn_venv NAME PYTHON [VENV]: prints the venv's directory
+gunicorn_venv() {
+	local venv=${3:-$PYENVS_DIR/$1}
+	(
+		flock 9
+		if [ ! -x "$venv/bin/gunicorn" ]; then
+			[ -n "${3:-}" ] || { rm -rf "$venv" && "$2" -m venv --system-site-packages "$venv"; } &&
+				"$venv/bin/pip" install --quiet --disable-pip-version-check gunicorn
+		fi
+	) 9>"$PYENVS_DIR/.lock" >"$SCRATCH/pip.log" 2>&1 || return 1
+	echo "$venv"
+}
+mkdir -p "$PYENVS_DIR"
 
 free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # requests N PORT: N requests, one at a time; prints how many answered 200
@@ -55,70 +61,85 @@ check_workers() {
 	pass "$1.spans_from_workers_only"
 }
 
-# --- -c on the master
-port=$(free_port)
-cd "$APP_DIR" || exit 1
-PORT=$port TIME_SCALE=0.002 ANNOTATE=1 "$SPANPROBE" -o jsonl --output-file "$SCRATCH/c.jsonl" \
-	-c "$VENV/bin/gunicorn -w 3 -b 127.0.0.1:$port app:app" "python:$PY:app.py:foo,goo,zoo" \
-	>"$SCRATCH/c.app" 2>"$SCRATCH/c.err" &
-tracer=$!
-bg_track $tracer
-if ! wait_answers $port; then
-	fail "c_master.serves" "gunicorn did not answer: $(tail -n 3 "$SCRATCH/c.err")"
-	exit 0
-fi
-master=$(pgrep -P $tracer -f gunicorn | head -n 1)
-expect_eq "c_master.all_requests_answered" "$(requests $REQUESTS $port)" $REQUESTS
-workers "$master" >"$SCRATCH/c_master.workers"
-kill -TERM $tracer
-wait $tracer
-grep "req=" "$SCRATCH/c.app" >"$SCRATCH/c.reqs"
-"$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/c.jsonl" "$SCRATCH/c.reqs" $REQUESTS | report_checks "c_master"
-check_workers c_master "$SCRATCH/c.jsonl"
-check "c_master.requests_spread_over_workers" test "$(jq -r 'select(.name == "foo") | .attributes[]
-	| select(.key == "process.pid") | .value.intValue' "$SCRATCH/c.jsonl" | sort -u | wc -l)" -ge 2
+# run T PYTHON VENV: both cases under one interpreter (PYI, probed)
+run() {
+	local T=$1 PYI=$2 VENV=$3 port master tracer before now victim restarted sent ok i
+	# --- -c on the master
+	port=$(free_port)
+	cd "$APP_DIR" || return
+	PORT=$port TIME_SCALE=0.002 ANNOTATE=1 "$SPANPROBE" -o jsonl --output-file "$SCRATCH/$T.c.jsonl" \
+		-c "$VENV/bin/gunicorn -w 3 -b 127.0.0.1:$port app:app" "python:$PYI:app.py:foo,goo,zoo" \
+		>"$SCRATCH/$T.c.app" 2>"$SCRATCH/$T.c.err" &
+	tracer=$!
+	bg_track $tracer
+	if ! wait_answers $port; then
+		fail "$T.c_master.serves" "gunicorn did not answer: $(tail -n 3 "$SCRATCH/$T.c.err")"
+		return
+	fi
+	master=$(pgrep -P $tracer -f gunicorn | head -n 1)
+	expect_eq "$T.c_master.all_requests_answered" "$(requests $REQUESTS $port)" $REQUESTS
+	workers "$master" >"$SCRATCH/$T.c_master.workers"
+	kill -TERM $tracer
+	wait $tracer
+	grep "req=" "$SCRATCH/$T.c.app" >"$SCRATCH/$T.c.reqs"
+	"$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/$T.c.jsonl" "$SCRATCH/$T.c.reqs" $REQUESTS | report_checks "$T.c_master"
+	check_workers $T.c_master "$SCRATCH/$T.c.jsonl"
+	check "$T.c_master.requests_spread_over_workers" test "$(jq -r 'select(.name == "foo") | .attributes[]
+		| select(.key == "process.pid") | .value.intValue' "$SCRATCH/$T.c.jsonl" | sort -u | wc -l)" -ge 2
 
-# --- -p on a master started before spanprobe; one worker killed and
-# restarted by gunicorn while traced
-port=$(free_port)
-PORT=$port TIME_SCALE=0.002 ANNOTATE=1 "$VENV/bin/gunicorn" -w 3 -b 127.0.0.1:$port app:app \
-	>"$SCRATCH/p.app" 2>"$SCRATCH/p.gunicorn" &
-master=$!
-bg_track $master
-wait_answers $port || { fail "p_master.serves" "$(tail -n 3 "$SCRATCH/p.gunicorn")"; exit 0; }
-"$SPANPROBE" -p $master -o jsonl --output-file "$SCRATCH/p.jsonl" "python:$PY:app.py:foo,goo,zoo" \
-	2>"$SCRATCH/p.err" &
-tracer=$!
-bg_track $tracer
-check "p_master.started" wait_for_line "$SCRATCH/p.err" "in a process and its descendants" 30
-check "p_master.workers_found" grep -q "4 processes traced ($master and its descendants)" "$SCRATCH/p.err"
-before=$(workers $master)
-victim=${before%% *}
-kill -KILL "$victim"
-# gunicorn starts a new worker in the dead one's place
-for ((i = 0; i < 600; i++)); do
-	now=$(workers $master)
-	[ "$(wc -w <<<"$now")" = 3 ] && [[ " $now " != *" $victim "* ]] && break
-	sleep 0.05
-done
-echo "$now" >"$SCRATCH/p_master.workers"
-restarted=$(comm -13 <(tr ' ' '\n' <<<"$before" | sort) <(tr ' ' '\n' <<<"$now" | sort) | head -n 1)
-wait_answers $port
-# requests until the new worker has served some (gunicorn's workers race for
-# each connection), REQUESTS at least; 600 at most (a hang guard)
-sent=0 ok=0
-while [ $sent -lt 600 ]; do
-	curl -sf --max-time 30 "http://127.0.0.1:$port/" -o /dev/null && ok=$((ok + 1))
-	sent=$((sent + 1))
-	[ $sent -ge $REQUESTS ] && grep -q "^tid=$restarted " "$SCRATCH/p.app" && break
-done
-expect_eq "p_master.all_requests_answered" "$ok" $sent
-check "p_master.restarted_worker_served" grep -q "^tid=$restarted " "$SCRATCH/p.app"
-kill -INT $tracer
-wait $tracer
-grep "req=" "$SCRATCH/p.app" >"$SCRATCH/p.reqs"
-"$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/p.jsonl" "$SCRATCH/p.reqs" $sent | report_checks "p_master"
-check_workers p_master "$SCRATCH/p.jsonl"
-check "p_master.restarted_worker_traced" grep -q "\"intValue\":\"$restarted\"" "$SCRATCH/p.jsonl"
-check "p_master.restart_counted" grep -q "; 5 processes traced" "$SCRATCH/p.err"
-kill -TERM $master
+	# --- -p on a master started before spanprobe; one worker killed and
+	# restarted by gunicorn while traced
+	port=$(free_port)
+	PORT=$port TIME_SCALE=0.002 ANNOTATE=1 "$VENV/bin/gunicorn" -w 3 -b 127.0.0.1:$port app:app \
+		>"$SCRATCH/$T.p.app" 2>"$SCRATCH/$T.p.gunicorn" &
+	master=$!
+	bg_track $master
+	wait_answers $port || { fail "$T.p_master.serves" "$(tail -n 3 "$SCRATCH/$T.p.gunicorn")"; return; }
+	"$SPANPROBE" -p $master -o jsonl --output-file "$SCRATCH/$T.p.jsonl" "python:$PYI:app.py:foo,goo,zoo" \
+		2>"$SCRATCH/$T.p.err" &
+	tracer=$!
+	bg_track $tracer
+	check "$T.p_master.started" wait_for_line "$SCRATCH/$T.p.err" "in a process and its descendants" 30
+	check "$T.p_master.workers_found" grep -q "4 processes traced ($master and its descendants)" "$SCRATCH/$T.p.err"
+	before=$(workers $master)
+	victim=${before%% *}
+	kill -KILL "$victim"
+	# gunicorn starts a new worker in the dead one's place
+	for ((i = 0; i < 600; i++)); do
+		now=$(workers $master)
+		[ "$(wc -w <<<"$now")" = 3 ] && [[ " $now " != *" $victim "* ]] && break
+		sleep 0.05
+	done
+	echo "$now" >"$SCRATCH/$T.p_master.workers"
+	restarted=$(comm -13 <(tr ' ' '\n' <<<"$before" | sort) <(tr ' ' '\n' <<<"$now" | sort) | head -n 1)
+	wait_answers $port
+	# requests until the new worker has served some (gunicorn's workers race for
+	# each connection), REQUESTS at least; 600 at most (a hang guard)
+	sent=0 ok=0
+	while [ $sent -lt 600 ]; do
+		curl -sf --max-time 30 "http://127.0.0.1:$port/" -o /dev/null && ok=$((ok + 1))
+		sent=$((sent + 1))
+		[ $sent -ge $REQUESTS ] && grep -q "^tid=$restarted " "$SCRATCH/$T.p.app" && break
+	done
+	expect_eq "$T.p_master.all_requests_answered" "$ok" $sent
+	check "$T.p_master.restarted_worker_served" grep -q "^tid=$restarted " "$SCRATCH/$T.p.app"
+	kill -INT $tracer
+	wait $tracer
+	grep "req=" "$SCRATCH/$T.p.app" >"$SCRATCH/$T.p.reqs"
+	"$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/$T.p.jsonl" "$SCRATCH/$T.p.reqs" $sent | report_checks "$T.p_master"
+	check_workers $T.p_master "$SCRATCH/$T.p.jsonl"
+	check "$T.p_master.restarted_worker_traced" grep -q "\"intValue\":\"$restarted\"" "$SCRATCH/$T.p.jsonl"
+	check "$T.p_master.restart_counted" grep -q "; 5 processes traced" "$SCRATCH/$T.p.err"
+	kill -TERM $master
+}
+
+if venv=$(gunicorn_venv debian-3.11 "$PY"); then
+	run usdt-3.11 "$PY" "$venv"
+else
+	fail usdt-3.11.gunicorn_installed "pip install gunicorn failed: $(tail -n 3 "$SCRATCH/pip.log")"
+fi
+if flask_venv=$(pyenv_flask_venv 3.10) && venv=$(gunicorn_venv 3.10 "" "$flask_venv"); then
+	run evaluator-3.10 "$(pyenv_prefix 3.10)/bin/python3.10" "$venv"
+else
+	fail evaluator-3.10.gunicorn_installed "pyenv 3.10 with Flask and gunicorn: $(tail -n 3 "$SCRATCH/pip.log")"
+fi
