@@ -190,3 +190,37 @@ check identity.no_pod_name_without_api bash -c "! grep -q -e k8s.pod.name -e k8s
 attrs=$(jq -c 'select(.name == "foo") | [.attributes[] | select(.key == "k8s.pod.uid" or .key == "container.id") | .value.stringValue]' \
 	"$SCRATCH/p_absolute.jsonl" | sort -u)
 expect_eq identity.pod_uid_and_container_from_the_cgroup "$attrs" "[\"$CID1\",\"$UID1\"]"
+
+# --- python: an interpreter's libpython is looked up inside the root the
+# interpreter is in. pyenv's CPython 3.10 has a run path naming a host
+# directory (its prefix), and a link at the library's name points at the
+# host's libpython: neither may lead to the host's file.
+source "$ROOT/tests/lib/pyenvs.sh"
+PYPREFIX=$(pyenv_prefix 3.10)
+if [ -z "$PYPREFIX" ] || [ ! -f "$PYPREFIX/lib/libpython3.10.so.1.0" ]; then
+	skip python "pyenv's CPython 3.10 is not installed (pyenv install 3.10)"
+	exit 0
+fi
+HOSTLIB=$PYPREFIX/lib/libpython3.10.so.1.0
+cp "$PYPREFIX/bin/python3.10" "$R1/usr/local/bin/pyhostile"
+ln -s "$HOSTLIB" "$R1/usr/local/lib/libpython3.10.so.1.0"
+"$SPANPROBE" -l 'python:/usr/local/bin/pyhostile' >"$SCRATCH/py-link.txt" 2>&1
+check python.link_to_host_libpython_not_followed bash -c \
+	"! grep -q -e '\[evaluator\]' -e '\[USDT\]' -e '$HOSTLIB' '$SCRATCH/py-link.txt'"
+check python.link_to_host_libpython_says_why \
+	grep -q "loads libpython3.10.so.1.0, which was found in none" "$SCRATCH/py-link.txt"
+# the container's own copy is what is read
+rm "$R1/usr/local/lib/libpython3.10.so.1.0"
+cp "$HOSTLIB" "$R1/usr/local/lib/"
+"$SPANPROBE" -l 'python:/usr/local/bin/pyhostile' >"$SCRATCH/py-own.txt" 2>&1
+check python.containers_own_libpython_used grep -q \
+	"\[evaluator\]  /proc/[0-9]*/root/usr/local/lib/libpython3.10.so.1.0" "$SCRATCH/py-own.txt"
+rm "$R1/usr/local/bin/pyhostile"
+# a chroot in spanprobe's own mount namespace: its run path (a host
+# directory) is looked up in the chroot, not on the host
+cp "$PYPREFIX/bin/python3.10" "$R3/usr/local/bin/pyhostile"
+"$SPANPROBE" -l 'python:/usr/local/bin/pyhostile' >"$SCRATCH/py-chroot.txt" 2>&1
+check python.chroot_run_path_not_on_host bash -c \
+	"! grep -q -e '\[evaluator\]' -e '\[USDT\]' -e '$HOSTLIB' '$SCRATCH/py-chroot.txt'"
+check python.chroot_says_why \
+	grep -q "loads libpython3.10.so.1.0, which was found in none" "$SCRATCH/py-chroot.txt"

@@ -513,7 +513,7 @@ static bool exe_is(pid_t pid, dev_t dev, ino_t ino)
 }
 
 int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, pid_t pid,
-			   FILE *log)
+			   uint64_t start_time, FILE *log)
 {
 	size_t first = p ? p->ntargets : 0;
 	int added = 0;
@@ -526,7 +526,7 @@ int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, p
 
 		if (s->kind != PROBE_PYTHON || s->binary[0] != '/')
 			continue;
-		if (container_files__in_process(s->binary, pid, &f) != 0)
+		if (container_files__in_process_at(s->binary, pid, start_time, &f) != 0)
 			continue;
 		/* only the interpreter's own exec: by then the container's files
 		 * are in place (not so while its entrypoint still sets it up);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -39,9 +40,11 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 /* The BPF side saw pid's interpreter run with inlining on (REC_PY_UNHOOKED). */
 void python_probe__on_unhooked(struct python_probe *p, pid_t pid);
 /* pid exec'd (system-wide): probes the interpreters at the specs' absolute
- * paths in its mount namespace not probed yet. Returns how many files. */
+ * paths in its root not probed yet. start_time (process_ref.h; 0: unknown)
+ * is the exec'ing process's: a process that reused the PID is not looked
+ * into. Returns how many files. */
 int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, pid_t pid,
-			   FILE *log);
+			   uint64_t start_time, FILE *log);
 /* Turns inlining back on wherever it was turned off. */
 void python_probe__restore(struct python_probe *p);
 /* Restores, then stops new calls from being seen (queued records can still

@@ -545,7 +545,7 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	}
 	pid = ev.pid;
 	start = process_start_ticks_from_ns(ev.start_boottime);
-	python_probe__discover(t->python, t->skel, pid, stderr);
+	python_probe__discover(t->python, t->skel, pid, start, stderr);
 	pthread_mutex_lock(&t->table_lock);
 	n = probe_table__discover(&t->table, pid, start, &first_bin, &first_func);
 	pthread_mutex_unlock(&t->table_lock);
