@@ -100,3 +100,4 @@ for v in $PY_VERSIONS; do
 	kill $LOOP_PID
 	wait $LOOP_PID 2>/dev/null
 done
+exit 0 # the last wait returns the killed process's status, not a result

@@ -101,3 +101,4 @@ for v in $PY_VERSIONS; do
 	kill -TERM $app
 	wait $app 2>/dev/null
 done
+exit 0 # the last wait returns the killed process's status, not a result

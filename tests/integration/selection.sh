@@ -72,9 +72,11 @@ summary=$(jq -s -c --arg pid "$later" '
 	"$SCRATCH/spans.jsonl")
 check "started_later.traced_requests" jq -e '.foos >= 10' <<<"$summary"
 check "started_later.foo_has_goo_and_zoo" jq -e '.nested' <<<"$summary"
-# every entry the kernel saw was the chosen processes': the other's calls never trapped
+# every entry the kernel saw was the chosen processes': the other's calls
+# never trapped (each chosen process may be inside one foo when tracing stops)
 foo_hits=$(sed -n 's/^spanprobe: hits per function: foo \([0-9]*\),.*/\1/p' "$SCRATCH/sp.err")
-expect_eq "hits_only_from_chosen" "$foo_hits" "$(jq -s 'map(select(.name == "foo")) | length' "$SCRATCH/spans.jsonl")"
+foo_spans=$(jq -s 'map(select(.name == "foo")) | length' "$SCRATCH/spans.jsonl")
+check "hits_only_from_chosen" test "$((foo_hits - foo_spans))" -ge 0 -a "$((foo_hits - foo_spans))" -le 2
 check "other_still_untouched_after" test "$(first_byte $other $foo_off)" != cc
 "$SPANPROBE" --exe x -p $other "$P" >/dev/null 2>"$SCRATCH/both.err"
 expect_eq "exe_with_pid.usage_exit" "$?" 64

@@ -150,7 +150,10 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 				"functions (narrow the globs)\n", MAX_INDIRECT_SITES);
 		goto cleanup;
 	}
-	for (int k = 0; k < 3 && !err; k++) {
+	/* Returns and exit sites before entries: a call whose entry is seen then
+	 * always has its return seen too (one seen between the links would stay
+	 * open, and the calls after it would nest under it). */
+	for (int o = 0, k = 1; o < 3 && !err; o++, k = (k + 1) % 3) {
 		LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
 
 		if (sets[k].n == 0)
@@ -242,23 +245,8 @@ static int attach_func_single(struct attachment *a, struct probe_table *t, struc
 	size_t first = a->nlinks;
 	int err = 0;
 
-	for (int k = 0; k < 2 && !err; k++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, opts);
-		struct bpf_link *link;
-
-		if (k == 1 && f->ret_probe != RETURN_URETPROBE)
-			break;
-		opts.bpf_cookie = exit_sites__entry_cookie(f);
-		opts.retprobe = k == 1;
-		link = bpf_program__attach_uprobe_opts(k ? a->progs.exit : a->progs.enter, pid,
-						       f->bin->attach_path, f->sym->attach_offset, &opts);
-		err = link ? check_link_file(link, f->bin) : -errno;
-		if (err)
-			bpf_link__destroy(link);
-		else
-			err = attachment__add(a, link);
-	}
-	if (!err && f->ret_probe == RETURN_EXIT_SITES)
+	/* exit sites or the uretprobe first, the entry last (see attach_multi_set) */
+	if (f->ret_probe == RETURN_EXIT_SITES)
 		err = exit_sites__add(t, f, &exits, a->progs.indirect);
 	for (size_t i = 0; i < exits.n && !err; i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, opts);
@@ -267,6 +255,22 @@ static int attach_func_single(struct attachment *a, struct probe_table *t, struc
 		opts.bpf_cookie = exits.v[i].cookie;
 		link = bpf_program__attach_uprobe_opts(a->progs.exit_site, pid, f->bin->attach_path,
 						       exits.v[i].offset, &opts);
+		err = link ? check_link_file(link, f->bin) : -errno;
+		if (err)
+			bpf_link__destroy(link);
+		else
+			err = attachment__add(a, link);
+	}
+	for (int k = 1; k >= 0 && !err; k--) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts);
+		struct bpf_link *link;
+
+		if (k == 1 && f->ret_probe != RETURN_URETPROBE)
+			continue;
+		opts.bpf_cookie = exit_sites__entry_cookie(f);
+		opts.retprobe = k == 1;
+		link = bpf_program__attach_uprobe_opts(k ? a->progs.exit : a->progs.enter, pid,
+						       f->bin->attach_path, f->sym->attach_offset, &opts);
 		err = link ? check_link_file(link, f->bin) : -errno;
 		if (err)
 			bpf_link__destroy(link);
