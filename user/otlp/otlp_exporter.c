@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/sysinfo.h>
 
 #include "otlp_encode.h"
 #include "otlp_exporter.h"
@@ -471,6 +472,21 @@ static void *exporter_thread(void *arg)
 	return NULL;
 }
 
+/* An encoded span takes about 230 bytes (more with captured arguments). A
+ * queue that could not fit in memory and swap would end in the OOM killer,
+ * not in counted drops: refused at start. */
+#define QUEUED_SPAN_BYTES 256
+
+static bool queue_fits(uint32_t spans)
+{
+	struct sysinfo si;
+
+	if (sysinfo(&si) != 0)
+		return true; /* unknown: let the allocations decide */
+	return (double)spans * QUEUED_SPAN_BYTES <=
+	       ((double)si.totalram + (double)si.totalswap) * si.mem_unit;
+}
+
 int otlp_exporter__new_with(const struct otlp_config *cfg, otlp_send_fn send, void *send_ctx,
 			    const struct otlp_clock *clock, struct otlp_exporter **out)
 {
@@ -484,6 +500,13 @@ int otlp_exporter__new_with(const struct otlp_config *cfg, otlp_send_fn send, vo
 		fprintf(stderr, "spanprobe: bad OTLP exporter configuration (queue %u, batch %u)\n",
 			cfg->max_queue_size, cfg->max_export_batch_size);
 		return -EINVAL;
+	}
+	if (!queue_fits(cfg->max_queue_size)) {
+		fprintf(stderr, "spanprobe: out of memory for an OTLP queue of %u spans (up to %.1f "
+			"GiB at about %d bytes a span, more than this machine has; lower "
+			"OTEL_BSP_MAX_QUEUE_SIZE)\n", cfg->max_queue_size,
+			(double)cfg->max_queue_size * QUEUED_SPAN_BYTES / (1 << 30), QUEUED_SPAN_BYTES);
+		return -ENOMEM;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
