@@ -43,21 +43,29 @@ void uprobe_rules__for_release(const char *release, struct uprobe_rules *r)
 	int major = 0, minor = 0;
 
 	memset(r, 0, sizeof(*r));
+	r->push_emulated = true; /* in every kernel spanprobe can run on */
 	if (!release || sscanf(release, "%d.%d", &major, &minor) != 2)
 		return;
 	r->nop_patterns = major > 6 || (major == 6 && minor >= 16);
 	r->nop5_optimized = major > 6 || (major == 6 && minor >= 18);
 }
 
+static struct uprobe_rules rules;
+static bool rules_done;
+
+void uprobe_rules__set_running(const struct uprobe_rules *r)
+{
+	rules = *r;
+	rules_done = true;
+}
+
 const struct uprobe_rules *uprobe_rules__running(void)
 {
-	static struct uprobe_rules rules;
-	static bool done;
 	struct utsname u;
 
-	if (!done) {
+	if (!rules_done) {
 		uprobe_rules__for_release(uname(&u) == 0 ? u.release : NULL, &rules);
-		done = true;
+		rules_done = true;
 	}
 	return &rules;
 }
@@ -295,8 +303,8 @@ void x86_decoder__classify(struct x86_decoder *d, const uint8_t *code, size_t n,
 		out->reason = "jmp/call/jcc: emulated";
 		return;
 	}
-	if (!v.vex && v.nbytes == 1 && v.opcode1 >= 0x50 && v.opcode1 <= 0x57 &&
-	    (out->len == 1 || (out->len == 2 && v.rex == 0x41))) {
+	if (d->rules.push_emulated && !v.vex && v.nbytes == 1 && v.opcode1 >= 0x50 &&
+	    v.opcode1 <= 0x57 && (out->len == 1 || (out->len == 2 && v.rex == 0x41))) {
 		out->cost = ATTACH_EMULATED;
 		out->reason = v.opcode1 == 0x55 && out->len == 1 ? "push %rbp: emulated"
 								 : "push: emulated";

@@ -15,12 +15,17 @@
 struct uprobe_rules {
 	bool nop_patterns;   /* 6.16+: the kernel's own nop encodings (0f 1f ...) emulated */
 	bool nop5_optimized; /* 6.18+: a 5-byte nop becomes a call to a trampoline */
+	bool push_emulated;  /* a probed push is emulated (no single step) */
 };
 
 /* The rules of the kernel named by release ("6.18.4-..."); unknown: the
  * oldest (nothing beyond 0x90 nops, push, jmp/call/jcc emulated). */
 void uprobe_rules__for_release(const char *release, struct uprobe_rules *r);
-/* The running kernel's (uname), read once. */
+/* What the running kernel was found to do (the tracer probes it: a
+ * distribution kernel may have backported what its version number lacks);
+ * replaces the rules read from uname. */
+void uprobe_rules__set_running(const struct uprobe_rules *r);
+/* The running kernel's (set, or from uname, read once). */
 const struct uprobe_rules *uprobe_rules__running(void);
 
 enum insn_kind {

@@ -34,19 +34,6 @@ static bool refused_instruction(int err)
 	return err == -ENOTSUPP || err == -ENOEXEC;
 }
 
-bool uprobe_multi_supported(void)
-{
-	const char *off = getenv("SPANPROBE_NO_UPROBE_MULTI");
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (off && *off && strcmp(off, "0") != 0)
-		return false;
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 6);
-}
-
 int attachment__add(struct attachment *a, struct bpf_link *link)
 {
 	struct bpf_link **grown = realloc(a->links, (a->nlinks + 1) * sizeof(*a->links));

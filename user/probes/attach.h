@@ -32,11 +32,6 @@ struct attachment {
 	struct attach_progs progs;
 };
 
-/* true when the kernel has uprobe_multi links (6.6+) and the user did not
- * turn them off with SPANPROBE_NO_UPROBE_MULTI=1. Decides, before load, the
- * programs' expected attach type. */
-bool uprobe_multi_supported(void);
-
 /* pid -1 traces every process mapping the files, now and later. Functions
  * skipped (t->funcs[i].skip) get no probe; one the kernel refuses although
  * it looked probeable is marked SKIP_KERNEL_REFUSED and the rest attach.

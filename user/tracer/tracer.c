@@ -29,6 +29,7 @@
 #include "span_decode.h"
 #include "spanprobe.skel.h"
 #include "tracer.h"
+#include "x86_uprobe_insn.h"
 #include "tracer_internal.h"
 #include "probe_list.h"
 #include "selection.h"
@@ -50,6 +51,22 @@ static double ms_since(const struct timespec *since)
 	return (now.tv_sec - since->tv_sec) * 1e3 + (now.tv_nsec - since->tv_nsec) / 1e6;
 }
 
+/* What the kernel offers, asked once: which links to make, and what each
+ * probed instruction costs (a distribution kernel may have backported what
+ * its version number lacks). Unprivileged (-l as a user), the probes can't
+ * run: the costs then follow the kernel's version. */
+static void probe_kernel(struct tracer *t)
+{
+	struct uprobe_rules rules;
+
+	if (kernel_features__probe(&t->kf) != 0 || !t->kf.has[KF_RINGBUF])
+		return;
+	uprobe_rules__for_release(t->kf.release, &rules);
+	rules.nop5_optimized = t->kf.has[KF_NOP5_OPTIMIZED];
+	rules.push_emulated = t->kf.has[KF_PUSH_EMULATED];
+	uprobe_rules__set_running(&rules);
+}
+
 int tracer__new(const struct tracer_opts *o, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
@@ -64,6 +81,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 	t->target = -1;
 	t->target_ref.pidfd = -1;
 	t->table.returns = o->returns;
+	probe_kernel(t);
 	if (o->pid > 0) {
 		err = check_process_exists(o->pid);
 		/* from now on that process, not its PID (which may be reused) */
@@ -193,7 +211,7 @@ static int open_object(struct tracer *t)
 				    (t->target <= 0 &&
 				     (has_absolute_uprobe(t->opts.specs, t->opts.nspecs) ||
 				      python_probe__watches_execs(t->python)));
-	t->multi = uprobe_multi_supported();
+	t->multi = t->kf.has[KF_UPROBE_MULTI];
 	if (t->multi) {
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
@@ -417,6 +435,11 @@ int tracer__start(struct tracer *t)
 	err = preflight_check();
 	if (err)
 		return err;
+	err = kernel_features__check_needed(&t->kf);
+	if (err)
+		return err;
+	if (t->opts.verbose)
+		kernel_features__describe(&t->kf, stderr);
 	if (t->opts.pid > 0)
 		t->target = t->opts.pid;
 	/* Start the command held before exec, so its first calls are traced. */

@@ -13,6 +13,7 @@
 #include "exception_hooks.h"
 #include "probe_table.h"
 #include "chosen_procs.h"
+#include "kernel_features.h"
 #include "process_ref.h"
 #include "process_tree.h"
 #include "tracer.h"
@@ -28,6 +29,7 @@ struct tracer {
 	struct exception_hooks hooks;  /* __cxa_throw, gopanic, ...: exceptions leaving calls */
 	struct indirect_sink indirect; /* slots of the indirect jmps probed as exits */
 	bool multi;                 /* uprobe_multi links */
+	struct kernel_features kf;  /* what the kernel offers, probed once */
 	struct child child;
 	pid_t target;               /* the one traced process (the tree's root), or -1 */
 	struct process_ref target_ref; /* -p: that process itself (pidfd), not its PID */
