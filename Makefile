@@ -136,7 +136,7 @@ demo: deps
 	@scripts/demo.sh
 
 test: test-deps
-	@$(MAKE) --no-print-directory build-all $(UNIT_BINS)
+	@$(MAKE) --no-print-directory build-all $(UNIT_BINS) kernel-tools
 	@$(MAKE) --no-print-directory SANITIZE=1 build/asan/spanprobe $(patsubst $(OUT)/%,build/asan/%,$(UNIT_BINS))
 	@tests/run.sh
 

@@ -1,7 +1,7 @@
 # The kernel matrix: spanprobe's integration tests (those that need no network
 # peers) and one OTLP export, on other kernels booted under QEMU with
 # virtme-ng (tests/kernels/run.sh; kernels pinned in tests/kernels/kernels.list).
-# Separate from `make test` (it boots VMs); CI runs it after the normal suite.
+# The last suite of `make test` (tests/run.sh); alone:
 #   make test-kernels                 every pinned kernel
 #   make test-kernels KERNELS=6.1     one of them
 #   make bench-kernels                the per-call table on each kernel (bench/kernels.md)

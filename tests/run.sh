@@ -35,6 +35,8 @@ done
 for t in tests/integration/*.sh tests/e2e/*.sh; do
 	[ -f "$t" ] && run "${t#tests/}" bash "$t"
 done
+# The kernel matrix: the no-peer tests again on 6.1 and 6.12, under QEMU.
+run kernels tests/kernels/run.sh
 
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
