@@ -65,3 +65,9 @@ expect_dry() { timeout 10 "$SP" --dry-run "$1" >/dev/null 2>"$SCRATCH/err"; }
 check dry_run_libc_by_name expect_dry 'uprobe:libc:malloc'
 check dry_run_versioned_soname expect_dry 'uprobe:libc.so.6:free'
 check dry_run_reports_attach grep -q "attached 1 functions" "$SCRATCH/err"
+
+# Without CAP_SYS_PTRACE other processes' roots can't be opened: said, not a
+# silent "nothing found in any container".
+setpriv --inh-caps=-sys_ptrace --bounding-set=-sys_ptrace "$SP" --dry-run \
+	'uprobe:/usr/local/bin/nothing-here:foo' >/dev/null 2>"$SCRATCH/noptrace.err"
+check no_sys_ptrace_said grep -q "permission denied): paths inside their containers are not searched (grant CAP_SYS_PTRACE)" "$SCRATCH/noptrace.err"

@@ -245,6 +245,21 @@ static int search_own_root(struct found *s, const char *path)
 	return add_file(s, &f);
 }
 
+/* Without CAP_SYS_PTRACE the roots of other users' processes (every
+ * container's) can't be opened: said once, or spanprobe would look ready
+ * and trace nothing. */
+static void warn_denied(size_t denied)
+{
+	static bool warned;
+
+	if (!denied || warned)
+		return;
+	warned = true;
+	fprintf(stderr, "spanprobe: warning: no access to the root directory of %zu processes "
+		"(/proc/PID/root: permission denied): paths inside their containers are not "
+		"searched (grant CAP_SYS_PTRACE)\n", denied);
+}
+
 /* Every other root of a live process, each looked at once, however many
  * processes share it; a chroot inside a container is a root of its own. */
 static int search_other_roots(struct found *s, const char *path)
@@ -253,6 +268,7 @@ static int search_other_roots(struct found *s, const char *path)
 	struct container_file f;
 	struct root_key own;
 	struct dirent *de;
+	size_t denied = 0;
 	DIR *proc;
 	int err = 0;
 
@@ -264,8 +280,12 @@ static int search_other_roots(struct found *s, const char *path)
 	while ((de = readdir(proc)) != NULL) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		if (container_root__open(atoi(de->d_name), 0, &r) != 0)
-			continue; /* gone, or a kernel thread's */
+		int open_err = container_root__open(atoi(de->d_name), 0, &r);
+
+		if (open_err == -EPERM)
+			denied++;
+		if (open_err)
+			continue; /* gone, a kernel thread's, or not ours to look into */
 		if (seen_root(s, &r.key)) {
 			container_root__close(&r);
 			continue;
@@ -289,6 +309,7 @@ static int search_other_roots(struct found *s, const char *path)
 		err = 0;
 	}
 	closedir(proc);
+	warn_denied(denied);
 	return err;
 }
 
