@@ -248,11 +248,28 @@ static int search_own_root(struct found *s, const char *path)
 /* Without CAP_SYS_PTRACE the roots of other users' processes (every
  * container's) can't be opened: said once, or spanprobe would look ready
  * and trace nothing. */
+static bool have_sys_ptrace(void)
+{
+	unsigned long long eff = 0;
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return true; /* can't tell: say nothing */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ULL << 19 /* CAP_SYS_PTRACE */);
+}
+
 static void warn_denied(size_t denied)
 {
 	static bool warned;
 
-	if (!denied || warned)
+	/* with CAP_SYS_PTRACE a refusal is the process's own doing (another
+	 * user namespace's init, say), not something to grant */
+	if (!denied || warned || have_sys_ptrace())
 		return;
 	warned = true;
 	fprintf(stderr, "spanprobe: warning: no access to the root directory of %zu processes "
