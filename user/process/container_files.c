@@ -248,19 +248,22 @@ static int search_own_root(struct found *s, const char *path)
 /* Without CAP_SYS_PTRACE the roots of other users' processes (every
  * container's) can't be opened: said once, or spanprobe would look ready
  * and trace nothing. */
-static bool have_sys_ptrace(void)
+/* May trace (CAP_BPF or CAP_SYS_ADMIN: without, the privilege check says
+ * what is missing) but not look into other processes (CAP_SYS_PTRACE)? */
+static bool lacks_only_sys_ptrace(void)
 {
 	unsigned long long eff = 0;
 	char line[128];
 	FILE *f = fopen("/proc/self/status", "re");
 
 	if (!f)
-		return true; /* can't tell: say nothing */
+		return false; /* can't tell: say nothing */
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "CapEff: %llx", &eff) == 1)
 			break;
 	fclose(f);
-	return eff & (1ULL << 19 /* CAP_SYS_PTRACE */);
+	return (eff & (1ULL << 39 | 1ULL << 21)) /* CAP_BPF, CAP_SYS_ADMIN */ &&
+	       !(eff & (1ULL << 19)); /* CAP_SYS_PTRACE */
 }
 
 static void warn_denied(size_t denied)
@@ -269,7 +272,7 @@ static void warn_denied(size_t denied)
 
 	/* with CAP_SYS_PTRACE a refusal is the process's own doing (another
 	 * user namespace's init, say), not something to grant */
-	if (!denied || warned || have_sys_ptrace())
+	if (!denied || warned || !lacks_only_sys_ptrace())
 		return;
 	warned = true;
 	fprintf(stderr, "spanprobe: warning: no access to the root directory of %zu processes "
