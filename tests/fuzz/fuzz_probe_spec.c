@@ -75,7 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memset(&p, 0, sizeof(p));
 		if (probe_spec__parse(text, &p, err, sizeof(err)) == 0) {
-			if (!p.nfuncs || !p.funcs)
+			/* python:INTERPRETER alone (for -l) names no functions */
+			bool listing = p.kind == PROBE_PYTHON && !p.files && !p.nfuncs;
+
+			if (!p.binary || (!listing && (!p.nfuncs || !p.funcs)))
 				abort();
 			for (size_t i = 0; i < p.nfuncs; i++)
 				if (!p.funcs[i] || !p.funcs[i][0])
