@@ -220,9 +220,12 @@ static __always_inline void go_panic(struct pt_regs *ctx, const struct hook_info
 		len--;
 	}
 	n = len < EXC_TYPE_LEN - 1 ? len : EXC_TYPE_LEN - 1;
+	/* bounded after the barrier: 6.1's verifier does not carry a bound
+	 * checked on one register to the copy clang reads the size from */
+	barrier_var(n);
 	n &= 0x3f;
-	if (n && n < EXC_TYPE_LEN && !bpf_probe_read_user(e->type, n, (void *)(name_addr + skip)))
-		e->type[n & 0x3f] = 0;
+	if (n && !bpf_probe_read_user(e->type, n, (void *)(name_addr + skip)))
+		e->type[n] = 0;
 }
 
 /* runtime.fatalpanic: no deferred call recovered; the program dies. Every
