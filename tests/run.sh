@@ -8,15 +8,19 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 pattern=${1:-}
 log=$(mktemp /tmp/spanprobe-tests.XXXXXX)
-trap 'rm -f "$log"' EXIT
+times=$(mktemp /tmp/spanprobe-times.XXXXXX)
+trap 'rm -f "$log" "$times"' EXIT
 
 run() { # run LABEL COMMAND...
 	local label=$1 rc
 	shift
 	[ -n "$pattern" ] && [[ $label != *$pattern* ]] && return 0
 	echo "== $label"
+	local started=$SECONDS
 	"$@" 2>&1 | tee -a "$log" | sed 's/^/   /'
 	rc=${PIPESTATUS[0]}
+	# where a run's time goes, for keeping make test short (not a limit)
+	echo "$((SECONDS - started)) s $label" >>"$times"
 	if [ "$rc" -ne 0 ] && ! grep -q "^FAIL " <(tail -n 50 "$log"); then
 		echo "FAIL $label: exited $rc without reporting a failure" | tee -a "$log"
 	fi
@@ -38,6 +42,8 @@ done
 # The kernel matrix: the no-peer tests again on 6.1 and 6.12, under QEMU.
 run kernels tests/kernels/run.sh
 
+echo "Slowest suites (of $SECONDS s in all):"
+sort -rn "$times" | head -n 8 | sed 's/^/   /'
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped=$(grep -c '^SKIP ' "$log")
