@@ -14,7 +14,7 @@ ONLY=${BENCH_ONLY:-calls,pipeline}   # sections: calls (1), pipeline (2 and 3)
 REPS=${BENCH_REPS:-3}
 CALLS=${BENCH_CALLS:-200000}             # per traced run
 CALLS_UNTRACED=$((CALLS * 250))
-CALLS_PAUSED=${BENCH_CALLS_PAUSED:-50000} # fits the 8 MiB ring buffer unread
+CALLS_PAUSED=${BENCH_CALLS_PAUSED:-40000} # fits the 4 MiB ring buffer unread
 SPANPROBE=${BENCH_SPANPROBE:-build/spanprobe}
 BIN=build/bench
 RESULTS=bench/results.md
@@ -108,7 +108,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 			"nothing else running: the physical limit the figure reads against. TCP connections:" \
 			"the distinct client ports of connections to the Collector's port during a run (\`ss\`," \
 			"TIME_WAIT included). The jsonl row is the floor: the tracer's own RSS with no exporter" \
-			"(its ring buffer, 8 MiB, is mapped twice and counts 16 MiB)."
+			"(its ring buffer, 4 MiB by default, is mapped twice and counts 8 MiB)."
 		echo
 		cat "$table3"
 	fi

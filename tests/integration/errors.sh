@@ -36,6 +36,7 @@ expect no_glob_match       1 "no function matches 'zz\*'"                       
 expect stripped            1 "is stripped .*rebuild without -s"                 -- $SP "uprobe:$ROOT/build/fixtures/elf-stripped:fn_int"
 expect no_btf              1 "no BTF .*CONFIG_DEBUG_INFO_BTF"                   -- env SPANPROBE_SYSFS="$SCRATCH/nobtf" $SP "$P"
 expect no_uprobes          1 "no uprobes .*CONFIG_UPROBE_EVENTS"               -- env SPANPROBE_SYSFS="$SCRATCH/nouprobe" $SP "$P"
+expect ring_not_pow2       64 "ring-buffer: bad size '3M': must be a power of two" -- $SP --ring-buffer 3M "$P"
 expect bad_flag            64 "unrecognized option '--bogus'"                  -- $SP --bogus "$P"
 expect no_probe            64 "no PROBE given"                                  -- $SP
 expect unknown_probe_type  64 "unknown probe type 'kprobe'"                    -- $SP 'kprobe:foo:bar'

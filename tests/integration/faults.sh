@@ -172,10 +172,12 @@ sigkill_then_next() {
 }
 
 # --- ring buffer overflow: exact accounting ---------------------------------
+# ring_overflow NAME [--ring-buffer SIZE]: leaves the spans received in RECEIVED
 ring_overflow() {
-	local name=ring_overflow rc i calls spans full threads=8 per_thread=100000
+	local name=$1 rc i calls spans full threads=8 per_thread=100000
+	shift
 	rm -f "$SCRATCH/go"
-	if ! start_spanprobe "$name" -o jsonl --output-file /dev/null \
+	if ! start_spanprobe "$name" "$@" -o jsonl --output-file /dev/null \
 		-c "$BURST $threads $per_thread $SCRATCH/go" "uprobe:$BURST:burst_call"; then
 		fail "$name.spanprobe_started" "$(cat "$SCRATCH/$name.err")"
 		return
@@ -196,6 +198,7 @@ ring_overflow() {
 	check "$name.ring_buffer_full_counted" test "${full:-0}" -gt 0
 	expect_eq "$name.received_plus_ring_drops_equals_calls" "$((${spans:-0} + ${full:-0}))" "$calls"
 	check "$name.no_other_losses" grep -q "nesting > 32 0, no thread slot 0" "$SCRATCH/$name.err"
+	RECEIVED=${spans:-0}
 }
 
 if [ ! -x "$BURST" ]; then
@@ -206,4 +209,10 @@ traced_killed_in_zoo
 stop_under_load sigterm_under_load TERM
 stop_under_load sigkill_spanprobe KILL
 sigkill_then_next
-ring_overflow
+ring_overflow ring_overflow
+default_received=$RECEIVED
+# --ring-buffer sizes it: a 1 MiB ring holds at most 1 MiB of 88-byte
+# records (header included) while the reader is stopped, the default more.
+ring_overflow ring_overflow_1m --ring-buffer 1M
+check ring_overflow_1m.fits_1_mib test "$RECEIVED" -le $(((1 << 20) / 88))
+check ring_overflow_1m.default_holds_more test "$default_received" -gt $(((1 << 20) / 88))

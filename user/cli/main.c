@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 				  .cmd_stdout_to_stderr = command_output_to_stderr(),
 				  .verbose = opts.verbose, .dry_run = opts.dry_run, .list = opts.list,
 				  .returns = opts.returns,
+				  .ring_buffer_bytes = opts.ring_buffer_bytes,
 				  .arg_rules = opts.arg_rules, .narg_rules = opts.narg_rules,
 				  .summary_only = summary_only(),
 				  .no_stats = opts.summary == SUMMARY_OFF,

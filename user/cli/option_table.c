@@ -53,6 +53,9 @@ const struct option_def option_defs[] = {
 	  false },
 	{ "ready-file", OPT_READY_FILE, "FILE",
 	  "Create FILE once attached (readiness checks); removed at exit", false },
+	{ "ring-buffer", OPT_RING_BUFFER, "SIZE",
+	  "Kernel ring buffer for span records, a power of two (default 4M, about 47,000 spans "
+	  "unread; 16M or more for bursts longer than half a second at 100,000 spans/s)", false },
 	{ "return-probes", OPT_RETURN_PROBES, "HOW",
 	  "How returns are seen: auto (default: probes on the exit instructions for Go, C++ and "
 	  "Rust code and functions that return twice, uretprobes elsewhere), exits or uretprobe",

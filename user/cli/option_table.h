@@ -33,6 +33,7 @@ enum {
 	OPT_KUBE_API,
 	OPT_KUBE_TOKEN_FILE,
 	OPT_KUBE_CA_FILE,
+	OPT_RING_BUFFER,
 };
 
 struct option_def {

@@ -2,9 +2,11 @@
 /* argp over the option table: the argp_option array is made from
  * option_defs, so --help and the config file list the same options. */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arg_spec.h"
 #include "config_file.h"
@@ -44,6 +46,37 @@ static int grow(void **array, size_t count, size_t size)
 	if (!grown)
 		return -ENOMEM;
 	*array = grown;
+	return 0;
+}
+
+/* "4M", "512K", "1G" or bytes: a power of two from a page to 1 GiB (the
+ * kernel's rule for a BPF ring buffer, and its cap here). */
+static int ring_size__parse(const char *text, uint64_t *bytes, char *err, size_t errlen)
+{
+	uint64_t v, unit = 1, page = (uint64_t)sysconf(_SC_PAGESIZE);
+	char *end;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		unit = 1ULL << 10;
+	else if (*end == 'M' || *end == 'm')
+		unit = 1ULL << 20;
+	else if (*end == 'G' || *end == 'g')
+		unit = 1ULL << 30;
+	if (unit > 1)
+		end++;
+	if (errno || end == text || *end || !isdigit((unsigned char)text[0])) {
+		snprintf(err, errlen, "bad size '%s': expected a number with K, M or G (e.g. 4M)", text);
+		return -EINVAL;
+	}
+	v = v > (1ULL << 30) / unit ? UINT64_MAX : v * unit;
+	if (v < page || v > (1ULL << 30) || (v & (v - 1))) {
+		snprintf(err, errlen, "bad size '%s': must be a power of two from %llu bytes to 1G "
+			 "(e.g. 4M, 16M)", text, (unsigned long long)page);
+		return -EINVAL;
+	}
+	*bytes = v;
 	return 0;
 }
 
@@ -186,6 +219,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_KUBE_CA_FILE:
 		o->kube_ca_file = arg;
+		break;
+	case OPT_RING_BUFFER:
+		if (ring_size__parse(arg, &o->ring_buffer_bytes, err, sizeof(err)))
+			argp_error(state, "--ring-buffer: %s", err);
 		break;
 	case ARGP_KEY_ARG:
 		if (grow((void **)&o->specs, o->nspecs, sizeof(*o->specs)))

@@ -40,6 +40,7 @@ struct options {
 	const char *ready_file;
 	const char *metrics_addr;
 	int returns;               /* --return-probes: enum return_choice */
+	uint64_t ring_buffer_bytes; /* --ring-buffer; 0: the default */
 	/* Kubernetes (node_pods.h) */
 	const char *node_name, *kube_api, *kube_token_file, *kube_ca_file;
 	/* the argument vector after --config expansion (owns the strings above) */

@@ -218,6 +218,9 @@ static int open_object(struct tracer *t)
 		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
 	}
 	python_probe__configure(t->python, skel);
+	if (t->opts.ring_buffer_bytes &&
+	    bpf_map__set_max_entries(skel->maps.events, (uint32_t)t->opts.ring_buffer_bytes))
+		return -EINVAL; /* options.c allowed only powers of two up to 1 GiB */
 	return configure_filters(t);
 }
 
@@ -229,6 +232,10 @@ static int load_object(struct tracer *t)
 		if (err == -EPERM)
 			fprintf(stderr, "spanprobe: the kernel refused to load BPF programs: run as root, "
 				"or grant CAP_BPF and CAP_PERFMON\n");
+		else if (err == -ENOMEM && t->opts.ring_buffer_bytes)
+			fprintf(stderr, "spanprobe: the kernel can't allocate a %llu MiB ring buffer: "
+				"give a smaller --ring-buffer\n",
+				(unsigned long long)(t->opts.ring_buffer_bytes >> 20));
 		else
 			fprintf(stderr, "spanprobe: can't load the BPF programs: %s (run with -v for "
 				"the verifier's log)\n", strerror(-err));

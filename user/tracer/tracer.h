@@ -43,6 +43,7 @@ struct tracer_opts {
 	bool dry_run;
 	bool list;          /* only resolve, for -l */
 	int returns;        /* --return-probes: enum return_choice (probe_table.h) */
+	uint64_t ring_buffer_bytes; /* --ring-buffer: the span ring's size; 0: the object's */
 	const struct arg_rule *arg_rules; /* --arg */
 	size_t narg_rules;
 	/* What the kernel sends and keeps (bpf/shadow_stack.bpf.h) */
