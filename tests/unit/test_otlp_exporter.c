@@ -224,6 +224,54 @@ static void test_queue_full(void)
 	otlp_exporter__free(e);
 }
 
+static unsigned backlog_calls;
+static unsigned ring_half_full(void *ctx)
+{
+	(void)ctx;
+	backlog_calls++;
+	return 50;
+}
+
+/* With the ring buffer half full, a push into a full queue drops at once
+ * (reading the ring on saves newer spans) instead of waiting. */
+static void test_queue_full_ring_half_full(void)
+{
+	struct otlp_config cfg = test_config(10, 5);
+	struct otlp_exporter *e = NULL;
+	struct otlp_stats st;
+	struct fake_sender f;
+
+	fake_init(&f);
+	f.hold = true;
+	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	otlp_exporter__set_backlog(e, ring_half_full, NULL);
+	for (uint64_t i = 0; i < 5; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s);
+	}
+	pthread_mutex_lock(&f.lock);
+	while (!f.inside)
+		pthread_cond_wait(&f.cond, &f.lock);
+	pthread_mutex_unlock(&f.lock);
+	for (uint64_t i = 5; i < 17; i++) {
+		struct span s = test_span(i + 1);
+
+		otlp_exporter__push(e, &s);
+	}
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(st.dropped, 2);
+	CHECK_INT(backlog_calls, 2); /* asked once per push into the full queue */
+	pthread_mutex_lock(&f.lock);
+	f.hold = false;
+	pthread_cond_broadcast(&f.cond);
+	pthread_mutex_unlock(&f.lock);
+	otlp_exporter__shutdown(e);
+	otlp_exporter__stats(e, &st);
+	CHECK_INT(st.exported, 15);
+	otlp_exporter__free(e);
+}
+
 /* While an earlier request is still out (here: waiting to be retried) and
  * the queue is more than half full, the next request takes every span
  * queued instead of one batch. */
@@ -665,6 +713,7 @@ int main(void)
 	RUN(test_schedule_delay);
 	RUN(test_schedule_delay_zero);
 	RUN(test_queue_full);
+	RUN(test_queue_full_ring_half_full);
 	RUN(test_batches_grow_when_behind);
 	RUN(test_shutdown_deadline);
 	RUN(test_drop_counted);

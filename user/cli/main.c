@@ -184,6 +184,7 @@ int main(int argc, char **argv)
 		exit_code = 0;
 		goto cleanup;
 	}
+	outputs__set_backlog(outputs, tracer__ring_backlog_pct, tracer);
 	err = outputs__start(outputs);
 	if (err)
 		goto cleanup;

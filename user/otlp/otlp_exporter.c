@@ -34,6 +34,12 @@
  * drop spans, not fall behind the ring buffer. */
 #define FULL_WAIT_MAX_US 250000
 #define FULL_WAIT_SHARE 4
+/* With the upstream buffer's fill known (otlp_exporter__set_backlog), half
+ * the time, and up to half a second at once, while it is less than half
+ * full: what waits there is not lost, what the queue drops is. */
+#define BUFFERED_WAIT_MAX_US 500000
+#define BUFFERED_WAIT_SHARE 2
+#define BUFFERED_NO_WAIT_PCT 50
 
 enum slot_state { SLOT_IDLE, SLOT_SENDING, SLOT_WAITING };
 
@@ -62,6 +68,8 @@ struct otlp_exporter {
 	unsigned pushers_waiting;
 	uint64_t wait_allowance_us; /* what a push into a full queue may still wait */
 	uint64_t allowance_at_us;   /* CLOCK_MONOTONIC: when it was last refilled */
+	otlp_backlog_fn backlog;    /* the upstream buffer's fill, or NULL */
+	void *backlog_ctx;
 	/* The queue: batches of encoded spans, oldest first; only the last
 	 * may hold fewer than max_export_batch_size. */
 	struct otlp_batch *head, *tail;
@@ -589,15 +597,21 @@ static struct otlp_batch *tail_batch(struct otlp_exporter *e)
  * buffer holds what arrives meanwhile. */
 static void wait_for_room(struct otlp_exporter *e)
 {
-	uint64_t now, deadline;
+	uint64_t now, deadline, max_us = FULL_WAIT_MAX_US, share = FULL_WAIT_SHARE;
 	struct timespec until;
 
 	if (e->count < e->cfg->max_queue_size || e->stopping)
 		return;
+	if (e->backlog) {
+		if (e->backlog(e->backlog_ctx) >= BUFFERED_NO_WAIT_PCT)
+			return; /* the ring is filling: read it on, dropping here */
+		max_us = BUFFERED_WAIT_MAX_US;
+		share = BUFFERED_WAIT_SHARE;
+	}
 	now = monotonic_us();
-	e->wait_allowance_us += (now - e->allowance_at_us) / FULL_WAIT_SHARE;
-	if (e->wait_allowance_us > FULL_WAIT_MAX_US)
-		e->wait_allowance_us = FULL_WAIT_MAX_US;
+	e->wait_allowance_us += (now - e->allowance_at_us) / share;
+	if (e->wait_allowance_us > max_us)
+		e->wait_allowance_us = max_us;
 	e->allowance_at_us = now;
 	if (e->wait_allowance_us < 1000)
 		return;
@@ -617,6 +631,14 @@ static void wait_for_room(struct otlp_exporter *e)
 	e->wait_allowance_us -= e->allowance_at_us - now < e->wait_allowance_us
 					? e->allowance_at_us - now
 					: e->wait_allowance_us;
+}
+
+void otlp_exporter__set_backlog(struct otlp_exporter *e, otlp_backlog_fn fn, void *ctx)
+{
+	if (!e)
+		return;
+	e->backlog = fn;
+	e->backlog_ctx = ctx;
 }
 
 void otlp_exporter__push(struct otlp_exporter *e, const struct span *s)

@@ -30,6 +30,8 @@ struct outputs {
 	struct span_tree *tree;
 	FILE *jsonl;
 	struct otlp_exporter *otlp;
+	unsigned (*backlog)(void *ctx); /* the ring buffer's fill, for the exporter */
+	void *backlog_ctx;
 	/* written by the ring-buffer reader only; read by the metrics thread */
 	struct output_counts counts;
 };
@@ -64,6 +66,12 @@ cleanup:
 	return err;
 }
 
+void outputs__set_backlog(struct outputs *o, unsigned (*fn)(void *ctx), void *ctx)
+{
+	o->backlog = fn;
+	o->backlog_ctx = ctx;
+}
+
 int outputs__start(struct outputs *o)
 {
 	FILE *to = o->file ? o->file : stdout;
@@ -84,6 +92,7 @@ int outputs__start(struct outputs *o)
 		err = otlp_exporter__new(&o->otlp_cfg, &o->otlp);
 		if (err)
 			return err;
+		otlp_exporter__set_backlog(o->otlp, o->backlog, o->backlog_ctx);
 	}
 	return 0;
 }

@@ -29,6 +29,9 @@ struct output_counts {
 /* Checks the OTLP settings and opens the file; prints one line and returns a
  * negative errno on a bad setting. The outputs start with outputs__start. */
 int outputs__open(const struct output_opts *o, struct outputs **out);
+/* How full the buffer spans come from is, in percent (see
+ * otlp_exporter__set_backlog); before outputs__start. */
+void outputs__set_backlog(struct outputs *o, unsigned (*fn)(void *ctx), void *ctx);
 /* Starts the tree and the OTLP exporter (its thread). */
 int outputs__start(struct outputs *o);
 /* One finished span to every output. A write failure is reported once, with

@@ -756,6 +756,15 @@ bool tracer__ran(const struct tracer *t)
 	return t->ran;
 }
 
+unsigned tracer__ring_backlog_pct(void *tracer)
+{
+	struct tracer *t = tracer;
+	struct ring *r = t && t->rb ? ring_buffer__ring(t->rb, 0) : NULL;
+	size_t size = r ? ring__size(r) : 0;
+
+	return size ? (unsigned)(ring__avail_data_size(r) * 100 / size) : 0;
+}
+
 int tracer__exit_code(const struct tracer *t)
 {
 	return t->opts.cmd ? t->child.exit_status : 0;

@@ -86,6 +86,10 @@ bool tracer__ran(const struct tracer *t);
 /* The exit status spanprobe should give: the command's with -c (127 when it
  * could not be run), else 0. */
 int tracer__exit_code(const struct tracer *t);
+/* How full the span ring buffer is, in percent (0 before it is read); takes
+ * a struct tracer * as void * to serve as an outputs backlog function. For
+ * the thread that runs tracer__run. */
+unsigned tracer__ring_backlog_pct(void *tracer);
 /* Asks the run loop to decide again which processes selection chooses
  * (the pods changed); safe from any thread. */
 void tracer__request_rescan(struct tracer *t);
