@@ -72,6 +72,10 @@ for v in $PY_VERSIONS; do
 		fail "py$v.p.app_answers" "$(tail -n 3 "$d/p.app.err")"
 		continue
 	fi
+	# A process of the same interpreter beside it, not traced: never written to
+	"$py" -c 'import time; time.sleep(3600)' &
+	bystander=$!
+	bg_track $bystander
 	"$SPANPROBE" -v -p $app -o jsonl --output-file "$d/p.jsonl" --ready-file "$d/ready" \
 		"python:$py:app.py:foo,goo,zoo" 2>"$d/p.err" &
 	tracer=$!
@@ -84,6 +88,8 @@ for v in $PY_VERSIONS; do
 	if [ "${v#3.}" -ge 11 ]; then
 		read -r _ during _ default < <("$EVAL_FRAME" $app "$lib")
 		expect_eq "py$v.p.inlining_off_while_traced" "$during" "$default"
+		read -r _ other _ < <("$EVAL_FRAME" $bystander "$lib")
+		expect_eq "py$v.p.untraced_process_untouched" "$other" 0x0
 	fi
 	expect_eq "py$v.p.requests_answered" "$(load "$port" "$REQUESTS")" "$REQUESTS"
 	kill -TERM $tracer
@@ -98,7 +104,7 @@ for v in $PY_VERSIONS; do
 		check "py$v.p.restore_reported" grep -q "inlining turned off in 1 interpreter, restored in 1" "$d/p.err"
 	fi
 	check "py$v.p.app_serves_after_detach" curl -sf "http://127.0.0.1:$port/" -o /dev/null
-	kill -TERM $app
-	wait $app 2>/dev/null
+	kill -TERM $app $bystander
+	wait $app $bystander 2>/dev/null
 done
 exit 0 # the last wait returns the killed process's status, not a result

@@ -467,7 +467,8 @@ static bool needs_hooks(const struct python_probe *p)
 	return false;
 }
 
-int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid_t target)
+int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid_t target,
+			 pid_t traced)
 {
 	pid_t pid = target > 0 ? target : -1;
 	int err;
@@ -486,10 +487,13 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 			return err;
 		t->attached = true;
 	}
-	/* A -c command has not exec'd yet: its first evaluator entry reports it. */
+	/* A -c command has not exec'd yet: its first evaluator entry reports
+	 * it. Only in traced processes: with -p/-c the probes are in every process
+	 * of the file (the kernel filters by the traced tree), the hook must
+	 * not be. */
 	if (needs_hooks(p)) {
-		if (pid > 0)
-			hook_process(p, pid);
+		if (traced > 0)
+			hook_process(p, traced);
 		else
 			hook_running(p);
 	}
@@ -541,7 +545,7 @@ int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, p
 	}
 	if (!added)
 		return 0;
-	if (python_probe__store(p, skel) || python_probe__attach(p, skel, -1))
+	if (python_probe__store(p, skel) || python_probe__attach(p, skel, -1, -1))
 		return -EIO;
 	for (size_t i = first; log && i < p->ntargets; i++)
 		fprintf(log, "spanprobe: tracing python %s (%s, seen by process %d): %s path\n",

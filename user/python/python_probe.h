@@ -34,9 +34,13 @@ bool python_probe__watches_execs(const struct python_probe *p);
 void python_probe__configure(const struct python_probe *p, struct spanprobe_bpf *skel);
 /* Stores each file's layout in the loaded object. */
 int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel);
-/* Attaches to target (-1: every process running the interpreters) and, on
- * 3.11+ without USDT, turns inlining off where it runs. */
-int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid_t target);
+/* Attaches to target (-1: every process running the interpreters, filtered
+ * in the kernel when following a process tree) and, on 3.11+ without USDT,
+ * turns inlining off in traced: that process (> 0; its descendants are
+ * reported by the kernel when they run Python), or every process running
+ * the interpreter (-1). */
+int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid_t target,
+			 pid_t traced);
 /* The BPF side saw pid's interpreter run with inlining on (REC_PY_UNHOOKED). */
 void python_probe__on_unhooked(struct python_probe *p, pid_t pid);
 /* pid exec'd (system-wide): probes the interpreters at the specs' absolute

@@ -392,7 +392,7 @@ static int attach_sources(struct tracer *t)
 	if (err)
 		return err;
 	if (t->python) {
-		err = python_probe__attach(t->python, t->skel, attach_pid(t));
+		err = python_probe__attach(t->python, t->skel, attach_pid(t), t->target);
 		if (err)
 			return err;
 		if (t->opts.verbose || t->opts.dry_run)
