@@ -39,7 +39,12 @@ late_collector() {
 		"uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err" &
 	sp=$!
 	bg_track "$sp"
-	sleep 2
+	# the Collector comes up once an export has been refused (hang guard:
+	# 30 s, about 50x the usual)
+	if ! wait_for_line "$SCRATCH/$name.err" "connection refused" 30; then
+		fail "$name.export_failed_first" "hang guard: no refused export in 30 s: $(tail -n 3 "$SCRATCH/$name.err")"
+		return
+	fi
 	if ! collector_start "$JAEGER_OTLP_GRPC" "$grpc" "$http"; then
 		fail "$name.collector_start" "see the log above"
 		return
@@ -100,11 +105,16 @@ shutdown() {
 	OTEL_BSP_EXPORT_TIMEOUT=2000 OTEL_BSP_SCHEDULE_DELAY=500 \
 		"$SPANPROBE" -o otlp --protocol "$protocol" --endpoint "$endpoint" \
 		--service-name "demo-app-$name-$UNIQUE" \
-		-c "$DEMO --requests 100000 --interval 5 --time-scale 0.002" \
-		"uprobe:$DEMO:foo,goo,zoo" >/dev/null 2>"$SCRATCH/$name.err" &
+		-c "$DEMO --requests 100000 --interval 5 --time-scale 0.002 --annotate" \
+		"uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err" &
 	sp=$!
 	bg_track "$sp"
-	sleep 1.5
+	# stopped once traced calls have been made (hang guard: 30 s)
+	if ! wait_for_line "$SCRATCH/$name.app" "req=20 .*Zoo function completed" 30; then
+		fail "$name.traced_calls_made" "hang guard: 20 requests not made in 30 s: $(tail -n 3 "$SCRATCH/$name.err")"
+		kill -KILL "$sp"
+		return
+	fi
 	t0=$(now_ms)
 	kill -TERM "$sp"
 	if ! wait_exit "$sp" 30; then
@@ -117,8 +127,8 @@ shutdown() {
 	# request timeout (a refused endpoint has no request to abandon)
 	if [[ $1 == hang* ]]; then
 		# either the shutdown deadline aborted it, or the request's own
-		# timeout, shortened to that deadline, ended it: both at 2 s
-		grep -Eq "shutdown timeout reached|no answer within 2000 ms" "$SCRATCH/$name.err" &&
+		# timeout, shortened to what was left of that deadline, ended it: both at 2 s
+		grep -Eq "shutdown timeout reached|no answer within (1[5-9][0-9][0-9]|2000) ms" "$SCRATCH/$name.err" &&
 			pass "$name.abandoned_at_the_export_timeout" ||
 			fail "$name.abandoned_at_the_export_timeout" "$(cat "$SCRATCH/$name.err")"
 	fi
