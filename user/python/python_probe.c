@@ -369,16 +369,17 @@ static int attach_usdt(struct python_probe *p, const struct py_target *t,
 	const char *file = py_target__probed(t)->open_path;
 	int err;
 
-	/* Entry first, then return: a return is never without its entry
-	 * once both are in place... except for calls already running. */
-	err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_entry, pid, file, "python",
-						    "function__entry", &uopts),
-			"python:function__entry", t->path);
-	if (err)
-		return err;
+	/* Return first, then entry: an entry seen is never without its return
+	 * (py_return ignores a return whose entry was not seen), even when
+	 * the entry's attach fails. */
 	err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_return, pid, file, "python",
 						    "function__return", &uopts),
 			"python:function__return", t->path);
+	if (err)
+		return err;
+	err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_entry, pid, file, "python",
+						    "function__entry", &uopts),
+			"python:function__entry", t->path);
 	if (err || !python_interp__needs_line_semaphore(in))
 		return err;
 	return keep_link(p, bpf_program__attach_uprobe_opts(skel->progs.py_line_semaphore, pid,
@@ -478,11 +479,21 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 	for (size_t i = 0; i < p->ntargets; i++) {
 		struct py_target *t = &p->targets[i];
 
-		if (t->attached)
+		if (t->attached || t->refused)
 			continue;
 		err = t->kind == PY_PATH_USDT
 			      ? attach_usdt(p, t, skel, pid)
 			      : python_eval__attach(t->eval, t->idx, skel, pid, &p->attached);
+		if (err && t->ns_pid > 0) {
+			/* A container's copy: what a container holds must not stop
+			 * the tracing of the others. Returns are attached before
+			 * entries, so what did attach never opens a call. */
+			fprintf(stderr, "spanprobe: python: %s (in the container of process %d) is "
+				"left untraced; the other interpreters are traced\n", t->path,
+				(int)t->ns_pid);
+			t->refused = true;
+			continue;
+		}
 		if (err)
 			return err;
 		t->attached = true;

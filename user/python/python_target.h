@@ -38,6 +38,7 @@ struct py_target {
 	struct py_eval_target *eval;
 	uint32_t idx;             /* its cookie: index in py_interps or py_eval_interps */
 	bool stored, attached;
+	bool refused;             /* a container's copy the kernel would not probe: left out */
 };
 
 /* Decides the path for the interpreter exe (a file found; taken: t closes
