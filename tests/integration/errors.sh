@@ -8,12 +8,12 @@ touch "$SCRATCH/nouprobe/kernel/btf/vmlinux"
 printf '#!/bin/sh\necho hi\n' >"$SCRATCH/script.sh"
 chmod +x "$SCRATCH/script.sh"
 
-# expect NAME EXIT REGEX -- COMMAND...: runs it (5 s at most), checks the exit
+# expect NAME EXIT REGEX -- COMMAND...: runs it (hang guard: 5 s), checks the exit
 # code, that stderr matches REGEX, and that spanprobe's own error is one line.
 expect() {
 	local name=$1 want_rc=$2 regex=$3 rc lines
 	shift 4
-	timeout 5 "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
+	timeout $((5 * HANG_SCALE)) "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
 	rc=$?
 	if [ "$rc" != "$want_rc" ]; then
 		fail "$name" "exit $rc, want $want_rc; stderr: $(head -c 300 "$SCRATCH/err")"
@@ -62,7 +62,7 @@ else
 fi
 
 # Library names resolve as bpftrace does, and --dry-run attaches then exits 0.
-expect_dry() { timeout 10 "$SP" --dry-run "$1" >/dev/null 2>"$SCRATCH/err"; }
+expect_dry() { timeout $((10 * HANG_SCALE)) "$SP" --dry-run "$1" >/dev/null 2>"$SCRATCH/err"; }
 check dry_run_libc_by_name expect_dry 'uprobe:libc:malloc'
 check dry_run_versioned_soname expect_dry 'uprobe:libc.so.6:free'
 check dry_run_reports_attach grep -q "attached 1 functions" "$SCRATCH/err"

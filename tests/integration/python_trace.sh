@@ -18,7 +18,7 @@ tracer=$!
 bg_track $tracer
 
 up=false
-for ((i = 0; i < 200; i++)); do
+for ((i = 0; i < 200 * HANG_SCALE; i++)); do # hang guard: 10 s
 	curl -sf "http://127.0.0.1:$port/" -o /dev/null && { up=true; break; }
 	kill -0 $tracer 2>/dev/null || break
 	sleep 0.05

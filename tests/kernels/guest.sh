@@ -30,7 +30,9 @@ build/tools/kernel-features >"$out/features.txt" 2>&1
 build/spanprobe -v --dry-run "uprobe:build/demo-app:foo,goo,zoo" 2>&1 | grep -v '^libbpf' >"$out/attach.txt"
 build/spanprobe -l "uprobe:build/demo-app:foo,goo,zoo" >>"$out/attach.txt" 2>&1
 
-# Small counts: QEMU without KVM runs 10-50x slower than the hardware.
+# Small counts: QEMU without KVM runs 10-50x slower than the hardware; the
+# hang guards stretch as much (tests/lib/common.sh).
+export HANG_SCALE=${HANG_SCALE:-10}
 export DEMO_TRACE_REQUESTS=${DEMO_TRACE_REQUESTS:-50}
 export PYTHON_TRACE_REQUESTS=${PYTHON_TRACE_REQUESTS:-20}
 for t in "$@"; do

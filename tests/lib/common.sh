@@ -6,6 +6,10 @@ ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 SPANPROBE=${SPANPROBE:-$ROOT/build/spanprobe}
 DEMO=$ROOT/build/demo-app
 TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+# Hang guards are ~10x the usual time on this kind of machine; where the
+# machine is slower by design (QEMU without KVM: the kernel matrix sets 10),
+# they stretch by HANG_SCALE. A guard is never a speed check.
+HANG_SCALE=${HANG_SCALE:-1}
 
 pass() { echo "PASS $TEST_NAME.$1"; }
 fail() { echo "FAIL $TEST_NAME.$1: ${*:2}"; }
@@ -40,7 +44,7 @@ bg_track() { BG_PIDS="${BG_PIDS:-} $1"; }
 # wait_for_line FILE PATTERN [SECONDS]: wait until FILE has a line matching.
 wait_for_line() {
 	local file=$1 pattern=$2 secs=${3:-10} i
-	for ((i = 0; i < secs * 20; i++)); do
+	for ((i = 0; i < secs * 20 * HANG_SCALE; i++)); do
 		grep -q -- "$pattern" "$file" 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -65,7 +69,7 @@ report_checks() {
 # matching (SECONDS, default 60, is a hang guard).
 wait_for_count() {
 	local file=$1 pattern=$2 n=$3 secs=${4:-60} i got
-	for ((i = 0; i < secs * 20; i++)); do
+	for ((i = 0; i < secs * 20 * HANG_SCALE; i++)); do
 		got=$(grep -c -- "$pattern" "$file" 2>/dev/null)
 		[ "${got:-0}" -ge "$n" ] && return 0
 		sleep 0.05
@@ -77,7 +81,7 @@ wait_for_count() {
 # WAIT_STATUS); 1 when it still runs after SECONDS (a hang guard).
 wait_exit() {
 	local pid=$1 secs=$2 i
-	for ((i = 0; i < secs * 20; i++)); do
+	for ((i = 0; i < secs * 20 * HANG_SCALE; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05
 	done
