@@ -81,12 +81,20 @@ SPANPROBE_NO_UPROBE_MULTI=1 "$SPANPROBE" -c "$DEMO --requests 60 --seed 10 --tim
 check "per_function_links.used" grep -q "per-function links" "$SCRATCH/single.err"
 tests/lib/check_demo_spans.sh jsonl "$SCRATCH/single.jsonl" "$SCRATCH/single.app" 60 | report_checks "per_function_links"
 
-# --- 1,000 functions through uprobe_multi: every one traced once
+# --- 1,000 functions through uprobe_multi (fn_0..fn_999, each called once):
+# every one traced once. The kernel matrix takes the 111 of fn_1* (QEMU
+# attaches 2,000 per-function links on kernels before 6.6 slowly).
+many_glob=${ATTACH_MANY_GLOB:-fn_*}
+many_want=0
+for ((i = 0; i < 1000; i++)); do
+	# shellcheck disable=SC2053 # a glob, as spanprobe matches it
+	[[ fn_$i == $many_glob ]] && many_want=$((many_want + 1))
+done
 "$SPANPROBE" -c "$ROOT/build/fixtures/many-funcs" -o jsonl --output-file "$SCRATCH/many.jsonl" \
-	"uprobe:$ROOT/build/fixtures/many-funcs:fn_*" >"$SCRATCH/many.out" 2>"$SCRATCH/many.err"
+	"uprobe:$ROOT/build/fixtures/many-funcs:$many_glob" >"$SCRATCH/many.out" 2>"$SCRATCH/many.err"
 expect_eq "many.program_ran" "$(cat "$SCRATCH/many.out")" 999000
-expect_eq "many.one_span_per_function" "$(jq -r .name "$SCRATCH/many.jsonl" | sort -u | wc -l)" 1000
-expect_eq "many.no_extra_spans" "$(wc -l <"$SCRATCH/many.jsonl")" 1000
+expect_eq "many.one_span_per_function" "$(jq -r .name "$SCRATCH/many.jsonl" | sort -u | wc -l)" "$many_want"
+expect_eq "many.no_extra_spans" "$(wc -l <"$SCRATCH/many.jsonl")" "$many_want"
 # fn_i returns i + i
 check "many.return_values" jq -se 'all(.[]; (.name[3:] | tonumber) * 2 ==
 	(.attributes[] | select(.key == "spanprobe.return_value") | .value.intValue | tonumber))' "$SCRATCH/many.jsonl"

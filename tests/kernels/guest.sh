@@ -34,7 +34,8 @@ build/spanprobe -l "uprobe:build/demo-app:foo,goo,zoo" >>"$out/attach.txt" 2>&1
 # hang guards stretch as much (tests/lib/common.sh).
 export HANG_SCALE=${HANG_SCALE:-10}
 export DEMO_TRACE_REQUESTS=${DEMO_TRACE_REQUESTS:-50}
-export PYTHON_TRACE_REQUESTS=${PYTHON_TRACE_REQUESTS:-20}
+export PYTHON_TRACE_REQUESTS=${PYTHON_TRACE_REQUESTS:-10}
+export ATTACH_MANY_GLOB=${ATTACH_MANY_GLOB:-fn_1*}
 for t in "$@"; do
 	start=$(date +%s.%N)
 	bash "tests/integration/$t.sh" >"$out/$t.log" 2>&1
