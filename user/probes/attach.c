@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "exit_sites.h"
+#include "in_root.h"
 #include "elf_symbols.h"
 #include "probe_list.h"
 #include "probe_cookie.h"
@@ -323,8 +324,19 @@ int attach_probes(struct attachment *a, struct probe_table *t, const struct atta
 	a->progs = *progs;
 	if (!multi)
 		raise_open_files_limit();
-	for (size_t i = 0; i < t->nbins && !err; i++)
-		err = attach_one_binary(a, t, t->bins[i], pid);
+	for (size_t i = 0; i < t->nbins && !err; i++) {
+		const struct traced_binary *b = t->bins[i];
+
+		err = attach_one_binary(a, t, b, pid);
+		if (err && b->root_fd != IN_ROOT_HOST) {
+			/* A container's copy (its error said above): what a container
+			 * holds must not stop the tracing of the others. Returns go
+			 * in before entries, so what did attach opens no call. */
+			fprintf(stderr, "spanprobe: %s is left untraced; the other files are traced\n",
+				b->path);
+			err = 0;
+		}
+	}
 	if (err)
 		attachment__destroy(a);
 	else

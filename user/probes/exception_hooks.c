@@ -253,8 +253,16 @@ int exception_hooks__attach(struct exception_hooks *h, const struct probe_table 
 	h->prog = prog;
 	h->infos_fd = infos_fd;
 	h->verbose = verbose;
-	for (size_t i = 0; i < t->nbins && !err; i++)
+	for (size_t i = 0; i < t->nbins && err >= 0; i++) {
 		err = exception_hooks__attach_binary(h, t, t->bins[i], pid);
+		if (err < 0 && t->bins[i]->root_fd != IN_ROOT_HOST) {
+			/* a container's runtime: its calls left by an exception show
+			 * as truncated spans; the others are hooked */
+			fprintf(stderr, "spanprobe: can't hook the exceptions of %s: %s\n",
+				t->bins[i]->path, strerror(-err));
+			err = 0;
+		}
+	}
 	if (err < 0)
 		fprintf(stderr, "spanprobe: can't hook exceptions: %s\n", strerror(-err));
 	return err < 0 ? err : 0;
