@@ -6,9 +6,13 @@
 # DaemonSet): Jaeger and the Collector, spanprobe's DaemonSet pod exactly as
 # its template says (image, args, env, capabilities, hostPID, mounts, the
 # ConfigMap as its file, seccomp profile, read-only root; run with `podman
-# run` from the same rendering, as kube play 4.3 drops hostPID), then the demo
-# app's Deployment. Ends by reading the traces back from Jaeger's API and checking
-# them against what the app printed.
+# run` from the same rendering, as kube play 4.3 drops hostPID), then the two
+# workloads' Deployments: the C demo app and the exercise's Flask app in its
+# image shaped like python:3.10 (CPython without USDT: spanprobe's evaluator
+# path), which the Deployment's own `load` container sends a request a second
+# (the app listens on 127.0.0.1 only, as the exercise wrote it). Ends by
+# reading the traces of both back from Jaeger's API and checking them against
+# what each app printed.
 #
 # What a cluster would supply and one host can't, stood in for:
 #   - Service names (otel-collector.opentelemetry.svc.cluster.local, jaeger):
@@ -16,8 +20,8 @@
 #     podman network of their own;
 #   - the kubelet's Localhost seccomp profile directory: deploy/seccomp/;
 #   - spec.nodeName for the downward API: this host's name.
-# DEMO_REQUESTS (default 5): requests to trace (more until the app has printed
-# its simulated exception once). DEMO_KEEP=1 leaves
+# DEMO_REQUESTS (default 5): requests to trace in each app (more until each
+# app has printed its simulated exception once). DEMO_KEEP=1 leaves
 # the pods running (Jaeger's UI and API at the address printed).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +31,7 @@ source scripts/containers/pods.sh
 REQUESTS=${DEMO_REQUESTS:-5}
 STATE=build/container-demo
 keep=${DEMO_KEEP:-0}
-PODS=(demo-app spanprobe otel-collector jaeger) # stop order
+PODS=(demo-app python-app spanprobe otel-collector jaeger) # stop order
 say() { printf '\n== %s\n' "$*"; }
 die() { echo "container-demo: $*" >&2; exit 1; }
 # podman warns on every play that it can't reach systemd for healthchecks
@@ -49,7 +53,7 @@ grace_of() { sed -n 's/^ *terminationGracePeriodSeconds: *//p' "$1" | head -n 1 
 on_exit() {
 	if [ "$keep" = 1 ]; then
 		echo "pods keep running (DEMO_KEEP=1): Jaeger at http://${POD_SUBNET_PREFIX:-?}10:16686"
-		echo "stop them with: podman pod rm -f demo-app otel-collector jaeger; podman rm -f spanprobe-spanprobe"
+		echo "stop them with: podman pod rm -f demo-app python-app otel-collector jaeger; podman rm -f spanprobe-spanprobe"
 	else
 		stop_pods
 	fi
@@ -76,7 +80,7 @@ sed 's/^/   /' "$STATE/images.txt"
 pods_deploy_check || die "the manifests can't be rendered"
 pods_network "$POD_NETWORK" || die "podman network $POD_NETWORK can't be made"
 P=$POD_SUBNET_PREFIX
-JAEGER_IP=${P}10 COLLECTOR_IP=${P}11 SPANPROBE_IP=${P}12 DEMO_IP=${P}13
+JAEGER_IP=${P}10 COLLECTOR_IP=${P}11 SPANPROBE_IP=${P}12 DEMO_IP=${P}13 PYTHON_IP=${P}14
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
@@ -88,6 +92,7 @@ pod_render "$STATE/spanprobe.yaml" opentelemetry/spanprobe --node "$(hostname)" 
 	--host-alias "otel-collector.opentelemetry.svc.cluster.local=$COLLECTOR_IP" ||
 	die "rendering spanprobe's DaemonSet failed"
 pod_render "$STATE/demo-app.yaml" demo/demo-app || die "rendering demo-app failed"
+pod_render "$STATE/python-app.yaml" demo/python-app || die "rendering python-app failed"
 
 say "Jaeger ($JAEGER_IP) and the Collector ($COLLECTOR_IP)"
 pod_play "$STATE/jaeger.yaml" "$JAEGER_IP" 2> >(quiet_play) || die "jaeger did not start"
@@ -111,64 +116,111 @@ echo "   readiness probe: ${ready_cmd[*]}"
 wait_until 60 "spanprobe ready (its readiness probe passing)" podman exec "$SPANPROBE_CTR" "${ready_cmd[@]}"
 podman logs "$SPANPROBE_CTR" 2>&1 | sed 's/^/   /'
 
-say "the demo app's Deployment ($DEMO_IP), until $REQUESTS requests and an exception"
+say "the workloads' Deployments: demo-app ($DEMO_IP) and python-app ($PYTHON_IP), until $REQUESTS requests and an exception in each"
 start_us=$(($(date +%s%N) / 1000))
 pod_play "$STATE/demo-app.yaml" "$DEMO_IP" 2> >(quiet_play) || die "demo-app did not start"
+pod_play "$STATE/python-app.yaml" "$PYTHON_IP" 2> >(quiet_play) || die "python-app did not start"
 DEMO_CTR=$(pod_container demo-app demo-app)
-# Each request prints exactly one "Zoo function completed." line; about one
-# in five first prints the simulated exception: run until both are seen.
-completed() {
+PY_CTR=$(pod_container python-app app)
+PY_LOAD=$(pod_container python-app load)
+DEMO_PID=$(podman inspect -f '{{.State.Pid}}' "$DEMO_CTR")
+PY_PID=$(podman inspect -f '{{.State.Pid}}' "$PY_CTR")
+# Each request prints one "Goo function completed." or "Exception in goo"
+# line, then one "Zoo function completed." line; about one in five has the
+# simulated exception: run until both are seen.
+completed() { # completed CONTAINER
 	local log
-	log=$(podman logs "$DEMO_CTR" 2>&1)
+	log=$(podman logs "$1" 2>&1)
 	[ "$(grep -c 'Zoo function completed' <<<"$log")" -ge $((REQUESTS + 1)) ] &&
 		grep -q 'Exception in goo' <<<"$log"
 }
-wait_until $((REQUESTS * 30 + 60)) "$REQUESTS requests of demo-app, one with the exception" completed
+# python-app: no request between its goo and its zoo (zoo sleeps up to 5 s).
+drained() {
+	local log
+	log=$(podman logs "$PY_CTR" 2>&1)
+	[ "$(grep -c -e 'Goo function completed' -e 'Exception in goo' <<<"$log")" = \
+		"$(grep -c 'Zoo function completed' <<<"$log")" ]
+}
+wait_until $((REQUESTS * 30 + 60)) "$REQUESTS requests of demo-app, one with the exception" completed "$DEMO_CTR"
+wait_until $((REQUESTS * 60 + 120)) "$REQUESTS requests of python-app, one with the exception" completed "$PY_CTR"
 
-say "stopping demo-app, then spanprobe with its grace period (it flushes its last batch)"
+say "stopping the workloads, then spanprobe with its grace period (it flushes its last batch)"
+# The load container frozen, the request it has sent ends; then the app is idle.
+podman pause "$PY_LOAD" >/dev/null || die "can't pause python-app's load container"
+wait_until 60 "python-app's last request ending" drained
 podman pod stop -t "$(grace_of "$STATE/demo-app.yaml")" demo-app >/dev/null
+# CPython as PID 1 of its container has no SIGTERM handler: the runtime kills
+# it after the grace period; idle, it loses nothing when killed at once.
+podman pod stop -t 1 python-app >/dev/null 2>&1
 podman logs "$DEMO_CTR" >"$STATE/demo-app.log" 2>&1 || true
+podman logs "$PY_CTR" >"$STATE/python-app.log" 2>&1 || true
 podman stop -t "$(grace_of "$STATE/spanprobe.yaml")" "$SPANPROBE_CTR" >/dev/null
 sp_status=$(podman inspect -f '{{.State.ExitCode}}' "$SPANPROBE_CTR")
-podman logs "$SPANPROBE_CTR" 2>&1 | tail -n 3 | sed 's/^/   /'
+podman logs "$SPANPROBE_CTR" >"$STATE/spanprobe.log" 2>&1
+tail -n 4 "$STATE/spanprobe.log" | sed 's/^/   /'
 echo "   spanprobe exited $sp_status"
 [ "$sp_status" = 0 ] || die "spanprobe exited $sp_status on SIGTERM"
 pod_down "$STATE/demo-app.yaml" 1
+pod_down "$STATE/python-app.yaml" 1
 
 say "reading the traces back from Jaeger's API"
-url="http://$JAEGER_IP:16686/api/traces?service=demo-app&start=$start_us&limit=1000"
-app_requests=$(grep -c 'Zoo function completed' "$STATE/demo-app.log")
-# The app's requests in order, 1 = goo raised the simulated exception.
-app_errors=$(awk '/Exception in goo/ {e = 1} /Zoo function completed/ {print e + 0; e = 0}' "$STATE/demo-app.log")
-# spanprobe's own count of foo calls it saw: every one must reach Jaeger.
-foo_hits=$(podman logs "$SPANPROBE_CTR" 2>&1 | sed -n 's/.*hits per function: foo \([0-9]*\).*/\1/p' | tail -n 1)
-[ -n "$foo_hits" ] || die "spanprobe printed no hit counts"
-[ "$foo_hits" -ge $((app_requests - 1)) ] ||
-	die "spanprobe saw $foo_hits foo calls of the app's $app_requests requests (only the first may start before it attaches)"
-answer='{}'
-for ((i = 0; i < 60; i++)); do # the collector batches for 1 s
-	answer=$(curl -sf "$url") || answer='{}'
-	complete=$(jq '[.data[]? | select(any(.spans[]; .operationName == "foo" and (.references // [] | length) == 0))] | length' <<<"$answer")
-	[ "${complete:-0}" -ge "$foo_hits" ] && break
+# Every span spanprobe exported reaches Jaeger (the Collector batches for 1 s).
+# Other containers on this host running the same binaries are traced too (the
+# DaemonSet traces the node): each app's traces are told apart by its process.
+exported=$(sed -n 's/.*OTLP exported \([0-9]*\), dropped 0,.*/\1/p' "$STATE/spanprobe.log" | tail -n 1)
+[ -n "$exported" ] || die "spanprobe did not say it exported every span (OTLP exported N, dropped 0)"
+jaeger_spans() {
+	local svc total=0 c
+	for svc in $(curl -sf "http://$JAEGER_IP:16686/api/services" | jq -r '.data[]?'); do
+		c=$(curl -sf "http://$JAEGER_IP:16686/api/traces?service=$svc&start=$start_us&limit=100000" |
+			jq '[.data[]?.spans[]?] | length') || return 1
+		total=$((total + c))
+	done
+	echo "$total"
+}
+in_jaeger=0
+for ((i = 0; i < 120; i++)); do # hang guard: 60 s
+	in_jaeger=$(jaeger_spans) && [ "$in_jaeger" -ge "$exported" ] && break
 	sleep 0.5
 done
-printf '%s\n' "$answer" >"$STATE/traces.json"
-# Complete traces (a root foo with goo and zoo under it) in start order, 1 = an
-# error span: they must be the app's last requests, in order (its first may
-# start before spanprobe has attached to the new process).
-traced_errors=$(jq -r '[.data[] | select(any(.spans[]; .operationName == "foo" and (.references // [] | length) == 0))
-	| {start: ([.spans[] | select(.operationName == "foo")][0].startTime),
-	   names: ([.spans[].operationName] | sort),
-	   error: (if any(.spans[]; any(.tags[]; .key == "error" and .value == true)) then 1 else 0 end)}]
-	| sort_by(.start) | .[] | "\(.error) \(.names | join(","))"' "$STATE/traces.json")
-n=$(grep -c . <<<"$traced_errors")
-bad_shape=$(grep -vc ' foo,goo,zoo$' <<<"$traced_errors")
-echo "Jaeger (http://$JAEGER_IP:16686, service demo-app) holds $n complete traces;"
-echo "the app printed $app_requests requests, $(grep -c 1 <<<"$app_errors") with the exception."
-echo "  API: curl '$url'"
-[ "$n" -eq "$foo_hits" ] || die "Jaeger has $n complete traces; spanprobe saw $foo_hits foo calls"
-[ "$bad_shape" -eq 0 ] || die "$bad_shape traces are not foo with goo and zoo"
-want=$(tail -n "$n" <<<"$app_errors")
-got=$(cut -d' ' -f1 <<<"$traced_errors")
-[ "$got" = "$want" ] || die "errors in Jaeger ($(tr '\n' ' ' <<<"$got")) differ from the app's last $n requests ($(tr '\n' ' ' <<<"$want"))"
-echo "every traced request is foo -> goo, zoo; ERROR exactly on the requests where the app printed the exception"
+echo "spanprobe exported $exported spans; Jaeger holds $in_jaeger"
+[ "$in_jaeger" = "$exported" ] || die "Jaeger holds $in_jaeger spans; spanprobe exported $exported"
+
+# check_traces SERVICE APP_LOG PID: Jaeger's traces of process PID (host PID)
+# are complete (a root foo with goo and zoo under it) and are the app's
+# requests in order, ERROR on goo exactly where the app printed the exception
+# (its first request may start before spanprobe has attached to the new
+# process, then that one is missing or without its foo; no other may be).
+check_traces() {
+	local service=$1 log=$2 pid=$3 url app_requests app_errors traced n bad want got
+	url="http://$JAEGER_IP:16686/api/traces?service=$service&start=$start_us&limit=100000"
+	app_requests=$(grep -c 'Zoo function completed' "$log")
+	# The app's requests in order, 1 = goo raised the simulated exception.
+	app_errors=$(awk '/Exception in goo/ {e = 1} /Zoo function completed/ {print e + 0; e = 0}' "$log")
+	curl -sf "$url" | jq --argjson pid "$pid" '{data: [.data[]? | select(any(.processes[];
+		any(.tags[]; .key == "process.pid" and .value == $pid)))]}' >"$STATE/traces-$service.json"
+	# Traces in start order: "1 foo,goo,zoo goo" for one with an error span on goo.
+	traced=$(jq -r '[.data[]
+		| {start: ([.spans[].startTime] | min),
+		   names: ([.spans[] | .operationName + (if (.references // [] | length) == 0 then "" else "<" end)] | sort),
+		   error: (if any(.spans[]; any(.tags[]; .key == "error" and .value == true)) then 1 else 0 end),
+		   error_on: ([.spans[] | select(any(.tags[]; .key == "error" and .value == true)) | .operationName] | unique)}]
+		| sort_by(.start) | .[] | "\(.error) \(.names | join(",")) \(.error_on | join(","))"' "$STATE/traces-$service.json")
+	# A request running when spanprobe attached has no root foo: only the first.
+	sed -n 1p <<<"$traced" | grep -q ' foo,' || traced=$(sed 1d <<<"$traced")
+	n=$(grep -c . <<<"$traced")
+	bad=$(grep -vcE '^(0 foo,goo<,zoo< |1 foo,goo<,zoo< goo)$' <<<"$traced")
+	echo "Jaeger (service $service, process $pid) holds $n traces;" \
+		"the app printed $app_requests requests, $(grep -c 1 <<<"$app_errors") with the exception."
+	echo "  API: curl '$url'"
+	[ "$bad" -eq 0 ] || die "$service: $bad traces are not a root foo with goo and zoo under it, ERROR on goo alone"
+	[ "$n" -ge $((app_requests - 1)) ] && [ "$n" -le "$app_requests" ] ||
+		die "$service: Jaeger has $n traces of the app's $app_requests requests (only the first may start before spanprobe attaches)"
+	want=$(tail -n "$n" <<<"$app_errors")
+	got=$(cut -d' ' -f1 <<<"$traced")
+	[ "$got" = "$want" ] || die "$service: errors in Jaeger ($(tr '\n' ' ' <<<"$got")) differ from the app's last $n requests ($(tr '\n' ' ' <<<"$want"))"
+}
+check_traces demo-app "$STATE/demo-app.log" "$DEMO_PID"
+# The Python app's spans carry the interpreter's name (no service name is set).
+check_traces python3.10 "$STATE/python-app.log" "$PY_PID"
+echo "both apps: every traced request is foo -> goo, zoo; ERROR on goo exactly in the requests where the app printed the exception"

@@ -8,18 +8,25 @@
 #      with their registry base images (`FROM debian:bookworm`) mapped to the
 #      local bases through build arguments; podman's layer cache keeps reruns
 #      fast.
-#   3. With `peers`: images for the Collector and Jaeger under the names the
+#   3. With `python-app`: a local image shaped like python:3.10 (the Debian
+#      base + pyenv's CPython 3.10 at /usr/local; scripts/containers/
+#      python-base-image.sh) and deploy/docker/python-app.Dockerfile built on
+#      it (PYTHON_IMAGE), Flask installed by pip from wheels fetched once from
+#      PyPI on the host (the build container has no route to PyPI of its own
+#      everywhere: PIP_NO_INDEX/PIP_FIND_LINKS build arguments).
+#   4. With `peers`: images for the Collector and Jaeger under the names the
 #      manifests use (deploy/base/collector.yaml, jaeger.yaml), holding the
 #      binaries scripts/build-peers.sh builds from the same upstream versions.
-# Usage: scripts/container-images.sh [base|spanprobe|demo-app|peers|all]...
-#   (default: all = base, spanprobe, demo-app)
-# Prints NAME=IMAGE lines (BASE, BASE_SLIM, SPANPROBE, DEMO_APP, COLLECTOR,
-# JAEGER) on stdout;
+# Usage: scripts/container-images.sh [base|spanprobe|demo-app|python-app|peers|all]...
+#   (default: all = base, spanprobe, demo-app, python-app)
+# Prints NAME=IMAGE lines (BASE, BASE_SLIM, SPANPROBE, DEMO_APP, PYTHON_BASE,
+# PYTHON_APP, COLLECTOR, JAEGER) on stdout;
 # progress and build logs go to stderr. SPANPROBE_IMAGES_REFRESH=1 remakes the
 # base tarballs (new Debian point release or security updates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/containers/podman-env.sh
+source scripts/containers/python-base-image.sh
 
 SUITE=bookworm
 MIRRORS=("deb http://deb.debian.org/debian $SUITE main"
@@ -136,6 +143,17 @@ fi
 if want demo-app; then
 	dockerfile_image "$DEMO_APP_IMAGE" deploy/docker/demo-app.Dockerfile
 	echo "DEMO_APP=$DEMO_APP_IMAGE"
+fi
+if want python-app; then
+	python_base_image "$PYTHON_VERSION" || exit 1
+	PYTHON_BASE=$BUILT
+	python_wheels "$PYTHON_VERSION" || exit 1
+	echo "PYTHON_BASE=$PYTHON_BASE"
+	# python:3.10 is the local image; pip installs from the wheels, offline.
+	dockerfile_image "$PYTHON_APP_IMAGE" deploy/docker/python-app.Dockerfile \
+		--build-arg "PYTHON_IMAGE=$PYTHON_BASE" --build-arg PIP_NO_INDEX=1 \
+		--build-arg PIP_FIND_LINKS=/wheels --volume "$WHEELS:/wheels:ro"
+	echo "PYTHON_APP=$PYTHON_APP_IMAGE"
 fi
 if [[ " ${targets[*]} " == *" peers "* ]]; then
 	peer_image collector deploy/base/collector.yaml "$(peer_binary COLLECTOR)" && echo "COLLECTOR=$BUILT"

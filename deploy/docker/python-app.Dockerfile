@@ -3,11 +3,19 @@
 # python: probes take the evaluator path), Flask installed with pip as the
 # exercise does. Build from the repository root:
 #   podman build -t spanprobe/python-app:latest -f deploy/docker/python-app.Dockerfile .
-# Without a registry, scripts/containers/python-base-image.sh makes a local
-# image shaped like python:3.10 and passes it as PYTHON_IMAGE.
+#   minikube image build -t spanprobe/python-app:latest -f deploy/docker/python-app.Dockerfile .
+
+# The base image by its registry name. Where no registry is reachable,
+# scripts/container-images.sh builds a local image shaped like it (pyenv's
+# CPython 3.10 at /usr/local on a Debian base) and passes it here.
 ARG PYTHON_IMAGE=docker.io/library/python:3.10
 FROM ${PYTHON_IMAGE}
-RUN pip install --no-cache-dir flask
+# pip's own settings, empty unless given: where the build has no route to
+# PyPI, --build-arg PIP_NO_INDEX=1 --build-arg PIP_FIND_LINKS=DIR with the
+# wheels mounted at DIR (scripts/container-images.sh does so).
+ARG PIP_NO_INDEX
+ARG PIP_FIND_LINKS
+RUN pip install --no-cache-dir --disable-pip-version-check flask
 COPY examples/python/app.py /app/app.py
 WORKDIR /app
 USER 65534

@@ -9,6 +9,9 @@ IMAGES_CACHE=${SPANPROBE_IMAGES_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spanprobe-i
 # localhost/, which is where it looks up a short name first.
 SPANPROBE_IMAGE=localhost/spanprobe/spanprobe:latest
 DEMO_APP_IMAGE=localhost/spanprobe/demo-app:latest
+PYTHON_APP_IMAGE=localhost/spanprobe/python-app:latest
+# The exercise's image is python:3.10: its local stand-in holds pyenv's build.
+PYTHON_VERSION=3.10
 
 # podman_usable: prints why not and returns 1 when podman can't run a container.
 podman_usable() {

@@ -9,8 +9,11 @@
 #   - spanprobe stopped with the pod's grace period: flushes, exits 0, leaves no
 #     BPF link behind; restarted: ready again;
 #   - a second workload container started later;
-#   - a container whose binary at the path is a different build.
-# Spans are checked against what each app printed (--annotate). With CI=true
+#   - a container whose binary at the path is a different build;
+#   - the exercise's Flask app in its image shaped like python:3.10 (CPython
+#     without USDT: the evaluator probe), beside a second python3.10 container
+#     of the same image: one set of probes, one span per call.
+# Spans are checked against what each app printed (--annotate, ANNOTATE=1). With CI=true
 # an unusable podman is a failure, not a skip.
 source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/peers.sh"
@@ -19,6 +22,7 @@ source "$ROOT/scripts/containers/pods.sh"
 scratch
 
 REQ=${CONTAINERS_REQUESTS:-8} # requests per workload container
+PY_REQ=${CONTAINERS_PY_REQUESTS:-3} # requests to the Python app
 APP_ARGS=(--interval 20 --time-scale 0.01 --annotate)
 T=sptest-$$                   # prefix of every pod, container and image made here
 POD_NETWORK=spanprobe-test
@@ -148,9 +152,9 @@ sp_ready() {
 	done
 	return 1
 }
-# jaeger_of PID OUT: the traces of process PID (its resource's process.pid)
+# jaeger_of PID OUT [SERVICE]: the traces of process PID (its resource's process.pid)
 jaeger_of() {
-	curl -sf "$JAEGER_QUERY/api/traces?service=demo-app&limit=10000&lookback=1h" |
+	curl -sf "$JAEGER_QUERY/api/traces?service=${3:-demo-app}&limit=10000&lookback=1h" |
 		jq --argjson pid "$1" '{data: [.data[] | select(any(.processes[];
 			any(.tags[]; .key == "process.pid" and .value == $pid)))]}' >"$2"
 }
@@ -260,7 +264,54 @@ finish later other
 check_workload later "$later_pid" "$REQ"
 check_workload other "$other_pid" "$REQ"
 expect_eq other_build.four_links "$(sp_links "$second_sp")" 4
-second_links=$(sp_link_ids "$second_sp")
+
+# --- the exercise's Python app (python:3.10 without USDT), two containers of one image ---
+# The first python3.10 container (idle, as the Deployment's load container
+# between requests) gets the probes; the app's container, started after,
+# shows the same libpython through its own overlay: no second set.
+podman run -d --name "$T-py-idle" --network "$POD_NETWORK" --user 65534 --read-only --cap-drop ALL \
+	--security-opt no-new-privileges "$PYTHON_APP_IMAGE" python3.10 -c 'import time; time.sleep(1e6)' >/dev/null
+idle_pid=$(host_pid py-idle)
+check python.attached wait_log "$SP_CTR" "tracing python /usr/local/bin/python3.10 (/proc/$idle_pid/root/usr/local/lib/libpython3.10.so.1.0" 30
+podman run -d --name "$T-py" --network "$POD_NETWORK" --user 65534 --read-only --cap-drop ALL \
+	--security-opt no-new-privileges -e ANNOTATE=1 -e TIME_SCALE=0.01 -e PORT=8080 "$PYTHON_APP_IMAGE" >/dev/null
+py_pid=$(host_pid py)
+# It listens on 127.0.0.1 only (as the exercise wrote it): requests from its
+# network namespace. Flask says when it listens (hang guard: 30 s, ~2 s here).
+if wait_log "$T-py" "Running on http://127.0.0.1:8080" 30; then
+	for ((i = 0; i < PY_REQ; i++)); do
+		nsenter -t "$py_pid" -n curl -sf -o /dev/null http://127.0.0.1:8080/ || fail python.request "$i"
+	done
+else
+	fail python.listening "$(podman logs "$T-py" 2>&1 | tail -n 3 | tr '\n' ' ')"
+fi
+podman logs "$T-py" 2>/dev/null >"$SCRATCH/py.app"
+expect_eq python.requests_served "$(grep -c zoo_sleep_us= "$SCRATCH/py.app")" "$PY_REQ"
+for ((i = 0; i < 120; i++)); do # hang guard: 30 s, the collector batches for 1 s
+	jaeger_of "$py_pid" "$SCRATCH/py.json" python3.10
+	[ "$(jaeger_count "$SCRATCH/py.json")" = "$PY_REQ $((3 * PY_REQ))" ] && break
+	sleep 0.25
+done
+sleep 1 # late duplicates would land now
+jaeger_of "$py_pid" "$SCRATCH/py.json" python3.10
+expect_eq python.jaeger_traces_spans "$(jaeger_count "$SCRATCH/py.json")" "$PY_REQ $((3 * PY_REQ))"
+# Each trace in start order: "ERR names-with-parents zoo_duration", against
+# the app's requests in order: 1 where it printed the exception.
+jq -r '[.data[] | (.spans | map({(.spanID): .operationName}) | add) as $name
+	| {start: ([.spans[].startTime] | min),
+	   shape: ([.spans[] | .operationName + "<" + ($name[(.references // [])[0].spanID // ""] // "")] | sort | join(",")),
+	   err: ([.spans[] | select(any(.tags[]; .key == "error" and .value == true)) | .operationName]
+		| if length == 0 then "-" else join(",") end),
+	   zoo: ([.spans[] | select(.operationName == "zoo") | .duration][0])}]
+	| sort_by(.start) | .[] | "\(.shape) \(.err) \(.zoo)"' "$SCRATCH/py.json" >"$SCRATCH/py.traces"
+expect_eq python.foo_root_goo_zoo_under_it "$(cut -d' ' -f1 "$SCRATCH/py.traces" | sort -u)" "foo<,goo<foo,zoo<foo"
+expect_eq python.error_on_goo_where_the_app_printed_it "$(awk '{print ($2 == "goo")}' "$SCRATCH/py.traces" | tr -d '\n')" \
+	"$(awk '/Exception in goo/ {e = 1} /zoo_sleep_us=/ {printf "%d", e; e = 0}' "$SCRATCH/py.app")"
+expect_eq python.zoo_lasts_at_least_its_sleep "$(paste -d' ' <(cut -d' ' -f3 "$SCRATCH/py.traces") \
+	<(sed -n 's/.*zoo_sleep_us=\([0-9]*\).*/\1/p' "$SCRATCH/py.app") | awk '$1 < $2 {n++} END {print n + 0}')" 0
+expect_eq python.one_set_of_probes "$(podman logs "$SP_CTR" 2>&1 | grep -c "tracing python /usr/local/bin/python3.10 (/proc/\($idle_pid\|$py_pid\)/")" 1
+podman rm -f -t 0 "$T-py" "$T-py-idle" >/dev/null 2>&1
+second_links=$(sp_link_ids "$second_sp") # the Python file's links too
 
 podman stop -t "${grace:-40}" "$SP_CTR" >/dev/null
 expect_eq spanprobe_final_stop.exit_status "$(podman inspect -f '{{.State.ExitCode}}' "$SP_CTR")" 0

@@ -193,12 +193,56 @@ static int keep(struct bpf_link *link, const char *what, const char *path,
 	return attachment__add(attached, link);
 }
 
+/* One uprobe_multi link per kind of probe point, where the tracer loaded
+ * the programs for them (the kernel has uprobe_multi links): a perf-event
+ * uprobe needs CAP_SYS_ADMIN (CAP_PERFMON is refused it, on 6.18 too),
+ * which the DaemonSet does not grant; a link needs CAP_BPF and CAP_PERFMON. */
+static int attach_multi(struct bpf_program *prog, pid_t pid, const char *path,
+			const uint64_t *offsets, size_t n, uint32_t idx, bool retprobe,
+			const char *what, const char *name, struct attachment *attached)
+{
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts, .cnt = n, .retprobe = retprobe);
+	unsigned long *offs = calloc(n, sizeof(*offs));
+	__u64 *cookies = calloc(n, sizeof(*cookies));
+	int err = -ENOMEM;
+
+	if (offs && cookies) {
+		for (size_t i = 0; i < n; i++) {
+			offs[i] = offsets[i];
+			cookies[i] = idx;
+		}
+		opts.offsets = offs;
+		opts.cookies = cookies;
+		err = keep(bpf_program__attach_uprobe_multi(prog, pid, path, NULL, &opts), what, name,
+			   attached);
+	}
+	free(offs);
+	free(cookies);
+	return err;
+}
+
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
 			pid_t pid, struct attachment *attached)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .bpf_cookie = idx);
 	LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = idx, .retprobe = true);
 	int err;
+
+	if (bpf_program__expected_attach_type(skel->progs.py_eval_entry) == BPF_TRACE_UPROBE_MULTI) {
+		/* returns first, as below */
+		err = t->uretprobe ? attach_multi(skel->progs.py_eval_return, pid, t->bin.path,
+						  &t->entry_offset, 1, idx, true,
+						  "the return of " EVALUATOR, t->bin.name, attached)
+			: t->nrets ? attach_multi(skel->progs.py_eval_ret_insn, pid, t->bin.path,
+						  t->ret_offsets, t->nrets, idx, false,
+						  "the return instructions of " EVALUATOR,
+						  t->bin.name, attached)
+				   : 0;
+		return err ? err
+			   : attach_multi(skel->progs.py_eval_entry, pid, t->bin.path,
+					  &t->entry_offset, 1, idx, false, EVALUATOR, t->bin.name,
+					  attached);
+	}
 
 	/* returns first: an entry seen is then never without its return */
 	if (t->uretprobe) {

@@ -129,6 +129,17 @@ static struct py_target *find_target(struct python_probe *p, dev_t dev, ino_t in
 	return NULL;
 }
 
+/* A target probing the same underlying file as t: a second container of one
+ * image shows it with its own overlay's st_dev, and a second set of probes on
+ * it would fire twice per call (each entry then cut the one before short). */
+static struct py_target *find_same_file(struct python_probe *p, const struct py_target *t)
+{
+	for (size_t i = 0; i < p->ntargets; i++)
+		if (file_identity__same(&p->targets[i].id, &t->id))
+			return &p->targets[i];
+	return NULL;
+}
+
 /* A target for the interpreter (dev, ino), whichever file it probes. */
 static struct py_target *find_interp(struct python_probe *p, dev_t dev, ino_t ino)
 {
@@ -152,7 +163,7 @@ static int add_target(struct python_probe *p, const char *spec_name, struct cont
 		py_target__release(&t);
 		return err;
 	}
-	if (find_target(p, t.dev, t.ino)) {
+	if (find_target(p, t.dev, t.ino) || find_same_file(p, &t)) {
 		py_target__release(&t);
 		return 0;
 	}

@@ -23,6 +23,11 @@ static void probe_file(struct py_target *t, bool lib)
 	f = py_target__probed(t);
 	t->dev = f->dev;
 	t->ino = f->ino;
+	if (file_identity__of(f->open_path, &t->id) != 0) {
+		memset(&t->id, 0, sizeof(t->id));
+		t->id.dev = f->dev;
+		t->id.ino = f->ino;
+	}
 	snprintf(t->path, sizeof(t->path), "%s", f->display);
 }
 

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "container_files.h"
+#include "file_identity.h"
 
 enum py_path { PY_PATH_USDT, PY_PATH_EVAL };
 
@@ -31,6 +32,9 @@ struct py_target {
 	bool probes_lib;          /* the file probed is lib, not exe */
 	dev_t dev;                /* the file probed */
 	ino_t ino;
+	/* ...as the kernel's uprobes see it: one file for every container of
+	 * an image (file_identity.h), probed once */
+	struct file_identity id;
 	pid_t ns_pid;             /* a process of the container it is in (0: ours) */
 	enum py_path kind;
 	char why[512];            /* for -v and -l */

@@ -216,6 +216,10 @@ static int open_object(struct tracer *t)
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
+		/* the evaluator's probes too (python_eval.c: no CAP_SYS_ADMIN needed) */
+		bpf_program__set_expected_attach_type(skel->progs.py_eval_entry, BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.py_eval_ret_insn, BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.py_eval_return, BPF_TRACE_UPROBE_MULTI);
 	}
 	python_probe__configure(t->python, skel);
 	if (t->opts.ring_buffer_bytes &&
