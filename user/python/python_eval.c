@@ -179,22 +179,24 @@ int python_eval__store(const struct py_eval_target *t, uint32_t idx, struct span
 	return err;
 }
 
-static int keep(struct bpf_link *link, const char *what, const char *path,
+static int keep(struct bpf_link *link, const char *what, const char *path, bool quiet_gone,
 		struct attachment *attached)
 {
 	int err;
 
 	if (!link) {
 		err = -errno;
-		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path,
-			strerror(errno));
+		/* one process (chosen by selection) that exited meanwhile: ordinary */
+		if (!(quiet_gone && err == -ESRCH))
+			fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path,
+				strerror(errno));
 		return err;
 	}
 	return attachment__add(attached, link);
 }
 
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
-			pid_t pid, struct attachment *attached)
+			pid_t pid, bool quiet_gone, struct attachment *attached)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .bpf_cookie = idx);
 	LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = idx, .retprobe = true);
@@ -204,7 +206,7 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 	if (t->uretprobe) {
 		err = keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_return, pid,
 							   t->bin.path, t->entry_offset, &ret_opts),
-			   "the return of " EVALUATOR, t->bin.name, attached);
+			   "the return of " EVALUATOR, t->bin.name, quiet_gone, attached);
 		if (err)
 			return err;
 	}
@@ -212,13 +214,13 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 		err = keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_ret_insn, pid,
 							   t->bin.path, t->ret_offsets[i],
 							   &entry_opts),
-			   "a return instruction of " EVALUATOR, t->bin.name, attached);
+			   "a return instruction of " EVALUATOR, t->bin.name, quiet_gone, attached);
 		if (err)
 			return err;
 	}
 	return keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_entry, pid, t->bin.path,
 						    t->entry_offset, &entry_opts),
-		    EVALUATOR, t->bin.name, attached);
+		    EVALUATOR, t->bin.name, quiet_gone, attached);
 }
 
 void python_eval__release(struct py_eval_target *t)

@@ -62,6 +62,24 @@ size_t chosen_procs__count(const struct chosen_procs *c)
 	return c ? c->n : 0;
 }
 
+size_t chosen_procs__pods(const struct chosen_procs *c)
+{
+	size_t pods = 0;
+
+	/* a node runs tens of pods: quadratic is fine */
+	for (size_t i = 0; c && i < c->n; i++) {
+		size_t j;
+
+		if (!c->procs[i]->pod_uid[0])
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(c->procs[j]->pod_uid, c->procs[i]->pod_uid) == 0)
+				break;
+		pods += j == i;
+	}
+	return pods;
+}
+
 struct chosen_proc *chosen_procs__at(struct chosen_procs *c, size_t i)
 {
 	return c && i < c->n ? c->procs[i] : NULL;
