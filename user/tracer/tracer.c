@@ -310,6 +310,19 @@ static bool said_before(struct tracer *t, pid_t pid, uint64_t start, const char 
 	return false;
 }
 
+/* Selection: counts pid once in chosen_total, however often it is chosen
+ * (a pod relabelled back and forth). A direct-mapped memory of the last
+ * process per slot: a collision can count one twice, never once too few. */
+static void count_chosen(struct tracer *t, pid_t pid, uint64_t start)
+{
+	struct counted_proc *c = &t->counted[(uint32_t)pid % (sizeof(t->counted) / sizeof(t->counted[0]))];
+
+	if (c->pid == pid && c->start == start)
+		return;
+	*c = (struct counted_proc){ .pid = pid, .start = start };
+	t->chosen_total++;
+}
+
 /* Selection: forget pid, its probes and its place in the traced set.
  * Python's inlining goes back on in it first, unless it exec'd (its memory
  * is another program's now). */
@@ -348,6 +361,7 @@ static void choose(struct tracer *t, pid_t pid)
 		if (p) {
 			unchoose(t, pid, false);
 			fprintf(stderr, "spanprobe: process %d no longer chosen: %s\n", pid, why);
+			said_before(t, pid, start, why); /* not "not chosen" next time */
 		} else {
 			/* a chosen process's child the kernel followed */
 			bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
@@ -376,7 +390,7 @@ static void choose(struct tracer *t, pid_t pid)
 		unchoose(t, pid, false); /* gone meanwhile, or said why */
 		return;
 	}
-	t->chosen_total++;
+	count_chosen(t, pid, start);
 	note_pod(t, p->pod_uid);
 	update_counts(t);
 	if (t->opts.verbose)

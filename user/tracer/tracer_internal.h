@@ -46,6 +46,10 @@ struct tracer {
 		uint64_t start;
 		uint32_t why_hash;
 	} said[256];
+	struct counted_proc {       /* the processes counted in chosen_total lately: */
+		pid_t pid;          /* one chosen again (relabelled back) is not */
+		uint64_t start;     /* counted twice */
+	} counted[256];
 	volatile int rescan;        /* set from other threads: decide every process again */
 	struct ring_buffer *rb;
 	struct span_decoder *decoder;
