@@ -28,9 +28,11 @@ void report__summary(const struct report_sources *r, FILE *to)
 		fprintf(to, "; %" PRIu64 " not written to %s (%s)", c.unwritten,
 			r->output_name, outputs__write_error(r->outputs) ?: "out of memory");
 	tracer__selection_counts(r->tracer, &sel);
-	if (sel.selecting)
+	if (sel.selecting && sel.pods_total) /* processes in pods (by their cgroup) */
 		fprintf(to, "; %zu process%s and %zu pod%s traced", sel.procs_total,
 			sel.procs_total == 1 ? "" : "es", sel.pods_total, sel.pods_total == 1 ? "" : "s");
+	else if (sel.selecting)
+		fprintf(to, "; %zu process%s traced", sel.procs_total, sel.procs_total == 1 ? "" : "es");
 	else if (tracer__processes_seen(r->tracer))
 		fprintf(to, "; %zu processes traced", tracer__processes_seen(r->tracer));
 	if (k[STAT_TREE_DROPS])

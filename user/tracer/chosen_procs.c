@@ -50,6 +50,7 @@ void chosen_procs__remove(struct chosen_procs *c, pid_t pid)
 	for (size_t i = 0; c && i < c->n; i++) {
 		if (c->procs[i]->pid != pid)
 			continue;
+		attachment__destroy(&c->procs[i]->py_attached);
 		attachment__destroy(&c->procs[i]->attached);
 		free(c->procs[i]);
 		c->procs[i] = c->procs[--c->n];

@@ -15,7 +15,8 @@ struct chosen_proc {
 	pid_t pid;
 	uint64_t start_time;        /* /proc/PID/stat field 22, clock ticks since boot */
 	char pod_uid[37];           /* the pod its cgroup names, or "" */
-	struct attachment attached; /* its function and Python probes */
+	struct attachment attached; /* its function probes: kept across its execs */
+	struct attachment py_attached; /* its Python probes: of its image */
 };
 
 struct chosen_procs;

@@ -348,7 +348,8 @@ static void choose(struct tracer *t, pid_t pid)
 	char why[512];
 	int chosen, err;
 
-	if (pid == getpid())
+	/* draining at the end: the chosen set is gone, nothing is attached */
+	if (pid == getpid() || !t->chosen)
 		return;
 	if (p && p->start_time != start) {
 		unchoose(t, pid, true);
@@ -382,7 +383,7 @@ static void choose(struct tracer *t, pid_t pid)
 	progs = attach_progs_of(t);
 	err = attach_process(&p->attached, &t->table, &progs, pid, t->multi);
 	if (!err) {
-		int n = python_probe__attach_process(t->python, pid, &p->attached);
+		int n = python_probe__attach_process(t->python, pid, &p->py_attached);
 
 		err = n < 0 ? n : 0;
 	}
@@ -419,6 +420,37 @@ static void choose_all(struct tracer *t)
 			choose(t, pid);
 	}
 	closedir(proc);
+}
+
+/* Selection: pid exec'd; files from first_bin on are new in the table.
+ * A new file's functions go into every chosen process at once: one that
+ * maps it later (a container's shell about to exec the binary its image
+ * holds) gets the breakpoints as the kernel maps it, with no call missed
+ * while spanprobe reads the exec. A chosen process keeps its function
+ * links across the exec (they follow the process, not its image): only
+ * its Python probes are of its image, so they are made again. Then pid is
+ * decided again (an --exe glob may no longer match). */
+static void exec_chosen(struct tracer *t, pid_t pid, size_t first_bin)
+{
+	struct chosen_proc *p;
+	bool was_chosen;
+
+	for (size_t i = 0; i < chosen_procs__count(t->chosen); i++) {
+		p = chosen_procs__at(t->chosen, i);
+		for (size_t b = first_bin; b < t->table.nbins; b++)
+			attach_process_binary(&p->attached, &t->table, t->table.bins[b], p->pid);
+	}
+	p = chosen_procs__find(t->chosen, pid);
+	was_chosen = p != NULL;
+	if (p) {
+		python_probe__release_process(t->python, pid, true);
+		attachment__destroy(&p->py_attached);
+	}
+	choose(t, pid); /* a new process gets every probe here */
+	p = chosen_procs__find(t->chosen, pid);
+	if (was_chosen && p && p->py_attached.nlinks == 0 &&
+	    python_probe__attach_process(t->python, pid, &p->py_attached) < 0)
+		unchoose(t, pid, false); /* gone meanwhile, or said why */
 }
 
 void tracer__request_rescan(struct tracer *t)
@@ -645,10 +677,7 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	if (n > 0 && store_rules(t, first_func))
 		return 0;
 	if (t->selecting) {
-		/* a new image: its files decide again (new ones get the probes) */
-		if (chosen_procs__find(t->chosen, pid))
-			unchoose(t, pid, true);
-		choose(t, pid);
+		exec_chosen(t, pid, n > 0 ? first_bin : t->table.nbins);
 		return 0;
 	}
 	if (n <= 0)
