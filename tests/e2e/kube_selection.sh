@@ -68,11 +68,23 @@ first_byte() {
 offset_of() { # SPEC: the probed offset -l -v prints
 	printf '%d' "$("$SPANPROBE" -l -v "$1" | sed -n 's/.* offset \(0x[0-9a-f]*\) .*/\1/p' | head -n 1)"
 }
-# spans_of NAME PID: how many NAME spans PID made
+# spans_of NAME PID: how many NAME spans PID made (a line still being
+# written is not one yet)
 spans_of() {
-	jq -s --arg n "$1" --arg pid "$2" '[.[] | select(.name == $n and
+	jq -nR --arg n "$1" --arg pid "$2" '[inputs | fromjson? | select(.name == $n and
 		any(.attributes[]; .key == "process.pid" and .value.intValue == $pid))] | length' \
 		"$SCRATCH/spans.jsonl"
+}
+# wait_spans NAME PID N: until PID made N NAME spans (hang guard 120 s;
+# spans arrive as the ring buffer is read)
+wait_spans() {
+	local i
+	for ((i = 0; i < 1200; i++)); do
+		[ "$(spans_of "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "hang guard: $(spans_of "$1" "$2") $1 spans of $2 after 120 s, want $3" >&2
+	return 1
 }
 metric() { # NAME-AND-LABELS-PREFIX: its value from the metrics endpoint
 	curl -s "http://$METRICS/metrics" | awk -v m="$1" 'index($0, m) == 1 { print $NF }'
@@ -137,9 +149,8 @@ made_a=$(sed -n 's/^calls //p' "$SCRATCH/burst-a.out")
 made_b=$(sed -n 's/^calls //p' "$SCRATCH/burst-b.out")
 expect_eq workloads_report_their_calls "$made_a $made_b" "$CALLS $CALLS"
 check hits_are_the_chosen_calls_alone wait_for_value "spanprobe_probe_hits_total{function=\"burst_call\"" "$made_a"
-# spans arrive as the ring buffer is read: wait for them (hang guard)
-wait_for_count "$SCRATCH/spans.jsonl" '"name":"burst_call"' "$made_a" 120
-wait_for_count "$SCRATCH/spans.jsonl" '"name":"f"' $PYCALLS 120
+wait_spans burst_call $BURST_A "$made_a"
+wait_spans f $PY_A $PYCALLS
 expect_eq c_spans_from_chosen "$(spans_of burst_call $BURST_A)" "$made_a"
 expect_eq c_no_spans_from_unchosen "$(spans_of burst_call $BURST_B)" 0
 expect_eq python_spans_from_chosen "$(spans_of f $PY_A)" $PYCALLS
@@ -154,7 +165,7 @@ foo_byte=$(od -An -tx1 -j "$foo_off" -N 1 "$DEMO" | tr -d ' ')
 in_pod "$UID_A" web "$SCRATCH/app-a.out" "$DEMO" --requests 0 --interval 5 --seed 31 --time-scale 0.002 \
 	--annotate && APP_A=$POD_PID
 check started_process_chosen wait_for_line "$SCRATCH/sp.err" "process $APP_A chosen: .*pod demo/web-a" 60
-wait_for_count "$SCRATCH/spans.jsonl" "\"name\":\"foo\".*\"intValue\":\"$APP_A\"" 5 120
+wait_spans foo $APP_A 5
 check counted_one_process wait_for_value spanprobe_processes_traced 1
 check counted_one_pod wait_for_value spanprobe_pods_traced 1
 kube_label_pod demo web-a app=off || fail relabel "see above"
@@ -169,15 +180,14 @@ expect_eq relabelled_not_counted "$(metric spanprobe_processes_traced)" 0
 # Labelled back: the running process is chosen again from the pod's event.
 kube_label_pod demo web-a app=web || fail relabel_back "see above"
 check relabel_back_attaches wait_for_count "$SCRATCH/sp.err" "process $APP_A chosen: .*pod demo/web-a" 2 60
-n=$(spans_of foo $APP_A)
-wait_for_count "$SCRATCH/spans.jsonl" "\"name\":\"foo\".*\"intValue\":\"$APP_A\"" $((n + 5)) 120
+wait_spans foo $APP_A $(($(spans_of foo $APP_A) + 5))
 expect_eq relabelled_back_has_the_breakpoint "$(first_byte $APP_A "$DEMO" $foo_off)" cc
 # A new matching pod: its process is attached.
 UID_C=$(kube_create_pod demo web-c $NODE '{"app":"web","tier":"b"}') || { fail pod_c "see above"; exit 1; }
 in_pod "$UID_C" web "$SCRATCH/app-c.out" "$DEMO" --requests 0 --interval 5 --seed 32 --time-scale 0.002 \
 	--annotate && APP_C=$POD_PID
 check new_pod_attached wait_for_line "$SCRATCH/sp.err" "process $APP_C chosen: .*pod demo/web-c" 60
-wait_for_count "$SCRATCH/spans.jsonl" "\"name\":\"foo\".*\"intValue\":\"$APP_C\"" 5 120
+wait_spans foo $APP_C 5
 check new_pod_spans test "$(spans_of foo $APP_C)" -ge 5
 check counted_two_pods wait_for_value spanprobe_pods_traced 2
 kill -INT $sp
