@@ -20,6 +20,8 @@ source "$ROOT/tests/lib/pyenvs.sh"
 scratch
 BURST=$ROOT/build/fixtures/burst
 PYV=3.10
+PY311=$(pyenv_prefix 3.11)/bin/python3.11 # 3.11+ without USDT: inlining turned off where traced
+EVAL_FRAME=$ROOT/build/tools/cpython-eval-frame
 CALLS=3000 # burst_call calls per burst process
 PYCALLS=500 # f() calls per Python process
 NODE=test-node
@@ -124,12 +126,36 @@ done
 burst_off=$(offset_of "uprobe:$BURST:burst_call")
 untraced_byte=$(od -An -tx1 -j "$burst_off" -N 1 "$BURST" | tr -d ' ')
 
+# Python started while spanprobe runs, through a shell of the pod that is
+# chosen first and then execs it: its probes are made for the new image.
+# 3.11 (no USDT), so the chosen process also gets its inlining turned off,
+# and the unchosen one keeps it.
+PY311_SPEC=
+if [ -x "$PY311" ] && [ -x "$EVAL_FRAME" ]; then
+	cat >"$SCRATCH/py_gate.py" <<'PY'
+import os, sys, time
+def f():
+    return 1
+print("waiting", flush=True)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+for _ in range(int(sys.argv[2])):
+    f()
+print("done", flush=True)
+time.sleep(0.5)
+PY
+	PY311_SPEC=python:$PY311:py_gate.py:f
+else
+	skip py311 "CPython 3.11 (pyenv install 3.11) or $EVAL_FRAME (make fixtures) is missing"
+fi
+
 free_port mport || exit 1
 METRICS=127.0.0.1:$mport
 "$SPANPROBE" -v -o jsonl --output-file "$SCRATCH/spans.jsonl" --ready-file "$GO" --metrics-addr "$METRICS" \
 	--node-name $NODE --kube-api "$KUBE_API" --kube-token-file "$token" --kube-ca-file "$KUBE_CA" \
 	--namespace demo --pod-selector app=web \
-	"uprobe:$BURST:burst_call" "python:$PY:py_count_calls.py:f" "uprobe:$DEMO:foo" 2>"$SCRATCH/sp.err" &
+	"uprobe:$BURST:burst_call" "python:$PY:py_count_calls.py:f" "uprobe:$DEMO:foo" \
+	${PY311_SPEC:+"$PY311_SPEC"} 2>"$SCRATCH/sp.err" &
 sp=$!
 bg_track $sp
 # hang guard: attached in a few seconds here
@@ -155,6 +181,27 @@ expect_eq c_spans_from_chosen "$(spans_of burst_call $BURST_A)" "$made_a"
 expect_eq c_no_spans_from_unchosen "$(spans_of burst_call $BURST_B)" 0
 expect_eq python_spans_from_chosen "$(spans_of f $PY_A)" $PYCALLS
 expect_eq python_no_spans_from_unchosen "$(spans_of f $PY_B)" 0
+if [ -n "$PY311_SPEC" ]; then
+	GO_PY=$SCRATCH/go-py
+	in_pod "$UID_A" py311 "$SCRATCH/py311-a.out" sh -c 'sleep 0.2 && exec "$@"' sh \
+		"$PY311" "$SCRATCH/py_gate.py" "$GO_PY" $PYCALLS && PY311_A=$POD_PID
+	in_pod "$UID_B" py311 "$SCRATCH/py311-b.out" "$PY311" "$SCRATCH/py_gate.py" "$GO_PY" $PYCALLS &&
+		PY311_B=$POD_PID
+	check py311.exec_into_python_attached wait_for_line "$SCRATCH/sp.err" \
+		"python: process $PY311_A (CPython 3.11.*inlining off" 120
+	wait_for_line "$SCRATCH/py311-a.out" waiting 120 && wait_for_line "$SCRATCH/py311-b.out" waiting 120
+	lib=$(libpython_of 3.11)
+	read -r _ chosen_ef _ default_ef < <("$EVAL_FRAME" $PY311_A "$lib")
+	read -r _ unchosen_ef _ < <("$EVAL_FRAME" $PY311_B "$lib")
+	expect_eq py311.inlining_off_in_chosen "$chosen_ef" "$default_ef"
+	expect_eq py311.inlining_untouched_in_unchosen "$unchosen_ef" 0x0
+	touch "$GO_PY"
+	wait_for_line "$SCRATCH/py311-a.out" done 120 && wait_for_line "$SCRATCH/py311-b.out" done 120
+	wait_spans f $PY311_A $PYCALLS
+	expect_eq py311.spans_from_chosen "$(spans_of f $PY311_A)" $PYCALLS
+	expect_eq py311.no_spans_from_unchosen "$(spans_of f $PY311_B)" 0
+	wait $PY311_A $PY311_B
+fi
 # Those processes ended: nothing is traced now.
 check nothing_traced_once_they_end wait_for_value spanprobe_processes_traced 0
 
@@ -193,8 +240,11 @@ check counted_two_pods wait_for_value spanprobe_pods_traced 2
 kill -INT $sp
 wait_exit $sp 60 || fail exits "hang guard: spanprobe still runs 60 s after SIGINT"
 expect_eq exit_status "$WAIT_STATUS" 0
-# burst, python and demo-app of web-a (once, though chosen twice), demo-app of web-c
-check summary_counts grep -q "; 4 processes and 2 pods traced" "$SCRATCH/sp.err"
+# burst, python and demo-app of web-a (once, though chosen twice), demo-app of
+# web-c; with 3.11, its shell, the shell's sleep (a child: chosen too)
+procs=4
+[ -n "${PY311_A:-}" ] && procs=6
+check summary_counts grep -q "; $procs processes and 2 pods traced" "$SCRATCH/sp.err"
 check no_api_errors bash -c "! grep -q 'Kubernetes API' '$SCRATCH/sp.err'"
 
 # Without a pod watch, a pod selection is one line naming the fix.
