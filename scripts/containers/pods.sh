@@ -6,7 +6,11 @@
 #   pod_play FILE IP [ARGS...]      podman kube play on the network, at address IP
 #   pod_run IP DIR REF [ARGS...]    the pod's container with `podman run`, as deploy-check run
 #                                   renders it (kube play 4.3 drops hostPID); DIR holds its
-#                                   ConfigMap files; Localhost seccomp profiles from deploy/seccomp/
+#                                   ConfigMap files; Localhost seccomp profiles from deploy/seccomp/.
+#                                   No API server runs beside these pods: the pod selection lines of
+#                                   a spanprobe config (namespace, pod-selector, container) are left
+#                                   out of its ConfigMap file, and said on stderr (the selection runs
+#                                   against a real API server in tests/e2e/daemonset.sh)
 #   pod_down FILE [GRACE]           stops the pod with its grace period, then removes it
 #   pod_ready_cmd FILE              the readiness probe's exec command, one word a line
 #   pod_container POD CONTAINER     the podman name of a container of a played pod
@@ -52,6 +56,16 @@ pod_play() {
 	podman kube play --replace --network "$POD_NETWORK" --ip "$ip" "$@" "$file" >/dev/null
 }
 
+_pod_run_without_selection() {
+	local conf
+	while IFS= read -r -d '' conf; do
+		grep -qE '^[[:space:]]*(namespace|pod-selector|container)([[:space:]=]|$)' "$conf" || continue
+		echo "pods: no API server here: $(basename "$conf") without its pod selection" \
+			"($(grep -E '^[[:space:]]*(namespace|pod-selector|container)([[:space:]=]|$)' "$conf" | tr '\n' ';'))" >&2
+		sed -i -E '/^[[:space:]]*(namespace|pod-selector|container)([[:space:]=]|$)/d' "$conf"
+	done < <(find "$1" -name '*.conf' -print0)
+}
+
 pod_run() {
 	local ip=$1 dir=$2 ref=$3 args
 	shift 3
@@ -60,6 +74,7 @@ pod_run() {
 	"$DEPLOY_CHECK" run "$SPANPROBE_ROOT" deploy "$ref" "$@" --workdir "$dir" \
 		--seccomp-root "$SPANPROBE_ROOT/deploy/seccomp" >"$dir/run.args" || return 1
 	mapfile -t args <"$dir/run.args"
+	_pod_run_without_selection "$dir"
 	podman run -d --network "$POD_NETWORK" --ip "$ip" "${args[@]}" >/dev/null
 }
 

@@ -69,12 +69,19 @@ workload() {
 	sleep 2 # a batch exported before the stop
 }
 
+# No API server runs here to choose pods from: the config's pod selection
+# (namespace, pod-selector, container) becomes --exe demo-app, which puts the
+# probes into each chosen process the same way.
+without_pod_selection() {
+	sed -E -e '/^(pod-selector|container)([[:space:]=]|$)/d' -e 's/^namespace([[:space:]=].*)?$/exe demo-app/' "$@"
+}
+
 # 1. strace on the host, once with uprobe_multi links, once with the
 # perf-event uprobes spanprobe falls back to on kernels before 6.6
 strace_run() { # strace_run NAME [ENV...]
 	local name=$1 tracer
 	shift
-	sed "s|^ready-file .*|ready-file $work/ready-$name|" deploy/spanprobe.conf >"$work/$name.conf"
+	without_pod_selection deploy/spanprobe.conf | sed "s|^ready-file .*|ready-file $work/ready-$name|" >"$work/$name.conf"
 	env "$@" strace -f -qq -o "$work/$name.strace" build/spanprobe --config "$work/$name.conf" \
 		2>"$work/$name.err" &
 	tracer=$!
@@ -106,12 +113,13 @@ profile() { # profile ACTION NAMES...
 	} + (if $action == "SCMP_ACT_ERRNO" then {defaultErrnoRet: 1} else {} end)'
 }
 profile SCMP_ACT_LOG "${seen[@]}" >"$work/log.json"
+without_pod_selection deploy/spanprobe.conf >"$work/container.conf"
 since=$(dmesg | wc -l)
 podman run -d --name "$ctr-sp" --network spanprobe-seccomp --pid=host --cap-drop=ALL \
 	--cap-add=BPF,PERFMON,SYS_PTRACE,SYS_RESOURCE --security-opt no-new-privileges \
 	--security-opt "seccomp=$work/log.json" --read-only --tmpfs /run/spanprobe \
 	-v /sys/kernel/btf:/sys/kernel/btf:ro -v /sys/fs/bpf:/sys/fs/bpf \
-	-v "$PWD/deploy/spanprobe.conf:/etc/spanprobe/spanprobe.conf:ro" \
+	-v "$work/container.conf:/etc/spanprobe/spanprobe.conf:ro" \
 	-e OTEL_EXPORTER_OTLP_ENDPOINT -e OTEL_EXPORTER_OTLP_PROTOCOL -e OTEL_BSP_EXPORT_TIMEOUT \
 	-e OTEL_RESOURCE_ATTRIBUTES "$SPANPROBE_IMAGE" --config /etc/spanprobe/spanprobe.conf >/dev/null
 for ((i = 0; i < 300; i++)); do podman exec "$ctr-sp" test -f /run/spanprobe/ready 2>/dev/null && break; sleep 0.1; done

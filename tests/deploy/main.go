@@ -605,6 +605,10 @@ func checkRender(c *checker, root, dir string, loadAnywhere bool) {
 			if !traced {
 				problems = append(problems, fmt.Sprintf("spanprobe.conf's probes %v do not trace %s", conf["probe"], ctr.Command[0]))
 			}
+			// With a namespace selection, the demo's namespace must be chosen.
+			if ns := conf["namespace"]; len(ns) > 0 && !hasString(ns, demo.Namespace) {
+				problems = append(problems, fmt.Sprintf("spanprobe.conf chooses namespaces %v, not demo-app's %s", ns, demo.Namespace))
+			}
 		}
 		if ctr.ImagePullPolicy == corev1.PullAlways {
 			problems = append(problems, "demo-app pulls Always: an image built into the cluster would not be used")

@@ -2,15 +2,22 @@
 # spanprobe run exactly as the DaemonSet runs it: the arguments and
 # environment of the rendered DaemonSet (deploy/), the config file its
 # ConfigMap is made from (deploy/spanprobe.conf), against the real Collector
-# (deploy/otel-collector.yaml) and real Jaeger on loopback. The demo workload
-# runs as in its pod: in its own mount and PID namespaces, at the image's
-# path /usr/local/bin/demo-app, started after spanprobe.
+# (deploy/otel-collector.yaml) and real Jaeger on loopback. The config
+# chooses the pods of namespace demo: spanprobe watches this node's pods on
+# a real kube-apiserver (deploy/'s RBAC applied, its ServiceAccount's token;
+# finding the API in-cluster is kube_identity.sh's). The demo workload runs
+# as in its pod: in its own mount and PID namespaces, at the image's path
+# /usr/local/bin/demo-app, in its pod's kubelet-named cgroup, started after
+# spanprobe; the same image in a pod of another namespace runs beside it and
+# is not traced.
 source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/peers.sh"
 source "$ROOT/tests/lib/deploy_check.sh"
+source "$ROOT/tests/lib/kube.sh"
 scratch
 peers_build peers || exit 0
 deploy_check_build deploy_check || exit 0
+kube_build kube || exit 0
 IN_PATH=/usr/local/bin/demo-app
 REQUESTS=20
 
@@ -22,6 +29,14 @@ if ! "$DEPLOY_CHECK" daemonset "$ROOT" spanprobe spanprobe >"$SCRATCH/ds.txt" 2>
 	fail daemonset_spec "$(cat "$SCRATCH/ds.err")"
 	exit 0
 fi
+kube_start || { fail kube_start "see above"; exit 0; }
+kube_apply "$ROOT/deploy/base/namespaces.yaml" && kube_apply "$ROOT/deploy/base/spanprobe-rbac.yaml" &&
+	kube_create_serviceaccount demo default && kube_create_namespace other ||
+	{ fail rbac_applied "see above"; exit 0; }
+kube_token opentelemetry spanprobe 600 >"$SCRATCH/sa.token" || { fail token "see above"; exit 0; }
+DEMO_UID=$(kube_create_pod demo demo-app-1 test-node '{"app":"demo-app"}') &&
+	OTHER_UID=$(kube_create_pod other demo-app-1 test-node '{"app":"demo-app"}') ||
+	{ fail pods "see above"; exit 0; }
 jaeger_start || { fail jaeger_start "see above"; exit 0; }
 collector_start "$JAEGER_OTLP_GRPC" || { fail collector_start "see above"; exit 0; }
 
@@ -43,28 +58,47 @@ ready=$(sed -n 's/^ready-file *=\{0,1\} *//p' "$ROOT/deploy/spanprobe.conf")
 mkdir -p "$(dirname "$ready")"
 rm -f "$ready"
 
-env "${envs[@]}" "$SPANPROBE" "${args[@]}" 2>"$SCRATCH/sp.err" &
+env "${envs[@]}" "$SPANPROBE" "${args[@]}" --kube-api "$KUBE_API" --kube-token-file "$SCRATCH/sa.token" \
+	--kube-ca-file "$KUBE_CA" 2>"$SCRATCH/sp.err" &
 sp=$!
 bg_track $sp
 check "ready_file_made_once_attached" wait_for_line "$ready" "^$sp\$" 10
 check "waits_for_the_workload" grep -q "not found yet; waiting" "$SCRATCH/sp.err"
 
-# The demo pod: the image's binary at its path, in fresh namespaces. The
-# short sleep is the container's start-up; spanprobe sees its exec.
-unshare --mount --pid --fork --kill-child --propagation private sh -c \
-	"mount -t tmpfs tmpfs /usr/local/bin && cp '$DEMO' '$IN_PATH' && sleep 0.5 &&
-	 exec '$IN_PATH' --requests $REQUESTS --seed 77 --time-scale 0.002 --annotate" >"$SCRATCH/app.out" 2>&1 &
-ctr=$!
-check "workload_picked_up" wait_for_line "$SCRATCH/sp.err" "tracing $IN_PATH" 10
+# pod_container UID OUT SEED: the demo image's container of pod UID: the
+# binary at its path, in fresh namespaces and the pod's kubelet-named cgroup
+# (entered before the runtime's exec). The short sleep is the container's
+# start-up; spanprobe sees its exec. Its pid in CTR.
+pod_container() {
+	local cg
+	cg=$(_kube_cgroup_root)/kubepods/besteffort/pod$1/cri-containerd-$(openssl rand -hex 32) &&
+		mkdir -p "$cg" || return 1
+	KUBE_CGROUPS="$cg $KUBE_CGROUPS"
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
+		unshare --mount --pid --fork --kill-child --propagation private sh -c \
+		"mount -t tmpfs tmpfs /usr/local/bin && cp '$DEMO' '$IN_PATH' && sleep 0.5 &&
+		 exec '$IN_PATH' --requests $REQUESTS --seed $3 --time-scale 0.002 --annotate" >"$2" 2>&1 &
+	CTR=$!
+}
+pod_container "$DEMO_UID" "$SCRATCH/app.out" 77 || { fail demo_pod_started "see above"; exit 0; }
+ctr=$CTR
+pod_container "$OTHER_UID" "$SCRATCH/other.out" 78 || { fail other_pod_started "see above"; exit 0; }
+other=$CTR
 wait $ctr
 expect_eq "workload_exit_status" "$?" 0
+wait $other
+expect_eq "other_namespace_workload_exit_status" "$?" 0
+check "other_namespace_workload_ran" test "$(grep -c 'Zoo function completed' "$SCRATCH/other.out")" -eq $REQUESTS
 
 # SIGTERM, as the kubelet stops a pod: flush, then exit 0 and remove the ready file.
 kill -TERM $sp
 wait $sp
 expect_eq "sigterm_exit_status" "$?" 0
 check "ready_file_removed" test ! -e "$ready"
+# the demo pod's calls alone (3 spans a request); the other pod's none
 check "summary_exported_all" grep -q "OTLP exported $((3 * REQUESTS)), dropped 0" "$SCRATCH/sp.err"
+# the pod's processes: its container's shell, unshare, sleep and demo-app
+check "summary_counts_the_pod" grep -q "; [0-9]* processes and 1 pod traced" "$SCRATCH/sp.err"
 
 # In Jaeger: the service is the executable's name; every request one trace.
 if jaeger_wait_traces demo-app "$REQUESTS" $((3 * REQUESTS)) "$SCRATCH/jaeger.json" 30; then

@@ -40,7 +40,7 @@ check listed_then_synced wait_for_line "$out" "^SYNCED lists=1 " 30
 check lists_pod_of_node grep -q "^ADDED demo/web-1 uid=$uid_web phase=Pending labels=app=web,tier=fe containers=app:-,sidecar:-" "$out"
 check lists_other_namespace_on_node grep -q "^ADDED other/web-x uid=$uid_other " "$out"
 check never_shows_other_node bash -c "! grep -q 'far-1\|$uid_far' '$out'"
-check other_namespace_not_selected grep -q "^NOT_SELECTED other/web-x: pod other/web-x: namespace not selected" "$out"
+check other_namespace_not_selected grep -q "^NOT_SELECTED other/web-x: pod other/web-x: namespace other not selected" "$out"
 
 # Created after the list: the watch reports it.
 uid_new=$(kube_create_pod demo web-2 $NODE '{"app":"api","tier":"fe"}')
@@ -76,7 +76,7 @@ echo "resolve $p_other" >&3
 echo "resolve $$" >&3
 check process_cgroupfs_to_pod wait_for_line "$out" "^PROCESS $p_app uid=$uid_web container=${CID_WEB:0:12} pod=demo/web-1 container_name=app SELECTED: pod demo/web-1 container app selected"
 check process_systemd_to_pod wait_for_line "$out" "^PROCESS $p_side uid=$uid_web container=${CID_SIDE:0:12} pod=demo/web-1 container_name=sidecar NOT_SELECTED: pod demo/web-1: container sidecar not selected"
-check process_other_namespace wait_for_line "$out" "^PROCESS $p_other uid=$uid_other container=${CID_OTHER:0:12} pod=other/web-x container_name=- NOT_SELECTED: pod other/web-x: namespace not selected"
+check process_other_namespace wait_for_line "$out" "^PROCESS $p_other uid=$uid_other container=${CID_OTHER:0:12} pod=other/web-x container_name=- NOT_SELECTED: pod other/web-x: namespace other not selected"
 check process_outside_pods wait_for_line "$out" "^PROCESS $$ none: in no pod's cgroup"
 
 # A label change takes the pod out of the selection.

@@ -131,20 +131,23 @@ static void test_filter(void)
 		const char *process_container_id;
 		bool want;
 		const char *want_why;
+		bool want_may; /* pod_filter__may_select: namespace and labels alone */
 	} rows[] = {
-		{ "", NULL, NULL, CID_APP, true, "no pod selection: every process is chosen" },
-		{ "demo", NULL, NULL, CID_APP, true, "pod demo/frontend-7d9c container app selected" },
-		{ "prod,demo", NULL, NULL, "", true, "pod demo/frontend-7d9c selected" },
-		{ "prod", NULL, NULL, CID_APP, false, "pod demo/frontend-7d9c: namespace not selected" },
+		{ "", NULL, NULL, CID_APP, true, "no pod selection: every process is chosen", true },
+		{ "demo", NULL, NULL, CID_APP, true, "pod demo/frontend-7d9c container app selected (namespace demo)", true },
+		{ "prod,demo", NULL, NULL, "", true, "pod demo/frontend-7d9c selected (namespace demo)", true },
+		{ "prod", NULL, NULL, CID_APP, false, "pod demo/frontend-7d9c: namespace demo not selected", false },
 		{ "", "app=frontend,tier in (web,api)", NULL, CID_APP, true,
-		  "pod demo/frontend-7d9c container app selected" },
-		{ "", "app=backend", NULL, CID_APP, false, "pod demo/frontend-7d9c: labels do not match 'app=backend'" },
-		{ "demo", "!canary", "sidecar", CID_SIDE, true, "pod demo/frontend-7d9c container sidecar selected" },
-		{ "", NULL, "sidecar", CID_APP, false, "pod demo/frontend-7d9c: container app not selected" },
+		  "pod demo/frontend-7d9c container app selected (labels match 'app=frontend,tier in (web,api)')", true },
+		{ "", "app=backend", NULL, CID_APP, false, "pod demo/frontend-7d9c: labels do not match 'app=backend'", false },
+		{ "demo", "!canary", "sidecar", CID_SIDE, true,
+		  "pod demo/frontend-7d9c container sidecar selected (namespace demo, labels match '!canary', "
+		  "container sidecar)", true },
+		{ "", NULL, "sidecar", CID_APP, false, "pod demo/frontend-7d9c: container app not selected", true },
 		{ "", NULL, "app", "", false,
-		  "pod demo/frontend-7d9c: the process's container (none) is not one the API reports" },
+		  "pod demo/frontend-7d9c: the process's container (none) is not one the API reports", true },
 		{ "", NULL, "app", "0000000000000000000000000000000000000000000000000000000000000000", false,
-		  "pod demo/frontend-7d9c: the process's container 000000000000 is not one the API reports" },
+		  "pod demo/frontend-7d9c: the process's container 000000000000 is not one the API reports", true },
 	};
 	char err[256], why[256];
 	int rc;
@@ -164,6 +167,7 @@ static void test_filter(void)
 			CHECK_INT(pod_filter__add_container(f, rows[i].container, err, sizeof(err)), 0);
 		CHECK_INT(pod_filter__selects(f, pod, rows[i].process_container_id, why, sizeof(why)), rows[i].want);
 		CHECK_STR(why, rows[i].want_why);
+		CHECK_INT(pod_filter__may_select(f, pod), rows[i].want_may);
 		pod_filter__free(f);
 	}
 	k8s_pod__put(pod);
@@ -187,6 +191,7 @@ static void test_filter_errors(void)
 	/* With a criterion, a process in no known pod is not chosen. */
 	CHECK(!pod_filter__selects(f, NULL, "", why, sizeof(why)));
 	CHECK_STR(why, "in no pod of this node known to the API server");
+	CHECK(!pod_filter__may_select(f, NULL));
 	pod_filter__free(f);
 	pod_filter__free(NULL);
 }

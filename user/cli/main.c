@@ -14,9 +14,11 @@
 #include "node_pods.h"
 #include "options.h"
 #include "outputs.h"
+#include "pod_selection.h"
 #include "probe_list.h"
 #include "python_probe.h"
 #include "report.h"
+#include "selection.h"
 #include "tracer.h"
 
 static struct options opts;
@@ -108,6 +110,41 @@ static int make_ready_file(const char *path)
 	return 0;
 }
 
+/* --namespace, --pod-selector, --container: processes are chosen by their
+ * pod, an extra test of the selection (made here when no --exe made one). */
+static int make_pod_selection(struct pod_selection **out)
+{
+	*out = NULL;
+	if (!opts.pod_filter || opts.list)
+		return 0;
+	if (!opts.selection && !(opts.selection = selection__new()))
+		return -ENOMEM;
+	*out = pod_selection__new(opts.pod_filter);
+	if (!*out)
+		return -ENOMEM;
+	opts.pod_filter = NULL; /* the pod selection's now */
+	selection__set_predicate(opts.selection, pod_selection__decide, *out);
+	return 0;
+}
+
+/* The first decisions read the pods as listed: wait for the list (a
+ * process of a pod not listed yet is decided again once it is). */
+#define POD_LIST_WAIT_MS 10000
+
+static void wait_for_pods(struct pod_watch *pods)
+{
+	char why[512];
+
+	if (pod_watch__wait_synced(pods, POD_LIST_WAIT_MS, why, sizeof(why)))
+		fprintf(stderr, "spanprobe: warning: this node's pods are not listed yet (%s); their "
+			"processes are chosen once they are\n", why);
+}
+
+static void request_rescan(void *tracer)
+{
+	tracer__request_rescan(tracer);
+}
+
 static int start_metrics(struct report_sources *r, struct metrics_server **out)
 {
 	int err = metrics_server__start(opts.metrics_addr, report__metrics, r, out);
@@ -125,6 +162,7 @@ int main(int argc, char **argv)
 	struct report_sources report = {};
 	struct metrics_server *metrics = NULL;
 	struct pod_watch *pods = NULL;
+	struct pod_selection *pod_sel = NULL;
 	struct tracer *tracer = NULL;
 	struct outputs *outputs = NULL;
 	bool ready_made = false;
@@ -137,15 +175,27 @@ int main(int argc, char **argv)
 	if (options__parse(argc, argv, &opts))
 		goto cleanup;
 	libbpf_set_print(libbpf_print_fn);
+	if (make_pod_selection(&pod_sel)) {
+		fprintf(stderr, "spanprobe: out of memory\n");
+		goto cleanup;
+	}
 	if (!opts.list) {
 		err = node_pods__start(&(struct node_pods_opts){
 					       .node_name = opts.node_name, .api_url = opts.kube_api,
 					       .token_file = opts.kube_token_file,
 					       .ca_file = opts.kube_ca_file, .verbose = opts.verbose,
+					       .needed_by = pod_sel ? opts.pod_option : NULL,
+					       .on_pod = pod_sel ? pod_selection__pod_event : NULL,
+					       .on_synced = pod_sel ? pod_selection__synced : NULL,
+					       .ctx = pod_sel,
 				       },
 				       &pods);
 		if (err)
 			goto cleanup;
+		if (pod_sel) {
+			pod_selection__set_watch(pod_sel, pods);
+			wait_for_pods(pods);
+		}
 	}
 
 	err = tracer__new(&(struct tracer_opts){
@@ -168,6 +218,8 @@ int main(int argc, char **argv)
 			  }, &tracer);
 	if (err)
 		goto cleanup;
+	if (pod_sel)
+		pod_selection__on_change(pod_sel, request_rescan, tracer);
 	if (opts.list) {
 		probe_list__print(tracer__table(tracer), opts.verbose, stdout);
 		python_probe__print_list(tracer__python(tracer), opts.verbose, stdout);
@@ -217,8 +269,11 @@ cleanup:
 	if (ready_made)
 		unlink(opts.ready_file);
 	outputs__free(outputs);
+	if (pod_sel) /* no rescan request may reach a freed tracer */
+		pod_selection__on_change(pod_sel, NULL, NULL);
 	tracer__free(tracer);
 	pod_watch__stop(pods);
+	pod_selection__free(pod_sel);
 	options__release(&opts);
 	return exit_code;
 }

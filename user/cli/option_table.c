@@ -13,6 +13,15 @@ const struct option_def option_defs[] = {
 	{ "exe", OPT_EXE, "GLOB",
 	  "Without -p/-c, trace only processes whose executable matches GLOB (a path glob, or a "
 	  "name when it has no '/'); the others get no probe at all; repeatable", false },
+	{ "namespace", OPT_NAMESPACE, "NS",
+	  "Without -p/-c, trace only processes of pods in namespace NS (from the Kubernetes API: "
+	  "needs the pod watch); the others get no probe at all; repeatable", false },
+	{ "pod-selector", OPT_POD_SELECTOR, "SELECTOR",
+	  "Without -p/-c, trace only processes of pods whose labels match SELECTOR "
+	  "('app=web,tier in (a,b),!canary', as kubectl -l); needs the pod watch", false },
+	{ "container", OPT_CONTAINER, "NAME",
+	  "Without -p/-c, trace only processes of the pod containers named NAME; needs the pod "
+	  "watch; repeatable", false },
 	{ "list", 'l', NULL, "List the functions PROBE matches, with their probe cost", true },
 	{ "output", 'o', "FORMAT",
 	  "tree (default), lines (one line a call), jsonl, otlp, or summary (the summary alone: "

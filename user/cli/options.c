@@ -12,6 +12,7 @@
 #include "config_file.h"
 #include "option_table.h"
 #include "options.h"
+#include "pod_filter.h"
 #include "probe_spec.h"
 #include "return_rule.h"
 #include "selection.h"
@@ -78,6 +79,26 @@ static int ring_size__parse(const char *text, uint64_t *bytes, char *err, size_t
 	}
 	*bytes = v;
 	return 0;
+}
+
+/* --namespace, --pod-selector, --container: into the pod filter. */
+static int add_pod_criterion(struct options *o, int key, const char *arg, char *err, size_t len)
+{
+	const char *name = key == OPT_NAMESPACE ? "--namespace" : key == OPT_POD_SELECTOR ?
+			   "--pod-selector" : "--container";
+	char why[448];
+	int rc;
+
+	if (!o->pod_filter && !(o->pod_filter = pod_filter__new()))
+		return -ENOMEM;
+	if (!o->pod_option)
+		o->pod_option = name;
+	rc = key == OPT_NAMESPACE ? pod_filter__add_namespace(o->pod_filter, arg, why, sizeof(why))
+	     : key == OPT_POD_SELECTOR ? pod_filter__set_selector(o->pod_filter, arg, why, sizeof(why))
+	     : pod_filter__add_container(o->pod_filter, arg, why, sizeof(why));
+	if (rc)
+		snprintf(err, len, "%s: %s", name, why);
+	return rc;
 }
 
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
@@ -196,6 +217,17 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		if (selection__add_exe(o->selection, arg))
 			argp_failure(state, 64, 0, "bad --exe");
 		break;
+	case OPT_NAMESPACE:
+	case OPT_POD_SELECTOR:
+	case OPT_CONTAINER: {
+		int rc = add_pod_criterion(o, key, arg, err, sizeof(err));
+
+		if (rc == -ENOMEM)
+			return ENOMEM;
+		if (rc)
+			argp_failure(state, 64, 0, "%s", err);
+		break;
+	}
 	case OPT_METRICS_ADDR:
 		o->metrics_addr = arg;
 		break;
@@ -238,6 +270,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			argp_error(state, "-p and -c exclude each other");
 		if (o->selection && (o->pid > 0 || o->cmd))
 			argp_error(state, "--exe chooses among every process: it can't go with -p or -c");
+		if (o->pod_filter && (o->pid > 0 || o->cmd))
+			argp_error(state, "%s chooses among every process: it can't go with -p or -c",
+				   o->pod_option);
 		if (!o->out.tree && !o->out.jsonl && !o->out.otlp && !o->out.lines &&
 		    !o->out.summary)
 			o->out.tree = true;
@@ -306,5 +341,6 @@ void options__release(struct options *o)
 		arg_rule__release(&o->arg_rules[i]);
 	free(o->arg_rules);
 	selection__free(o->selection);
+	pod_filter__free(o->pod_filter);
 	config_file__free_argv(o->argc, o->argv, o->orig_argv);
 }

@@ -14,6 +14,7 @@
 
 struct probe_spec;
 struct selection;
+struct pod_filter;
 struct error_rule;
 struct arg_rule;
 
@@ -36,7 +37,9 @@ struct options {
 	uint64_t min_duration_ns;    /* --min-duration; 0: off */
 	bool errors_only;
 	struct sampler sampler;      /* OTEL_TRACES_SAMPLER(_ARG) */
-	struct selection *selection; /* --exe, ...: made on the first selector */
+	struct selection *selection; /* --exe: made on the first one */
+	struct pod_filter *pod_filter; /* --namespace, --pod-selector, --container */
+	const char *pod_option;      /* the first of those given, for messages */
 	const char *ready_file;
 	const char *metrics_addr;
 	int returns;               /* --return-probes: enum return_choice */

@@ -10,6 +10,7 @@
 
 void report__summary(const struct report_sources *r, FILE *to)
 {
+	struct selection_counts sel;
 	uint64_t k[STAT_MAX];
 	struct output_counts c;
 	struct otlp_stats os;
@@ -26,7 +27,13 @@ void report__summary(const struct report_sources *r, FILE *to)
 	if (c.unwritten)
 		fprintf(to, "; %" PRIu64 " not written to %s (%s)", c.unwritten,
 			r->output_name, outputs__write_error(r->outputs) ?: "out of memory");
-	if (tracer__processes_seen(r->tracer))
+	tracer__selection_counts(r->tracer, &sel);
+	if (sel.selecting && sel.pods_total) /* processes in pods (by their cgroup) */
+		fprintf(to, "; %zu process%s and %zu pod%s traced", sel.procs_total,
+			sel.procs_total == 1 ? "" : "es", sel.pods_total, sel.pods_total == 1 ? "" : "s");
+	else if (sel.selecting)
+		fprintf(to, "; %zu process%s traced", sel.procs_total, sel.procs_total == 1 ? "" : "es");
+	else if (tracer__processes_seen(r->tracer))
 		fprintf(to, "; %zu processes traced", tracer__processes_seen(r->tracer));
 	if (k[STAT_TREE_DROPS])
 		fprintf(to, "; %" PRIu64 " started processes not followed (the traced tree is full)",
@@ -53,10 +60,19 @@ void report__summary(const struct report_sources *r, FILE *to)
 void report__metrics(void *ctx, FILE *to)
 {
 	const struct report_sources *r = ctx;
+	struct selection_counts sel;
 	struct output_counts c;
 	struct otlp_stats os;
 
 	tracer__write_metrics(r->tracer, to);
+	tracer__selection_counts(r->tracer, &sel);
+	if (sel.selecting)
+		fprintf(to, "# HELP spanprobe_processes_traced Processes chosen (--exe, --namespace, "
+			    "--pod-selector, --container) and probed now.\n"
+			    "# TYPE spanprobe_processes_traced gauge\nspanprobe_processes_traced %zu\n"
+			    "# HELP spanprobe_pods_traced Pods with a chosen process now.\n"
+			    "# TYPE spanprobe_pods_traced gauge\nspanprobe_pods_traced %zu\n",
+			sel.procs_now, sel.pods_now);
 	outputs__counts(r->outputs, &c);
 	fprintf(to, "# TYPE spanprobe_spans_total counter\nspanprobe_spans_total %" PRIu64 "\n"
 		    "# TYPE spanprobe_span_errors_total counter\nspanprobe_span_errors_total %" PRIu64 "\n"

@@ -13,6 +13,13 @@ static void report_error(void *ctx, const char *message)
 	fprintf(stderr, "spanprobe: Kubernetes API: %s (pods are named once it answers)\n", message);
 }
 
+/* What a selection option needs that is missing: one line, -EINVAL. */
+static int needed(const struct node_pods_opts *o, const char *missing)
+{
+	fprintf(stderr, "spanprobe: %s chooses pods from the Kubernetes API: %s\n", o->needed_by, missing);
+	return -EINVAL;
+}
+
 static int make_config(const struct node_pods_opts *o, struct kube_config *cfg)
 {
 	char err[512];
@@ -30,8 +37,17 @@ static int make_config(const struct node_pods_opts *o, struct kube_config *cfg)
 		return -EINVAL;
 	}
 	rc = kube_config__in_cluster(cfg, NULL, err, sizeof(err));
+	if (rc == -ENOENT && o->needed_by)
+		return needed(o, "give --kube-api URL (with --kube-token-file and --kube-ca-file) and "
+			      "--node-name NAME, or run in a pod with a ServiceAccount");
 	if (rc == -ENOENT)
 		return 1; /* a local run */
+	if (rc && o->needed_by) {
+		char why[640];
+
+		snprintf(why, sizeof(why), "%s", err);
+		return needed(o, why);
+	}
 	if (rc) {
 		fprintf(stderr, "spanprobe: warning: %s; pods are not named\n", err);
 		return 1;
@@ -53,9 +69,10 @@ int node_pods__start(const struct node_pods_opts *o, struct pod_watch **out)
 		return rc < 0 ? rc : 0;
 	if (!node || !*node) {
 		kube_config__clear(&cfg);
-		if (o->api_url) {
-			fprintf(stderr, "spanprobe: --kube-api needs this node's name: --node-name NAME "
-				"or K8S_NODE_NAME (the DaemonSet sets it from spec.nodeName)\n");
+		if (o->api_url || o->needed_by) {
+			fprintf(stderr, "spanprobe: %s needs this node's name: --node-name NAME "
+				"or K8S_NODE_NAME (the DaemonSet sets it from spec.nodeName)\n",
+				o->needed_by ?: "--kube-api");
 			return -EINVAL;
 		}
 		fprintf(stderr, "spanprobe: warning: in a pod but K8S_NODE_NAME is unset (set it from "
@@ -65,7 +82,8 @@ int node_pods__start(const struct node_pods_opts *o, struct pod_watch **out)
 	rc = pod_watch__start(&(struct pod_watch_opts){
 				      .kube = &cfg,
 				      .node_name = node,
-				      .cb = { .on_error = report_error },
+				      .cb = { .on_error = report_error, .on_pod = o->on_pod,
+					      .on_synced = o->on_synced, .ctx = o->ctx },
 			      },
 			      out);
 	if (rc)

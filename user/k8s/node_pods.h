@@ -15,12 +15,22 @@ struct node_pods_opts {
 	const char *token_file; /* --kube-token-file (with --kube-api) */
 	const char *ca_file;    /* --kube-ca-file (with --kube-api) */
 	bool verbose;
+	/* The option that needs the pods (e.g. "--namespace"), or NULL: then
+	 * a run with no watch is an error (one line), not a local run. */
+	const char *needed_by;
+	/* Pod events and complete lists, on the watch thread (pod_watch.h);
+	 * ctx is theirs. */
+	void (*on_pod)(void *ctx, enum pod_event event, const struct k8s_pod *pod,
+		       const struct k8s_pod *old);
+	void (*on_synced)(void *ctx);
+	void *ctx;
 };
 
 /* Starts the watch: with --kube-api, or inside a pod (KUBERNETES_SERVICE_HOST
  * set). 0 and *out NULL when neither (a local run: no pod names). A bad
  * option: one line naming it, -EINVAL. In a pod without a node name or
- * credentials: one warning line, no watch. Failing requests later are
+ * credentials: one warning line, no watch. With needed_by, each of those
+ * "no watch" cases is one error line naming the fix, and -EINVAL. Failing requests later are
  * reported by the watch thread (one line each, repeats not reported). */
 int node_pods__start(const struct node_pods_opts *o, struct pod_watch **out);
 

@@ -119,10 +119,41 @@ static bool in_list(char *const *list, size_t n, const char *s)
 	return false;
 }
 
+bool pod_filter__may_select(const struct pod_filter *f, const struct k8s_pod *pod)
+{
+	if (!pod_filter__active(f))
+		return true;
+	if (!pod)
+		return false;
+	if (f->n_namespaces && !in_list(f->namespaces, f->n_namespaces, pod->namespace))
+		return false;
+	return !f->selector || label_selector__matches(f->selector, pod->labels, pod->n_labels);
+}
+
+/* " (namespace demo, labels match 'app=web', container app)": the criteria
+ * a selected process passed, for -v. */
+static void say_passed(const struct pod_filter *f, const struct k8s_pod *pod,
+		       const struct k8s_container *c, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (f->n_namespaces)
+		n += snprintf(buf + n, len - n, "%snamespace %s", n ? ", " : " (", pod->namespace);
+	if (f->selector && n < len)
+		n += snprintf(buf + n, len - n, "%slabels match '%s'", n ? ", " : " (",
+			      label_selector__text(f->selector));
+	if (f->n_containers && c && n < len)
+		n += snprintf(buf + n, len - n, "%scontainer %s", n ? ", " : " (", c->name);
+	if (n && n < len)
+		snprintf(buf + n, len - n, ")");
+}
+
 bool pod_filter__selects(const struct pod_filter *f, const struct k8s_pod *pod, const char *container_id,
 			 char *why, size_t why_len)
 {
 	const struct k8s_container *c;
+	char passed[320];
 
 	if (!pod_filter__active(f)) {
 		snprintf(why, why_len, "no pod selection: every process is chosen");
@@ -133,7 +164,8 @@ bool pod_filter__selects(const struct pod_filter *f, const struct k8s_pod *pod, 
 		return false;
 	}
 	if (f->n_namespaces && !in_list(f->namespaces, f->n_namespaces, pod->namespace)) {
-		snprintf(why, why_len, "pod %s/%s: namespace not selected", pod->namespace, pod->name);
+		snprintf(why, why_len, "pod %s/%s: namespace %s not selected", pod->namespace, pod->name,
+			 pod->namespace);
 		return false;
 	}
 	if (f->selector && !label_selector__matches(f->selector, pod->labels, pod->n_labels)) {
@@ -154,7 +186,8 @@ bool pod_filter__selects(const struct pod_filter *f, const struct k8s_pod *pod, 
 			return false;
 		}
 	}
-	snprintf(why, why_len, "pod %s/%s%s%s selected", pod->namespace, pod->name, c ? " container " : "",
-		 c ? c->name : "");
+	say_passed(f, pod, c, passed, sizeof(passed));
+	snprintf(why, why_len, "pod %s/%s%s%s selected%s", pod->namespace, pod->name, c ? " container " : "",
+		 c ? c->name : "", passed);
 	return true;
 }

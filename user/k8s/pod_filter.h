@@ -29,6 +29,9 @@ bool pod_filter__active(const struct pod_filter *f);
  * never selected while a criterion is set. */
 bool pod_filter__selects(const struct pod_filter *f, const struct k8s_pod *pod, const char *container_id,
 			 char *why, size_t why_len);
+/* Whether pod's namespace and labels pass (its containers not looked at):
+ * a change of such a pod can change which processes are chosen. */
+bool pod_filter__may_select(const struct pod_filter *f, const struct k8s_pod *pod);
 void pod_filter__free(struct pod_filter *f);
 
 #endif /* SPANPROBE_POD_FILTER_H */

@@ -361,6 +361,17 @@ int attach_process(struct attachment *a, struct probe_table *t, const struct att
 	return err;
 }
 
+int attach_process_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
+			  pid_t pid)
+{
+	int err;
+
+	quiet_when_gone = true;
+	err = attach_one_binary(a, t, b, pid);
+	quiet_when_gone = false;
+	return err;
+}
+
 static void *destroy_link(void *link)
 {
 	bpf_link__destroy(link);

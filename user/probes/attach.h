@@ -50,6 +50,11 @@ int attach_binary(struct attachment *a, struct probe_table *t, const struct trac
  * skipped-functions line is left to the caller. */
 int attach_process(struct attachment *a, struct probe_table *t, const struct attach_progs *progs,
 		   pid_t pid, bool multi);
+/* One file's functions (found after the process was chosen) into a
+ * process chosen by selection (a, as attach_process made it); nothing
+ * printed when it is gone (-ESRCH). */
+int attach_process_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
+			  pid_t pid);
 /* Keeps link (destroyed with the attachment; destroyed now on -ENOMEM). */
 int attachment__add(struct attachment *a, struct bpf_link *link);
 /* Closes every link at once (see attach.c: a pending return probe can

@@ -179,15 +179,17 @@ int python_eval__store(const struct py_eval_target *t, uint32_t idx, struct span
 	return err;
 }
 
-static int keep(struct bpf_link *link, const char *what, const char *path,
+static int keep(struct bpf_link *link, const char *what, const char *path, bool quiet_gone,
 		struct attachment *attached)
 {
 	int err;
 
 	if (!link) {
 		err = -errno;
-		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path,
-			strerror(errno));
+		/* one process (chosen by selection) that exited meanwhile: ordinary */
+		if (!(quiet_gone && err == -ESRCH))
+			fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path,
+				strerror(errno));
 		return err;
 	}
 	return attachment__add(attached, link);
@@ -199,7 +201,8 @@ static int keep(struct bpf_link *link, const char *what, const char *path,
  * which the DaemonSet does not grant; a link needs CAP_BPF and CAP_PERFMON. */
 static int attach_multi(struct bpf_program *prog, pid_t pid, const char *path,
 			const uint64_t *offsets, size_t n, uint32_t idx, bool retprobe,
-			const char *what, const char *name, struct attachment *attached)
+			const char *what, const char *name, bool quiet_gone,
+			struct attachment *attached)
 {
 	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts, .cnt = n, .retprobe = retprobe);
 	unsigned long *offs = calloc(n, sizeof(*offs));
@@ -214,7 +217,7 @@ static int attach_multi(struct bpf_program *prog, pid_t pid, const char *path,
 		opts.offsets = offs;
 		opts.cookies = cookies;
 		err = keep(bpf_program__attach_uprobe_multi(prog, pid, path, NULL, &opts), what, name,
-			   attached);
+			   quiet_gone, attached);
 	}
 	free(offs);
 	free(cookies);
@@ -222,7 +225,7 @@ static int attach_multi(struct bpf_program *prog, pid_t pid, const char *path,
 }
 
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
-			pid_t pid, struct attachment *attached)
+			pid_t pid, bool quiet_gone, struct attachment *attached)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .bpf_cookie = idx);
 	LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = idx, .retprobe = true);
@@ -232,23 +235,24 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 		/* returns first, as below */
 		err = t->uretprobe ? attach_multi(skel->progs.py_eval_return, pid, t->bin.path,
 						  &t->entry_offset, 1, idx, true,
-						  "the return of " EVALUATOR, t->bin.name, attached)
+						  "the return of " EVALUATOR, t->bin.name, quiet_gone,
+						  attached)
 			: t->nrets ? attach_multi(skel->progs.py_eval_ret_insn, pid, t->bin.path,
 						  t->ret_offsets, t->nrets, idx, false,
 						  "the return instructions of " EVALUATOR,
-						  t->bin.name, attached)
+						  t->bin.name, quiet_gone, attached)
 				   : 0;
 		return err ? err
 			   : attach_multi(skel->progs.py_eval_entry, pid, t->bin.path,
 					  &t->entry_offset, 1, idx, false, EVALUATOR, t->bin.name,
-					  attached);
+					  quiet_gone, attached);
 	}
 
 	/* returns first: an entry seen is then never without its return */
 	if (t->uretprobe) {
 		err = keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_return, pid,
 							   t->bin.path, t->entry_offset, &ret_opts),
-			   "the return of " EVALUATOR, t->bin.name, attached);
+			   "the return of " EVALUATOR, t->bin.name, quiet_gone, attached);
 		if (err)
 			return err;
 	}
@@ -256,13 +260,13 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 		err = keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_ret_insn, pid,
 							   t->bin.path, t->ret_offsets[i],
 							   &entry_opts),
-			   "a return instruction of " EVALUATOR, t->bin.name, attached);
+			   "a return instruction of " EVALUATOR, t->bin.name, quiet_gone, attached);
 		if (err)
 			return err;
 	}
 	return keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_entry, pid, t->bin.path,
 						    t->entry_offset, &entry_opts),
-		    EVALUATOR, t->bin.name, attached);
+		    EVALUATOR, t->bin.name, quiet_gone, attached);
 }
 
 void python_eval__release(struct py_eval_target *t)

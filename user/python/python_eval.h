@@ -58,9 +58,10 @@ int python_eval__inspect(const struct container_file *file, const char *inside,
 /* Hands the file's layout to the BPF side, under idx (the probes' cookie). */
 int python_eval__store(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel);
 /* Attaches the entry and return probes for pid (-1: every process); links
- * are appended to *links. Errors print one line. */
+ * are appended to *links. Errors print one line (none for -ESRCH with
+ * quiet_gone: a chosen process that exited meanwhile). */
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
-			pid_t pid, struct attachment *attached);
+			pid_t pid, bool quiet_gone, struct attachment *attached);
 void python_eval__release(struct py_eval_target *t);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Inlining off and on again per traced process; see python_hooks.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,24 +64,53 @@ int python_hooks__hook(struct python_hooks *hs, pid_t pid, const struct py_eval_
 	return n;
 }
 
-void python_hooks__restore_all(struct python_hooks *hs, FILE *log)
+static void restore_one(struct python_hooks *hs, struct py_hooked *p, FILE *log)
 {
-	for (size_t i = 0; i < hs->n; i++) {
-		struct py_hooked *p = &hs->procs[i];
-		int n;
+	int n;
 
-		/* gone, or the pid now names another process: nothing to undo */
-		if (process_start_time(p->pid) != p->start_time) {
-			p->h.nset = 0;
+	/* gone, or the pid now names another process: nothing to undo */
+	if (process_start_time(p->pid) != p->start_time) {
+		p->h.nset = 0;
+		return;
+	}
+	n = cpython_hook__restore(&p->h);
+	if (n > 0)
+		hs->restored += n;
+	if (log)
+		fprintf(log, "spanprobe: python: process %d: inlining %s\n", (int)p->pid,
+			n >= 0 ? "restored" : "not restored (process gone?)");
+}
+
+/* Drops the entries of pid, restoring them first when restore is set. */
+static void drop_pid(struct python_hooks *hs, pid_t pid, bool restore, FILE *log)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < hs->n; i++) {
+		if (hs->procs[i].pid != pid) {
+			hs->procs[kept++] = hs->procs[i];
 			continue;
 		}
-		n = cpython_hook__restore(&p->h);
-		if (n > 0)
-			hs->restored += n;
-		if (log)
-			fprintf(log, "spanprobe: python: process %d: inlining %s\n", (int)p->pid,
-				n >= 0 ? "restored" : "not restored (process gone?)");
+		if (restore)
+			restore_one(hs, &hs->procs[i], log);
 	}
+	hs->n = kept;
+}
+
+void python_hooks__restore_pid(struct python_hooks *hs, pid_t pid, FILE *log)
+{
+	drop_pid(hs, pid, true, log);
+}
+
+void python_hooks__forget_pid(struct python_hooks *hs, pid_t pid)
+{
+	drop_pid(hs, pid, false, NULL);
+}
+
+void python_hooks__restore_all(struct python_hooks *hs, FILE *log)
+{
+	for (size_t i = 0; i < hs->n; i++)
+		restore_one(hs, &hs->procs[i], log);
 	hs->n = 0;
 }
 

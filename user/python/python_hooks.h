@@ -36,6 +36,12 @@ struct python_hooks {
  * CAP_SYS_PTRACE; -ESRCH: gone). With verbose, says what it did on `log`. */
 int python_hooks__hook(struct python_hooks *hs, pid_t pid, const struct py_eval_target *t,
 		       FILE *log);
+/* pid is no longer traced: its interpreters back as they were (when it
+ * is still the same process), and forgotten. */
+void python_hooks__restore_pid(struct python_hooks *hs, pid_t pid, FILE *log);
+/* pid exec'd (its memory is another program's now): forgotten, nothing
+ * written. */
+void python_hooks__forget_pid(struct python_hooks *hs, pid_t pid);
 /* Puts every hooked interpreter back (of processes still the same). */
 void python_hooks__restore_all(struct python_hooks *hs, FILE *log);
 void python_hooks__free(struct python_hooks *hs);

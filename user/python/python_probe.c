@@ -59,6 +59,7 @@ struct python_probe {
 	struct spanprobe_bpf *skel; /* attached to */
 	bool verbose;
 	bool restoring;            /* detaching: reports of inlined interpreters are ignored */
+	bool selecting;            /* probes per chosen process only (python_probe__select) */
 };
 /* Appends prefix + glob after the globs in use, unless it is among the
  * globs from index `from` on. Returns 1 when added, 0 when already there. */
@@ -357,21 +358,24 @@ int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel)
 	return 0;
 }
 
-static int keep_link(struct python_probe *p, struct bpf_link *link, const char *what,
-		     const char *path)
+static int keep_link(struct attachment *into, struct bpf_link *link, const char *what,
+		     const char *path, bool quiet_gone)
 {
 	int err;
 
 	if (!link) {
 		err = -errno;
-		fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path, strerror(errno));
+		/* a chosen process that exited meanwhile: ordinary */
+		if (!(quiet_gone && err == -ESRCH))
+			fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path,
+				strerror(errno));
 		return err;
 	}
-	return attachment__add(&p->attached, link);
+	return attachment__add(into, link);
 }
 
 static int attach_usdt(struct python_probe *p, const struct py_target *t,
-		       struct spanprobe_bpf *skel, pid_t pid)
+		       struct spanprobe_bpf *skel, pid_t pid, struct attachment *into)
 {
 	const struct python_interp *in = t->usdt;
 	LIBBPF_OPTS(bpf_usdt_opts, uopts, .usdt_cookie = t->idx);
@@ -383,19 +387,19 @@ static int attach_usdt(struct python_probe *p, const struct py_target *t,
 	/* Return first, then entry: an entry seen is never without its return
 	 * (py_return ignores a return whose entry was not seen), even when
 	 * the entry's attach fails. */
-	err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_return, pid, file, "python",
-						    "function__return", &uopts),
-			"python:function__return", t->path);
+	err = keep_link(into, bpf_program__attach_usdt(skel->progs.py_return, pid, file, "python",
+						       "function__return", &uopts),
+			"python:function__return", t->path, p->selecting);
 	if (err)
 		return err;
-	err = keep_link(p, bpf_program__attach_usdt(skel->progs.py_entry, pid, file, "python",
-						    "function__entry", &uopts),
-			"python:function__entry", t->path);
+	err = keep_link(into, bpf_program__attach_usdt(skel->progs.py_entry, pid, file, "python",
+						       "function__entry", &uopts),
+			"python:function__entry", t->path, p->selecting);
 	if (err || !python_interp__needs_line_semaphore(in))
 		return err;
-	return keep_link(p, bpf_program__attach_uprobe_opts(skel->progs.py_line_semaphore, pid,
-							     file, in->idle.offset, &sema_opts),
-			 "the line semaphore (through python:audit's site)", t->path);
+	return keep_link(into, bpf_program__attach_uprobe_opts(skel->progs.py_line_semaphore, pid,
+								file, in->idle.offset, &sema_opts),
+			 "the line semaphore (through python:audit's site)", t->path, p->selecting);
 }
 
 /* Does pid map the file (dev, ino)? */
@@ -431,7 +435,8 @@ static void hook_process(struct python_probe *p, pid_t pid)
 		const struct py_target *t = &p->targets[i];
 		int n;
 
-		if (t->kind != PY_PATH_EVAL || !t->attached || !t->eval->bin.needs_eval_frame_hook)
+		if (t->kind != PY_PATH_EVAL || !(t->attached || p->selecting) ||
+		    !t->eval->bin.needs_eval_frame_hook)
 			continue;
 		n = python_hooks__hook(&p->hooks, pid, t->eval, log_to(p));
 		if (n == -EPERM || n == -EACCES)
@@ -493,8 +498,8 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 		if (t->attached || t->refused)
 			continue;
 		err = t->kind == PY_PATH_USDT
-			      ? attach_usdt(p, t, skel, pid)
-			      : python_eval__attach(t->eval, t->idx, skel, pid, &p->attached);
+			      ? attach_usdt(p, t, skel, pid, &p->attached)
+			      : python_eval__attach(t->eval, t->idx, skel, pid, false, &p->attached);
 		if (err && t->ns_pid > 0) {
 			/* A container's copy: what a container holds must not stop
 			 * the tracing of the others. Returns are attached before
@@ -538,6 +543,56 @@ static bool exe_is(pid_t pid, dev_t dev, ino_t ino)
 	return stat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
 }
 
+void python_probe__select(struct python_probe *p, struct spanprobe_bpf *skel)
+{
+	if (!p)
+		return;
+	p->selecting = true;
+	p->target = -1;
+	p->skel = skel;
+}
+
+/* Does t's interpreter run in pid, or its probed file map there? At exec
+ * the interpreter is mapped but its libpython not yet: the interpreter
+ * tells. */
+static bool runs_target(pid_t pid, const struct py_target *t)
+{
+	return exe_is(pid, t->exe.dev, t->exe.ino) || maps_file(pid, t->dev, t->ino);
+}
+
+int python_probe__attach_process(struct python_probe *p, pid_t pid, struct attachment *into)
+{
+	int err, n = 0;
+
+	if (!p || !p->selecting || p->restoring)
+		return 0;
+	for (size_t i = 0; i < p->ntargets; i++) {
+		const struct py_target *t = &p->targets[i];
+
+		if (!t->stored || !runs_target(pid, t))
+			continue;
+		err = t->kind == PY_PATH_USDT
+			      ? attach_usdt(p, t, p->skel, pid, into)
+			      : python_eval__attach(t->eval, t->idx, p->skel, pid, true, into);
+		if (err)
+			return err;
+		n++;
+	}
+	if (n && needs_hooks(p))
+		hook_process(p, pid);
+	return n;
+}
+
+void python_probe__release_process(struct python_probe *p, pid_t pid, bool exec)
+{
+	if (!p || !p->selecting)
+		return;
+	if (exec)
+		python_hooks__forget_pid(&p->hooks, pid);
+	else
+		python_hooks__restore_pid(&p->hooks, pid, log_to(p));
+}
+
 int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, pid_t pid,
 			   uint64_t start_time, FILE *log)
 {
@@ -567,7 +622,9 @@ int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, p
 	}
 	if (!added)
 		return 0;
-	if (python_probe__store(p, skel) || python_probe__attach(p, skel, -1, -1))
+	/* with selection, the processes chosen get the new file's probes */
+	if (python_probe__store(p, skel) ||
+	    (!p->selecting && python_probe__attach(p, skel, -1, -1)))
 		return -EIO;
 	for (size_t i = first; log && i < p->ntargets; i++)
 		fprintf(log, "spanprobe: tracing python %s (%s, seen by process %d): %s path\n",

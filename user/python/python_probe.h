@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+struct attachment;
 struct probe_spec;
 struct python_probe;
 struct spanprobe_bpf;
@@ -41,6 +42,17 @@ int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel);
  * the interpreter (-1). */
 int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid_t target,
 			 pid_t traced);
+/* Selection (instead of python_probe__attach): the probes go only into
+ * the processes chosen, one by one, with python_probe__attach_process. */
+void python_probe__select(struct python_probe *p, struct spanprobe_bpf *skel);
+/* Attaches, for pid alone, the probes of each interpreter file pid runs or
+ * maps (links added to into) and, on 3.11+ without USDT, turns inlining off
+ * in pid only. Returns how many files, or a negative errno (one line
+ * printed, except -ESRCH: pid gone). */
+int python_probe__attach_process(struct python_probe *p, pid_t pid, struct attachment *into);
+/* pid is no longer chosen: its inlining back on, before its links go; when
+ * it exec'd (its memory is another program's), forgotten unwritten. */
+void python_probe__release_process(struct python_probe *p, pid_t pid, bool exec);
 /* The BPF side saw pid's interpreter run with inlining on (REC_PY_UNHOOKED). */
 void python_probe__on_unhooked(struct python_probe *p, pid_t pid);
 /* pid exec'd (system-wide): probes the interpreters at the specs' absolute

@@ -50,6 +50,7 @@ void chosen_procs__remove(struct chosen_procs *c, pid_t pid)
 	for (size_t i = 0; c && i < c->n; i++) {
 		if (c->procs[i]->pid != pid)
 			continue;
+		attachment__destroy(&c->procs[i]->py_attached);
 		attachment__destroy(&c->procs[i]->attached);
 		free(c->procs[i]);
 		c->procs[i] = c->procs[--c->n];
@@ -60,6 +61,24 @@ void chosen_procs__remove(struct chosen_procs *c, pid_t pid)
 size_t chosen_procs__count(const struct chosen_procs *c)
 {
 	return c ? c->n : 0;
+}
+
+size_t chosen_procs__pods(const struct chosen_procs *c)
+{
+	size_t pods = 0;
+
+	/* a node runs tens of pods: quadratic is fine */
+	for (size_t i = 0; c && i < c->n; i++) {
+		size_t j;
+
+		if (!c->procs[i]->pod_uid[0])
+			continue;
+		for (j = 0; j < i; j++)
+			if (strcmp(c->procs[j]->pod_uid, c->procs[i]->pod_uid) == 0)
+				break;
+		pods += j == i;
+	}
+	return pods;
 }
 
 struct chosen_proc *chosen_procs__at(struct chosen_procs *c, size_t i)

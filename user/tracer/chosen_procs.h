@@ -14,7 +14,9 @@
 struct chosen_proc {
 	pid_t pid;
 	uint64_t start_time;        /* /proc/PID/stat field 22, clock ticks since boot */
-	struct attachment attached;
+	char pod_uid[37];           /* the pod its cgroup names, or "" */
+	struct attachment attached; /* its function probes: kept across its execs */
+	struct attachment py_attached; /* its Python probes: of its image */
 };
 
 struct chosen_procs;
@@ -27,6 +29,8 @@ struct chosen_proc *chosen_procs__add(struct chosen_procs *c, pid_t pid, uint64_
 /* Detaches its probes and forgets it. */
 void chosen_procs__remove(struct chosen_procs *c, pid_t pid);
 size_t chosen_procs__count(const struct chosen_procs *c);
+/* Distinct pods (pod_uid) of the processes chosen now. */
+size_t chosen_procs__pods(const struct chosen_procs *c);
 struct chosen_proc *chosen_procs__at(struct chosen_procs *c, size_t i);
 void chosen_procs__free(struct chosen_procs *c);
 

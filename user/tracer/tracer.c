@@ -22,6 +22,7 @@
 #include "probe_spec.h"
 #include "probe_table.h"
 #include "node_pods.h"
+#include "pod_cgroup.h"
 #include "process_info.h"
 #include "process_ref.h"
 #include "python_probe.h"
@@ -281,13 +282,69 @@ static int attach_exception_hooks(struct tracer *t, pid_t pid)
 				       t->opts.verbose || t->opts.dry_run);
 }
 
-/* Selection: forget pid, its probes and its place in the traced set. */
-static void unchoose(struct tracer *t, pid_t pid)
+/* Selection: the counts the summary and the metrics thread read. */
+static void update_counts(struct tracer *t)
+{
+	__atomic_store_n(&t->procs_now, chosen_procs__count(t->chosen), __ATOMIC_RELAXED);
+	__atomic_store_n(&t->pods_now, chosen_procs__pods(t->chosen), __ATOMIC_RELAXED);
+}
+
+/* Selection: a pod whose process was chosen, counted once. */
+static void note_pod(struct tracer *t, const char *uid)
+{
+	char (*grown)[37];
+
+	if (!uid[0])
+		return;
+	for (size_t i = 0; i < t->npods_seen; i++)
+		if (strcmp(t->pods_seen[i], uid) == 0)
+			return;
+	grown = realloc(t->pods_seen, (t->npods_seen + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	t->pods_seen = grown;
+	snprintf(t->pods_seen[t->npods_seen++], sizeof(*grown), "%s", uid);
+}
+
+/* -v: whether "process PID not chosen: WHY" was said already (each pod
+ * event decides every process again; the same line each time would flood). */
+static bool said_before(struct tracer *t, pid_t pid, uint64_t start, const char *why)
+{
+	struct said_unchosen *s = &t->said[(uint32_t)pid % (sizeof(t->said) / sizeof(t->said[0]))];
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (const char *c = why; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	if (s->pid == pid && s->start == start && s->why_hash == h)
+		return true;
+	*s = (struct said_unchosen){ .pid = pid, .start = start, .why_hash = h };
+	return false;
+}
+
+/* Selection: counts pid once in chosen_total, however often it is chosen
+ * (a pod relabelled back and forth). A direct-mapped memory of the last
+ * process per slot: a collision can count one twice, never once too few. */
+static void count_chosen(struct tracer *t, pid_t pid, uint64_t start)
+{
+	struct counted_proc *c = &t->counted[(uint32_t)pid % (sizeof(t->counted) / sizeof(t->counted[0]))];
+
+	if (c->pid == pid && c->start == start)
+		return;
+	*c = (struct counted_proc){ .pid = pid, .start = start };
+	t->chosen_total++;
+}
+
+/* Selection: forget pid, its probes and its place in the traced set.
+ * Python's inlining goes back on in it first, unless it exec'd (its memory
+ * is another program's now). */
+static void unchoose(struct tracer *t, pid_t pid, bool exec)
 {
 	__u32 key = pid;
 
+	python_probe__release_process(t->python, pid, exec);
 	chosen_procs__remove(t->chosen, pid);
 	bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
+	update_counts(t);
 }
 
 /* Selection: decide on pid now, and put the probes into it alone, or take
@@ -297,14 +354,16 @@ static void choose(struct tracer *t, pid_t pid)
 	struct chosen_proc *p = chosen_procs__find(t->chosen, pid);
 	uint64_t start = process_start_time(pid);
 	__u32 key = pid, parent = 0;
+	struct pod_cgroup_ids ids;
 	struct attach_progs progs;
 	char why[512];
 	int chosen, err;
 
-	if (pid == getpid())
+	/* draining at the end: the chosen set is gone, nothing is attached */
+	if (pid == getpid() || !t->chosen)
 		return;
 	if (p && p->start_time != start) {
-		unchoose(t, pid);
+		unchoose(t, pid, true);
 		p = NULL;
 	}
 	if (!start)
@@ -312,10 +371,14 @@ static void choose(struct tracer *t, pid_t pid)
 	chosen = selection__decide(t->opts.selection, pid, why, sizeof(why));
 	if (chosen <= 0) {
 		if (p) {
-			unchoose(t, pid);
+			unchoose(t, pid, false);
 			fprintf(stderr, "spanprobe: process %d no longer chosen: %s\n", pid, why);
-		} else if (t->opts.verbose && chosen == 0) {
-			fprintf(stderr, "spanprobe: process %d not chosen: %s\n", pid, why);
+			said_before(t, pid, start, why); /* not "not chosen" next time */
+		} else {
+			/* a chosen process's child the kernel followed */
+			bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
+			if (t->opts.verbose && chosen == 0 && !said_before(t, pid, start, why))
+				fprintf(stderr, "spanprobe: process %d not chosen: %s\n", pid, why);
 		}
 		return;
 	}
@@ -324,15 +387,24 @@ static void choose(struct tracer *t, pid_t pid)
 	p = chosen_procs__add(t->chosen, pid, start);
 	if (!p)
 		return;
+	if (pod_cgroup__read(pid, &ids) == 0)
+		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", ids.pod_uid);
 	bpf_map__update_elem(t->skel->maps.traced_tgids, &key, sizeof(key), &parent, sizeof(parent),
 			     BPF_ANY);
 	progs = attach_progs_of(t);
 	err = attach_process(&p->attached, &t->table, &progs, pid, t->multi);
+	if (!err) {
+		int n = python_probe__attach_process(t->python, pid, &p->py_attached);
+
+		err = n < 0 ? n : 0;
+	}
 	if (err) {
-		unchoose(t, pid); /* gone meanwhile, or said why */
+		unchoose(t, pid, false); /* gone meanwhile, or said why */
 		return;
 	}
-	t->chosen_total++;
+	count_chosen(t, pid, start);
+	note_pod(t, p->pod_uid);
+	update_counts(t);
 	if (t->opts.verbose)
 		fprintf(stderr, "spanprobe: process %d chosen: %s\n", pid, why);
 }
@@ -361,6 +433,37 @@ static void choose_all(struct tracer *t)
 	closedir(proc);
 }
 
+/* Selection: pid exec'd; files from first_bin on are new in the table.
+ * A new file's functions go into every chosen process at once: one that
+ * maps it later (a container's shell about to exec the binary its image
+ * holds) gets the breakpoints as the kernel maps it, with no call missed
+ * while spanprobe reads the exec. A chosen process keeps its function
+ * links across the exec (they follow the process, not its image): only
+ * its Python probes are of its image, so they are made again. Then pid is
+ * decided again (an --exe glob may no longer match). */
+static void exec_chosen(struct tracer *t, pid_t pid, size_t first_bin)
+{
+	struct chosen_proc *p;
+	bool was_chosen;
+
+	for (size_t i = 0; i < chosen_procs__count(t->chosen); i++) {
+		p = chosen_procs__at(t->chosen, i);
+		for (size_t b = first_bin; b < t->table.nbins; b++)
+			attach_process_binary(&p->attached, &t->table, t->table.bins[b], p->pid);
+	}
+	p = chosen_procs__find(t->chosen, pid);
+	was_chosen = p != NULL;
+	if (p) {
+		python_probe__release_process(t->python, pid, true);
+		attachment__destroy(&p->py_attached);
+	}
+	choose(t, pid); /* a new process gets every probe here */
+	p = chosen_procs__find(t->chosen, pid);
+	if (was_chosen && p && p->py_attached.nlinks == 0 &&
+	    python_probe__attach_process(t->python, pid, &p->py_attached) < 0)
+		unchoose(t, pid, false); /* gone meanwhile, or said why */
+}
+
 void tracer__request_rescan(struct tracer *t)
 {
 	__atomic_store_n(&t->rescan, 1, __ATOMIC_RELEASE);
@@ -386,6 +489,9 @@ static int attach_sources(struct tracer *t)
 		err = attach_exception_hooks(t, -1);
 		if (err)
 			return err;
+		python_probe__select(t->python, t->skel);
+		if (t->python && (t->opts.verbose || t->opts.dry_run))
+			python_probe__describe(t->python, stderr);
 		choose_all(t);
 		probe_list__print_skipped(stderr, &t->table, NULL);
 		return 0;
@@ -460,14 +566,8 @@ int tracer__start(struct tracer *t)
 			return err;
 		t->target = t->child.pid;
 	}
-	if (t->target <= 0 && selection__active(t->opts.selection)) {
-		if (t->python) {
-			fprintf(stderr, "spanprobe: python: probes can't be combined with process "
-				"selection yet (use -p PID or no selection)\n");
-			return -EINVAL;
-		}
+	if (t->target <= 0 && selection__active(t->opts.selection))
 		t->selecting = true;
-	}
 	if (t->target > 0 && t->opts.follow) {
 		t->following = true;
 		t->tree = process_tree__new(t->target);
@@ -560,9 +660,11 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 
 	if (span_decoder__control(data, size, &ev))
 		return 0;
-	/* CPython 3.11+ running inlined in a traced process: turn that off */
+	/* CPython 3.11+ running inlined in a traced process: turn that off
+	 * (with selection, not in one unchosen since it reported) */
 	if (ev.kind == REC_PY_UNHOOKED) {
-		python_probe__on_unhooked(t->python, ev.pid);
+		if (!t->selecting || chosen_procs__find(t->chosen, ev.pid))
+			python_probe__on_unhooked(t->python, ev.pid);
 		return 0;
 	}
 	if (ev.kind == REC_FORK) {
@@ -573,8 +675,8 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	}
 	if (ev.kind == REC_EXIT) {
 		process_tree__exit(t->tree, ev.pid);
-		if (t->selecting)
-			chosen_procs__remove(t->chosen, ev.pid);
+		if (t->selecting && chosen_procs__find(t->chosen, ev.pid))
+			unchoose(t, ev.pid, true); /* gone: nothing to write back */
 		return 0;
 	}
 	pid = ev.pid;
@@ -586,9 +688,7 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	if (n > 0 && store_rules(t, first_func))
 		return 0;
 	if (t->selecting) {
-		/* a new image: its files decide again (new ones get the probes) */
-		unchoose(t, pid);
-		choose(t, pid);
+		exec_chosen(t, pid, n > 0 ? first_bin : t->table.nbins);
 		return 0;
 	}
 	if (n <= 0)
@@ -662,6 +762,17 @@ static void report_still_running(const struct tracer *t)
 	for (size_t i = 0; i < n && i < 8; i++)
 		fprintf(stderr, " %d", pids[i]);
 	fprintf(stderr, "%s\n", n > 8 ? " ..." : "");
+}
+
+void tracer__selection_counts(const struct tracer *t, struct selection_counts *out)
+{
+	*out = (struct selection_counts){
+		.selecting = t->selecting,
+		.procs_now = __atomic_load_n(&t->procs_now, __ATOMIC_RELAXED),
+		.pods_now = __atomic_load_n(&t->pods_now, __ATOMIC_RELAXED),
+		.procs_total = t->chosen_total,
+		.pods_total = t->npods_seen,
+	};
 }
 
 size_t tracer__processes_seen(const struct tracer *t)
@@ -791,6 +902,7 @@ void tracer__free(struct tracer *t)
 	process_ref__close(&t->target_ref);
 	process_tree__free(t->tree);
 	chosen_procs__free(t->chosen);
+	free(t->pods_seen);
 	pthread_mutex_destroy(&t->table_lock);
 	free(t);
 }

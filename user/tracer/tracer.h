@@ -93,6 +93,14 @@ unsigned tracer__ring_backlog_pct(void *tracer);
 /* Asks the run loop to decide again which processes selection chooses
  * (the pods changed); safe from any thread. */
 void tracer__request_rescan(struct tracer *t);
+/* Selection's processes and pods traced (chosen) now and so far; pods are
+ * those the processes' cgroups name. Safe from the metrics thread (the
+ * totals are read at exit). */
+struct selection_counts {
+	bool selecting;
+	size_t procs_now, pods_now, procs_total, pods_total;
+};
+void tracer__selection_counts(const struct tracer *t, struct selection_counts *out);
 /* With -c/-p following descendants, or with selection: processes traced so
  * far; else 0. */
 size_t tracer__processes_seen(const struct tracer *t);

@@ -38,6 +38,18 @@ struct tracer {
 	bool selecting;             /* probes only in the processes selection chooses */
 	struct chosen_procs *chosen;
 	size_t chosen_total;        /* processes chosen so far */
+	char (*pods_seen)[37];      /* pods whose processes were chosen so far */
+	size_t npods_seen;
+	size_t procs_now, pods_now; /* chosen now; read by the metrics thread (atomics) */
+	struct said_unchosen {      /* -v: "not chosen" said once per process and reason */
+		pid_t pid;
+		uint64_t start;
+		uint32_t why_hash;
+	} said[256];
+	struct counted_proc {       /* the processes counted in chosen_total lately: */
+		pid_t pid;          /* one chosen again (relabelled back) is not */
+		uint64_t start;     /* counted twice */
+	} counted[256];
 	volatile int rescan;        /* set from other threads: decide every process again */
 	struct ring_buffer *rb;
 	struct span_decoder *decoder;
