@@ -15,6 +15,10 @@ KUBE_STAGING_VERSION=v0.${KUBE_VERSION#v1.}
 
 cache=${SPANPROBE_KUBE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spanprobe-kube}
 mkdir -p "$cache"
+# One build at a time: tests/run.sh starts the test prerequisites in the
+# background (scripts/prepare-tests.sh), and a test that needs them waits here.
+exec 9>"$cache/.lock"
+flock 9
 export GOPATH=${GOPATH:-$cache/gopath} GOFLAGS=-mod=mod GOTOOLCHAIN=local GOWORK=off
 
 if ! command -v go >/dev/null; then

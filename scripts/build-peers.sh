@@ -14,6 +14,10 @@ JAEGER_MODULE_VERSION=v1.76.0
 
 cache=${SPANPROBE_PEERS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spanprobe-peers}
 mkdir -p "$cache"
+# One build at a time: tests/run.sh starts the test prerequisites in the
+# background (scripts/prepare-tests.sh), and a test that needs them waits here.
+exec 9>"$cache/.lock"
+flock 9
 export GOPATH=${GOPATH:-$cache/gopath} GOFLAGS=-mod=mod GOTOOLCHAIN=local
 export GOBIN=$cache/bin
 mkdir -p "$GOBIN"

@@ -130,6 +130,11 @@ if ! why=$(podman_usable); then
 fi
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(all)
+mkdir -p "$IMAGES_CACHE"
+# One build at a time: tests/run.sh starts the test prerequisites in the
+# background (scripts/prepare-tests.sh), and a test that needs them waits here.
+exec 9>"$IMAGES_CACHE/.lock"
+flock 9
 want() { [[ " ${targets[*]} " == *" $1 "* || " ${targets[*]} " == *" all "* ]]; }
 
 base_image "$SUITE" && BASE=$BUILT

@@ -26,6 +26,16 @@ run() { # run LABEL COMMAND...
 	fi
 }
 
+# A full run makes the later suites' prerequisites (peers, images, kernels...)
+# in the background while the first suites run (scripts/prepare-tests.sh).
+prepare_log=$(mktemp /tmp/spanprobe-prepare.XXXXXX)
+prepare_pid=
+if [ -z "$pattern" ]; then
+	scripts/prepare-tests.sh >"$prepare_log" 2>&1 &
+	prepare_pid=$!
+fi
+trap 'rm -f "$log" "$times" "$prepare_log"; [ -n "$prepare_pid" ] && kill "$prepare_pid" 2>/dev/null' EXIT
+
 # ASan+UBSan: abort on the first report so no finding is a silent pass.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -42,6 +52,11 @@ done
 # The kernel matrix: the no-peer tests again on 6.1 and 6.12, under QEMU.
 run kernels tests/kernels/run.sh
 
+if [ -n "$prepare_pid" ]; then
+	wait "$prepare_pid" 2>/dev/null
+	echo "Prerequisites made beside the suites:"
+	sed 's/^/   /' "$prepare_log"
+fi
 echo "Slowest suites (of $SECONDS s in all):"
 sort -rn "$times" | head -n 8 | sed 's/^/   /'
 passed=$(grep -c '^PASS ' "$log")

@@ -31,7 +31,7 @@ kernels_names() {
 	done
 }
 
-kernels_setup() {
+_kernels_setup() {
 	local version venv
 	version=$(awk '$1 == "virtme-ng" { print $2 }' "$KERNELS_LIST")
 	venv=$KERNELS_CACHE/virtme-ng-$version
@@ -64,7 +64,7 @@ mirror_has() {
 
 # kernel_fetch NAME: downloads the pinned package once, unpacks it, and runs
 # depmod (as its postinst would) so virtme-ng finds the virtio modules.
-kernel_fetch() {
+_kernel_fetch() {
 	local name=$1 pkg ver dir deb tmp
 	read -r pkg ver < <(awk -v n="$name" '$1 == "kernel" && $2 == n { print $3, $4 }' "$KERNELS_LIST")
 	if [ -z "$pkg" ]; then
@@ -138,3 +138,18 @@ vm_run() {
 	[ -n "$VM_KILLED" ] && return 2
 	return 1
 }
+
+# One download or install at a time: scripts/prepare-tests.sh may be fetching
+# in the background while the matrix starts.
+_kernels_locked() {
+	local rc
+	mkdir -p "$KERNELS_CACHE"
+	exec 7>"$KERNELS_CACHE/.lock"
+	flock 7
+	"$@"
+	rc=$?
+	exec 7>&-
+	return $rc
+}
+kernels_setup() { _kernels_locked _kernels_setup; }
+kernel_fetch() { _kernels_locked _kernel_fetch "$@"; }

@@ -22,12 +22,21 @@ deploy_check_build() {
 	DEPLOY_CHECK=$cache/deploy-check-$src_hash/deploy-check
 	[ -x "$DEPLOY_CHECK" ] && return 0
 	mkdir -p "$(dirname "$DEPLOY_CHECK")"
+	# one build at a time (scripts/prepare-tests.sh may be building it)
+	exec 6>"$(dirname "$DEPLOY_CHECK")/.lock"
+	flock 6
+	if [ -x "$DEPLOY_CHECK" ]; then
+		exec 6>&-
+		return 0
+	fi
 	echo "building tests/deploy (once per version)" >&2
 	log=$(dirname "$DEPLOY_CHECK")/build.log
 	if ! (cd "$ROOT/tests/deploy" && GOPATH=${GOPATH:-$cache/gopath} GOTOOLCHAIN=local \
 		GOFLAGS=-mod=readonly go build -o "$DEPLOY_CHECK.tmp" .) >"$log" 2>&1; then
 		fail "$name" "go build tests/deploy failed: $(tail -n 5 "$log" | tr '\n' ' ')"
+		exec 6>&-
 		return 1
 	fi
 	mv "$DEPLOY_CHECK.tmp" "$DEPLOY_CHECK"
+	exec 6>&-
 }

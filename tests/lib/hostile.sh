@@ -33,22 +33,28 @@ hostile_build() {
 	}
 	hash=$(printf '%s\n' "$HOSTILE_SUITE" "$HOSTILE_MIRROR" "${HOSTILE_OPTS[@]}" | sha256sum | cut -c1-12)
 	HOSTILE_BASE=$HOSTILE_CACHE/$HOSTILE_SUITE-$hash
+	mkdir -p "$HOSTILE_CACHE"
+	# one build at a time (scripts/prepare-tests.sh may be making it)
+	exec 8>"$HOSTILE_CACHE/.lock"
+	flock 8
 	if [ ! -e "$HOSTILE_BASE/.complete" ]; then
-		mkdir -p "$HOSTILE_CACHE"
 		rm -rf "$HOSTILE_BASE" "$HOSTILE_BASE.tar"
 		echo "making the container root with mmdebstrap (once; about a minute)" >&2
 		if ! mmdebstrap "${HOSTILE_OPTS[@]}" --format=tar "$HOSTILE_SUITE" "$HOSTILE_BASE.tar" \
 			"$HOSTILE_MIRROR" >"$HOSTILE_CACHE/mmdebstrap.log" 2>&1; then
 			skip "$name" "mmdebstrap failed: $(tail -n 2 "$HOSTILE_CACHE/mmdebstrap.log")"
 			rm -f "$HOSTILE_BASE.tar"
+			exec 8>&-
 			return 1
 		fi
 		mkdir -p "$HOSTILE_BASE/root" && tar -xf "$HOSTILE_BASE.tar" -C "$HOSTILE_BASE/root" &&
 			rm -f "$HOSTILE_BASE.tar" && touch "$HOSTILE_BASE/.complete" || {
 			skip "$name" "can't unpack the container root into $HOSTILE_BASE"
+			exec 8>&-
 			return 1
 		}
 	fi
+	exec 8>&-
 	trap '_hostile_cleanup' EXIT
 }
 
