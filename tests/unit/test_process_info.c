@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* process_table: this very process read from /proc, caching by pid, a gone
  * pid, and container ids from the cgroup line formats runtimes write. */
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "process_info.h"
@@ -70,10 +73,59 @@ static void test_self(void)
 	process_table__free(NULL);
 }
 
+/* A child read as this program, then exec'd into sleep: once forgotten (an
+ * exec report), it is read again under its new name; the old entry stays
+ * valid for spans already made. */
+static void test_forget_after_exec(void)
+{
+	struct process_table *t = process_table__new();
+	const struct process_info *before, *after;
+	int go[2], ready[2];
+	char c;
+	pid_t child;
+
+	CHECK(t != NULL && pipe(go) == 0 && pipe(ready) == 0);
+	child = fork();
+	if (child == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		close(ready[1]); /* close-on-exec would do; the parent waits for the exec */
+		execl("/bin/sleep", "sleep", "30", (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	close(ready[1]);
+	before = process_table__get(t, (uint32_t)child);
+	CHECK(before && strcmp(before->exe_name, "test_process_info") == 0);
+	CHECK(write(go[1], "x", 1) == 1);
+	CHECK(read(ready[0], &c, 1) == 0); /* the child closed it right before exec */
+	/* exec'd once /proc/PID/exe names sleep (the exec itself is that quick) */
+	for (int i = 0; i < 1000; i++) {
+		char exe[64], target[256] = "";
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)child);
+		if (readlink(exe, target, sizeof(target) - 1) > 0 && strstr(target, "sleep"))
+			break;
+		usleep(1000);
+	}
+	process_table__forget(t, (uint32_t)child);
+	after = process_table__get(t, (uint32_t)child);
+	CHECK(after && after != before);
+	if (after)
+		CHECK_STR(after->exe_name, "sleep");
+	CHECK_STR(before->exe_name, "test_process_info");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	process_table__free(t);
+}
+
 int main(void)
 {
 	unit_prog = "process_info";
 	RUN(test_container_id_table);
 	RUN(test_self);
+	RUN(test_forget_after_exec);
 	return unit_exit();
 }

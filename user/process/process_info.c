@@ -27,10 +27,14 @@
 
 #define POD_RETRY_NS 250000000ULL
 
+/* How often an entry's executable is checked again (see still_same). */
+#define EXE_CHECK_NS 1000000000ULL
+
 struct process_entry {
 	struct process_info info;
 	bool pod_pending;        /* in a pod whose name is not known yet */
 	uint64_t pod_tried_ns;   /* when it was last looked up */
+	uint64_t checked_ns;     /* when /proc/PID/exe was last seen to match */
 	struct process_entry *next;
 };
 
@@ -287,6 +291,48 @@ void process_table__set_pod_lookup(struct process_table *t, pod_lookup_fn lookup
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Unlinks pid's entry (lock held); it stays valid, retired. */
+static void forget_locked(struct process_table *t, uint32_t pid)
+{
+	struct process_entry *e;
+
+	for (struct process_entry **link = &t->buckets[pid % PROCESS_BUCKETS]; (e = *link) != NULL;
+	     link = &e->next) {
+		if (e->info.pid != pid)
+			continue;
+		*link = e->next;
+		e->next = t->retired;
+		t->retired = e;
+		return;
+	}
+}
+
+void process_table__forget(struct process_table *t, uint32_t pid)
+{
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	forget_locked(t, pid);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* Does pid still run what e was read from? Asked at most every
+ * EXE_CHECK_NS: an exec spanprobe was not told of, or a reused pid. */
+static bool still_same(struct process_entry *e)
+{
+	uint64_t now = now_ns();
+	char *exe;
+	bool same;
+
+	if (!e->info.exe_path || now - e->checked_ns < EXE_CHECK_NS)
+		return true;
+	exe = read_exe_path(e->info.pid);
+	same = !exe || strcmp(exe, e->info.exe_path) == 0; /* gone: keep what was read */
+	free(exe);
+	e->checked_ns = now;
+	return same;
+}
+
 const struct process_info *process_table__get(struct process_table *t, uint32_t pid)
 {
 	struct process_entry **bucket, *e;
@@ -300,6 +346,10 @@ const struct process_info *process_table__get(struct process_table *t, uint32_t 
 
 		if (e->info.pid != pid)
 			continue;
+		if (!still_same(e)) {
+			forget_locked(t, pid);
+			break; /* read again below */
+		}
 		if (!e->pod_pending || now_ns() - e->pod_tried_ns < POD_RETRY_NS)
 			goto out;
 		n = process_entry__renamed(t, e);
@@ -316,6 +366,7 @@ const struct process_info *process_table__get(struct process_table *t, uint32_t 
 	 * racing on the same new pid must not both insert it. */
 	e = process_entry__read(t, pid);
 	if (e) {
+		e->checked_ns = now_ns();
 		e->next = *bucket;
 		*bucket = e;
 	}

@@ -40,9 +40,13 @@ struct process_table *process_table__new(void);
 void process_table__set_pod_lookup(struct process_table *t, pod_lookup_fn lookup, void *ctx);
 /* The entry for pid, read from /proc on first use; never NULL for a valid
  * table (a process already gone gets an entry named "pid-N"). The entry
- * lives as long as the table and never changes: once its pod is named, a
- * new entry replaces it for later calls. Thread-safe. */
+ * lives as long as the table and never changes: once its pod is named, or
+ * the process exec'd, a new entry replaces it for later calls. Thread-safe. */
 const struct process_info *process_table__get(struct process_table *t, uint32_t pid);
+/* pid exec'd: its next spans read it again (entries given out stay valid).
+ * Without exec reports, an entry whose /proc/PID/exe changed is read again
+ * too, checked at most once a second. */
+void process_table__forget(struct process_table *t, uint32_t pid);
 void process_table__free(struct process_table *t);
 
 #endif /* SPANPROBE_PROCESS_INFO_H */

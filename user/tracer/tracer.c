@@ -680,6 +680,8 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	pid = ev.pid;
+	/* another program now: its spans name it (resource, service) */
+	process_table__forget(t->procs, pid);
 	start = process_start_ticks_from_ns(ev.start_boottime);
 	python_probe__discover(t->python, t->skel, pid, start, stderr);
 	pthread_mutex_lock(&t->table_lock);
