@@ -452,6 +452,24 @@ static int resolve_abs_spec(struct probe_table *t, const struct probe_spec *spec
 	return err;
 }
 
+/* The same probe written twice (a generated list, a config and the command
+ * line): resolved once; the second adds nothing, and for an absolute path
+ * would look through every container root again. */
+static bool repeats_earlier(const struct probe_spec *specs, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		const struct probe_spec *a = &specs[j], *b = &specs[i];
+		bool same = a->kind == b->kind && a->nfuncs == b->nfuncs &&
+			    strcmp(a->binary, b->binary) == 0;
+
+		for (size_t k = 0; same && k < a->nfuncs; k++)
+			same = strcmp(a->funcs[k], b->funcs[k]) == 0;
+		if (same)
+			return true;
+	}
+	return false;
+}
+
 int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, size_t nspecs,
 			 pid_t pid, bool wait)
 {
@@ -461,7 +479,7 @@ int probe_table__resolve(struct probe_table *t, const struct probe_spec *specs, 
 	t->nspecs = nspecs;
 	t->pid = pid;
 	for (size_t i = 0; i < nspecs && !err; i++) {
-		if (specs[i].kind != PROBE_UPROBE)
+		if (specs[i].kind != PROBE_UPROBE || repeats_earlier(specs, i))
 			continue;
 		if (specs[i].binary[0] == '/')
 			err = resolve_abs_spec(t, &specs[i], pid, wait);
@@ -647,7 +665,8 @@ int probe_table__discover(struct probe_table *t, pid_t pid, uint64_t start_time,
 	for (size_t i = 0; i < t->nspecs; i++) {
 		const struct probe_spec *spec = &t->specs[i];
 
-		if (spec->kind != PROBE_UPROBE || spec->binary[0] != '/')
+		if (spec->kind != PROBE_UPROBE || spec->binary[0] != '/' ||
+		    repeats_earlier(t->specs, i))
 			continue;
 		err = container_files__in_process_at(spec->binary, pid, start_time, &f);
 		if (err == -ESRCH)
