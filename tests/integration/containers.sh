@@ -63,13 +63,17 @@ for seed_pid in "first:$first_pid" "second:$second_pid"; do
 	name=${seed_pid%%:*} pid=${seed_pid#*:}
 	summary=$(jq -s -c --arg pid "$pid" '
 		map(select(any(.attributes[]; .key == "process.pid" and .value.intValue == $pid))) as $mine
-		| ($mine | map(select(.name == "foo" and .parentSpanId == ""))) as $foos
+		| ($mine | map(select(.name == "foo" and .parentSpanId == ""))) as $all
+		# the first foo may begin while the probes go in, the last one end
+		# while they come out (one function probed, its callee not yet or
+		# no longer): the ones between are whole
+		| ($all | sort_by(.startTimeUnixNano | tonumber) | .[1:-1]) as $foos
 		| {foos: ($foos | length),
 		   nested: all($foos[]; .spanId as $id | .traceId as $t
 			| ([$mine[] | select(.parentSpanId == $id and .traceId == $t) | .name] | sort) == ["goo", "zoo"]),
 		   errors_on_goo_only: all($mine[] | select(.status.code == 2); .name == "goo"),
 		   goo_errors: ([$mine[] | select(.status.code == 2)] | length)}' "$SCRATCH/spans.jsonl")
-	check "$name.traced_requests" jq -e '.foos >= 10' <<<"$summary"
+	check "$name.traced_requests" jq -e '.foos >= 8' <<<"$summary"
 	check "$name.foo_has_goo_and_zoo" jq -e '.nested' <<<"$summary"
 	check "$name.errors_only_on_goo" jq -e '.errors_on_goo_only and .goo_errors > 0' <<<"$summary"
 done
