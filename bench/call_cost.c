@@ -13,7 +13,10 @@
  * Prints "ready PID" and waits for SIGUSR1 (or SIGCONT), so a tracer can
  * attach first; then "ns_per_call X calls N probed yes|no". `probed` says
  * whether the function's first 8 bytes changed since start: a uprobe writes
- * its breakpoint (or, optimized, a call) into the traced process's text. */
+ * its breakpoint (or, optimized, a call) into the traced process's text.
+ * With CALL_COST_HOLD set in the environment it then waits for SIGUSR1
+ * again before exiting, so the tracer (whose BPF programs' run-time
+ * statistics are read then) is still attached. */
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -115,5 +118,13 @@ int main(int argc, char **argv)
 
 	printf("ns_per_call %.2f calls %ld probed %s acc %d\n", (t1 - t0) / calls, calls,
 	       memcmp(before, after, sizeof(before)) ? "yes" : "no", acc);
+	fflush(stdout);
+	if (getenv("CALL_COST_HOLD")) {
+		err = wait_for_go();
+		if (err) {
+			fprintf(stderr, "call-cost: waiting for SIGUSR1 failed: %s\n", strerror(-err));
+			return 1;
+		}
+	}
 	return 0;
 }

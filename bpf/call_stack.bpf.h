@@ -116,9 +116,13 @@ static __always_inline bool call_stack__get(struct pt_regs *ctx, bool go, bool c
 		struct thread_exc *x;
 
 		cs->sp = sp;
+		if (ABLATED(ABLATE_TS_TWICE) && !thread_calls__get(create))
+			return false;
 		cs->tc = thread_calls__get(create);
 		if (!cs->tc)
 			return false;
+		if (ABLATED(ABLATE_EXC))
+			return true;
 		x = bpf_task_storage_get(&thread_excs, bpf_get_current_task_btf(), NULL, 0);
 		if (x)
 			cs->exc = &x->cur;

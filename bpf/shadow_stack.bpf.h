@@ -24,6 +24,7 @@
 
 #include <bpf/bpf_endian.h>
 #include "span_record.h"
+#include "bench_ablate.h"
 
 /* Frame indexes are masked so the verifier sees them in bounds; the barrier
  * keeps clang from dropping a mask it thinks redundant. */
@@ -135,12 +136,16 @@ static __always_inline bool tgid_is_traced(__u32 tgid)
 
 static __always_inline bool traced_tgid(__u64 pid_tgid)
 {
+	if (ABLATED(ABLATE_TGID))
+		return true;
 	return tgid_is_traced(pid_tgid >> 32);
 }
 
 /* Trace and span ids: random, as W3C Trace Context asks. */
 static __always_inline __u64 random_u64(void)
 {
+	if (ABLATED(ABLATE_IDS))
+		return 0x0123456789abcdefULL;
 	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
 }
 
@@ -153,7 +158,11 @@ static __always_inline __u64 wakeup_flag(void *ringbuf, __u64 record_size)
 {
 	/* a record's room: 8-byte header, 8-byte aligned */
 	__u64 room = (record_size + 8 + 7) / 8 * 8;
-	__u64 avail = bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA);
+	__u64 avail;
+
+	if (ABLATED(ABLATE_WAKEUP))
+		return BPF_RB_NO_WAKEUP;
+	avail = bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA);
 
 	return avail >= WAKEUP_BYTES && avail < WAKEUP_BYTES + room ? BPF_RB_FORCE_WAKEUP
 								    : BPF_RB_NO_WAKEUP;
@@ -209,7 +218,8 @@ static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 
 	__u64 dur = end_ns - f->start_ns;
 	bool on_error_path = (flags & SPAN_F_ERROR) || f->error_below;
 
-	call_stats__add(f->func_id, dur, dur > f->child_ns ? dur - f->child_ns : 0, flags);
+	if (!ABLATED(ABLATE_STATS))
+		call_stats__add(f->func_id, dur, dur > f->child_ns ? dur - f->child_ns : 0, flags);
 	if (idx > 0) {
 		struct open_call *parent = FRAME(tc, idx - 1);
 
@@ -217,6 +227,8 @@ static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 
 		if (on_error_path)
 			parent->error_below = 1;
 	}
+	if (ABLATED(ABLATE_FILTERS))
+		return true;
 	if (!send_spans)
 		return false;
 	if (!tc->sampled)
@@ -245,6 +257,8 @@ static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 id
 	send = shadow_stack__finish(tc, idx, end_ns, flags);
 	args = call_args__take(tc, FRAME(tc, idx));
 	if (!send)
+		return;
+	if (ABLATED(ABLATE_RECORD))
 		return;
 	if (args) {
 		ea = bpf_ringbuf_reserve(&events, sizeof(*ea), 0);
@@ -336,12 +350,14 @@ static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 fu
 		 * its calls. Nothing is drawn when nothing will be sent. */
 		tc->sampled = send_spans && sample_mode != SAMPLE_ALWAYS_OFF;
 		tc->args_used = 0;
+		if (ABLATED(ABLATE_FILTERS))
+			tc->sampled = 1;
 		if (tc->sampled) {
 			__u64 random_part = random_u64();
 
 			*(__u64 *)&tc->trace_id[0] = random_u64();
 			*(__u64 *)&tc->trace_id[8] = bpf_cpu_to_be64(random_part);
-			if (sample_mode == SAMPLE_RATIO &&
+			if (!ABLATED(ABLATE_FILTERS) && sample_mode == SAMPLE_RATIO &&
 			    (random_part & ((1ULL << SAMPLE_RANDOM_BITS) - 1)) < sample_threshold) {
 				tc->sampled = false;
 				count(STAT_UNSAMPLED);

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# Where the nanoseconds of one traced call go (separate from `make bench`:
+# bench/call_breakdown.sh as root, about 15-25 minutes; writes
+# bench/breakdown-results.md).
+#
+# The same call-cost programs as section 1 of bench/run.sh (push %rbp, the
+# emulated entry, and the 5-byte nop), each run traced by one
+# configuration:
+#   - untraced, and bpftrace's empty uprobe+uretprobe pair (perf-event
+#     uprobes): the baseline;
+#   - spanprobe built with empty programs (bpf/bench_ablate.h, ABLATE_EMPTY),
+#     attached by a uprobe_multi link and by per-function perf-event links
+#     (SPANPROBE_NO_UPROBE_MULTI=1): the trap and the attach path alone;
+#   - spanprobe, reader running and reader stopped (SIGSTOP);
+#   - spanprobe builds that drop one part of the programs at a time (reader
+#     stopped, so only the programs differ): a part's cost is the full
+#     build's time minus the build without it.
+# Every configuration runs once per round, in the same order, for ROUNDS
+# rounds; each figure is the median over the rounds, so a burst of others'
+# load on the machine falls on one round of every configuration rather than
+# on all rounds of one. Per run: the traced program's own ns per call (wall
+# time, bpf_stats off), and in a second run of the same configuration with
+# BPF run-time statistics on (bench/bpf_stats_on.c), run_time_ns / run_cnt
+# of the entry and the return program, read from the tracer's
+# /proc/PID/fdinfo while the traced program waits at its end.
+#
+# Environment: BREAKDOWN_ROUNDS (5), BREAKDOWN_CALLS (50000: fits the ring
+# buffer with the reader stopped), BREAKDOWN_VARIANTS ("fp nop5"),
+# BREAKDOWN_CONFIGS (a subset of the configuration names below),
+# BREAKDOWN_PASSES ("0 1": wall times, then program times; "1": program
+# times alone),
+# BENCH_SPANPROBE (the full build; build/spanprobe).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${BREAKDOWN_ROUNDS:-5}
+CALLS=${BREAKDOWN_CALLS:-50000}
+VARIANTS=${BREAKDOWN_VARIANTS:-fp nop5}
+SPANPROBE=${BENCH_SPANPROBE:-build/spanprobe}
+BIN=build/bench
+ABLATE=build/bench/ablate
+RESULTS=bench/breakdown-results.md
+
+# name|tracer|build|attach|reader: what each configuration runs.
+ALL_CONFIGS="
+untraced|none|||
+bpftrace|bpftrace|||
+empty-multi|spanprobe|empty|multi|run
+empty-perf|spanprobe|empty|perf|run
+full-multi|spanprobe|full|multi|run
+full-perf|spanprobe|full|perf|run
+full-multi-paused|spanprobe|full|multi|paused
+full-perf-paused|spanprobe|full|perf|paused
+no-hits|spanprobe|no-hits|multi|paused
+no-stats|spanprobe|no-stats|multi|paused
+no-ids|spanprobe|no-ids|multi|paused
+no-time|spanprobe|no-time|multi|paused
+no-wakeup|spanprobe|no-wakeup|multi|paused
+no-record|spanprobe|no-record|multi|paused
+no-exc|spanprobe|no-exc|multi|paused
+no-filters|spanprobe|no-filters|multi|paused
+no-tgid|spanprobe|no-tgid|multi|paused
+ts-twice|spanprobe|ts-twice|multi|paused
+"
+# 0: wall time with statistics off; 1: program times with them on
+PASSES=${BREAKDOWN_PASSES:-0 1}
+CONFIGS=${BREAKDOWN_CONFIGS:-$(echo "$ALL_CONFIGS" | cut -d'|' -f1 | xargs)}
+
+tmp=$(mktemp -d)
+source bench/lib.sh
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ "$(id -u)" -ne 0 ]; then
+	log "run as root: the benchmarks attach uprobes"
+	exit 1
+fi
+[ -x "$SPANPROBE" ] || { log "$SPANPROBE is missing: run make first"; exit 1; }
+command -v bpftrace >/dev/null || { log "bpftrace is missing: make bench installs it"; exit 1; }
+log "building the bench programs and the ablation builds"
+make --no-print-directory -f Makefile -f bench/bench.mk bench-programs bench-ablations \
+	>"$tmp/build.log" 2>&1 || { cat "$tmp/build.log" >&2; log "build failed"; exit 1; }
+
+config_field() { echo "$ALL_CONFIGS" | awk -F'|' -v n="$1" -v f="$2" '$1 == n { print $f }'; }
+
+# prog_times PID: "name avg_ns count" for each BPF program PID holds that ran.
+prog_times() {
+	local fd id info
+	for fd in /proc/"$1"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = anon_inode:bpf-prog ] || continue
+		info=/proc/$1/fdinfo/${fd##*/}
+		id=$(awk '$1 == "prog_id:" { print $2 }' "$info")
+		awk -v name="$(bpftool prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\) .*/\1/p;q')" '
+			$1 == "run_time_ns:" { t = $2 } $1 == "run_cnt:" { c = $2 }
+			END { if (c > 0) printf "%s %.1f %d\n", name, t / c, c }' "$info"
+	done | sort -u
+}
+
+# one_run VARIANT CONFIG STATS: one traced process, one tracer; prints
+# "ns ENTRY_NS EXIT_NS" (the program times "-" without STATS).
+one_run() {
+	local v=$1 name=$2 stats=$3 bin=$BIN/call-cost-$1 tracer_kind build attach reader
+	local prog tracer= statsd= sp ns enter=- exit=- times
+	tracer_kind=$(config_field "$name" 2) build=$(config_field "$name" 3)
+	attach=$(config_field "$name" 4) reader=$(config_field "$name" 5)
+	if ((stats)); then
+		"$BIN/bpf-stats-on" >"$tmp/stats.out" 2>&1 &
+		statsd=$!
+		track "$statsd"
+		wait_for "$tmp/stats.out" '^on' 10 || { log "bpf-stats-on did not start"; return; }
+	fi
+	CALL_COST_HOLD=1 "$bin" "$CALLS" >"$tmp/prog.out" 2>&1 &
+	prog=$!
+	track "$prog"
+	wait_for "$tmp/prog.out" '^ready' 10 || { log "$bin did not start"; return; }
+	case $tracer_kind in
+	spanprobe)
+		sp=$SPANPROBE
+		[ "$build" != full ] && sp=$ABLATE/$build/spanprobe
+		if [ "$attach" = perf ]; then
+			SPANPROBE_NO_UPROBE_MULTI=1 "$sp" -p "$prog" "uprobe:$bin:bench_target" -o jsonl \
+				--output-file /dev/null 2>"$tmp/tracer.err" &
+		else
+			"$sp" -p "$prog" "uprobe:$bin:bench_target" -o jsonl \
+				--output-file /dev/null 2>"$tmp/tracer.err" &
+		fi
+		tracer=$!
+		track "$tracer"
+		wait_for "$tmp/tracer.err" '^spanprobe: tracing' 30 ||
+			{ log "spanprobe ($name) did not attach:"; cat "$tmp/tracer.err" >&2; }
+		[ "$reader" = paused ] && kill -STOP "$tracer"
+		;;
+	bpftrace)
+		bpftrace -p "$prog" -e "BEGIN { printf(\"ready\\n\"); }
+			uprobe:$bin:bench_target {} uretprobe:$bin:bench_target {}" \
+			>"$tmp/tracer.out" 2>"$tmp/tracer.err" &
+		tracer=$!
+		track "$tracer"
+		wait_for "$tmp/tracer.out" '^ready' 60 ||
+			{ log "bpftrace did not attach:"; cat "$tmp/tracer.err" >&2; }
+		;;
+	esac
+	kill -USR1 "$prog"
+	wait_for "$tmp/prog.out" '^ns_per_call' 120 || log "call-cost-$v ($name) did not finish"
+	ns=$(awk '/^ns_per_call/ { print $2 }' "$tmp/prog.out")
+	if [ "$tracer_kind" != none ] && ! grep -q "probed yes" "$tmp/prog.out"; then
+		log "call-cost-$v $name: the probe was not in place; dropped"
+		ns=
+	fi
+	if [ -n "$tracer" ] && ((stats)); then
+		times=$(prog_times "$tracer")
+		# the entry program ran first: of the two that ran once per call,
+		# the lower id... by name where the names are ours
+		enter=$(echo "$times" | awk -v n="$CALLS" '$3 >= n && $1 ~ /enter|^uprobe/ { print $2; exit }')
+		exit=$(echo "$times" | awk -v n="$CALLS" '$3 >= n && $1 ~ /exit|^uretprobe/ { print $2; exit }')
+		[ -n "$enter" ] || { log "$name: no entry program times in: $times"; enter=-; }
+		[ -n "$exit" ] || { log "$name: no exit program times in: $times"; exit=-; }
+	fi
+	kill -USR1 "$prog"
+	wait_exit "$prog" 30
+	case $tracer_kind in
+	spanprobe)
+		[ "$reader" = paused ] && kill -CONT "$tracer"
+		wait_exit "$tracer" 30
+		;;
+	bpftrace)
+		kill -INT "$tracer" 2>/dev/null
+		wait_exit "$tracer" 30
+		;;
+	esac
+	if [ -n "$statsd" ]; then
+		kill -TERM "$statsd"
+		wait_exit "$statsd" 10
+	fi
+	echo "${ns:--} $enter $exit"
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((r = 1; r <= ROUNDS; r++)); do
+	for v in $VARIANTS; do
+		for c in $CONFIGS; do
+			for stats in $PASSES; do
+				[ "$c" = untraced ] && ((stats)) && continue
+				read -r ns e x < <(one_run "$v" "$c" "$stats")
+				if ((stats)); then
+					echo "$v $c $e $x" >>"$tmp/progs"
+				else
+					echo "$v $c $ns" >>"$tmp/wall"
+				fi
+			done
+		done
+		log "round $r/$ROUNDS, call-cost-$v done (load $(cut -d' ' -f1 /proc/loadavg))"
+	done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# med FILE VARIANT CONFIG FIELD: the median of a field over the rounds.
+med() {
+	awk -v v="$2" -v c="$3" -v f="$4" '$1 == v && $2 == c && $f != "-" && $f != "" { print $f }' \
+		"$1" 2>/dev/null | median
+}
+fmt() { awk -v n="$1" 'BEGIN { if (n == "") print "n/a"; else printf "%.0f", n }'; }
+diff_ns() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%+.0f", a - b }'; }
+
+{
+	echo "# Where the nanoseconds of a traced call go"
+	echo
+	echo "Measured by bench/call_breakdown.sh on Linux $(uname -r), $(nproc) CPUs" \
+		"($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(date -u +%Y-%m-%d)." \
+		"$CALLS calls per run; every configuration once per round, $ROUNDS rounds, medians." \
+		"Load average (1, 5, 15 min) at the start: $load_before; at the end: $load_after."
+	for v in $VARIANTS; do
+		echo
+		echo "## call-cost-$v"
+		echo
+		echo "| configuration | ns per call (wall) | − untraced | entry program (bpf_stats) | return program (bpf_stats) |"
+		echo "|---|---|---|---|---|"
+		u=$(med "$tmp/wall" "$v" untraced 3)
+		for c in $CONFIGS; do
+			w=$(med "$tmp/wall" "$v" "$c" 3)
+			echo "| $c | $(fmt "$w") | $(diff_ns "$w" "$u") | $(fmt "$(med "$tmp/progs" "$v" "$c" 3)") | $(fmt "$(med "$tmp/progs" "$v" "$c" 4)") |"
+		done
+	done
+	echo
+	echo "Raw runs (variant, configuration, ns per call; then variant, configuration, entry ns, return ns):"
+	echo
+	echo '```'
+	cat "$tmp/wall" "$tmp/progs" 2>/dev/null
+	echo '```'
+} >"$tmp/out.md"
+if [ -z "${BREAKDOWN_CONFIGS:-}" ] && [ "$VARIANTS" = "fp nop5" ] && [ "$PASSES" = "0 1" ]; then
+	cp "$tmp/out.md" "$RESULTS"
+	log "written to $RESULTS"
+fi
+cat "$tmp/out.md"
