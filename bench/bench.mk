@@ -73,7 +73,7 @@ bench-programs: $(BENCH_OUT)/elf-open-bench
 # bpf/bench_ablate.h's ABLATE_* bits. Only the BPF object, its skeleton and
 # the user files that embed the skeleton are rebuilt; the rest is linked
 # from the normal build.
-ABLATE_VARIANTS := empty no-hits no-stats no-ids no-time no-wakeup no-record no-exc no-filters \
+ABLATE_VARIANTS := empty no-hits no-stats no-ids no-time no-wakeup no-record exc-always no-filters \
 		   no-tgid ts-twice
 ABLATE_MASK_empty      := 0x1
 ABLATE_MASK_no-hits    := 0x2
@@ -82,7 +82,7 @@ ABLATE_MASK_no-ids     := 0x8
 ABLATE_MASK_no-time    := 0x10
 ABLATE_MASK_no-wakeup  := 0x20
 ABLATE_MASK_no-record  := 0x40
-ABLATE_MASK_no-exc     := 0x80
+ABLATE_MASK_exc-always := 0x80
 ABLATE_MASK_no-filters := 0x100
 ABLATE_MASK_no-tgid    := 0x200
 ABLATE_MASK_ts-twice   := 0x400

@@ -29,7 +29,8 @@
 # BREAKDOWN_CONFIGS (a subset of the configuration names below),
 # BREAKDOWN_PASSES ("0 1": wall times, then program times; "1": program
 # times alone),
-# BENCH_SPANPROBE (the full build; build/spanprobe).
+# BENCH_SPANPROBE (the full build; build/spanprobe), BREAKDOWN_BEFORE (an
+# older spanprobe build, run as the before-* configurations).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,13 +52,15 @@ full-multi|spanprobe|full|multi|run
 full-perf|spanprobe|full|perf|run
 full-multi-paused|spanprobe|full|multi|paused
 full-perf-paused|spanprobe|full|perf|paused
+before-multi|spanprobe|before|multi|run
+before-multi-paused|spanprobe|before|multi|paused
 no-hits|spanprobe|no-hits|multi|paused
 no-stats|spanprobe|no-stats|multi|paused
 no-ids|spanprobe|no-ids|multi|paused
 no-time|spanprobe|no-time|multi|paused
 no-wakeup|spanprobe|no-wakeup|multi|paused
 no-record|spanprobe|no-record|multi|paused
-no-exc|spanprobe|no-exc|multi|paused
+exc-always|spanprobe|exc-always|multi|paused
 no-filters|spanprobe|no-filters|multi|paused
 no-tgid|spanprobe|no-tgid|multi|paused
 ts-twice|spanprobe|ts-twice|multi|paused
@@ -65,6 +68,9 @@ ts-twice|spanprobe|ts-twice|multi|paused
 # 0: wall time with statistics off; 1: program times with them on
 PASSES=${BREAKDOWN_PASSES:-0 1}
 CONFIGS=${BREAKDOWN_CONFIGS:-$(echo "$ALL_CONFIGS" | cut -d'|' -f1 | xargs)}
+# before-*: an older build to compare with, in the same rounds
+BEFORE=${BREAKDOWN_BEFORE:-}
+[ -n "$BEFORE" ] || CONFIGS=$(echo "$CONFIGS" | tr ' ' '\n' | grep -v '^before-' | xargs)
 
 tmp=$(mktemp -d)
 source bench/lib.sh
@@ -97,10 +103,11 @@ prog_times() {
 }
 
 # one_run VARIANT CONFIG STATS: one traced process, one tracer; prints
-# "ns ENTRY_NS EXIT_NS" (the program times "-" without STATS).
+# "NS BEST ENTRY_NS EXIT_NS": mean ns per call, ns per call of the fastest
+# 1,000 calls, the programs' mean run times ("-" without STATS).
 one_run() {
 	local v=$1 name=$2 stats=$3 bin=$BIN/call-cost-$1 tracer_kind build attach reader
-	local prog tracer= statsd= sp ns enter=- exit=- times
+	local prog tracer= statsd= sp ns best enter=- exit=- times
 	tracer_kind=$(config_field "$name" 2) build=$(config_field "$name" 3)
 	attach=$(config_field "$name" 4) reader=$(config_field "$name" 5)
 	if ((stats)); then
@@ -115,8 +122,11 @@ one_run() {
 	wait_for "$tmp/prog.out" '^ready' 10 || { log "$bin did not start"; return; }
 	case $tracer_kind in
 	spanprobe)
-		sp=$SPANPROBE
-		[ "$build" != full ] && sp=$ABLATE/$build/spanprobe
+		case $build in
+		full) sp=$SPANPROBE ;;
+		before) sp=$BEFORE ;;
+		*) sp=$ABLATE/$build/spanprobe ;;
+		esac
 		if [ "$attach" = perf ]; then
 			SPANPROBE_NO_UPROBE_MULTI=1 "$sp" -p "$prog" "uprobe:$bin:bench_target" -o jsonl \
 				--output-file /dev/null 2>"$tmp/tracer.err" &
@@ -143,9 +153,10 @@ one_run() {
 	kill -USR1 "$prog"
 	wait_for "$tmp/prog.out" '^ns_per_call' 120 || log "call-cost-$v ($name) did not finish"
 	ns=$(awk '/^ns_per_call/ { print $2 }' "$tmp/prog.out")
+	best=$(awk '/^ns_per_call/ { print $10 }' "$tmp/prog.out")
 	if [ "$tracer_kind" != none ] && ! grep -q "probed yes" "$tmp/prog.out"; then
 		log "call-cost-$v $name: the probe was not in place; dropped"
-		ns=
+		ns= best=
 	fi
 	if [ -n "$tracer" ] && ((stats)); then
 		times=$(prog_times "$tracer")
@@ -172,7 +183,7 @@ one_run() {
 		kill -TERM "$statsd"
 		wait_exit "$statsd" 10
 	fi
-	echo "${ns:--} $enter $exit"
+	echo "${ns:--} ${best:--} $enter $exit"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -181,11 +192,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		for c in $CONFIGS; do
 			for stats in $PASSES; do
 				[ "$c" = untraced ] && ((stats)) && continue
-				read -r ns e x < <(one_run "$v" "$c" "$stats")
+				read -r ns best e x < <(one_run "$v" "$c" "$stats")
 				if ((stats)); then
 					echo "$v $c $e $x" >>"$tmp/progs"
 				else
-					echo "$v $c $ns" >>"$tmp/wall"
+					echo "$v $c $ns $best" >>"$tmp/wall"
 				fi
 			done
 		done
@@ -213,16 +224,19 @@ diff_ns() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "n/a"
 		echo
 		echo "## call-cost-$v"
 		echo
-		echo "| configuration | ns per call (wall) | − untraced | entry program (bpf_stats) | return program (bpf_stats) |"
-		echo "|---|---|---|---|---|"
+		echo "| configuration | ns per call (mean) | − untraced | fastest 1,000 calls, ns per call | − untraced | entry program, ns (bpf_stats) | return program, ns (bpf_stats) |"
+		echo "|---|---|---|---|---|---|---|"
 		u=$(med "$tmp/wall" "$v" untraced 3)
+		ub=$(med "$tmp/wall" "$v" untraced 4)
 		for c in $CONFIGS; do
 			w=$(med "$tmp/wall" "$v" "$c" 3)
-			echo "| $c | $(fmt "$w") | $(diff_ns "$w" "$u") | $(fmt "$(med "$tmp/progs" "$v" "$c" 3)") | $(fmt "$(med "$tmp/progs" "$v" "$c" 4)") |"
+			b=$(med "$tmp/wall" "$v" "$c" 4)
+			echo "| $c | $(fmt "$w") | $(diff_ns "$w" "$u") | $(fmt "$b") | $(diff_ns "$b" "$ub") | $(fmt "$(med "$tmp/progs" "$v" "$c" 3)") | $(fmt "$(med "$tmp/progs" "$v" "$c" 4)") |"
 		done
 	done
 	echo
-	echo "Raw runs (variant, configuration, ns per call; then variant, configuration, entry ns, return ns):"
+	echo "Raw runs (variant, configuration, mean and fastest-chunk ns per call; then variant," \
+		"configuration, entry and return program ns):"
 	echo
 	echo '```'
 	cat "$tmp/wall" "$tmp/progs" 2>/dev/null

@@ -15,7 +15,8 @@
 #define ABLATE_TIME    (1u << 4)  /* no clock reads (times are 0) */
 #define ABLATE_WAKEUP  (1u << 5)  /* no wake-up rule: never wake the reader (it drains every 100 ms) */
 #define ABLATE_RECORD  (1u << 6)  /* no ring-buffer record at all (reserve, fill, submit) */
-#define ABLATE_EXC     (1u << 7)  /* no lookup of the exception in flight */
+#define ABLATE_EXC_ALWAYS (1u << 7) /* the exception in flight looked up on every call (as
+				     * before thread_calls.exc_used): +1 lookup */
 #define ABLATE_FILTERS (1u << 8)  /* no sampling verdict nor filter checks */
 #define ABLATE_TGID    (1u << 9)  /* no traced-process check */
 #define ABLATE_TS_TWICE (1u << 10) /* the thread's task storage looked up twice: +1 lookup */

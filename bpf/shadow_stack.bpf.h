@@ -54,7 +54,9 @@ struct thread_calls {
 	__u32 overflow;    /* Python calls open beyond SPAN_MAX_DEPTH, not recorded */
 	__u8 sampled;      /* the open trace's spans may be sent (the sampler's verdict) */
 	__u8 args_used;    /* call_args.bpf.h slots in use */
-	__u8 pad[6];
+	__u8 exc_used;     /* the thread has had an exception in flight (call_stack.bpf.h) */
+	__u8 pad[5];
+	__u64 id_state;    /* the thread's id stream (next_id); 0: not seeded yet */
 	struct open_call frames[SPAN_MAX_DEPTH];
 };
 
@@ -141,12 +143,33 @@ static __always_inline bool traced_tgid(__u64 pid_tgid)
 	return tgid_is_traced(pid_tgid >> 32);
 }
 
-/* Trace and span ids: random, as W3C Trace Context asks. */
 static __always_inline __u64 random_u64(void)
 {
+	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+}
+
+/* Trace and span ids, random-looking and unique as W3C Trace Context asks,
+ * without a helper call: each thread draws from its own splitmix64 stream
+ * (a Weyl sequence through a bijective 64-bit mixer, whose output passes
+ * the usual statistical tests), started at a random point when the thread
+ * first needs an id. Within a thread no value repeats before 2^64 draws;
+ * two threads' streams meet only if their random starts fall within the
+ * number of ids drawn of each other, which is as likely as a collision of
+ * independent random ids. The low 56 bits the sampler reads are as
+ * uniform as the whole. (bpf_get_prandom_u32 per id cost ~17 ns a call,
+ * six calls at a trace's root; see bench/breakdown-results.md.) */
+static __always_inline __u64 next_id(struct thread_calls *tc)
+{
+	__u64 z;
+
 	if (ABLATED(ABLATE_IDS))
 		return 0x0123456789abcdefULL;
-	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	if (!tc->id_state)
+		tc->id_state = random_u64() | 1;
+	z = tc->id_state += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 /* Waking the reader for every record costs the traced thread ~1 us; wake it
@@ -171,11 +194,32 @@ static __always_inline __u64 wakeup_flag(void *ringbuf, __u64 record_size)
 #include "call_stats.bpf.h"
 #include "call_args.bpf.h"
 
+/* The calls open on task (the current one): created zeroed (depth 0) on
+ * the thread's first traced call. */
+static __always_inline struct thread_calls *thread_calls__of(struct task_struct *task, bool create)
+{
+	if (ABLATED(ABLATE_TS_TWICE) &&
+	    !bpf_task_storage_get(&open_calls, task, NULL, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0))
+		return NULL;
+	return bpf_task_storage_get(&open_calls, task, NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
 static __always_inline struct thread_calls *thread_calls__get(bool create)
 {
-	/* created zeroed (depth 0) on the thread's first traced call */
-	return bpf_task_storage_get(&open_calls, bpf_get_current_task_btf(), NULL,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return thread_calls__of(bpf_get_current_task_btf(), create);
+}
+
+/* The current task, and its pid_tgid as bpf_get_current_pid_tgid() gives
+ * it (global ids), read from the task: one helper call where two were.
+ * Every helper call costs ~10 ns on kernels whose returns are mitigated
+ * (SRSO's safe RET on AMD), more than the work of most. */
+static __always_inline struct task_struct *current_task(__u64 *pid_tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	*pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
+	return task;
 }
 
 /* Fills the span part of a record for frame idx (idx < depth). */
@@ -353,9 +397,9 @@ static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 fu
 		if (ABLATED(ABLATE_FILTERS))
 			tc->sampled = 1;
 		if (tc->sampled) {
-			__u64 random_part = random_u64();
+			__u64 random_part = next_id(tc);
 
-			*(__u64 *)&tc->trace_id[0] = random_u64();
+			*(__u64 *)&tc->trace_id[0] = next_id(tc);
 			*(__u64 *)&tc->trace_id[8] = bpf_cpu_to_be64(random_part);
 			if (!ABLATED(ABLATE_FILTERS) && sample_mode == SAMPLE_RATIO &&
 			    (random_part & ((1ULL << SAMPLE_RANDOM_BITS) - 1)) < sample_threshold) {
@@ -366,7 +410,7 @@ static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 fu
 	}
 	f = FRAME(tc, d);
 	/* never 0: 0 means "no parent" */
-	f->span_id = tc->sampled ? random_u64() | 1 : 1;
+	f->span_id = tc->sampled ? next_id(tc) | 1 : 1;
 	f->start_ns = now;
 	f->entry_sp = sp;
 	f->key[0] = key0;

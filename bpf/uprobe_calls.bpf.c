@@ -112,11 +112,11 @@ int BPF_UPROBE(span_enter)
 {
 	if (ABLATED(ABLATE_EMPTY)) /* bench/call_breakdown.sh: the trap alone */
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct call_stack cs = {};
+	__u64 pid_tgid = call_stack__begin(&cs);
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 func_id = cookie & COOKIE_FUNC_MASK;
 	bool go = cookie & COOKIE_GO;
-	struct call_stack cs = {};
 	struct open_call *top;
 	__u64 *hits, now;
 	bool keep;
@@ -206,9 +206,9 @@ int BPF_URETPROBE(span_exit, long rc)
 {
 	if (ABLATED(ABLATE_EMPTY))
 		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 func_id = bpf_get_attach_cookie(ctx) & COOKIE_FUNC_MASK;
 	struct call_stack cs = {};
+	__u64 pid_tgid = call_stack__begin(&cs);
+	__u32 func_id = bpf_get_attach_cookie(ctx) & COOKIE_FUNC_MASK;
 
 	if (!traced_tgid(pid_tgid))
 		return 0;
@@ -299,14 +299,14 @@ static __always_inline bool indirect_leaves(struct pt_regs *ctx, const struct in
 SEC("uprobe")
 int BPF_UPROBE(span_exit_site)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct call_stack cs = {};
+	__u64 pid_tgid = call_stack__begin(&cs);
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 func_id = cookie & COOKIE_FUNC_MASK;
 	__u32 kind = (cookie >> COOKIE_SITE_SHIFT) & COOKIE_SITE_MASK;
 	__u32 arg = (cookie >> COOKIE_ARG_SHIFT) & COOKIE_ARG_MASK;
 	bool go = cookie & COOKIE_GO;
 	const struct indirect_site *site;
-	struct call_stack cs = {};
 	struct open_call *f;
 
 	if (!traced_tgid(pid_tgid))
