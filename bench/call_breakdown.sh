@@ -64,6 +64,7 @@ exc-always|spanprobe|exc-always|multi|paused
 no-filters|spanprobe|no-filters|multi|paused
 no-tgid|spanprobe|no-tgid|multi|paused
 ts-twice|spanprobe|ts-twice|multi|paused
+task-storage|spanprobe|task-storage|multi|paused
 "
 # 0: wall time with statistics off; 1: program times with them on
 PASSES=${BREAKDOWN_PASSES:-0 1}
@@ -96,10 +97,10 @@ prog_times() {
 		[ "$(readlink "$fd" 2>/dev/null)" = anon_inode:bpf-prog ] || continue
 		info=/proc/$1/fdinfo/${fd##*/}
 		id=$(awk '$1 == "prog_id:" { print $2 }' "$info")
-		awk -v name="$(bpftool prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\) .*/\1/p;q')" '
+		awk -v id="$id" -v name="$(bpftool prog show id "$id" 2>/dev/null | sed -n 's/.* name \([^ ]*\) .*/\1/p;q')" '
 			$1 == "run_time_ns:" { t = $2 } $1 == "run_cnt:" { c = $2 }
-			END { if (c > 0) printf "%s %.1f %d\n", name, t / c, c }' "$info"
-	done | sort -u
+			END { if (c > 0) printf "%s %s %.1f %d\n", id, name, t / c, c }' "$info"
+	done | sort -un | cut -d' ' -f2-
 }
 
 # one_run VARIANT CONFIG STATS: one traced process, one tracer; prints
@@ -160,10 +161,15 @@ one_run() {
 	fi
 	if [ -n "$tracer" ] && ((stats)); then
 		times=$(prog_times "$tracer")
-		# the entry program ran first: of the two that ran once per call,
-		# the lower id... by name where the names are ours
-		enter=$(echo "$times" | awk -v n="$CALLS" '$3 >= n && $1 ~ /enter|^uprobe/ { print $2; exit }')
-		exit=$(echo "$times" | awk -v n="$CALLS" '$3 >= n && $1 ~ /exit|^uretprobe/ { print $2; exit }')
+		# ours by name; bpftrace names both after the function, and loads
+		# them in the order of its script: uprobe, then uretprobe
+		if [ "$tracer_kind" = spanprobe ]; then
+			enter=$(echo "$times" | awk -v n="$CALLS" '$3 >= n && $1 == "span_enter" { print $2; exit }')
+			exit=$(echo "$times" | awk -v n="$CALLS" '$3 >= n && $1 == "span_exit" { print $2; exit }')
+		else
+			enter=$(echo "$times" | awk -v n="$CALLS" '$3 >= n { print $2 }' | sed -n 1p)
+			exit=$(echo "$times" | awk -v n="$CALLS" '$3 >= n { print $2 }' | sed -n 2p)
+		fi
 		[ -n "$enter" ] || { log "$name: no entry program times in: $times"; enter=-; }
 		[ -n "$exit" ] || { log "$name: no exit program times in: $times"; exit=-; }
 	fi

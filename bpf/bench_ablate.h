@@ -19,7 +19,9 @@
 				     * before thread_calls.exc_used): +1 lookup */
 #define ABLATE_FILTERS (1u << 8)  /* no sampling verdict nor filter checks */
 #define ABLATE_TGID    (1u << 9)  /* no traced-process check */
-#define ABLATE_TS_TWICE (1u << 10) /* the thread's task storage looked up twice: +1 lookup */
+#define ABLATE_TS_TWICE (1u << 10) /* the thread's stack looked up twice: +1 lookup */
+#define ABLATE_TASK_STORAGE (1u << 11) /* threads' stacks in task storage only (before
+					 * thread slots) */
 
 #ifdef SPANPROBE_ABLATE
 #define ABLATED(part) ((SPANPROBE_ABLATE) & (part))

@@ -48,18 +48,20 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	return 0;
 }
 
-/* A thread exiting with open calls: send them as truncated (the storage
- * itself goes with the task). The last thread of a traced process leaves
- * the tree. */
+/* A thread exiting with open calls: send them as truncated, and give its
+ * thread slot back (task storage goes with the task). The last thread of a
+ * traced process leaves the tree. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task)
 {
-	struct thread_calls *tc = bpf_task_storage_get(&open_calls, task, NULL, 0);
+	struct thread_calls *tc = thread_calls__of(task, false);
 	__u32 tgid;
 
-	if (tc)
+	if (tc) {
 		shadow_stack__unwind(tc, ~0ULL, true, bpf_get_current_pid_tgid(),
 				     bpf_ktime_get_ns(), SPAN_LOST_THREAD_EXIT);
+		thread_calls__release(task);
+	}
 	if (!follow_tgids || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	tgid = BPF_CORE_READ(task, tgid);

@@ -76,14 +76,48 @@ const volatile __u64 sample_threshold __weak = 0;
 const volatile __u32 target_tgid __weak = 0;
 const volatile bool follow_tgids __weak = false;
 
-/* Open calls per thread, in the thread's own task storage: found without
- * hashing, and freed by the kernel when the thread ends. */
+/* Open calls per thread. A thread's stack is found by its thread id in
+ * thread_slots, an array whose lookup the verifier inlines (~2 ns), where
+ * task storage costs a helper call (~40 ns per lookup here, twice per
+ * traced call: bench/breakdown-results.md). A thread takes the slot its id
+ * maps to on its first traced call when the slot is free, and gives it back
+ * as it exits (thread_calls__release, from process_events.bpf.c). A thread
+ * whose slot is held by another, or by a thread whose exit was missed (the
+ * owner is checked by id and start time, so a reused id is another
+ * thread), keeps its calls in its own task storage (open_calls), found
+ * without hashing and freed by the kernel when the thread ends. */
+#define THREAD_SLOTS 1024
+_Static_assert((THREAD_SLOTS & (THREAD_SLOTS - 1)) == 0, "THREAD_SLOTS must be a power of two");
+
+struct thread_slot {
+	__u32 tid;   /* the owner; 0: free */
+	__u32 pad;
+	__u64 start; /* the owner's start_time */
+	struct thread_calls calls;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, THREAD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct thread_slot);
+} thread_slots SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct thread_calls);
 } open_calls SEC(".maps") __weak;
+
+/* Threads with their calls in open_calls (not in a slot): while there are
+ * none, a thread without a slot has no calls, and no lookup is made. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} stored_threads SEC(".maps") __weak;
 
 /* Span, exception and Python function records. 4 MiB by default (--ring-buffer):
  * about 47,000 span records, half a second of 100,000 spans/s unread; user
@@ -194,15 +228,76 @@ static __always_inline __u64 wakeup_flag(void *ringbuf, __u64 record_size)
 #include "call_stats.bpf.h"
 #include "call_args.bpf.h"
 
-/* The calls open on task (the current one): created zeroed (depth 0) on
- * the thread's first traced call. */
+static __always_inline struct thread_slot *thread_slot__of(__u32 tid)
+{
+	__u32 idx = tid & (THREAD_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&thread_slots, &idx);
+}
+
+static __always_inline struct thread_calls *thread_calls__lookup(struct task_struct *task,
+								 bool create)
+{
+	__u32 tid = task->pid, zero = 0;
+	__u64 start = task->start_time, *stored;
+	struct thread_slot *s = NULL;
+	struct thread_calls *tc;
+
+	if (!ABLATED(ABLATE_TASK_STORAGE)) {
+		s = thread_slot__of(tid);
+		if (s && s->tid == tid && s->start == start)
+			return &s->calls;
+	}
+	stored = bpf_map_lookup_elem(&stored_threads, &zero);
+	if (!stored)
+		return NULL;
+	if (ABLATED(ABLATE_TASK_STORAGE))
+		return bpf_task_storage_get(&open_calls, task, NULL,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (*stored) {
+		tc = bpf_task_storage_get(&open_calls, task, NULL, 0);
+		if (tc)
+			return tc;
+	}
+	if (!create)
+		return NULL;
+	if (s && s->tid == 0 && __sync_val_compare_and_swap(&s->tid, 0, tid) == 0) {
+		/* the thread's own from now on: nobody else reads or writes it */
+		s->start = start;
+		__builtin_memset(&s->calls, 0, __builtin_offsetof(struct thread_calls, frames));
+		return &s->calls;
+	}
+	/* created zeroed (depth 0) */
+	tc = bpf_task_storage_get(&open_calls, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (tc)
+		__sync_fetch_and_add(stored, 1);
+	return tc;
+}
+
+/* The calls open on task (the current one); with create, made empty on the
+ * thread's first traced call. NULL: none (or they can't be made). */
 static __always_inline struct thread_calls *thread_calls__of(struct task_struct *task, bool create)
 {
-	if (ABLATED(ABLATE_TS_TWICE) &&
-	    !bpf_task_storage_get(&open_calls, task, NULL, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0))
+	if (ABLATED(ABLATE_TS_TWICE) && !thread_calls__lookup(task, create))
 		return NULL;
-	return bpf_task_storage_get(&open_calls, task, NULL,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return thread_calls__lookup(task, create);
+}
+
+/* task (the current one) is exiting: its slot is free again. */
+static __always_inline void thread_calls__release(struct task_struct *task)
+{
+	__u32 tid = task->pid, zero = 0;
+	struct thread_slot *s = thread_slot__of(tid);
+	__u64 *stored;
+
+	if (s && s->tid == tid && s->start == task->start_time) {
+		s->start = 0;
+		__sync_lock_test_and_set(&s->tid, 0); /* xchg: after start, for the next claim */
+		return;
+	}
+	stored = bpf_map_lookup_elem(&stored_threads, &zero);
+	if (stored && *stored && bpf_task_storage_get(&open_calls, task, NULL, 0))
+		__sync_fetch_and_sub(stored, 1);
 }
 
 static __always_inline struct thread_calls *thread_calls__get(bool create)
