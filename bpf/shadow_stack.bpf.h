@@ -55,7 +55,8 @@ struct thread_calls {
 	__u8 sampled;      /* the open trace's spans may be sent (the sampler's verdict) */
 	__u8 args_used;    /* call_args.bpf.h slots in use */
 	__u8 exc_used;     /* the thread has had an exception in flight (call_stack.bpf.h) */
-	__u8 pad[5];
+	__u8 records;      /* span records sent, mod 256 (span_wakeup_flag) */
+	__u8 pad[4];
 	__u64 id_state;    /* the thread's id stream (next_id); 0: not seeded yet */
 	struct open_call frames[SPAN_MAX_DEPTH];
 };
@@ -207,22 +208,44 @@ static __always_inline __u64 next_id(struct thread_calls *tc)
 }
 
 /* Waking the reader for every record costs the traced thread ~1 us; wake it
- * once, when a record of record_size bytes takes the unread data across
- * WAKEUP_BYTES (a reader already awake or stopped gains nothing from more).
+ * once per WAKEUP_BYTES of unread records: when a record takes the unread
+ * data across a multiple of WAKEUP_BYTES (a reader already awake or stopped
+ * gains nothing from more; one that missed a wake-up gets the next).
  * User space also drains after each 100 ms poll, so a quiet trickle, or a
- * crossing two CPUs raced past, still arrives. Call after the reserve. */
+ * crossing two CPUs raced past, still arrives. unread: the unread bytes
+ * with this record; window: how far past a multiple still counts (a
+ * record's room when every record looks, wider when only some do). */
+static __always_inline __u64 wakeup_rule(__u64 unread, __u64 window)
+{
+	return unread >= WAKEUP_BYTES && unread % WAKEUP_BYTES < window ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
+
+/* A record's room in a ring buffer: 8-byte header, 8-byte aligned. */
+#define RECORD_ROOM(size) (((size) + 8 + 7) / 8 * 8)
+
+/* For a record of record_size bytes, already reserved. */
 static __always_inline __u64 wakeup_flag(void *ringbuf, __u64 record_size)
 {
-	/* a record's room: 8-byte header, 8-byte aligned */
-	__u64 room = (record_size + 8 + 7) / 8 * 8;
-	__u64 avail;
-
 	if (ABLATED(ABLATE_WAKEUP))
 		return BPF_RB_NO_WAKEUP;
-	avail = bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA);
+	return wakeup_rule(bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA), RECORD_ROOM(record_size));
+}
 
-	return avail >= WAKEUP_BYTES && avail < WAKEUP_BYTES + room ? BPF_RB_FORCE_WAKEUP
-								    : BPF_RB_NO_WAKEUP;
+/* Span records, the bulk: only every WAKEUP_CHECK_EVERY-th record of a
+ * thread asks the ring (a helper call, ~10 ns) how much is unread, with a
+ * window twice as many records wide; for a record of record_size bytes
+ * about to be written. */
+#define WAKEUP_CHECK_EVERY 16
+static __always_inline __u64 span_wakeup_flag(struct thread_calls *tc, void *ringbuf,
+					      __u64 record_size)
+{
+	__u64 room = RECORD_ROOM(record_size);
+
+	if (ABLATED(ABLATE_WAKEUP) || ++tc->records % WAKEUP_CHECK_EVERY)
+		return BPF_RB_NO_WAKEUP;
+	return wakeup_rule(bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA) + room,
+			   2 * WAKEUP_CHECK_EVERY * room);
 }
 
 #include "call_stats.bpf.h"
@@ -388,7 +411,7 @@ static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 id
 {
 	struct captured_args *args;
 	struct span_args_record *ea;
-	struct span_record *e;
+	struct span_record rec;
 	bool send;
 
 	if (idx >= SPAN_MAX_DEPTH)
@@ -411,13 +434,11 @@ static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 id
 		bpf_ringbuf_submit(ea, wakeup_flag(&events, sizeof(*ea)));
 		return;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
+	/* built on the stack and copied by one helper call, where reserve and
+	 * submit are two */
+	fill_span(&rec, REC_SPAN, sizeof(rec), tc, idx, pid_tgid, end_ns, ret, flags, lost_reason);
+	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), span_wakeup_flag(tc, &events, sizeof(rec))))
 		count(STAT_RINGBUF_DROPS);
-		return;
-	}
-	fill_span(e, REC_SPAN, sizeof(*e), tc, idx, pid_tgid, end_ns, ret, flags, lost_reason);
-	bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
 }
 
 /* Ends frame idx as left by an exception and reserves its record with the
