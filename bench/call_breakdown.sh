@@ -46,6 +46,7 @@ RESULTS=bench/breakdown-results.md
 ALL_CONFIGS="
 untraced|none|||
 bpftrace|bpftrace|||
+bpftrace-span|bpftrace-span|||
 empty-multi|spanprobe|empty|multi|run
 empty-perf|spanprobe|empty|perf|run
 full-multi|spanprobe|full|multi|run
@@ -108,7 +109,7 @@ prog_times() {
 # 1,000 calls, the programs' mean run times ("-" without STATS).
 one_run() {
 	local v=$1 name=$2 stats=$3 bin=$BIN/call-cost-$1 tracer_kind build attach reader
-	local prog tracer= statsd= sp ns best enter=- exit=- times
+	local prog tracer= statsd= sp ns best enter=- exit=- times probes
 	tracer_kind=$(config_field "$name" 2) build=$(config_field "$name" 3)
 	attach=$(config_field "$name" 4) reader=$(config_field "$name" 5)
 	if ((stats)); then
@@ -141,9 +142,14 @@ one_run() {
 			{ log "spanprobe ($name) did not attach:"; cat "$tmp/tracer.err" >&2; }
 		[ "$reader" = paused ] && kill -STOP "$tracer"
 		;;
-	bpftrace)
-		bpftrace -p "$prog" -e "BEGIN { printf(\"ready\\n\"); }
-			uprobe:$bin:bench_target {} uretprobe:$bin:bench_target {}" \
+	bpftrace | bpftrace-span)
+		# bpftrace-span: the least a span needs (a clock read at entry and
+		# return, the start kept per thread, a record to user space)
+		probes="uprobe:$bin:bench_target {} uretprobe:$bin:bench_target {}"
+		[ "$tracer_kind" = bpftrace-span ] &&
+			probes="uprobe:$bin:bench_target { @start[tid] = nsecs; }
+			uretprobe:$bin:bench_target { printf(\"%d %d\\n\", tid, nsecs - @start[tid]); }"
+		bpftrace -p "$prog" -e "BEGIN { printf(\"ready\\n\"); } $probes" \
 			>"$tmp/tracer.out" 2>"$tmp/tracer.err" &
 		tracer=$!
 		track "$tracer"
@@ -180,7 +186,7 @@ one_run() {
 		[ "$reader" = paused ] && kill -CONT "$tracer"
 		wait_exit "$tracer" 30
 		;;
-	bpftrace)
+	bpftrace | bpftrace-span)
 		kill -INT "$tracer" 2>/dev/null
 		wait_exit "$tracer" 30
 		;;
