@@ -222,6 +222,68 @@ med() {
 	awk -v v="$2" -v c="$3" -v f="$4" '$1 == v && $2 == c && $f != "-" && $f != "" { print $f }' \
 		"$1" 2>/dev/null | median
 }
+# where_table VARIANT: one traced call taken apart, from the medians: wall
+# times (fastest 1,000 calls) for the trap, the attach path and the reader,
+# bpf_stats for the programs (each part: the full build minus the build
+# without it, entry and return programs together).
+where_table() {
+	local v=$1 c f
+	{
+		for c in $CONFIGS; do
+			for f in 3 4; do
+				echo "wall $c $f $(med "$tmp/wall" "$v" "$c" "$f")"
+				echo "prog $c $f $(med "$tmp/progs" "$v" "$c" "$f")"
+			done
+		done
+	} | awk '
+		NF == 4 { m[$1, $2, $3] = $4; have[$1, $2, $3] = 1 }
+		function w(c) { return ((("wall", c, 4) in have) ? m["wall", c, 4] : "") }
+		function wm(c) { return ((("wall", c, 3) in have) ? m["wall", c, 3] : "") }
+		function pr(c) {  # entry + return program time
+			if (!(("prog", c, 3) in have) || !(("prog", c, 4) in have)) return ""
+			return m["prog", c, 3] + m["prog", c, 4]
+		}
+		function d(a, b) { return (a == "" || b == "") ? "" : a - b }
+		function row(what, ns, how) {
+			printf "| %s | %s | %s |\n", what, (ns == "" ? "n/a" : sprintf("%.0f", ns)), how
+		}
+		END {
+			print "| part of one traced call (entry and return) | ns | measured as |"
+			print "|---|---|---|"
+			row("the trap: breakpoint or call into the kernel, the return probe, empty programs, uprobe_multi link",
+			    d(w("empty-multi"), w("untraced")), "wall, empty programs − untraced")
+			row("attach path: per-function perf-event links instead of one uprobe_multi link",
+			    d(w("empty-perf"), w("empty-multi")), "wall, empty programs, perf-event − uprobe_multi")
+			row("bpftrace'"'"'s empty pair (perf-event links) against our empty programs",
+			    d(w("bpftrace"), w("empty-multi")), "wall")
+			full = pr("full-multi-paused"); empty = pr("empty-multi")
+			row("**our programs**, entry + return", d(full, empty), "bpf_stats, full − empty programs")
+			row("· two clock reads (bpf_ktime_get_ns)", d(full, pr("no-time")), "bpf_stats, full − without")
+			row("· the span record (ring buffer output)", d(full, pr("no-record")), "bpf_stats, full − without")
+			row("· the wake-up rule (bpf_ringbuf_query, every 16th record)", d(full, pr("no-wakeup")), "bpf_stats, full − without")
+			row("· the per-function statistics and histogram", d(full, pr("no-stats")), "bpf_stats, full − without")
+			row("· the per-function hit counter", d(full, pr("no-hits")), "bpf_stats, full − without")
+			row("· trace and span ids (splitmix64 stream per thread)", d(full, pr("no-ids")), "bpf_stats, full − without")
+			row("· the sampling and filter checks", d(full, pr("no-filters")), "bpf_stats, full − without")
+			row("· the traced-process check", d(full, pr("no-tgid")), "bpf_stats, full − without")
+			row("· finding the thread'"'"'s stack (thread slot), once per program", d(pr("ts-twice"), full), "bpf_stats, looked up twice − once")
+			row("· (task storage instead of the thread slot: what the slot saves)", d(pr("task-storage"), full), "bpf_stats, task storage − slot")
+			row("· (the exception lookup on every call, as before: what the flag saves)", d(pr("exc-always"), full), "bpf_stats, always − only after a throw")
+			row("(bpf_stats'"'"' own clock reads, per program pair, not in the wall times)", empty, "bpf_stats of the empty programs")
+			row("**our programs, wall**", d(w("full-multi-paused"), w("empty-multi")), "wall, full (reader stopped) − empty programs")
+			row("the reader running (jsonl to /dev/null), fastest 1,000 calls", d(w("full-multi"), w("full-multi-paused")), "wall, running − stopped")
+			row("the reader running, mean of all calls (its CPU shared with the traced program)", d(wm("full-multi"), wm("full-multi-paused")), "wall (mean), running − stopped")
+			row("**spanprobe, a traced call**", d(w("full-multi"), w("untraced")), "wall, − untraced")
+			row("**bpftrace, empty uprobe+uretprobe**", d(w("bpftrace"), w("untraced")), "wall, − untraced")
+			if (w("full-multi") != "" && w("bpftrace") > 0)
+				printf "| spanprobe / bpftrace | %.2fx | wall, fastest 1,000 calls |\n", w("full-multi") / w("bpftrace")
+			if (("prog", "before-multi-paused", 3) in have) {
+				row("before this work: our programs, entry + return", d(pr("before-multi-paused"), empty), "bpf_stats, older build − empty")
+				row("before this work: a traced call", d(w("before-multi"), w("untraced")), "wall, older build − untraced")
+			}
+		}'
+}
+
 fmt() { awk -v n="$1" 'BEGIN { if (n == "") print "n/a"; else printf "%.0f", n }'; }
 diff_ns() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "n/a"; else printf "%+.0f", a - b }'; }
 
@@ -234,7 +296,13 @@ diff_ns() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "n/a"
 		"Load average (1, 5, 15 min) at the start: $load_before; at the end: $load_after."
 	for v in $VARIANTS; do
 		echo
-		echo "## call-cost-$v"
+		echo "## Where the nanoseconds go: call-cost-$v"
+		echo
+		where_table "$v"
+	done
+	for v in $VARIANTS; do
+		echo
+		echo "## Every configuration: call-cost-$v"
 		echo
 		echo "| configuration | ns per call (mean) | − untraced | fastest 1,000 calls, ns per call | − untraced | entry program, ns (bpf_stats) | return program, ns (bpf_stats) |"
 		echo "|---|---|---|---|---|---|---|"
