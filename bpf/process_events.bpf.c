@@ -70,12 +70,20 @@ int BPF_PROG(thread_exit, struct task_struct *task)
 	return 0;
 }
 
-/* Rare enough to wake user space for each. */
+/* Calls open across an exec never return: the program they were in is
+ * gone. They end here as truncated; without this they would stay on the
+ * thread's stack (task storage and thread slots outlive an exec) and the
+ * new program's calls would nest under them, in the old trace.
+ * Reporting the exec is rare enough to wake user space for each. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(process_exec)
 {
+	struct thread_calls *tc = thread_calls__of(bpf_get_current_task_btf(), false);
 	struct exec_record *e;
 
+	if (tc)
+		shadow_stack__unwind(tc, ~0ULL, true, bpf_get_current_pid_tgid(),
+				     bpf_ktime_get_ns(), SPAN_LOST_EXEC);
 	if (!watch_execs)
 		return 0;
 	e = bpf_ringbuf_reserve(&control, sizeof(*e), 0);
