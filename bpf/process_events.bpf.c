@@ -76,14 +76,23 @@ int BPF_PROG(thread_exit, struct task_struct *task)
  * new program's calls would nest under them, in the old trace.
  * Reporting the exec is rare enough to wake user space for each. */
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(process_exec)
+int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid)
 {
-	struct thread_calls *tc = thread_calls__of(bpf_get_current_task_btf(), false);
+	struct thread_calls *tc = thread_calls__of(p, false);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct exec_record *e;
 
-	if (tc)
-		shadow_stack__unwind(tc, ~0ULL, true, bpf_get_current_pid_tgid(),
-				     bpf_ktime_get_ns(), SPAN_LOST_EXEC);
+	if (tc) {
+		shadow_stack__unwind(tc, ~0ULL, true, pid_tgid, bpf_ktime_get_ns(), SPAN_LOST_EXEC);
+	} else if ((__u32)old_pid != (__u32)pid_tgid) {
+		/* not the leader: its calls were made under its former id */
+		tc = thread_calls__take_former(old_pid);
+		if (tc) {
+			shadow_stack__unwind(tc, ~0ULL, true, (pid_tgid & ~0xffffffffULL) | (__u32)old_pid,
+					     bpf_ktime_get_ns(), SPAN_LOST_EXEC);
+			thread_calls__release_former(old_pid);
+		}
+	}
 	if (!watch_execs)
 		return 0;
 	e = bpf_ringbuf_reserve(&control, sizeof(*e), 0);

@@ -323,6 +323,31 @@ static __always_inline void thread_calls__release(struct task_struct *task)
 		__sync_fetch_and_sub(stored, 1);
 }
 
+/* A thread other than its process's leader exec'd: de_thread gave it the
+ * leader's id and start time, so its calls, if in a slot, are in the one
+ * of its former id, old_tid, no longer found by thread_calls__of. Returns
+ * them and frees the slot (the caller ends them first: nothing runs on
+ * this thread meanwhile). The owner is known by id alone: no other thread
+ * can have taken a slot that was not free. */
+static __always_inline struct thread_calls *thread_calls__take_former(__u32 old_tid)
+{
+	struct thread_slot *s = thread_slot__of(old_tid);
+
+	if (!s || s->tid != old_tid)
+		return NULL;
+	return &s->calls;
+}
+
+static __always_inline void thread_calls__release_former(__u32 old_tid)
+{
+	struct thread_slot *s = thread_slot__of(old_tid);
+
+	if (s && s->tid == old_tid) {
+		s->start = 0;
+		__sync_lock_test_and_set(&s->tid, 0);
+	}
+}
+
 static __always_inline struct thread_calls *thread_calls__get(bool create)
 {
 	return thread_calls__of(bpf_get_current_task_btf(), create);

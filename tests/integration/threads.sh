@@ -106,17 +106,21 @@ expect_eq "idle.exactly_one_span" "$(wc -l <"$SCRATCH/idle.jsonl")" 1
 
 # --- exec: exec_call never returns (the program is replaced); the new
 # program's churn_outer chain is its own trace, not nested in the old call.
-"$SPANPROBE" -c "$APP exec" -o jsonl --output-file "$SCRATCH/exec.jsonl" \
-	"uprobe:$APP:exec_call,churn_outer,churn_middle,churn_inner" \
-	>"$SCRATCH/exec.app" 2>"$SCRATCH/exec.err"
-expect_eq "exec.exit_status" "$?" 0
-result=$(jq -s -c '
-	(map({key: .name, value: .}) | from_entries) as $by
-	| {n: length,
-	   exec_call_ended_by_exec: ([$by.exec_call.attributes[] | select(.key == "spanprobe.lost_reason") | .value.stringValue][0]),
-	   new_program_a_root: ($by.churn_outer.parentSpanId == ""),
-	   new_trace: ($by.churn_outer.traceId != $by.exec_call.traceId),
-	   nested: ($by.churn_middle.parentSpanId == $by.churn_outer.spanId and $by.churn_inner.parentSpanId == $by.churn_middle.spanId)}' \
-	"$SCRATCH/exec.jsonl")
-expect_eq "exec.open_call_ends_at_exec_and_new_program_starts_a_trace" "$result" \
-	'{"n":4,"exec_call_ended_by_exec":"the program was replaced (exec) inside the call","new_program_a_root":true,"new_trace":true,"nested":true}'
+# From the main thread, and from another thread (which the kernel gives the
+# main thread's id as it execs).
+for mode in exec exec-thread; do
+	"$SPANPROBE" -c "$APP $mode" -o jsonl --output-file "$SCRATCH/$mode.jsonl" \
+		"uprobe:$APP:exec_call,churn_outer,churn_middle,churn_inner" \
+		>"$SCRATCH/$mode.app" 2>"$SCRATCH/$mode.err"
+	expect_eq "$mode.exit_status" "$?" 0
+	result=$(jq -s -c '
+		(map({key: .name, value: .}) | from_entries) as $by
+		| {n: length,
+		   exec_call_ended_by_exec: ([$by.exec_call.attributes[] | select(.key == "spanprobe.lost_reason") | .value.stringValue][0]),
+		   new_program_a_root: ($by.churn_outer.parentSpanId == ""),
+		   new_trace: ($by.churn_outer.traceId != $by.exec_call.traceId),
+		   nested: ($by.churn_middle.parentSpanId == $by.churn_outer.spanId and $by.churn_inner.parentSpanId == $by.churn_middle.spanId)}' \
+		"$SCRATCH/$mode.jsonl")
+	expect_eq "$mode.open_call_ends_at_exec_and_new_program_starts_a_trace" "$result" \
+		'{"n":4,"exec_call_ended_by_exec":"the program was replaced (exec) inside the call","new_program_a_root":true,"new_trace":true,"nested":true}'
+done
