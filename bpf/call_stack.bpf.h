@@ -208,7 +208,7 @@ static int unwind_one(__u32 i, void *arg)
 			shadow_stack__submit_exception(x);
 		}
 	} else {
-		shadow_stack__emit(tc, d - 1, u->pid_tgid, u->now, 0, SPAN_F_TRUNCATED, u->reason);
+		shadow_stack__emit_truncated(tc, d - 1, u->pid_tgid, u->now, u->reason);
 	}
 	tc->depth = d - 1;
 	return 0;

@@ -429,14 +429,20 @@ static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 
 }
 
 /* Ends frame idx and sends it as a span record (with its arguments when
- * they were captured) unless finish says not to. */
-static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
-					       __u64 end_ns, __u64 ret, __u8 flags,
-					       __u8 lost_reason)
+ * they were captured) unless finish says not to. on_stack (a constant at
+ * each call site): the record is built on the BPF stack and copied by one
+ * helper call, where reserve and submit are two; the pop of a returning
+ * call, the hot path, does that. Truncated spans (unwinding, rare) are
+ * written in place: the 80 bytes on the stack would take the unwind loop's
+ * step (call_stack.bpf.h) past the 512 bytes Linux 6.1 allows a chain of
+ * calls. */
+static __always_inline void shadow_stack__emit_as(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
+						  __u64 end_ns, __u64 ret, __u8 flags,
+						  __u8 lost_reason, const bool on_stack)
 {
 	struct captured_args *args;
 	struct span_args_record *ea;
-	struct span_record rec;
+	struct span_record rec, *e;
 	bool send;
 
 	if (idx >= SPAN_MAX_DEPTH)
@@ -459,11 +465,34 @@ static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 id
 		bpf_ringbuf_submit(ea, wakeup_flag(&events, sizeof(*ea)));
 		return;
 	}
-	/* built on the stack and copied by one helper call, where reserve and
-	 * submit are two */
+	if (!on_stack) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			count(STAT_RINGBUF_DROPS);
+			return;
+		}
+		fill_span(e, REC_SPAN, sizeof(*e), tc, idx, pid_tgid, end_ns, ret, flags,
+			  lost_reason);
+		bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
+		return;
+	}
 	fill_span(&rec, REC_SPAN, sizeof(rec), tc, idx, pid_tgid, end_ns, ret, flags, lost_reason);
 	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), span_wakeup_flag(tc, &events, sizeof(rec))))
 		count(STAT_RINGBUF_DROPS);
+}
+
+/* A returning call's span: the hot path. */
+static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
+					       __u64 end_ns, __u64 ret, __u8 flags)
+{
+	shadow_stack__emit_as(tc, idx, pid_tgid, end_ns, ret, flags, SPAN_LOST_NONE, true);
+}
+
+/* A call left without its return: a truncated span. */
+static __always_inline void shadow_stack__emit_truncated(struct thread_calls *tc, __u32 idx,
+							 __u64 pid_tgid, __u64 now, __u8 reason)
+{
+	shadow_stack__emit_as(tc, idx, pid_tgid, now, 0, SPAN_F_TRUNCATED, reason, false);
 }
 
 /* Ends frame idx as left by an exception and reserves its record with the
@@ -513,7 +542,7 @@ static __always_inline void shadow_stack__unwind(struct thread_calls *tc, __u64 
 		sp = FRAME(tc, d - 1)->entry_sp;
 		if (sp > limit || (sp == limit && !inclusive))
 			return;
-		shadow_stack__emit(tc, d - 1, pid_tgid, now, 0, SPAN_F_TRUNCATED, reason);
+		shadow_stack__emit_truncated(tc, d - 1, pid_tgid, now, reason);
 		tc->depth = d - 1;
 	}
 }
@@ -583,7 +612,7 @@ static __always_inline void shadow_stack__pop(struct thread_calls *tc, __u64 pid
 
 	if (d == 0 || d > SPAN_MAX_DEPTH)
 		return;
-	shadow_stack__emit(tc, d - 1, pid_tgid, now, ret, flags, SPAN_LOST_NONE);
+	shadow_stack__emit(tc, d - 1, pid_tgid, now, ret, flags);
 	tc->depth = d - 1;
 }
 
