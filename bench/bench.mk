@@ -62,7 +62,7 @@ $(BENCH_OUT)/otlp-encode-bench: bench/otlp_encode_bench.c build/obj/otlp/otlp_en
 
 # Reading a library's functions (bench/elf_open_bench.c), linked with the
 # user objects as the unit tests are.
-$(BENCH_OUT)/elf-open-bench: bench/elf_open_bench.c $(filter $(OUT)/obj/elf/%,$(USER_OBJS))
+$(BENCH_OUT)/elf-open-bench: bench/elf_open_bench.c $(filter $(OUT)/obj/elf/% $(OUT)/obj/common/%,$(USER_OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lelf -ldw -lcapstone -liberty -lz -o $@
 
