@@ -24,8 +24,8 @@
 # of the entry and the return program, read from the tracer's
 # /proc/PID/fdinfo while the traced program waits at its end.
 #
-# Environment: BREAKDOWN_ROUNDS (5), BREAKDOWN_CALLS (50000: fits the ring
-# buffer with the reader stopped), BREAKDOWN_VARIANTS ("fp nop5"),
+# Environment: BREAKDOWN_ROUNDS (5), BREAKDOWN_CALLS (40000: fits the 4 MiB
+# ring buffer with the reader stopped), BREAKDOWN_VARIANTS ("fp nop5"),
 # BREAKDOWN_CONFIGS (a subset of the configuration names below),
 # BREAKDOWN_PASSES ("0 1": wall times, then program times; "1": program
 # times alone),
@@ -35,7 +35,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${BREAKDOWN_ROUNDS:-5}
-CALLS=${BREAKDOWN_CALLS:-50000}
+CALLS=${BREAKDOWN_CALLS:-40000}
 VARIANTS=${BREAKDOWN_VARIANTS:-fp nop5}
 SPANPROBE=${BENCH_SPANPROBE:-build/spanprobe}
 BIN=build/bench
