@@ -67,3 +67,53 @@ $(BENCH_OUT)/elf-open-bench: bench/elf_open_bench.c $(filter $(OUT)/obj/elf/% $(
 	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lelf -ldw -lcapstone -liberty -lz -o $@
 
 bench-programs: $(BENCH_OUT)/elf-open-bench
+
+# Ablation builds for bench/call_breakdown.sh: spanprobe with one part of a
+# traced call's hot path dropped (or repeated), selected by a mask of
+# bpf/bench_ablate.h's ABLATE_* bits. Only the BPF object, its skeleton and
+# the user files that embed the skeleton are rebuilt; the rest is linked
+# from the normal build.
+ABLATE_VARIANTS := empty no-hits no-stats no-ids no-time no-wakeup no-record exc-always no-filters \
+		   no-tgid ts-twice task-storage
+ABLATE_MASK_empty      := 0x1
+ABLATE_MASK_no-hits    := 0x2
+ABLATE_MASK_no-stats   := 0x4
+ABLATE_MASK_no-ids     := 0x8
+ABLATE_MASK_no-time    := 0x10
+ABLATE_MASK_no-wakeup  := 0x20
+ABLATE_MASK_no-record  := 0x40
+ABLATE_MASK_exc-always := 0x80
+ABLATE_MASK_no-filters := 0x100
+ABLATE_MASK_no-tgid    := 0x200
+ABLATE_MASK_ts-twice   := 0x400
+ABLATE_MASK_task-storage := 0x800
+ABLATE_OUT  := $(BENCH_OUT)/ablate
+# user files that include spanprobe.skel.h
+ABLATE_SKEL_USERS := python/python_eval python/python_probe tracer/tracer tracer/tracer_stats
+ABLATE_BINS := $(foreach v,$(ABLATE_VARIANTS),$(ABLATE_OUT)/$(v)/spanprobe)
+
+.PHONY: bench-ablations
+bench-ablations: $(ABLATE_BINS)
+
+define ablate_rules
+$(ABLATE_OUT)/$(1)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) vmlinux/vmlinux.h
+	@mkdir -p $$(@D)
+	$(CLANG) $(BPF_FLAGS) -DSPANPROBE_ABLATE=$(ABLATE_MASK_$(1)) -c $$< -o $$@
+$(ABLATE_OUT)/$(1)/spanprobe.bpf.o: $(patsubst bpf/%.bpf.c,$(ABLATE_OUT)/$(1)/bpf/%.bpf.o,$(BPF_SRCS))
+	$(BPFTOOL) gen object $$@ $$^
+$(ABLATE_OUT)/$(1)/spanprobe.skel.h: $(ABLATE_OUT)/$(1)/spanprobe.bpf.o
+	$(BPFTOOL) gen skeleton $$< name spanprobe_bpf > $$@.tmp && mv $$@.tmp $$@
+$(ABLATE_OUT)/$(1)/obj/%.o: user/%.c $(ABLATE_OUT)/$(1)/spanprobe.skel.h $(USER_HDRS) $(BPF_HDRS)
+	@mkdir -p $$(@D)
+	$(CC) -I$(ABLATE_OUT)/$(1) $(CPPFLAGS) $(CFLAGS) -c $$< -o $$@
+$(ABLATE_OUT)/$(1)/spanprobe: build/obj/cli/main.o $(filter-out $(addprefix build/obj/,$(addsuffix .o,$(ABLATE_SKEL_USERS))),$(USER_OBJS)) \
+		$(addprefix $(ABLATE_OUT)/$(1)/obj/,$(addsuffix .o,$(ABLATE_SKEL_USERS))) $(PROTO_OBJS)
+	$(CC) $(LDFLAGS) $$^ $(LDLIBS) -o $$@
+endef
+$(foreach v,$(ABLATE_VARIANTS),$(eval $(call ablate_rules,$(v))))
+
+$(BENCH_OUT)/bpf-stats-on: bench/bpf_stats_on.c
+	@mkdir -p $(@D)
+	$(BENCH_CLANG) $(BENCH_CFLAGS) $< -lbpf -o $@
+
+bench-programs: $(BENCH_OUT)/bpf-stats-on

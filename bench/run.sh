@@ -71,7 +71,10 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 			"(plus a \`BEGIN\` that says when it has attached), attached at the symbol."
 		echo "\"reader paused\": spanprobe with its user-space process stopped (SIGSTOP) during the" \
 			"loop ($CALLS_PAUSED calls, which fit in the ring buffer): the probe and BPF programs" \
-			"alone, without the reader's wake-ups."
+			"alone, without the reader's wake-ups. \"fastest 1,000 calls\": each run also times its" \
+			"calls in chunks of 1,000 and keeps the fastest chunk, the cost of a call when neither" \
+			"other work on the machine nor spanprobe's reader shared its CPU (medians of those);" \
+			"bench/breakdown-results.md says where the nanoseconds go."
 		((bpftrace_ok)) || echo "bpftrace could not run here, so there is no baseline column."
 		echo
 		cat "$table1"

@@ -52,7 +52,8 @@ struct thread_exc {
 };
 
 /* C++/Rust exceptions in flight, per thread; made by the throw hooks only
- * for threads with open calls. */
+ * for threads with open calls, which mark the thread's calls
+ * (thread_calls.exc_used) so the threads that never throw skip the lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -91,6 +92,8 @@ struct {
 } go_stack_zero SEC(".maps") __weak;
 
 struct call_stack {
+	struct task_struct *task; /* the current task; NULL: call_stack__get finds it */
+	__u64 pid_tgid;           /* with task */
 	struct thread_calls *tc;
 	struct pending_exc *exc; /* NULL: none can be in flight */
 	__u64 sp;                /* the stack pointer as frames store it (Go: virtual) */
@@ -103,6 +106,14 @@ struct go_stack_bounds {
 	__u64 lo, hi;
 };
 
+/* The current task and pid_tgid into cs, before call_stack__get (which
+ * otherwise finds them itself); returns pid_tgid. */
+static __always_inline __u64 call_stack__begin(struct call_stack *cs)
+{
+	cs->task = current_task(&cs->pid_tgid);
+	return cs->pid_tgid;
+}
+
 /* The calls stack of the current thread (go: goroutine) at sp; false when
  * there is none (and create is false or it can't be made). */
 static __always_inline bool call_stack__get(struct pt_regs *ctx, bool go, bool create,
@@ -110,16 +121,21 @@ static __always_inline bool call_stack__get(struct pt_regs *ctx, bool go, bool c
 {
 	__u64 sp = PT_REGS_SP(ctx);
 
+	if (!cs->task)
+		call_stack__begin(cs);
 	cs->go = go;
 	cs->exc = NULL;
 	if (!go) {
 		struct thread_exc *x;
 
 		cs->sp = sp;
-		cs->tc = thread_calls__get(create);
+		cs->tc = thread_calls__of(cs->task, create);
 		if (!cs->tc)
 			return false;
-		x = bpf_task_storage_get(&thread_excs, bpf_get_current_task_btf(), NULL, 0);
+		/* only a thread that has had an exception has one to look up */
+		if (!cs->tc->exc_used && !ABLATED(ABLATE_EXC_ALWAYS))
+			return true;
+		x = bpf_task_storage_get(&thread_excs, cs->task, NULL, 0);
 		if (x)
 			cs->exc = &x->cur;
 		return true;
@@ -128,7 +144,7 @@ static __always_inline bool call_stack__get(struct pt_regs *ctx, bool go, bool c
 		struct go_stack *s;
 		__u32 zero = 0;
 
-		cs->key.tgid = bpf_get_current_pid_tgid() >> 32;
+		cs->key.tgid = cs->pid_tgid >> 32;
 		cs->key.pad = 0;
 		cs->key.g = ctx->r14;
 		/* r14 is g only in Go code: check that sp is on g's stack */
@@ -192,7 +208,7 @@ static int unwind_one(__u32 i, void *arg)
 			shadow_stack__submit_exception(x);
 		}
 	} else {
-		shadow_stack__emit(tc, d - 1, u->pid_tgid, u->now, 0, SPAN_F_TRUNCATED, u->reason);
+		shadow_stack__emit_truncated(tc, d - 1, u->pid_tgid, u->now, u->reason);
 	}
 	tc->depth = d - 1;
 	return 0;

@@ -84,6 +84,7 @@ static __always_inline void cxx_throw(struct pt_regs *ctx)
 	x = bpf_task_storage_get(&thread_excs, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!x)
 		return;
+	tc->exc_used = 1;
 	note_exception(&x->cur, PT_REGS_SP(ctx), SPAN_F_EXC_CXX);
 	if (bpf_probe_read_user(&name, sizeof(name), (void *)(tinfo + 8)) || !name)
 		return;
@@ -142,6 +143,7 @@ static __always_inline void rust_panic(struct pt_regs *ctx)
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!x)
 		return;
+	tc->exc_used = 1;
 	note_exception(&x->cur, PT_REGS_SP(ctx), 0);
 	__builtin_memcpy(x->cur.type, "panic", 6);
 }

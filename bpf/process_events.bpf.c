@@ -48,18 +48,20 @@ int BPF_PROG(process_fork, struct task_struct *parent, struct task_struct *child
 	return 0;
 }
 
-/* A thread exiting with open calls: send them as truncated (the storage
- * itself goes with the task). The last thread of a traced process leaves
- * the tree. */
+/* A thread exiting with open calls: send them as truncated, and give its
+ * thread slot back (task storage goes with the task). The last thread of a
+ * traced process leaves the tree. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit, struct task_struct *task)
 {
-	struct thread_calls *tc = bpf_task_storage_get(&open_calls, task, NULL, 0);
+	struct thread_calls *tc = thread_calls__of(task, false);
 	__u32 tgid;
 
-	if (tc)
+	if (tc) {
 		shadow_stack__unwind(tc, ~0ULL, true, bpf_get_current_pid_tgid(),
 				     bpf_ktime_get_ns(), SPAN_LOST_THREAD_EXIT);
+		thread_calls__release(task);
+	}
 	if (!follow_tgids || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	tgid = BPF_CORE_READ(task, tgid);
@@ -68,12 +70,29 @@ int BPF_PROG(thread_exit, struct task_struct *task)
 	return 0;
 }
 
-/* Rare enough to wake user space for each. */
+/* Calls open across an exec never return: the program they were in is
+ * gone. They end here as truncated; without this they would stay on the
+ * thread's stack (task storage and thread slots outlive an exec) and the
+ * new program's calls would nest under them, in the old trace.
+ * Reporting the exec is rare enough to wake user space for each. */
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(process_exec)
+int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid)
 {
+	struct thread_calls *tc = thread_calls__of(p, false);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct exec_record *e;
 
+	if (tc) {
+		shadow_stack__unwind(tc, ~0ULL, true, pid_tgid, bpf_ktime_get_ns(), SPAN_LOST_EXEC);
+	} else if ((__u32)old_pid != (__u32)pid_tgid) {
+		/* not the leader: its calls were made under its former id */
+		tc = thread_calls__take_former(old_pid);
+		if (tc) {
+			shadow_stack__unwind(tc, ~0ULL, true, (pid_tgid & ~0xffffffffULL) | (__u32)old_pid,
+					     bpf_ktime_get_ns(), SPAN_LOST_EXEC);
+			thread_calls__release_former(old_pid);
+		}
+	}
 	if (!watch_execs)
 		return 0;
 	e = bpf_ringbuf_reserve(&control, sizeof(*e), 0);

@@ -24,6 +24,7 @@
 
 #include <bpf/bpf_endian.h>
 #include "span_record.h"
+#include "bench_ablate.h"
 
 /* Frame indexes are masked so the verifier sees them in bounds; the barrier
  * keeps clang from dropping a mask it thinks redundant. */
@@ -53,7 +54,10 @@ struct thread_calls {
 	__u32 overflow;    /* Python calls open beyond SPAN_MAX_DEPTH, not recorded */
 	__u8 sampled;      /* the open trace's spans may be sent (the sampler's verdict) */
 	__u8 args_used;    /* call_args.bpf.h slots in use */
-	__u8 pad[6];
+	__u8 exc_used;     /* the thread has had an exception in flight (call_stack.bpf.h) */
+	__u8 records;      /* span records sent, mod 256 (span_wakeup_flag) */
+	__u8 pad[4];
+	__u64 id_state;    /* the thread's id stream (next_id); 0: not seeded yet */
 	struct open_call frames[SPAN_MAX_DEPTH];
 };
 
@@ -73,14 +77,48 @@ const volatile __u64 sample_threshold __weak = 0;
 const volatile __u32 target_tgid __weak = 0;
 const volatile bool follow_tgids __weak = false;
 
-/* Open calls per thread, in the thread's own task storage: found without
- * hashing, and freed by the kernel when the thread ends. */
+/* Open calls per thread. A thread's stack is found by its thread id in
+ * thread_slots, an array whose lookup the verifier inlines (~2 ns), where
+ * task storage costs a helper call (~40 ns per lookup here, twice per
+ * traced call: bench/breakdown-results.md). A thread takes the slot its id
+ * maps to on its first traced call when the slot is free, and gives it back
+ * as it exits (thread_calls__release, from process_events.bpf.c). A thread
+ * whose slot is held by another, or by a thread whose exit was missed (the
+ * owner is checked by id and start time, so a reused id is another
+ * thread), keeps its calls in its own task storage (open_calls), found
+ * without hashing and freed by the kernel when the thread ends. */
+#define THREAD_SLOTS 1024
+_Static_assert((THREAD_SLOTS & (THREAD_SLOTS - 1)) == 0, "THREAD_SLOTS must be a power of two");
+
+struct thread_slot {
+	__u32 tid;   /* the owner; 0: free */
+	__u32 pad;
+	__u64 start; /* the owner's start_time */
+	struct thread_calls calls;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, THREAD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct thread_slot);
+} thread_slots SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct thread_calls);
 } open_calls SEC(".maps") __weak;
+
+/* Threads with their calls in open_calls (not in a slot): while there are
+ * none, a thread without a slot has no calls, and no lookup is made. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} stored_threads SEC(".maps") __weak;
 
 /* Span, exception and Python function records. 4 MiB by default (--ring-buffer):
  * about 47,000 span records, half a second of 100,000 spans/s unread; user
@@ -135,38 +173,196 @@ static __always_inline bool tgid_is_traced(__u32 tgid)
 
 static __always_inline bool traced_tgid(__u64 pid_tgid)
 {
+	if (ABLATED(ABLATE_TGID))
+		return true;
 	return tgid_is_traced(pid_tgid >> 32);
 }
 
-/* Trace and span ids: random, as W3C Trace Context asks. */
 static __always_inline __u64 random_u64(void)
 {
 	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
 }
 
+/* Trace and span ids, random-looking and unique as W3C Trace Context asks,
+ * without a helper call: each thread draws from its own splitmix64 stream
+ * (a Weyl sequence through a bijective 64-bit mixer, whose output passes
+ * the usual statistical tests), started at a random point when the thread
+ * first needs an id. Within a thread no value repeats before 2^64 draws;
+ * two threads' streams meet only if their random starts fall within the
+ * number of ids drawn of each other, which is as likely as a collision of
+ * independent random ids. The low 56 bits the sampler reads are as
+ * uniform as the whole. (bpf_get_prandom_u32 per id cost ~17 ns a call,
+ * six calls at a trace's root; see bench/breakdown-results.md.) */
+static __always_inline __u64 next_id(struct thread_calls *tc)
+{
+	__u64 z;
+
+	if (ABLATED(ABLATE_IDS))
+		return 0x0123456789abcdefULL;
+	if (!tc->id_state)
+		tc->id_state = random_u64() | 1;
+	z = tc->id_state += 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
 /* Waking the reader for every record costs the traced thread ~1 us; wake it
- * once, when a record of record_size bytes takes the unread data across
- * WAKEUP_BYTES (a reader already awake or stopped gains nothing from more).
+ * once per WAKEUP_BYTES of unread records: when a record takes the unread
+ * data across a multiple of WAKEUP_BYTES (a reader already awake or stopped
+ * gains nothing from more; one that missed a wake-up gets the next).
  * User space also drains after each 100 ms poll, so a quiet trickle, or a
- * crossing two CPUs raced past, still arrives. Call after the reserve. */
+ * crossing two CPUs raced past, still arrives. unread: the unread bytes
+ * with this record; window: how far past a multiple still counts (a
+ * record's room when every record looks, wider when only some do). */
+static __always_inline __u64 wakeup_rule(__u64 unread, __u64 window)
+{
+	return unread >= WAKEUP_BYTES && unread % WAKEUP_BYTES < window ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
+}
+
+/* A record's room in a ring buffer: 8-byte header, 8-byte aligned. */
+#define RECORD_ROOM(size) (((size) + 8 + 7) / 8 * 8)
+
+/* For a record of record_size bytes, already reserved. */
 static __always_inline __u64 wakeup_flag(void *ringbuf, __u64 record_size)
 {
-	/* a record's room: 8-byte header, 8-byte aligned */
-	__u64 room = (record_size + 8 + 7) / 8 * 8;
-	__u64 avail = bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA);
+	if (ABLATED(ABLATE_WAKEUP))
+		return BPF_RB_NO_WAKEUP;
+	return wakeup_rule(bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA), RECORD_ROOM(record_size));
+}
 
-	return avail >= WAKEUP_BYTES && avail < WAKEUP_BYTES + room ? BPF_RB_FORCE_WAKEUP
-								    : BPF_RB_NO_WAKEUP;
+/* Span records, the bulk: only every WAKEUP_CHECK_EVERY-th record of a
+ * thread asks the ring (a helper call, ~10 ns) how much is unread, with a
+ * window twice as many records wide; for a record of record_size bytes
+ * about to be written. */
+#define WAKEUP_CHECK_EVERY 16
+static __always_inline __u64 span_wakeup_flag(struct thread_calls *tc, void *ringbuf,
+					      __u64 record_size)
+{
+	__u64 room = RECORD_ROOM(record_size);
+
+	if (ABLATED(ABLATE_WAKEUP) || ++tc->records % WAKEUP_CHECK_EVERY)
+		return BPF_RB_NO_WAKEUP;
+	return wakeup_rule(bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA) + room,
+			   2 * WAKEUP_CHECK_EVERY * room);
 }
 
 #include "call_stats.bpf.h"
 #include "call_args.bpf.h"
 
+static __always_inline struct thread_slot *thread_slot__of(__u32 tid)
+{
+	__u32 idx = tid & (THREAD_SLOTS - 1);
+
+	return bpf_map_lookup_elem(&thread_slots, &idx);
+}
+
+static __always_inline struct thread_calls *thread_calls__lookup(struct task_struct *task,
+								 bool create)
+{
+	__u32 tid = task->pid, zero = 0;
+	__u64 start = task->start_time, *stored;
+	struct thread_slot *s = NULL;
+	struct thread_calls *tc;
+
+	if (!ABLATED(ABLATE_TASK_STORAGE)) {
+		s = thread_slot__of(tid);
+		if (s && s->tid == tid && s->start == start)
+			return &s->calls;
+	}
+	stored = bpf_map_lookup_elem(&stored_threads, &zero);
+	if (!stored)
+		return NULL;
+	if (ABLATED(ABLATE_TASK_STORAGE))
+		return bpf_task_storage_get(&open_calls, task, NULL,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (*stored) {
+		tc = bpf_task_storage_get(&open_calls, task, NULL, 0);
+		if (tc)
+			return tc;
+	}
+	if (!create)
+		return NULL;
+	if (s && s->tid == 0 && __sync_val_compare_and_swap(&s->tid, 0, tid) == 0) {
+		/* the thread's own from now on: nobody else reads or writes it */
+		s->start = start;
+		__builtin_memset(&s->calls, 0, __builtin_offsetof(struct thread_calls, frames));
+		return &s->calls;
+	}
+	/* created zeroed (depth 0) */
+	tc = bpf_task_storage_get(&open_calls, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (tc)
+		__sync_fetch_and_add(stored, 1);
+	return tc;
+}
+
+/* The calls open on task (the current one); with create, made empty on the
+ * thread's first traced call. NULL: none (or they can't be made). */
+static __always_inline struct thread_calls *thread_calls__of(struct task_struct *task, bool create)
+{
+	if (ABLATED(ABLATE_TS_TWICE) && !thread_calls__lookup(task, create))
+		return NULL;
+	return thread_calls__lookup(task, create);
+}
+
+/* task (the current one) is exiting: its slot is free again. */
+static __always_inline void thread_calls__release(struct task_struct *task)
+{
+	__u32 tid = task->pid, zero = 0;
+	struct thread_slot *s = thread_slot__of(tid);
+	__u64 *stored;
+
+	if (s && s->tid == tid && s->start == task->start_time) {
+		s->start = 0;
+		__sync_lock_test_and_set(&s->tid, 0); /* xchg: after start, for the next claim */
+		return;
+	}
+	stored = bpf_map_lookup_elem(&stored_threads, &zero);
+	if (stored && *stored && bpf_task_storage_get(&open_calls, task, NULL, 0))
+		__sync_fetch_and_sub(stored, 1);
+}
+
+/* A thread other than its process's leader exec'd: de_thread gave it the
+ * leader's id and start time, so its calls, if in a slot, are in the one
+ * of its former id, old_tid, no longer found by thread_calls__of. Returns
+ * them and frees the slot (the caller ends them first: nothing runs on
+ * this thread meanwhile). The owner is known by id alone: no other thread
+ * can have taken a slot that was not free. */
+static __always_inline struct thread_calls *thread_calls__take_former(__u32 old_tid)
+{
+	struct thread_slot *s = thread_slot__of(old_tid);
+
+	if (!s || s->tid != old_tid)
+		return NULL;
+	return &s->calls;
+}
+
+static __always_inline void thread_calls__release_former(__u32 old_tid)
+{
+	struct thread_slot *s = thread_slot__of(old_tid);
+
+	if (s && s->tid == old_tid) {
+		s->start = 0;
+		__sync_lock_test_and_set(&s->tid, 0);
+	}
+}
+
 static __always_inline struct thread_calls *thread_calls__get(bool create)
 {
-	/* created zeroed (depth 0) on the thread's first traced call */
-	return bpf_task_storage_get(&open_calls, bpf_get_current_task_btf(), NULL,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	return thread_calls__of(bpf_get_current_task_btf(), create);
+}
+
+/* The current task, and its pid_tgid as bpf_get_current_pid_tgid() gives
+ * it (global ids), read from the task: one helper call where two were.
+ * Every helper call costs ~10 ns on kernels whose returns are mitigated
+ * (SRSO's safe RET on AMD), more than the work of most. */
+static __always_inline struct task_struct *current_task(__u64 *pid_tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	*pid_tgid = (__u64)task->tgid << 32 | (__u32)task->pid;
+	return task;
 }
 
 /* Fills the span part of a record for frame idx (idx < depth). */
@@ -209,7 +405,8 @@ static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 
 	__u64 dur = end_ns - f->start_ns;
 	bool on_error_path = (flags & SPAN_F_ERROR) || f->error_below;
 
-	call_stats__add(f->func_id, dur, dur > f->child_ns ? dur - f->child_ns : 0, flags);
+	if (!ABLATED(ABLATE_STATS))
+		call_stats__add(f->func_id, dur, dur > f->child_ns ? dur - f->child_ns : 0, flags);
 	if (idx > 0) {
 		struct open_call *parent = FRAME(tc, idx - 1);
 
@@ -217,6 +414,8 @@ static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 
 		if (on_error_path)
 			parent->error_below = 1;
 	}
+	if (ABLATED(ABLATE_FILTERS))
+		return true;
 	if (!send_spans)
 		return false;
 	if (!tc->sampled)
@@ -230,14 +429,20 @@ static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 
 }
 
 /* Ends frame idx and sends it as a span record (with its arguments when
- * they were captured) unless finish says not to. */
-static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
-					       __u64 end_ns, __u64 ret, __u8 flags,
-					       __u8 lost_reason)
+ * they were captured) unless finish says not to. on_stack (a constant at
+ * each call site): the record is built on the BPF stack and copied by one
+ * helper call, where reserve and submit are two; the pop of a returning
+ * call, the hot path, does that. Truncated spans (unwinding, rare) are
+ * written in place: the 80 bytes on the stack would take the unwind loop's
+ * step (call_stack.bpf.h) past the 512 bytes Linux 6.1 allows a chain of
+ * calls. */
+static __always_inline void shadow_stack__emit_as(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
+						  __u64 end_ns, __u64 ret, __u8 flags,
+						  __u8 lost_reason, const bool on_stack)
 {
 	struct captured_args *args;
 	struct span_args_record *ea;
-	struct span_record *e;
+	struct span_record rec, *e;
 	bool send;
 
 	if (idx >= SPAN_MAX_DEPTH)
@@ -245,6 +450,8 @@ static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 id
 	send = shadow_stack__finish(tc, idx, end_ns, flags);
 	args = call_args__take(tc, FRAME(tc, idx));
 	if (!send)
+		return;
+	if (ABLATED(ABLATE_RECORD))
 		return;
 	if (args) {
 		ea = bpf_ringbuf_reserve(&events, sizeof(*ea), 0);
@@ -258,13 +465,34 @@ static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 id
 		bpf_ringbuf_submit(ea, wakeup_flag(&events, sizeof(*ea)));
 		return;
 	}
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count(STAT_RINGBUF_DROPS);
+	if (!on_stack) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			count(STAT_RINGBUF_DROPS);
+			return;
+		}
+		fill_span(e, REC_SPAN, sizeof(*e), tc, idx, pid_tgid, end_ns, ret, flags,
+			  lost_reason);
+		bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
 		return;
 	}
-	fill_span(e, REC_SPAN, sizeof(*e), tc, idx, pid_tgid, end_ns, ret, flags, lost_reason);
-	bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
+	fill_span(&rec, REC_SPAN, sizeof(rec), tc, idx, pid_tgid, end_ns, ret, flags, lost_reason);
+	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), span_wakeup_flag(tc, &events, sizeof(rec))))
+		count(STAT_RINGBUF_DROPS);
+}
+
+/* A returning call's span: the hot path. */
+static __always_inline void shadow_stack__emit(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
+					       __u64 end_ns, __u64 ret, __u8 flags)
+{
+	shadow_stack__emit_as(tc, idx, pid_tgid, end_ns, ret, flags, SPAN_LOST_NONE, true);
+}
+
+/* A call left without its return: a truncated span. */
+static __always_inline void shadow_stack__emit_truncated(struct thread_calls *tc, __u32 idx,
+							 __u64 pid_tgid, __u64 now, __u8 reason)
+{
+	shadow_stack__emit_as(tc, idx, pid_tgid, now, 0, SPAN_F_TRUNCATED, reason, false);
 }
 
 /* Ends frame idx as left by an exception and reserves its record with the
@@ -314,7 +542,7 @@ static __always_inline void shadow_stack__unwind(struct thread_calls *tc, __u64 
 		sp = FRAME(tc, d - 1)->entry_sp;
 		if (sp > limit || (sp == limit && !inclusive))
 			return;
-		shadow_stack__emit(tc, d - 1, pid_tgid, now, 0, SPAN_F_TRUNCATED, reason);
+		shadow_stack__emit_truncated(tc, d - 1, pid_tgid, now, reason);
 		tc->depth = d - 1;
 	}
 }
@@ -336,12 +564,14 @@ static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 fu
 		 * its calls. Nothing is drawn when nothing will be sent. */
 		tc->sampled = send_spans && sample_mode != SAMPLE_ALWAYS_OFF;
 		tc->args_used = 0;
+		if (ABLATED(ABLATE_FILTERS))
+			tc->sampled = 1;
 		if (tc->sampled) {
-			__u64 random_part = random_u64();
+			__u64 random_part = next_id(tc);
 
-			*(__u64 *)&tc->trace_id[0] = random_u64();
+			*(__u64 *)&tc->trace_id[0] = next_id(tc);
 			*(__u64 *)&tc->trace_id[8] = bpf_cpu_to_be64(random_part);
-			if (sample_mode == SAMPLE_RATIO &&
+			if (!ABLATED(ABLATE_FILTERS) && sample_mode == SAMPLE_RATIO &&
 			    (random_part & ((1ULL << SAMPLE_RANDOM_BITS) - 1)) < sample_threshold) {
 				tc->sampled = false;
 				count(STAT_UNSAMPLED);
@@ -350,7 +580,7 @@ static __always_inline bool shadow_stack__push(struct thread_calls *tc, __u32 fu
 	}
 	f = FRAME(tc, d);
 	/* never 0: 0 means "no parent" */
-	f->span_id = tc->sampled ? random_u64() | 1 : 1;
+	f->span_id = tc->sampled ? next_id(tc) | 1 : 1;
 	f->start_ns = now;
 	f->entry_sp = sp;
 	f->key[0] = key0;
@@ -382,7 +612,7 @@ static __always_inline void shadow_stack__pop(struct thread_calls *tc, __u64 pid
 
 	if (d == 0 || d > SPAN_MAX_DEPTH)
 		return;
-	shadow_stack__emit(tc, d - 1, pid_tgid, now, ret, flags, SPAN_LOST_NONE);
+	shadow_stack__emit(tc, d - 1, pid_tgid, now, ret, flags);
 	tc->depth = d - 1;
 }
 

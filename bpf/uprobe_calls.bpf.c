@@ -110,26 +110,30 @@ static __always_inline bool tail_called_into(const struct open_call *top, __u32 
 SEC("uprobe")
 int BPF_UPROBE(span_enter)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (ABLATED(ABLATE_EMPTY)) /* bench/call_breakdown.sh: the trap alone */
+		return 0;
+	struct call_stack cs = {};
+	__u64 pid_tgid = call_stack__begin(&cs);
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 func_id = cookie & COOKIE_FUNC_MASK;
 	bool go = cookie & COOKIE_GO;
-	struct call_stack cs = {};
 	struct open_call *top;
 	__u64 *hits, now;
 	bool keep;
 
 	if (!traced_tgid(pid_tgid))
 		return 0;
-	hits = bpf_map_lookup_elem(&func_hits, &func_id);
-	if (hits)
-		*hits += 1;
+	if (!ABLATED(ABLATE_HITS)) {
+		hits = bpf_map_lookup_elem(&func_hits, &func_id);
+		if (hits)
+			*hits += 1;
+	}
 
 	if (!call_stack__get(ctx, go, true, &cs)) {
 		count(STAT_STACK_DROPS);
 		return 0;
 	}
-	now = bpf_ktime_get_ns();
+	now = ABLATED(ABLATE_TIME) ? 0 : bpf_ktime_get_ns();
 	top = shadow_stack__top(cs.tc);
 	/* Go's prologue calls runtime.morestack when the stack is too small and
 	 * then runs the entry again: same function, same depth from the stack
@@ -177,7 +181,7 @@ static __always_inline void pop_returned(struct thread_calls *tc, __u64 pid_tgid
 static __always_inline void finish_call(struct call_stack *cs, __u32 func_id, __u64 sp,
 					__u64 pid_tgid, __u64 rc, bool have_ret)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = ABLATED(ABLATE_TIME) ? 0 : bpf_ktime_get_ns();
 	struct open_call *f;
 
 	call_stack__unwind(cs, sp, false, pid_tgid, now, SPAN_LOST_STACK_UNWIND);
@@ -200,9 +204,11 @@ out:
 SEC("uretprobe")
 int BPF_URETPROBE(span_exit, long rc)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 func_id = bpf_get_attach_cookie(ctx) & COOKIE_FUNC_MASK;
+	if (ABLATED(ABLATE_EMPTY))
+		return 0;
 	struct call_stack cs = {};
+	__u64 pid_tgid = call_stack__begin(&cs);
+	__u32 func_id = bpf_get_attach_cookie(ctx) & COOKIE_FUNC_MASK;
 
 	if (!traced_tgid(pid_tgid))
 		return 0;
@@ -293,14 +299,14 @@ static __always_inline bool indirect_leaves(struct pt_regs *ctx, const struct in
 SEC("uprobe")
 int BPF_UPROBE(span_exit_site)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct call_stack cs = {};
+	__u64 pid_tgid = call_stack__begin(&cs);
 	__u64 cookie = bpf_get_attach_cookie(ctx);
 	__u32 func_id = cookie & COOKIE_FUNC_MASK;
 	__u32 kind = (cookie >> COOKIE_SITE_SHIFT) & COOKIE_SITE_MASK;
 	__u32 arg = (cookie >> COOKIE_ARG_SHIFT) & COOKIE_ARG_MASK;
 	bool go = cookie & COOKIE_GO;
 	const struct indirect_site *site;
-	struct call_stack cs = {};
 	struct open_call *f;
 
 	if (!traced_tgid(pid_tgid))

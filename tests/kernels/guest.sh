@@ -36,6 +36,7 @@ export HANG_SCALE=${HANG_SCALE:-10}
 export DEMO_TRACE_REQUESTS=${DEMO_TRACE_REQUESTS:-50}
 export PYTHON_TRACE_REQUESTS=${PYTHON_TRACE_REQUESTS:-10}
 export ATTACH_MANY_GLOB=${ATTACH_MANY_GLOB:-fn_1*}
+export THREADS_MIN=${THREADS_MIN:-1100} THREADS_COLLISIONS=${THREADS_COLLISIONS:-2}
 for t in "$@"; do
 	start=$(date +%s.%N)
 	bash "tests/integration/$t.sh" >"$out/$t.log" 2>&1

@@ -17,12 +17,12 @@ source tests/kernels/vm.sh
 scratch
 
 # The tests that need no network peers, in the order they run.
-GUEST_TESTS=${GUEST_TESTS:-"demo_trace truncated attach_modes errors python_trace"}
+GUEST_TESTS=${GUEST_TESTS:-"demo_trace truncated threads attach_modes errors python_trace"}
 
 log=$SCRATCH/results.log
 report() { tee -a "$log"; }
 
-for f in build/spanprobe build/demo-app build/tools/kernel-features build/fixtures/many-funcs; do
+for f in build/spanprobe build/demo-app build/tools/kernel-features build/fixtures/many-funcs build/fixtures/thread-churn; do
 	[ -x "$f" ] || { echo "FAIL kernels.setup: $f is missing: run make test-kernels" | report; exit 1; }
 done
 if [ "$(id -u)" -ne 0 ]; then
