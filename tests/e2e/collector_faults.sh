@@ -5,10 +5,13 @@
 #   collector_restart  the collector SIGKILLed mid-run and started again 2 s
 #                      later on the same ports (gRPC): the spans made while it
 #                      was down wait in the queue and arrive, each once
-#   queue_overflow     the collector down while 120 spans are made into a
-#                      30-span queue: what fits is delivered once, the rest is
-#                      counted as dropped; exported + dropped = spans, and
-#                      Jaeger holds exactly the exported ones
+#   queue_overflow     the collector down while 300 spans are made over about
+#                      6 s into a 30-span queue: a push into the full queue
+#                      waits (at most half the time, the ring buffer holding
+#                      what comes meanwhile), then what does not fit is
+#                      counted as dropped; what fits is delivered once;
+#                      exported + dropped = spans, and Jaeger holds exactly
+#                      the exported ones
 #   slow_collector     the first two requests held 3 s by a proxy, beyond a
 #                      1 s OTEL_EXPORTER_OTLP_TIMEOUT: spanprobe gives up on
 #                      each, retries, and every span arrives once
@@ -126,7 +129,7 @@ collector_restart() {
 }
 
 queue_overflow() {
-	local name=queue_overflow service=demo-app-queue-overflow-$UNIQUE requests=40 app grpc http
+	local name=queue_overflow service=demo-app-queue-overflow-$UNIQUE requests=100 app grpc http
 	local spans exported dropped
 	free_port grpc && free_port http
 	if ! start_spanprobe "$name" OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BSP_MAX_QUEUE_SIZE=30 \
@@ -135,7 +138,7 @@ queue_overflow() {
 		fail "$name.spanprobe_started" "$(cat "$SCRATCH/$name.err")"
 		return
 	fi
-	"$DEMO" --requests $requests --interval 20 --seed 32 --time-scale 0.002 --annotate >"$SCRATCH/$name.app"
+	"$DEMO" --requests $requests --interval 50 --seed 32 --time-scale 0.002 --annotate >"$SCRATCH/$name.app"
 	expect_eq "$name.app_exit_status" "$?" 0
 	if ! collector_start "$JAEGER_OTLP_GRPC" "$grpc" "$http"; then
 		fail "$name.collector_start" "see the log above"
