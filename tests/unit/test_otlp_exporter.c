@@ -186,7 +186,19 @@ static void test_schedule_delay_zero(void)
 	otlp_exporter__free(e);
 }
 
-static void test_queue_full(void)
+static unsigned backlog_calls;
+static unsigned ring_half_full(void *ctx)
+{
+	(void)ctx;
+	backlog_calls++;
+	return 50;
+}
+
+/* 17 spans into a queue of 10 while the first batch of 5 is stuck "on the
+ * network": 2 dropped, the rest exported once it answers. With backlog
+ * (the ring buffer half full) the push into the full queue drops at once,
+ * asking it once per span that does not fit. */
+static void queue_full_case(otlp_backlog_fn backlog)
 {
 	struct otlp_config cfg = test_config(10, 5);
 	struct otlp_exporter *e = NULL;
@@ -195,7 +207,9 @@ static void test_queue_full(void)
 
 	fake_init(&f);
 	f.hold = true;
+	backlog_calls = 0;
 	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
+	otlp_exporter__set_backlog(e, backlog, NULL);
 	for (uint64_t i = 0; i < 5; i++) {
 		struct span s = test_span(i + 1);
 
@@ -213,6 +227,7 @@ static void test_queue_full(void)
 	}
 	otlp_exporter__stats(e, &st);
 	CHECK_INT(st.dropped, 2);
+	CHECK_INT(backlog_calls, backlog ? 2 : 0);
 	pthread_mutex_lock(&f.lock);
 	f.hold = false;
 	pthread_cond_broadcast(&f.cond);
@@ -224,52 +239,14 @@ static void test_queue_full(void)
 	otlp_exporter__free(e);
 }
 
-static unsigned backlog_calls;
-static unsigned ring_half_full(void *ctx)
+static void test_queue_full(void)
 {
-	(void)ctx;
-	backlog_calls++;
-	return 50;
+	queue_full_case(NULL);
 }
 
-/* With the ring buffer half full, a push into a full queue drops at once
- * (reading the ring on saves newer spans) instead of waiting. */
 static void test_queue_full_ring_half_full(void)
 {
-	struct otlp_config cfg = test_config(10, 5);
-	struct otlp_exporter *e = NULL;
-	struct otlp_stats st;
-	struct fake_sender f;
-
-	fake_init(&f);
-	f.hold = true;
-	CHECK_INT(otlp_exporter__new_with_sender(&cfg, fake_send, &f, &e), 0);
-	otlp_exporter__set_backlog(e, ring_half_full, NULL);
-	for (uint64_t i = 0; i < 5; i++) {
-		struct span s = test_span(i + 1);
-
-		otlp_exporter__push(e, &s);
-	}
-	pthread_mutex_lock(&f.lock);
-	while (!f.inside)
-		pthread_cond_wait(&f.cond, &f.lock);
-	pthread_mutex_unlock(&f.lock);
-	for (uint64_t i = 5; i < 17; i++) {
-		struct span s = test_span(i + 1);
-
-		otlp_exporter__push(e, &s);
-	}
-	otlp_exporter__stats(e, &st);
-	CHECK_INT(st.dropped, 2);
-	CHECK_INT(backlog_calls, 2); /* asked once per push into the full queue */
-	pthread_mutex_lock(&f.lock);
-	f.hold = false;
-	pthread_cond_broadcast(&f.cond);
-	pthread_mutex_unlock(&f.lock);
-	otlp_exporter__shutdown(e);
-	otlp_exporter__stats(e, &st);
-	CHECK_INT(st.exported, 15);
-	otlp_exporter__free(e);
+	queue_full_case(ring_half_full);
 }
 
 /* While an earlier request is still out (here: waiting to be retried) and
