@@ -31,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-log() { echo "bench: $*" >&2; }
+source bench/lib.sh # log, wait_for, median
 
 [ "$(id -u)" -eq 0 ] || { log "run as root: the benchmarks attach uprobes"; exit 1; }
 [ -x "$SPANPROBE" ] || { log "$SPANPROBE is missing: run make first"; exit 1; }
@@ -42,15 +42,6 @@ ln "$BIN/call-cost-o2" "$tmp/chosen" && ln "$BIN/call-cost-o2" "$tmp/unchosen" &
 	cp "$BIN/call-cost-o2" "$tmp/untraced" ||
 	{ log "can't link $BIN/call-cost-o2 into $tmp"; exit 1; }
 
-wait_for() { # FILE REGEX SECONDS
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 # one_run NAME CALLS LABEL [DECIDED-REGEX]: ns per call of $tmp/NAME (after
 # spanprobe said it decided on it, when a regex is given); "probed yes|no"

@@ -52,21 +52,6 @@ in_pod() {
 	bg_track $POD_PID
 }
 
-# first_byte PID FILE OFFSET: the byte at file offset OFFSET of FILE in PID's
-# memory (cc where a uprobe breakpoint is)
-first_byte() {
-	local pid=$1 ino range perms moff inode s e o off=$3
-	ino=$(stat -c %i "$2")
-	while read -r range perms moff _ inode _; do
-		[ "$inode" = "$ino" ] && [[ $perms == *x* ]] || continue
-		s=$((16#${range%-*})) e=$((16#${range#*-})) o=$((16#$moff))
-		if [ "$off" -ge "$o" ] && [ "$off" -lt $((o + e - s)) ]; then
-			dd if="/proc/$pid/mem" bs=1 count=1 skip=$((s + off - o)) iflag=skip_bytes status=none |
-				od -An -tx1 | tr -d ' '
-			return
-		fi
-	done <"/proc/$pid/maps"
-}
 offset_of() { # SPEC: the probed offset -l -v prints
 	printf '%d' "$("$SPANPROBE" -l -v "$1" | sed -n 's/.* offset \(0x[0-9a-f]*\) .*/\1/p' | head -n 1)"
 }
@@ -164,8 +149,8 @@ check chosen_a_said_why grep -q "process $BURST_A chosen: .*pod demo/web-a selec
 check chosen_py_a grep -q "process $PY_A chosen: .*pod demo/web-a selected" "$SCRATCH/sp.err"
 check unchosen_b_said_why grep -q "process $BURST_B not chosen: .*pod elsewhere/web-b: namespace elsewhere not selected" "$SCRATCH/sp.err"
 check unchosen_py_b grep -q "process $PY_B not chosen: .*pod elsewhere/web-b: namespace elsewhere not selected" "$SCRATCH/sp.err"
-expect_eq breakpoint_in_chosen "$(first_byte $BURST_A "$BURST" $burst_off)" cc
-expect_eq no_breakpoint_in_unchosen "$(first_byte $BURST_B "$BURST" $burst_off)" "$untraced_byte"
+expect_eq breakpoint_in_chosen "$(code_byte $BURST_A "$BURST" $burst_off)" cc
+expect_eq no_breakpoint_in_unchosen "$(code_byte $BURST_B "$BURST" $burst_off)" "$untraced_byte"
 touch "$GO_C"
 
 # the workloads' own counts (hang guard: a second's work here)
@@ -218,7 +203,7 @@ check counted_one_pod wait_for_value spanprobe_pods_traced 1
 kube_label_pod demo web-a app=off || fail relabel "see above"
 check relabel_detaches wait_for_line "$SCRATCH/sp.err" "process $APP_A no longer chosen: .*labels do not match" 60
 hits=$(metric 'spanprobe_probe_hits_total{function="foo"')
-expect_eq relabelled_has_no_breakpoint "$(first_byte $APP_A "$DEMO" $foo_off)" "$foo_byte"
+expect_eq relabelled_has_no_breakpoint "$(code_byte $APP_A "$DEMO" $foo_off)" "$foo_byte"
 n=$(grep -c 'req=' "$SCRATCH/app-a.out")
 wait_for_count "$SCRATCH/app-a.out" 'req=' $((n + 20)) 120
 expect_eq relabelled_calls_not_hit "$(metric 'spanprobe_probe_hits_total{function="foo"')" "$hits"
@@ -228,7 +213,7 @@ expect_eq relabelled_not_counted "$(metric spanprobe_processes_traced)" 0
 kube_label_pod demo web-a app=web || fail relabel_back "see above"
 check relabel_back_attaches wait_for_count "$SCRATCH/sp.err" "process $APP_A chosen: .*pod demo/web-a" 2 60
 wait_spans foo $APP_A $(($(spans_of foo $APP_A) + 5))
-expect_eq relabelled_back_has_the_breakpoint "$(first_byte $APP_A "$DEMO" $foo_off)" cc
+expect_eq relabelled_back_has_the_breakpoint "$(code_byte $APP_A "$DEMO" $foo_off)" cc
 # A new matching pod: its process is attached.
 UID_C=$(kube_create_pod demo web-c $NODE '{"app":"web","tier":"b"}') || { fail pod_c "see above"; exit 1; }
 in_pod "$UID_C" web "$SCRATCH/app-c.out" "$DEMO" --requests 0 --interval 5 --seed 32 --time-scale 0.002 \

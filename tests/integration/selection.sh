@@ -11,21 +11,8 @@ ln "$DEMO" "$SCRATCH/a/app-chosen"
 ln "$DEMO" "$SCRATCH/b/app-other"
 P="uprobe:$DEMO:foo,goo,zoo"
 
-# first_byte PID OFFSET: the byte at file offset OFFSET of the probed binary
-# in PID's memory (0xcc where a uprobe breakpoint is)
-first_byte() {
-	local pid=$1 off=$2 ino range perms moff dev inode s e o
-	ino=$(stat -c %i "$DEMO")
-	while read -r range perms moff dev inode _; do
-		[ "$inode" = "$ino" ] && [[ $perms == *x* ]] || continue
-		s=$((16#${range%-*})) e=$((16#${range#*-})) o=$((16#$moff))
-		if [ "$off" -ge "$o" ] && [ "$off" -lt $((o + e - s)) ]; then
-			dd if="/proc/$pid/mem" bs=1 count=1 skip=$((s + off - o)) iflag=skip_bytes status=none |
-				od -An -tx1 | tr -d ' '
-			return
-		fi
-	done <"/proc/$pid/maps"
-}
+# first_byte PID OFFSET: the byte at OFFSET of the probed binary in PID (cc: a breakpoint)
+first_byte() { code_byte "$1" "$DEMO" "$2"; }
 foo_off=$(printf '%d' "$("$SPANPROBE" -l -v "uprobe:$DEMO:foo" | sed -n 's/.* offset \(0x[0-9a-f]*\) .*/\1/p')")
 
 "$SCRATCH/b/app-other" --requests 0 --interval 5 --seed 21 --time-scale 0.002 >/dev/null &

@@ -99,3 +99,19 @@ summary_truncated() { sed -n 's/^spanprobe: [0-9]* spans ([0-9]* errors, \([0-9]
 summary_ring_full() { sed -n 's/.*ring buffer full \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
 # summary_field NAME FILE: an OTLP count (exported, dropped, rejected, retries).
 summary_field() { sed -n "s/.*OTLP .*\b$1 \([0-9]*\).*/\1/p" "$2" | tail -n 1; }
+
+# code_byte PID FILE OFFSET: the byte at file offset OFFSET of FILE in PID's
+# memory, in hex (cc where a uprobe breakpoint is); empty when not mapped.
+code_byte() {
+	local pid=$1 off=$3 ino range perms moff inode s e o
+	ino=$(stat -c %i "$2")
+	while read -r range perms moff _ inode _; do
+		[ "$inode" = "$ino" ] && [[ $perms == *x* ]] || continue
+		s=$((16#${range%-*})) e=$((16#${range#*-})) o=$((16#$moff))
+		if [ "$off" -ge "$o" ] && [ "$off" -lt $((o + e - s)) ]; then
+			dd if="/proc/$pid/mem" bs=1 count=1 skip=$((s + off - o)) iflag=skip_bytes status=none |
+				od -An -tx1 | tr -d ' '
+			return
+		fi
+	done <"/proc/$pid/maps"
+}
