@@ -115,3 +115,16 @@ code_byte() {
 		fi
 	done <"/proc/$pid/maps"
 }
+
+# test_cgroup_root: the writable cgroup hierarchy the container and pod
+# tests put processes in: the unified one, or v1's pids controller on a host
+# with v1 or hybrid cgroups.
+test_cgroup_root() {
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		echo /sys/fs/cgroup
+	elif [ -d /sys/fs/cgroup/pids ]; then
+		echo /sys/fs/cgroup/pids
+	else
+		return 1
+	fi
+}

@@ -70,16 +70,7 @@ hostile_new() {
 	HOSTILE_ROOT=$dir/root
 }
 
-# The writable cgroup hierarchy tests/lib/kube.sh uses too.
-_hostile_cgroup_root() {
-	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
-		echo /sys/fs/cgroup
-	elif [ -d /sys/fs/cgroup/pids ]; then
-		echo /sys/fs/cgroup/pids
-	else
-		return 1
-	fi
-}
+_hostile_cgroup_root() { test_cgroup_root; }
 
 hostile_start() {
 	local ctr=$1 uid=$2 cid=$3 root=$SCRATCH/$1/root cg="" i launcher

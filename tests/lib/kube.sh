@@ -256,17 +256,7 @@ etcd_api() {
 	curl -sS -X POST "$ETCD_URL$1" -d "$2"
 }
 
-# One writable cgroup hierarchy: the unified one, or v1's pids controller
-# on a host with v1 or hybrid cgroups.
-_kube_cgroup_root() {
-	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
-		echo /sys/fs/cgroup
-	elif [ -d /sys/fs/cgroup/pids ]; then
-		echo /sys/fs/cgroup/pids
-	else
-		return 1
-	fi
-}
+_kube_cgroup_root() { test_cgroup_root; }
 
 kube_pod_cgroup() {
 	local rel=$1 pid=$2 root
