@@ -4,12 +4,13 @@
  * user space can look for probed paths in a new container; with
  * follow_tgids, the traced process tree grows as its processes fork (in the
  * kernel, before the child first runs: its first call is traced) and
- * shrinks as they exit (a reused PID is never taken for a traced one). */
+ * shrinks as they exit (a reused PID is never taken for a traced one);
+ * when tracing stops, calls still open are sent as truncated. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "shadow_stack.bpf.h"
+#include "call_stack.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -108,5 +109,44 @@ int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid)
 	/* de_thread gave the exec'ing thread the leader's start time */
 	e->start_boottime = bpf_get_current_task_btf()->group_leader->start_boottime;
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Tracing stops. User space detaches every probe, then runs these
+ * iterators once, before its last read of the ring: a call still open
+ * then (a request in progress, a sleep) will never be seen returning, and
+ * without a record its children's spans would point at a parent nobody
+ * sent. It ends here as truncated at the stop; the program runs on
+ * untraced. */
+SEC("iter/task")
+int open_calls_at_stop(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct thread_calls *tc;
+
+	if (!task)
+		return 0;
+	tc = thread_calls__of(task, false);
+	if (tc)
+		shadow_stack__unwind(tc, ~0ULL, true, (__u64)task->tgid << 32 | (__u32)task->pid,
+				     bpf_ktime_get_ns(), SPAN_LOST_STOPPED);
+	return 0;
+}
+
+/* The same for Go goroutines' stacks (call_stack.bpf.h): the thread that
+ * ran the goroutine last is not known here; its process id stands in. */
+SEC("iter/bpf_map_elem")
+int go_calls_at_stop(struct bpf_iter__bpf_map_elem *ctx)
+{
+	struct go_key *k = ctx->key, key;
+	struct go_stack *s;
+
+	if (!k)
+		return 0;
+	key = *k;
+	s = bpf_map_lookup_elem(&go_stacks, &key);
+	if (s)
+		shadow_stack__unwind(&s->calls, ~0ULL, true, (__u64)key.tgid << 32 | key.tgid,
+				     bpf_ktime_get_ns(), SPAN_LOST_STOPPED);
 	return 0;
 }

@@ -49,6 +49,7 @@ struct record_header {
 #define SPAN_LOST_STACK_UNWIND 1 /* a later call/return showed the frame is gone (longjmp, exception) */
 #define SPAN_LOST_THREAD_EXIT  2 /* the thread exited with the call open */
 #define SPAN_LOST_EXEC         3 /* the thread exec'd a new program with the call open */
+#define SPAN_LOST_STOPPED      4 /* tracing stopped with the call open (it runs on untraced) */
 
 struct span_record {
 	struct record_header hdr;

@@ -89,6 +89,9 @@ static void test_decode(void)
 	e.lost_reason = SPAN_LOST_EXEC;
 	CHECK_INT(decode(&s, &e, sizeof(e), 0), 1);
 	CHECK_STR(s.lost_reason, "the program was replaced (exec) inside the call");
+	e.lost_reason = SPAN_LOST_STOPPED;
+	CHECK_INT(decode(&s, &e, sizeof(e), 0), 1);
+	CHECK_STR(s.lost_reason, "tracing stopped inside the call");
 
 	/* unknown function id: ignored, not a crash */
 	e = record(3, 1, 0, 0, 1, 0, 0);

@@ -88,6 +88,7 @@ static const char *lost_reason_text(uint8_t reason)
 	case SPAN_LOST_STACK_UNWIND: return "left without return (longjmp or unwinding)";
 	case SPAN_LOST_THREAD_EXIT:  return "thread exited inside the call";
 	case SPAN_LOST_EXEC:         return "the program was replaced (exec) inside the call";
+	case SPAN_LOST_STOPPED:      return "tracing stopped inside the call";
 	default:                     return "return not seen";
 	}
 }

@@ -22,6 +22,7 @@
 #include "probe_spec.h"
 #include "probe_table.h"
 #include "node_pods.h"
+#include "open_calls.h"
 #include "pod_cgroup.h"
 #include "process_info.h"
 #include "process_ref.h"
@@ -222,6 +223,9 @@ static int open_object(struct tracer *t)
 		bpf_program__set_expected_attach_type(skel->progs.py_eval_ret_insn, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.py_eval_return, BPF_TRACE_UPROBE_MULTI);
 	}
+	/* run once, when tracing stops (open_calls.c) */
+	bpf_program__set_autoattach(skel->progs.open_calls_at_stop, false);
+	bpf_program__set_autoattach(skel->progs.go_calls_at_stop, false);
 	python_probe__configure(t->python, skel);
 	if (t->opts.ring_buffer_bytes &&
 	    bpf_map__set_max_entries(skel->maps.events, (uint32_t)t->opts.ring_buffer_bytes))
@@ -785,14 +789,20 @@ size_t tracer__processes_seen(const struct tracer *t)
 	return t->following && process_tree__seen(t->tree) > 1 ? process_tree__seen(t->tree) : 0;
 }
 
-/* Detach so nothing new arrives, then drain what is queued. Python's
- * inlining goes back on first (python_probe__detach), while the program
- * is still traced. */
+/* Detach so nothing new arrives, end the calls still open, then drain
+ * what is queued. Python's inlining goes back on first
+ * (python_probe__detach), while the program is still traced. */
 static void detach_and_drain(struct tracer *t)
 {
+	int err;
+
 	python_probe__detach(t->python);
 	attachment__destroy(&t->attached);
 	exception_hooks__detach(&t->hooks);
+	err = t->skel && t->ran ? open_calls__end(t->skel) : 0;
+	if (err)
+		fprintf(stderr, "spanprobe: the calls still open are not sent (their children's "
+			"parent is missing): the kernel refused the iterator: %s\n", strerror(-err));
 	chosen_procs__free(t->chosen);
 	t->chosen = NULL;
 	t->draining = true;
