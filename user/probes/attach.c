@@ -328,10 +328,9 @@ int attach_probes(struct attachment *a, struct probe_table *t, const struct atta
 		const struct traced_binary *b = t->bins[i];
 
 		err = attach_one_binary(a, t, b, pid);
-		if (err && b->root_fd != IN_ROOT_HOST) {
-			/* A container's copy (its error said above): what a container
-			 * holds must not stop the tracing of the others. Returns go
-			 * in before entries, so what did attach opens no call. */
+		if (err && traced_binary__in_container(b)) {
+			/* its error said above; returns go in before entries, so
+			 * what did attach opens no call */
 			fprintf(stderr, "spanprobe: %s is left untraced; the other files are traced\n",
 				b->path);
 			err = 0;

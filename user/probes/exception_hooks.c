@@ -255,9 +255,8 @@ int exception_hooks__attach(struct exception_hooks *h, const struct probe_table 
 	h->verbose = verbose;
 	for (size_t i = 0; i < t->nbins && err >= 0; i++) {
 		err = exception_hooks__attach_binary(h, t, t->bins[i], pid);
-		if (err < 0 && t->bins[i]->root_fd != IN_ROOT_HOST) {
-			/* a container's runtime: its calls left by an exception show
-			 * as truncated spans; the others are hooked */
+		if (err < 0 && traced_binary__in_container(t->bins[i])) {
+			/* its calls left by an exception show as truncated spans */
 			fprintf(stderr, "spanprobe: can't hook the exceptions of %s: %s\n",
 				t->bins[i]->path, strerror(-err));
 			err = 0;

@@ -15,6 +15,7 @@
 #include "arg_spec.h"
 #include "elf_symbols.h"
 #include "file_identity.h"
+#include "in_root.h"
 #include "span_record.h"
 
 struct probe_spec;
@@ -40,6 +41,17 @@ struct traced_binary {
 	enum binary_lang lang;   /* whose unwinding its frames must survive */
 	bool go_regabi;          /* Go >= 1.17: g in r14, calls nest per goroutine */
 };
+
+/* The rule for every failure to probe or hook a file (attach.c,
+ * exception_hooks.c; python_probe.c for interpreters): a container's copy
+ * that fails is left untraced, said in one line, and the other files are
+ * traced on; what a container holds must not stop spanprobe (a DaemonSet
+ * would crash-loop on one odd image). A failure on one of the host's
+ * files is the user's to fix: it stops. */
+static inline bool traced_binary__in_container(const struct traced_binary *b)
+{
+	return b->root_fd != IN_ROOT_HOST;
+}
 
 /* How a traced function's return is seen (user/probes/return_rule.c). */
 enum return_probe {
