@@ -501,9 +501,9 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 			      ? attach_usdt(p, t, skel, pid, &p->attached)
 			      : python_eval__attach(t->eval, t->idx, skel, pid, false, &p->attached);
 		if (err && t->ns_pid > 0) {
-			/* A container's copy: what a container holds must not stop
-			 * the tracing of the others. Returns are attached before
-			 * entries, so what did attach never opens a call. */
+			/* A container's copy: left untraced, as any file's
+			 * (traced_binary__in_container). Returns are attached
+			 * before entries, so what did attach never opens a call. */
 			fprintf(stderr, "spanprobe: python: %s (in the container of process %d) is "
 				"left untraced; the other interpreters are traced\n", t->path,
 				(int)t->ns_pid);
