@@ -74,16 +74,8 @@ CONFIGS=${BREAKDOWN_CONFIGS:-$(echo "$ALL_CONFIGS" | cut -d'|' -f1 | xargs)}
 BEFORE=${BREAKDOWN_BEFORE:-}
 [ -n "$BEFORE" ] || CONFIGS=$(echo "$CONFIGS" | tr ' ' '\n' | grep -v '^before-' | xargs)
 
-tmp=$(mktemp -d)
 source bench/lib.sh
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ "$(id -u)" -ne 0 ]; then
-	log "run as root: the benchmarks attach uprobes"
-	exit 1
-fi
-[ -x "$SPANPROBE" ] || { log "$SPANPROBE is missing: run make first"; exit 1; }
+bench_start
 command -v bpftrace >/dev/null || { log "bpftrace is missing: make bench installs it"; exit 1; }
 log "building the bench programs and the ablation builds"
 make --no-print-directory -f Makefile -f bench/bench.mk bench-programs bench-ablations \

@@ -1,5 +1,6 @@
 # Helpers the benchmark scripts share (sourced by bench/run.sh and the
-# section scripts it sources). Needs $tmp, a scratch directory.
+# section scripts it sources, and by the separate ones). Needs $tmp, a
+# scratch directory: bench_start makes it.
 # shellcheck shell=bash
 
 log() { echo "bench: $*" >&2; }
@@ -20,6 +21,17 @@ bench_cleanup() {
 		sleep 0.2
 	done
 	rm -rf "$tmp"
+}
+
+# bench_start: what every benchmark script does first: a scratch directory
+# ($tmp), the tracked processes stopped and it removed at exit, and a check
+# that it runs as root with $SPANPROBE built.
+bench_start() {
+	tmp=$(mktemp -d /tmp/spanprobe-bench.XXXXXX)
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+	[ "$(id -u)" -eq 0 ] || { log "run as root: the benchmarks attach uprobes"; exit 1; }
+	[ -x "$SPANPROBE" ] || { log "$SPANPROBE is missing: run make first"; exit 1; }
 }
 
 # wait_for FILE REGEX SECONDS: until a line of FILE matches.

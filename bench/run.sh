@@ -19,17 +19,8 @@ SPANPROBE=${BENCH_SPANPROBE:-build/spanprobe}
 BIN=build/bench
 RESULTS=bench/results.md
 
-tmp=$(mktemp -d)
-
 source bench/lib.sh
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ "$(id -u)" -ne 0 ]; then
-	log "run as root: the benchmarks attach uprobes"
-	exit 1
-fi
-[ -x "$SPANPROBE" ] || { log "$SPANPROBE is missing: run make first"; exit 1; }
+bench_start
 make --no-print-directory -f Makefile -f bench/bench.mk bench-programs >"$tmp/build.log" 2>&1 || {
 	cat "$tmp/build.log" >&2
 	log "building the bench programs failed"

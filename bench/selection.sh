@@ -23,18 +23,9 @@ CALLS_TRACED=${BENCH_CALLS_TRACED:-20000}
 SPANPROBE=build/spanprobe
 BIN=build/bench
 RESULTS=bench/selection-results.md
-tmp=$(mktemp -d /tmp/spanprobe-bench-selection.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-source bench/lib.sh # log, wait_for, median
+source bench/lib.sh # log, track, wait_for, median
+bench_start
 
-[ "$(id -u)" -eq 0 ] || { log "run as root: the benchmarks attach uprobes"; exit 1; }
-[ -x "$SPANPROBE" ] || { log "$SPANPROBE is missing: run make first"; exit 1; }
 make --no-print-directory -f Makefile -f bench/bench.mk "$BIN/call-cost-o2" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log" >&2; exit 1; }
 # hard links: one file, told apart by the name each process runs it by
@@ -50,13 +41,13 @@ one_run() {
 	local name=$1 calls=$2 label=$3 prog
 	"$tmp/$name" "$calls" >"$tmp/prog.out" 2>&1 &
 	prog=$!
-	pids+=("$prog")
+	track "$prog"
 	wait_for "$tmp/prog.out" '^ready' 10 || { log "$name did not start"; return; }
 	if [ -n "${4:-}" ]; then
 		wait_for "$tmp/sp.err" "process $prog $4" 30 || log "spanprobe did not decide on $name"
 	fi
 	kill -USR1 "$prog"
-	wait "$prog"
+	wait_exit "$prog" 600
 	awk '/^ns_per_call/ { print $6 }' "$tmp/prog.out" >>"$tmp/probed.$label"
 	awk '/^ns_per_call/ { print $2 }' "$tmp/prog.out"
 }
@@ -65,7 +56,7 @@ one_run() {
 for ((r = 0; r < REPS; r++)); do
 	"$SPANPROBE" -v --exe '*/chosen' -o summary "uprobe:$tmp/chosen:bench_target" >/dev/null 2>"$tmp/sp.err" &
 	sp=$!
-	pids+=("$sp")
+	track "$sp"
 	wait_for "$tmp/sp.err" '^spanprobe: tracing' 30 || log "spanprobe did not attach"
 	if ((r % 2)); then
 		one_run untraced "$CALLS" untraced 'not chosen' >>"$tmp/u"
@@ -76,7 +67,7 @@ for ((r = 0; r < REPS; r++)); do
 	fi
 	one_run chosen "$CALLS_TRACED" chosen 'chosen' >>"$tmp/c"
 	kill -INT "$sp"
-	wait "$sp"
+	wait_exit "$sp" 60
 	grep -q "hits per function: bench_target $((CALLS_TRACED + 1000))\$" "$tmp/sp.err" ||
 		log "round $r: the hits are not the chosen process's calls: $(grep 'hits per' "$tmp/sp.err")"
 done

@@ -17,31 +17,12 @@ CALLS=${BENCH_CALLS:-200000}
 SPANPROBE=build/spanprobe
 BIN=build/bench
 RESULTS=bench/summary-results.md
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { echo "bench: $*" >&2; }
+source bench/lib.sh # log, track, wait_for, wait_exit, median
+bench_start
 
-[ "$(id -u)" -eq 0 ] || { log "run as root: the benchmarks attach uprobes"; exit 1; }
-[ -x "$SPANPROBE" ] || { log "$SPANPROBE is missing: run make first"; exit 1; }
 command -v bpftrace >/dev/null || { log "bpftrace is missing (scripts/install-deps.sh test)"; exit 1; }
 make --no-print-directory -f Makefile -f bench/bench.mk bench-programs >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log" >&2; exit 1; }
-
-wait_for() { # FILE REGEX SECONDS
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 # one_run VARIANT MODE: ns per call of one run (MODE untraced|bpftrace|spanprobe);
 # with spanprobe, also the function's median duration from its summary in $tmp/p50.
@@ -49,7 +30,7 @@ one_run() {
 	local bin=$BIN/call-cost-$1 mode=$2 prog tracer=
 	"$bin" "$CALLS" >"$tmp/prog.out" 2>&1 &
 	prog=$!
-	pids+=("$prog")
+	track "$prog"
 	wait_for "$tmp/prog.out" '^ready' 10 || { log "$bin did not start"; return; }
 	case $mode in
 	bpftrace)
@@ -68,12 +49,12 @@ one_run() {
 		wait_for "$tmp/tracer.err" '^spanprobe: tracing' 30 || log "spanprobe did not attach"
 		;;
 	esac
-	[ -n "$tracer" ] && pids+=("$tracer")
+	[ -n "$tracer" ] && track "$tracer"
 	kill -USR1 "$prog"
-	wait "$prog"
+	wait_exit "$prog" 600
 	if [ -n "$tracer" ]; then
 		kill -INT "$tracer" 2>/dev/null
-		wait "$tracer"
+		wait_exit "$tracer" 60
 	fi
 	if [ "$mode" = spanprobe ]; then
 		awk '$1 == "bench_target" { print $9, $10 }' "$tmp/tracer.out" >>"$tmp/p50.$1"
