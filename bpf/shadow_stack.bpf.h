@@ -526,25 +526,54 @@ static __always_inline void shadow_stack__submit_exception(struct exception_reco
 	bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
 }
 
+struct shadow_unwind {
+	struct thread_calls *tc;
+	__u64 limit, pid_tgid, now;
+	bool inclusive;
+	__u8 reason;
+};
+
+/* One frame of shadow_stack__unwind; 1 stops the loop. */
+static int shadow_unwind_one(__u32 i, void *arg)
+{
+	struct shadow_unwind *u = arg;
+	struct thread_calls *tc = u->tc;
+	__u32 d = tc->depth;
+	__u64 sp;
+
+	if (d == 0 || d > SPAN_MAX_DEPTH)
+		return 1;
+	sp = FRAME(tc, d - 1)->entry_sp;
+	if (sp > u->limit || (sp == u->limit && !u->inclusive))
+		return 1;
+	shadow_stack__emit_truncated(tc, d - 1, u->pid_tgid, u->now, u->reason);
+	tc->depth = d - 1;
+	return 0;
+}
+
 /* Pops (as truncated spans) every open frame whose entry stack pointer is
  * below `limit` (or at it, when `inclusive`): those calls were left without
- * their return firing. */
+ * their return firing. One frame per bpf_loop step: the verifier checks the
+ * step once, where a loop of SPAN_MAX_DEPTH steps written out took it 32
+ * times over (most of the object's load time: bench/README.md). */
 static __always_inline void shadow_stack__unwind(struct thread_calls *tc, __u64 limit,
 						 bool inclusive, __u64 pid_tgid, __u64 now,
 						 __u8 reason)
 {
-	for (int i = 0; i < SPAN_MAX_DEPTH; i++) {
-		__u32 d = tc->depth;
-		__u64 sp;
+	struct shadow_unwind u = {
+		.tc = tc, .limit = limit, .pid_tgid = pid_tgid, .now = now,
+		.inclusive = inclusive, .reason = reason,
+	};
+	__u32 d = tc->depth;
+	__u64 sp;
 
-		if (d == 0 || d > SPAN_MAX_DEPTH)
-			return;
-		sp = FRAME(tc, d - 1)->entry_sp;
-		if (sp > limit || (sp == limit && !inclusive))
-			return;
-		shadow_stack__emit_truncated(tc, d - 1, pid_tgid, now, reason);
-		tc->depth = d - 1;
-	}
+	/* the common case, nothing left behind, without a loop */
+	if (d == 0 || d > SPAN_MAX_DEPTH)
+		return;
+	sp = FRAME(tc, d - 1)->entry_sp;
+	if (sp > limit || (sp == limit && !inclusive))
+		return;
+	bpf_loop(SPAN_MAX_DEPTH, shadow_unwind_one, &u, 0);
 }
 
 /* Opens a frame for a new call; false (counted) when the stack is full. A

@@ -175,6 +175,27 @@ static __always_inline void pop_returned(struct thread_calls *tc, __u64 pid_tgid
 	shadow_stack__pop(tc, pid_tgid, now, ret, flags);
 }
 
+struct tail_pops {
+	struct thread_calls *tc;
+	__u64 sp, pid_tgid, now, rc;
+	bool have_ret;
+};
+
+/* One frame that tail-jumped into the returning call from its slot; 1
+ * stops the loop. A bpf_loop step (rare: tail calls between traced
+ * functions), so the verifier checks pop_returned once more, not four
+ * times more: its paths, inlined at each pop, took most of the load time. */
+static int pop_tail_one(__u32 i, void *arg)
+{
+	struct tail_pops *t = arg;
+	struct open_call *f = shadow_stack__top(t->tc);
+
+	if (!f || f->entry_sp != t->sp || !(f->flags & FRAME_F_TAIL))
+		return 1;
+	pop_returned(t->tc, t->pid_tgid, t->now, t->rc, t->have_ret);
+	return 0;
+}
+
 /* The call of func_id whose entry slot is sp returns: frames deeper were
  * skipped over; the call's frame is closed, and so are the frames that
  * tail-jumped into it from the same slot (their return is its return). */
@@ -191,11 +212,14 @@ static __always_inline void finish_call(struct call_stack *cs, __u32 func_id, __
 	if (!f || f->entry_sp != sp || f->func_id != func_id)
 		goto out;
 	pop_returned(cs->tc, pid_tgid, now, rc, have_ret);
-	for (int i = 0; i < 4; i++) {
-		f = shadow_stack__top(cs->tc);
-		if (!f || f->entry_sp != sp || !(f->flags & FRAME_F_TAIL))
-			break;
-		pop_returned(cs->tc, pid_tgid, now, rc, have_ret);
+	f = shadow_stack__top(cs->tc);
+	if (f && f->entry_sp == sp && (f->flags & FRAME_F_TAIL)) {
+		struct tail_pops t = {
+			.tc = cs->tc, .sp = sp, .pid_tgid = pid_tgid, .now = now, .rc = rc,
+			.have_ret = have_ret,
+		};
+
+		bpf_loop(4, pop_tail_one, &t, 0);
 	}
 out:
 	call_stack__settle(cs, sp);
