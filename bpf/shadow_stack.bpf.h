@@ -633,16 +633,25 @@ static __always_inline struct open_call *shadow_stack__top(struct thread_calls *
 	return FRAME(tc, d - 1);
 }
 
-/* Closes the innermost frame as a finished call. */
-static __always_inline void shadow_stack__pop(struct thread_calls *tc, __u64 pid_tgid, __u64 now,
-					      __u64 ret, __u8 flags)
+/* Closes the innermost frame as a finished call; on_stack (a constant at
+ * each call site) as for shadow_stack__emit_as: false where the caller's
+ * chain of calls has no room for the record on its stack. */
+static __always_inline void shadow_stack__pop_as(struct thread_calls *tc, __u64 pid_tgid, __u64 now,
+						 __u64 ret, __u8 flags, const bool on_stack)
 {
 	__u32 d = tc->depth;
 
 	if (d == 0 || d > SPAN_MAX_DEPTH)
 		return;
-	shadow_stack__emit(tc, d - 1, pid_tgid, now, ret, flags);
+	shadow_stack__emit_as(tc, d - 1, pid_tgid, now, ret, flags, SPAN_LOST_NONE, on_stack);
 	tc->depth = d - 1;
+}
+
+/* Closes the innermost frame as a finished call: the hot path. */
+static __always_inline void shadow_stack__pop(struct thread_calls *tc, __u64 pid_tgid, __u64 now,
+					      __u64 ret, __u8 flags)
+{
+	shadow_stack__pop_as(tc, pid_tgid, now, ret, flags, true);
 }
 
 #endif /* SPANPROBE_SHADOW_STACK_BPF_H */

@@ -154,7 +154,7 @@ int BPF_UPROBE(span_enter)
  * return value, or, when the return value is not known (a tail jump out),
  * sent without one. */
 static __always_inline void pop_returned(struct thread_calls *tc, __u64 pid_tgid, __u64 now,
-					 __u64 rc, bool have_ret)
+					 __u64 rc, bool have_ret, const bool on_stack)
 {
 	struct open_call *f = shadow_stack__top(tc);
 	const struct func_rule *rule;
@@ -165,14 +165,14 @@ static __always_inline void pop_returned(struct thread_calls *tc, __u64 pid_tgid
 	if (!f)
 		return;
 	if (!have_ret) {
-		shadow_stack__pop(tc, pid_tgid, now, 0, SPAN_F_NO_RETURN);
+		shadow_stack__pop_as(tc, pid_tgid, now, 0, SPAN_F_NO_RETURN, on_stack);
 		return;
 	}
 	func_id = f->func_id;
 	rule = bpf_map_lookup_elem(&func_rules, &func_id);
 	if (rule && judge_return(rule, &ret))
 		flags |= SPAN_F_ERROR;
-	shadow_stack__pop(tc, pid_tgid, now, ret, flags);
+	shadow_stack__pop_as(tc, pid_tgid, now, ret, flags, on_stack);
 }
 
 struct tail_pops {
@@ -192,7 +192,9 @@ static int pop_tail_one(__u32 i, void *arg)
 
 	if (!f || f->entry_sp != t->sp || !(f->flags & FRAME_F_TAIL))
 		return 1;
-	pop_returned(t->tc, t->pid_tgid, t->now, t->rc, t->have_ret);
+	/* the record written in place: this step's chain of calls (the
+	 * program, this step, hist_bucket) has no room for it on Linux 6.1 */
+	pop_returned(t->tc, t->pid_tgid, t->now, t->rc, t->have_ret, false);
 	return 0;
 }
 
@@ -211,7 +213,7 @@ static __always_inline void finish_call(struct call_stack *cs, __u32 func_id, __
 	 * or a second return of a function that returns twice (setjmp, vfork). */
 	if (!f || f->entry_sp != sp || f->func_id != func_id)
 		goto out;
-	pop_returned(cs->tc, pid_tgid, now, rc, have_ret);
+	pop_returned(cs->tc, pid_tgid, now, rc, have_ret, true);
 	f = shadow_stack__top(cs->tc);
 	if (f && f->entry_sp == sp && (f->flags & FRAME_F_TAIL)) {
 		struct tail_pops t = {
