@@ -60,6 +60,29 @@ else
 fi
 wait $tracer 2>/dev/null
 
+# --- -p: a process that ends before its spans are read (the reader held
+# back, as on a busy machine) is still named: it was read while it ran
+APP=$ROOT/build/fixtures/unwind-app
+"$APP" open-at-stop >"$SCRATCH/gone.app" 2>&1 &
+app=$!
+bg_track $app
+wait_for_line "$SCRATCH/gone.app" '^ready' 10
+"$SPANPROBE" -p $app -o jsonl --output-file "$SCRATCH/gone.jsonl" "uprobe:$APP:waits,after" \
+	2>"$SCRATCH/gone.err" &
+tracer=$!
+bg_track $tracer
+wait_for_line "$SCRATCH/gone.err" "^spanprobe: tracing" 30
+kill -STOP $tracer
+kill -USR1 $app
+wait_for_line "$SCRATCH/gone.app" '^inside' 10
+kill -USR2 $app
+wait_exit $app 10
+kill -CONT $tracer
+wait_exit $tracer 30 # it ends with the process
+expect_eq "pid_gone.spans_named_after_the_program" "$(jq -r '[.name, (.attributes[] |
+	select(.key == "process.executable.name") | .value.stringValue)] | join(":")' "$SCRATCH/gone.jsonl" |
+	sort | tr '\n' ' ')" "after:unwind-app waits:unwind-app "
+
 # --- a process started after spanprobe, no -p/-c: found by the file's probes
 "$SPANPROBE" -o jsonl --output-file "$SCRATCH/late.jsonl" --error 'goo:ret<0' \
 	"uprobe:$DEMO:foo,goo,zoo" 2>"$SCRATCH/late.err" &

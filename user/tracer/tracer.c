@@ -695,6 +695,11 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 		return 0;
 	if (t->selecting) {
 		exec_chosen(t, pid, n > 0 ? first_bin : t->table.nbins);
+		/* Who it is now, read while it runs: a short-lived process can
+		 * be gone from /proc by the time its spans are read on a busy
+		 * machine, and they would be filed under unknown_service. */
+		if (chosen_procs__find(t->chosen, pid))
+			process_table__get(t->procs, pid);
 		return 0;
 	}
 	if (n <= 0)
@@ -710,6 +715,9 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* The span ring's index in t->rb (open_rings adds it after the control ring). */
+#define EVENTS_RING 1
+
 static int open_rings(struct tracer *t)
 {
 	t->procs = process_table__new();
@@ -718,9 +726,11 @@ static int open_rings(struct tracer *t)
 	t->decoder = span_decoder__new(&t->table, monotonic_to_realtime_offset(), t->procs);
 	if (!t->procs || !t->decoder)
 		return -ENOMEM;
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_span_record, t, NULL);
-	if (!t->rb || ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.control),
-				       handle_control_record, t)) {
+	/* control first: each round reads an exec report before the spans
+	 * that follow it (the new program's name is read at the report) */
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.control), handle_control_record, t, NULL);
+	if (!t->rb || ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.events),
+				       handle_span_record, t)) {
 		int err = -errno;
 
 		fprintf(stderr, "spanprobe: can't open the ring buffer: %s\n", strerror(errno));
@@ -848,6 +858,9 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			fprintf(stderr, "spanprobe: %zu processes traced (%d and its descendants)\n",
 				process_tree__seen(t->tree), t->opts.pid);
 	}
+	/* -p's process, named while it runs (see the exec report's) */
+	if (t->opts.pid > 0)
+		process_table__get(t->procs, t->opts.pid);
 	t->ran = true;
 	while (!*stop && t->emit_err >= 0) {
 		/* The kernel side wakes us only for batches: also drain whatever
@@ -886,7 +899,7 @@ bool tracer__ran(const struct tracer *t)
 unsigned tracer__ring_backlog_pct(void *tracer)
 {
 	struct tracer *t = tracer;
-	struct ring *r = t && t->rb ? ring_buffer__ring(t->rb, 0) : NULL;
+	struct ring *r = t && t->rb ? ring_buffer__ring(t->rb, EVENTS_RING) : NULL;
 	size_t size = r ? ring__size(r) : 0;
 
 	return size ? (unsigned)(ring__avail_data_size(r) * 100 / size) : 0;
