@@ -39,11 +39,12 @@ kernels() {
 }
 
 # In the order the suites reach them (integration/hostile_*, python_*,
-# then the end-to-end suites, then the kernel matrix).
+# deploy_manifests, then the end-to-end suites, the kube ones last (see
+# tests/run.sh), then the kernel matrix).
 step "container root for the hostile-input tests" hostile
 step "Flask venvs of pyenv's CPythons" pyenvs
 step "OpenTelemetry Collector and Jaeger" scripts/build-peers.sh
 step "manifest checker (tests/deploy)" deploy_check
-step "kube-apiserver and etcd" scripts/build-kube.sh
 step "container images" scripts/container-images.sh all peers
+step "kube-apiserver and etcd" scripts/build-kube.sh
 step "kernels of the matrix" kernels

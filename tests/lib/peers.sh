@@ -139,7 +139,7 @@ jaeger_wait_traces() {
 	local service=$1 n=$2 spans=$3 out=$4 secs=${5:-30} i got
 	# A limit above N, so extra traces (duplicates, strays) show.
 	local url="$JAEGER_QUERY/api/traces?service=$service&limit=$((2 * n + 10))&lookback=1h"
-	for ((i = 0; i < secs * 4; i++)); do
+	for ((i = 0; i < secs * 4 * HANG_SCALE; i++)); do
 		if curl -sf -o "$out" "$url"; then
 			got=$(jaeger_count "$out")
 			if [ "$got" = "$n $spans" ]; then
@@ -151,7 +151,8 @@ jaeger_wait_traces() {
 		fi
 		sleep 0.25
 	done
-	echo "Jaeger has '$(jaeger_count "$out")' (traces spans) for $service after $secs s, want '$n $spans'" >&2
+	echo "Jaeger has '$(jaeger_count "$out")' (traces spans) for $service after $secs s, want '$n $spans'" \
+		"(its services: $(curl -sf "$JAEGER_QUERY/api/services" | jq -c '.data' 2>/dev/null))" >&2
 	return 1
 }
 
