@@ -108,6 +108,7 @@ int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid)
 	e->pad = 0;
 	/* de_thread gave the exec'ing thread the leader's start time */
 	e->start_boottime = bpf_get_current_task_btf()->group_leader->start_boottime;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

@@ -181,6 +181,7 @@ static __always_inline void report_unhooked(const struct py_layout *l, __u64 tst
 	e->pid = k.tgid;
 	e->pad = 0;
 	e->start_boottime = 0; /* not needed: the process is asked by its pid alone */
+	e->comm[0] = 0;
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 

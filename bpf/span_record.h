@@ -105,6 +105,9 @@ struct exec_record {
 	 * clock ticks): user space reads the exec'ing process's root later, by
 	 * PID, and must not take a process that reused the PID for it */
 	__u64 start_boottime;
+	/* REC_EXEC: the new program's name (comm, cut at 15 bytes): the
+	 * process's name if it has ended when user space reads this */
+	char comm[16];
 };
 
 /* A process joined or left the traced tree (REC_FORK, REC_EXIT). */
@@ -121,7 +124,7 @@ _Static_assert(sizeof(struct exception_record) == 80 + EXC_TYPE_LEN + EXC_MESSAG
 	       "exception_record layout");
 _Static_assert(sizeof(struct py_func_record) == 24 + PY_FILE_LEN + PY_NAME_LEN,
 	       "py_func_record layout");
-_Static_assert(sizeof(struct exec_record) == 24, "exec_record layout");
+_Static_assert(sizeof(struct exec_record) == 40, "exec_record layout");
 
 /* Arguments captured at a call's entry (--arg): at most ARG_MAX, from the
  * x86-64 SysV argument registers, of which at most ARG_MAX_STRINGS strings of

@@ -72,3 +72,30 @@ check "other_still_untouched_after" test "$(first_byte $other $foo_off)" != cc
 "$SPANPROBE" --exe x -p $other "$P" >/dev/null 2>"$SCRATCH/both.err"
 expect_eq "exe_with_pid.usage_exit" "$?" 64
 check "exe_with_pid.says_why" grep -q "it can't go with -p or -c" "$SCRATCH/both.err"
+
+# --- a chosen shell execs the traced program, which ends before spanprobe
+# reads the exec (its reader held back, as on a busy machine): the calls
+# were traced (the probes stay through the exec) and are named after the
+# program the report names, though /proc has nothing of it any more
+cp "$(command -v bash)" "$SCRATCH/a/chosen-sh"
+"$SPANPROBE" --exe '*/chosen-sh' -v -o jsonl --output-file "$SCRATCH/gone.jsonl" "$P" 2>"$SCRATCH/gone.err" &
+tracer=$!
+bg_track $tracer
+wait_for_line "$SCRATCH/gone.err" "tracing 3 functions in the processes chosen" 30
+"$SCRATCH/a/chosen-sh" -c "until [ -e '$SCRATCH/go' ]; do sleep 0.05; done
+	exec '$DEMO' --requests 3 --seed 24 --time-scale 0.0001" >/dev/null &
+sh_pid=$!
+bg_track $sh_pid
+check "gone.shell_chosen" wait_for_line "$SCRATCH/gone.err" "process $sh_pid chosen" 10
+kill -STOP $tracer
+touch "$SCRATCH/go"
+wait $sh_pid
+expect_eq "gone.program_exit_status" "$?" 0
+kill -CONT $tracer
+wait_for_count "$SCRATCH/gone.jsonl" '"name":"foo"' 3 30
+kill -INT $tracer
+wait $tracer
+expect_eq "gone.spans_named_after_the_program" "$(jq -r --arg pid "$sh_pid" 'select(any(.attributes[];
+	.key == "process.pid" and .value.intValue == $pid)) | .attributes[] |
+	select(.key == "process.executable.name") | .value.stringValue' "$SCRATCH/gone.jsonl" | sort | uniq -c |
+	awk '{ print $2 ":" $1 }')" "demo-app:9"

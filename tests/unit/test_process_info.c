@@ -121,11 +121,37 @@ static void test_forget_after_exec(void)
 	process_table__free(t);
 }
 
+/* An exec report read after the process ended: named from the report;
+ * one read while it runs: named from /proc, whatever the report said. */
+static void test_note_exec(void)
+{
+	struct process_table *t = process_table__new();
+	const struct process_info *p;
+	pid_t child = fork();
+
+	CHECK(t != NULL && child >= 0);
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0); /* gone: /proc has nothing of it */
+	process_table__note_exec(t, (uint32_t)child, "short-lived");
+	p = process_table__get(t, (uint32_t)child);
+	CHECK(p != NULL);
+	if (p)
+		CHECK_STR(p->exe_name, "short-lived");
+	process_table__note_exec(t, (uint32_t)getpid(), "not-this");
+	p = process_table__get(t, (uint32_t)getpid());
+	CHECK(p != NULL);
+	if (p)
+		CHECK_STR(p->exe_name, "test_process_info");
+	process_table__free(t);
+}
+
 int main(void)
 {
 	unit_prog = "process_info";
 	RUN(test_container_id_table);
 	RUN(test_self);
 	RUN(test_forget_after_exec);
+	RUN(test_note_exec);
 	return unit_exit();
 }

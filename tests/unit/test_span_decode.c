@@ -225,7 +225,7 @@ static void test_malformed(void)
 	struct span_decoder *d = span_decoder__new(&table, 0, NULL);
 	struct span_record e = record(0, 1, 0, 0, 1, 0, 0);
 	struct exec_record ex = { .hdr = { .kind = REC_EXEC, .size = sizeof(ex) }, .pid = 42,
-				  .start_boottime = 123456789 };
+				  .start_boottime = 123456789, .comm = "0123456789abcdef" };
 	struct proc_record fork = { .hdr = { .kind = REC_FORK, .size = sizeof(fork) }, .pid = 43,
 				    .ppid = 42 };
 	struct control_event c;
@@ -241,6 +241,7 @@ static void test_malformed(void)
 	CHECK_INT(c.kind, REC_EXEC);
 	CHECK_INT(c.pid, 42);
 	CHECK_INT(c.start_boottime, 123456789);
+	CHECK_STR(c.comm, "0123456789abcde"); /* terminated, whatever the kernel wrote */
 	CHECK_INT(span_decoder__control(&fork, sizeof(fork), &c), 0);
 	CHECK_INT(c.kind, REC_FORK);
 	CHECK_INT(c.ppid, 42);

@@ -317,20 +317,56 @@ void process_table__forget(struct process_table *t, uint32_t pid)
 }
 
 /* Does pid still run what e was read from? Asked at most every
- * EXE_CHECK_NS: an exec spanprobe was not told of, or a reused pid. */
+ * EXE_CHECK_NS: an exec spanprobe was not told of, or a reused pid. An
+ * entry without a path (named from its exec report after it had ended):
+ * a process there now is another. */
 static bool still_same(struct process_entry *e)
 {
 	uint64_t now = now_ns();
 	char *exe;
 	bool same;
 
-	if (!e->info.exe_path || now - e->checked_ns < EXE_CHECK_NS)
+	if (now - e->checked_ns < EXE_CHECK_NS)
 		return true;
 	exe = read_exe_path(e->info.pid);
-	same = !exe || strcmp(exe, e->info.exe_path) == 0; /* gone: keep what was read */
+	/* gone: keep what was read */
+	same = !exe || (e->info.exe_path && strcmp(exe, e->info.exe_path) == 0);
 	free(exe);
 	e->checked_ns = now;
 	return same;
+}
+
+/* e into the table, checked now (lock held). */
+static void insert_locked(struct process_table *t, struct process_entry *e)
+{
+	struct process_entry **bucket = &t->buckets[e->info.pid % PROCESS_BUCKETS];
+
+	e->checked_ns = now_ns();
+	e->next = *bucket;
+	*bucket = e;
+}
+
+void process_table__note_exec(struct process_table *t, uint32_t pid, const char *name)
+{
+	struct process_entry *e;
+
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->lock);
+	forget_locked(t, pid);
+	e = process_entry__read(t, pid);
+	if (e && !e->info.exe_path && name[0]) {
+		/* its exe could not be read: ended already ("pid-N" otherwise) */
+		char *n = strdup(name);
+
+		if (n) {
+			free(e->info.exe_name);
+			e->info.exe_name = n;
+		}
+	}
+	if (e)
+		insert_locked(t, e);
+	pthread_mutex_unlock(&t->lock);
 }
 
 const struct process_info *process_table__get(struct process_table *t, uint32_t pid)
@@ -365,11 +401,8 @@ const struct process_info *process_table__get(struct process_table *t, uint32_t 
 	/* Read under the lock: it happens once per process, and two threads
 	 * racing on the same new pid must not both insert it. */
 	e = process_entry__read(t, pid);
-	if (e) {
-		e->checked_ns = now_ns();
-		e->next = *bucket;
-		*bucket = e;
-	}
+	if (e)
+		insert_locked(t, e);
 out:
 	pthread_mutex_unlock(&t->lock);
 	return e ? &e->info : NULL; /* NULL only when out of memory */

@@ -47,6 +47,10 @@ const struct process_info *process_table__get(struct process_table *t, uint32_t 
  * Without exec reports, an entry whose /proc/PID/exe changed is read again
  * too, checked at most once a second. */
 void process_table__forget(struct process_table *t, uint32_t pid);
+/* pid exec'd name (the kernel's comm) and is traced: read who it is now,
+ * while it most likely runs; if it has already ended (a short-lived
+ * process on a busy machine), its spans are still named after name. */
+void process_table__note_exec(struct process_table *t, uint32_t pid, const char *name);
 void process_table__free(struct process_table *t);
 
 #endif /* SPANPROBE_PROCESS_INFO_H */

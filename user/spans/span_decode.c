@@ -406,12 +406,13 @@ int span_decoder__control(const void *data, size_t size, struct control_event *o
 	    h->size == sizeof(struct exec_record)) {
 		const struct exec_record *r = data;
 
-		*out = (struct control_event){ h->kind, (int)r->pid, 0, r->start_boottime };
+		*out = (struct control_event){ h->kind, (int)r->pid, 0, r->start_boottime, "" };
+		memcpy(out->comm, r->comm, sizeof(out->comm) - 1);
 	} else if ((h->kind == REC_FORK || h->kind == REC_EXIT) &&
 		   h->size == sizeof(struct proc_record)) {
 		const struct proc_record *r = data;
 
-		*out = (struct control_event){ h->kind, (int)r->pid, (int)r->ppid, 0 };
+		*out = (struct control_event){ h->kind, (int)r->pid, (int)r->ppid, 0, "" };
 	} else {
 		return -EINVAL;
 	}

@@ -38,6 +38,7 @@ struct control_event {
 	/* REC_EXEC: the process's start (ns since boot): its root is read later,
 	 * by PID, and a process that reused the PID must not be taken for it */
 	uint64_t start_boottime;
+	char comm[16];         /* REC_EXEC: the new program's name, NUL-terminated */
 };
 
 /* Reads a control record; 0, or -EINVAL for anything else. */

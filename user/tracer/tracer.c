@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -694,12 +695,16 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	if (n > 0 && store_rules(t, first_func))
 		return 0;
 	if (t->selecting) {
+		/* chosen before the exec: its probes stayed through it, so the
+		 * new program's calls were traced even if it has ended by now */
+		bool traced = chosen_procs__find(t->chosen, pid) != NULL;
+
 		exec_chosen(t, pid, n > 0 ? first_bin : t->table.nbins);
 		/* Who it is now, read while it runs: a short-lived process can
 		 * be gone from /proc by the time its spans are read on a busy
-		 * machine, and they would be filed under unknown_service. */
-		if (chosen_procs__find(t->chosen, pid))
-			process_table__get(t->procs, pid);
+		 * machine; then the report's name stands. */
+		if (traced || chosen_procs__find(t->chosen, pid))
+			process_table__note_exec(t->procs, pid, ev.comm);
 		return 0;
 	}
 	if (n <= 0)
@@ -712,6 +717,16 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 			fprintf(stderr, "spanprobe: tracing %s (%s, seen by process %d)\n", b->spec_name,
 				b->path, pid);
 	}
+	return 0;
+}
+
+/* Until a ring wakes us or timeout_ms pass: 0, or -errno (-EINTR: a signal). */
+static int wait_for_records(struct tracer *t, int timeout_ms)
+{
+	struct epoll_event ev;
+
+	if (epoll_wait(ring_buffer__epoll_fd(t->rb), &ev, 1, timeout_ms) < 0)
+		return -errno;
 	return 0;
 }
 
@@ -864,8 +879,9 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 	t->ran = true;
 	while (!*stop && t->emit_err >= 0) {
 		/* The kernel side wakes us only for batches: also drain whatever
-		 * arrived without a wakeup, every 100 ms. */
-		err = ring_buffer__poll(t->rb, 100 /* ms */);
+		 * arrived without a wakeup, every 100 ms. Both rings are read in
+		 * their order, control first (open_rings), whichever woke us. */
+		err = wait_for_records(t, 100 /* ms */);
 		if (err >= 0)
 			err = ring_buffer__consume(t->rb);
 		if (err < 0 && err != -EINTR && t->emit_err >= 0) {
