@@ -37,6 +37,7 @@ static const struct feature_info features[KF_COUNT] = {
 			       NULL },
 	[KF_TP_BTF] = { "tp_btf", "BTF tracepoints (sched_process_exit, sched_process_exec)", "5.5",
 			NULL },
+	[KF_BPF_LOOP] = { "bpf_loop", "bpf_loop", "5.17", NULL },
 	[KF_UPROBE_MULTI] = { "uprobe_multi", "uprobe_multi links", "6.6",
 			      "one perf-event link per function and direction: 2 file "
 			      "descriptors per function, slower to attach" },
@@ -191,6 +192,7 @@ int kernel_features__probe(struct kernel_features *kf)
 								   BPF_FUNC_get_attach_cookie, NULL));
 	has[KF_TP_BTF] = probe_tp_btf(vmlinux, "sched_process_exit") &&
 			 probe_tp_btf(vmlinux, "sched_process_exec");
+	has[KF_BPF_LOOP] = probe_yes(libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, NULL));
 	has[KF_UPROBE_MULTI] = !uprobe_multi_turned_off() && probe_uprobe_multi();
 	/* arch/x86/kernel/uprobes.c: push_emulate_op emulates push at a probe;
 	 * sys_uretprobe is the return trampoline's syscall; sys_uprobe is the

@@ -19,6 +19,7 @@ enum kernel_feature {
 	KF_CURRENT_TASK_BTF, /* bpf_get_current_task_btf */
 	KF_ATTACH_COOKIE,    /* bpf_get_attach_cookie: which function fired */
 	KF_TP_BTF,           /* BTF raw tracepoints (thread exit, exec) */
+	KF_BPF_LOOP,         /* bpf_loop: loops over frames verified once */
 	/* Chosen when present, else a slower way. */
 	KF_UPROBE_MULTI,     /* uprobe_multi links, with a process-wide PID filter */
 	KF_PUSH_EMULATED,    /* a probed push is emulated, not single-stepped */
