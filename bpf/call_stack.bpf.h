@@ -191,15 +191,11 @@ static int unwind_one(__u32 i, void *arg)
 	struct thread_calls *tc = u->tc;
 	struct pending_exc *exc = u->exc;
 	struct exception_record *x;
-	__u32 d = tc->depth;
-	__u64 sp;
+	__u32 d = shadow_stack__left_depth(tc, u->limit, u->inclusive);
 
-	if (d == 0 || d > SPAN_MAX_DEPTH)
+	if (!d)
 		return 1;
-	sp = FRAME(tc, d - 1)->entry_sp;
-	if (sp > u->limit || (sp == u->limit && !u->inclusive))
-		return 1;
-	if (exc && exc->active && sp > exc->since_sp) {
+	if (exc && exc->active && FRAME(tc, d - 1)->entry_sp > exc->since_sp) {
 		x = shadow_stack__reserve_exception(tc, d - 1, u->pid_tgid, u->now);
 		if (x) {
 			__builtin_memcpy(x->type, exc->type, sizeof(x->type));
@@ -226,10 +222,9 @@ static __always_inline void call_stack__unwind(struct call_stack *cs, __u64 limi
 		.tc = cs->tc, .exc = cs->exc, .limit = limit, .pid_tgid = pid_tgid, .now = now,
 		.inclusive = inclusive, .reason = reason,
 	};
-	struct open_call *top = shadow_stack__top(cs->tc);
 
 	/* the common case, nothing left behind, without a loop */
-	if (!top || top->entry_sp > limit || (top->entry_sp == limit && !inclusive))
+	if (!shadow_stack__left_depth(cs->tc, limit, inclusive))
 		return;
 	bpf_loop(SPAN_MAX_DEPTH, unwind_one, &u, 0);
 }

@@ -526,6 +526,21 @@ static __always_inline void shadow_stack__submit_exception(struct exception_reco
 	bpf_ringbuf_submit(e, wakeup_flag(&events, sizeof(*e)));
 }
 
+/* The depth of the innermost open frame when its entry stack pointer is
+ * below limit (or at it, when inclusive): a call left without its return
+ * firing, next to unwind. 0: none. */
+static __always_inline __u32 shadow_stack__left_depth(struct thread_calls *tc, __u64 limit,
+						      bool inclusive)
+{
+	__u32 d = tc->depth;
+	__u64 sp;
+
+	if (d == 0 || d > SPAN_MAX_DEPTH)
+		return 0;
+	sp = FRAME(tc, d - 1)->entry_sp;
+	return sp < limit || (sp == limit && inclusive) ? d : 0;
+}
+
 struct shadow_unwind {
 	struct thread_calls *tc;
 	__u64 limit, pid_tgid, now;
@@ -538,13 +553,9 @@ static int shadow_unwind_one(__u32 i, void *arg)
 {
 	struct shadow_unwind *u = arg;
 	struct thread_calls *tc = u->tc;
-	__u32 d = tc->depth;
-	__u64 sp;
+	__u32 d = shadow_stack__left_depth(tc, u->limit, u->inclusive);
 
-	if (d == 0 || d > SPAN_MAX_DEPTH)
-		return 1;
-	sp = FRAME(tc, d - 1)->entry_sp;
-	if (sp > u->limit || (sp == u->limit && !u->inclusive))
+	if (!d)
 		return 1;
 	shadow_stack__emit_truncated(tc, d - 1, u->pid_tgid, u->now, u->reason);
 	tc->depth = d - 1;
@@ -564,14 +575,9 @@ static __always_inline void shadow_stack__unwind(struct thread_calls *tc, __u64 
 		.tc = tc, .limit = limit, .pid_tgid = pid_tgid, .now = now,
 		.inclusive = inclusive, .reason = reason,
 	};
-	__u32 d = tc->depth;
-	__u64 sp;
 
 	/* the common case, nothing left behind, without a loop */
-	if (d == 0 || d > SPAN_MAX_DEPTH)
-		return;
-	sp = FRAME(tc, d - 1)->entry_sp;
-	if (sp > limit || (sp == limit && !inclusive))
+	if (!shadow_stack__left_depth(tc, limit, inclusive))
 		return;
 	bpf_loop(SPAN_MAX_DEPTH, shadow_unwind_one, &u, 0);
 }
