@@ -226,8 +226,6 @@ static int open_object(struct tracer *t)
 	}
 	/* run once, when tracing stops (open_calls.c) */
 	bpf_program__set_autoattach(skel->progs.open_calls_at_stop, false);
-	bpf_program__set_autoattach(skel->progs.go_calls_at_stop, false);
-	bpf_program__set_autoload(skel->progs.go_calls_at_stop, false);
 	python_probe__configure(t->python, skel);
 	if (t->opts.ring_buffer_bytes &&
 	    bpf_map__set_max_entries(skel->maps.events, (uint32_t)t->opts.ring_buffer_bytes))
