@@ -231,6 +231,11 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 	LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = idx, .retprobe = true);
 	int err;
 
+	/* a program of this path refused by the kernel (object_load.c said so) */
+	if (bpf_program__fd(skel->progs.py_eval_entry) < 0 ||
+	    (t->uretprobe && bpf_program__fd(skel->progs.py_eval_return) < 0) ||
+	    (!t->uretprobe && t->nrets && bpf_program__fd(skel->progs.py_eval_ret_insn) < 0))
+		return 0;
 	if (bpf_program__expected_attach_type(skel->progs.py_eval_entry) == BPF_TRACE_UPROBE_MULTI) {
 		/* returns first, as below */
 		err = t->uretprobe ? attach_multi(skel->progs.py_eval_return, pid, t->bin.path,

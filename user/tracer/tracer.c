@@ -233,23 +233,51 @@ static int open_object(struct tracer *t)
 	return configure_filters(t);
 }
 
+static int load_skeleton(void *skel)
+{
+	return spanprobe_bpf__load(skel);
+}
+
+/* Opens and loads the object; a program the kernel refuses that serves an
+ * optional feature is left out and the load tried again (object_load.c). */
 static int load_object(struct tracer *t)
 {
-	int err = spanprobe_bpf__load(t->skel);
+	struct timespec t0;
+	int err;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t->load.verbose = t->opts.verbose;
+	t->load.test_refuse = getenv("SPANPROBE_TEST_REFUSE");
+	for (;;) {
+		err = open_object(t);
+		if (!err)
+			err = object_load__prepare(&t->load, t->skel->obj);
+		if (err)
+			return err;
+		err = object_load__try(&t->load, load_skeleton, t->skel);
+		if (!err || !object_load__refusal(&t->load, err))
+			break;
+		spanprobe_bpf__destroy(t->skel);
+	object_load__release(&t->load);
+		t->skel = NULL;
+	}
 	if (err) {
-		if (err == -EPERM)
-			fprintf(stderr, "spanprobe: the kernel refused to load BPF programs: run as root, "
-				"or grant CAP_BPF and CAP_PERFMON\n");
+		if (t->load.failed[0])
+			; /* object_load__refusal named the program and the verifier's line */
 		else if (err == -ENOMEM && t->opts.ring_buffer_bytes)
 			fprintf(stderr, "spanprobe: the kernel can't allocate a %llu MiB ring buffer: "
 				"give a smaller --ring-buffer\n",
 				(unsigned long long)(t->opts.ring_buffer_bytes >> 20));
 		else
-			fprintf(stderr, "spanprobe: can't load the BPF programs: %s (run with -v for "
-				"the verifier's log)\n", strerror(-err));
+			fprintf(stderr, "spanprobe: can't load the BPF object: %s (run with -v for "
+				"libbpf's log)\n", strerror(-err));
 		return err;
 	}
+	if (t->opts.verbose) {
+		fprintf(stderr, "spanprobe: BPF object loaded in %.1f ms\n", ms_since(&t0));
+		object_load__print_costs(&t->load, t->skel->obj, stderr);
+	}
+	object_load__release(&t->load);
 	err = store_rules(t, 0);
 	if (err)
 		return err;
@@ -579,9 +607,6 @@ int tracer__start(struct tracer *t)
 			return -ENOMEM;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = open_object(t);
-	if (err)
-		return err;
 	err = load_object(t);
 	if (err)
 		return err;
@@ -937,6 +962,7 @@ void tracer__free(struct tracer *t)
 	indirect_sink__release(&t->indirect);
 	python_probe__free(t->python);
 	spanprobe_bpf__destroy(t->skel);
+	object_load__release(&t->load);
 	child__terminate(&t->child);
 	probe_table__release(&t->table);
 	process_ref__close(&t->target_ref);
