@@ -212,9 +212,9 @@ bool object_load__refusal(struct object_load *l, int err)
 		snprintf(l->refused[l->nrefused++], sizeof(l->refused[0]), "%s", l->failed);
 		return true;
 	}
-	fprintf(stderr, "spanprobe: the kernel refused program %s (%s), which %s needs: %s: %s "
-		"(run with -v for libbpf's log)\n", l->failed, f ? f->feature : "tracing",
-		f ? "spanprobe" : "tracing", strerror(-err), why);
+	fprintf(stderr, "spanprobe: the kernel refused program %s (%s, which spanprobe can't run "
+		"without): %s; the verifier's last line: %s (-v shows libbpf's log)\n", l->failed,
+		f ? f->feature : "tracing", strerror(-err), why);
 	return false;
 }
 
@@ -223,6 +223,7 @@ bool object_load__refusal(struct object_load *l, int err)
 static void print_cost(const char *name, const char *log, FILE *out)
 {
 	unsigned long insns = 0, total = 0, peak = 0, usec = 0;
+	char stack[64] = "?";
 	const char *p;
 
 	if ((p = strstr(log, "processed ")))
@@ -233,8 +234,11 @@ static void print_cost(const char *name, const char *log, FILE *out)
 		sscanf(p, "peak_states %lu", &peak);
 	if ((p = strstr(log, "verification time ")))
 		sscanf(p, "verification time %lu usec", &usec);
-	fprintf(out, "spanprobe:   %-20s %8lu insns %7lu states (peak %6lu) %7.1f ms\n", name,
-		insns, total, peak, usec / 1e3);
+	/* "stack depth 120+48+0": each frame's bytes, which every state copies */
+	if ((p = strstr(log, "stack depth ")))
+		sscanf(p, "stack depth %63s", stack);
+	fprintf(out, "spanprobe:   %-20s %8lu insns %7lu states (peak %6lu) %7.1f ms, stack %s\n",
+		name, insns, total, peak, usec / 1e3, stack);
 }
 
 void object_load__print_costs(const struct object_load *l, struct bpf_object *obj, FILE *out)
