@@ -35,7 +35,7 @@ one_refusal_line() {
 }
 
 # The C demo under -c with one program refused: every span the app reports.
-for prog in span_exit_site exception_hook process_fork thread_exit process_exec open_calls_at_stop; do
+for prog in process_fork thread_exit process_exec open_calls_at_stop; do
 	SPANPROBE_TEST_REFUSE=$prog "$SPANPROBE" -o jsonl --output-file "$SCRATCH/$prog.jsonl" \
 		-c "$DEMO --requests $REQUESTS --threads 2 --seed 5 --time-scale 0.002 --annotate" \
 		--error 'goo:ret<0' "uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/$prog.app" 2>"$SCRATCH/$prog.err"
@@ -44,6 +44,28 @@ for prog in span_exit_site exception_hook process_fork thread_exit process_exec 
 	tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$prog.jsonl" "$SCRATCH/$prog.app" \
 		$((REQUESTS * 2)) | report_checks "$prog.spans"
 done
+
+# C++ through exceptions (returns seen at exit instructions, throws hooked):
+# the program as untraced; without the hooks every call still one span, none
+# ERROR; without the exit-site program its functions are not traced, said.
+CPPX="$ROOT/build/fixtures/cpp-exceptions inside 8"
+$CPPX >"$SCRATCH/cppx.plain"
+cpp_case() { # cpp_case PROG
+	SPANPROBE_TEST_REFUSE=$1 "$SPANPROBE" -o jsonl --output-file "$SCRATCH/$1.jsonl" -c "$CPPX" \
+		"uprobe:${CPPX%% *}:descend,thrower" >"$SCRATCH/$1.out" 2>"$SCRATCH/$1.err"
+	expect_eq "$1.exit_status_as_untraced" "$?" 0
+	check "$1.stdout_as_untraced" cmp -s "$SCRATCH/cppx.plain" "$SCRATCH/$1.out"
+	one_refusal_line "$1" "$1" "$SCRATCH/$1.err"
+}
+calls=$(sed -n 's/.*descend calls \([0-9]*\), thrower calls \([0-9]*\).*/\1 + \2/p' "$SCRATCH/cppx.plain")
+cpp_case exception_hook
+expect_eq exception_hook.one_span_per_call "$(jq -s length "$SCRATCH/exception_hook.jsonl")" "$((${calls:-0}))"
+expect_eq exception_hook.no_error_status "$(jq -s '[.[] | select(.status.code == 2)] | length' \
+	"$SCRATCH/exception_hook.jsonl")" 0
+check exception_hook.calls_counted test "$((${calls:-0}))" -gt 0
+cpp_case span_exit_site
+expect_eq span_exit_site.not_traced "$(jq -s length "$SCRATCH/span_exit_site.jsonl")" 0
+check span_exit_site.skip_named grep -q "whose program the kernel refused (descend" "$SCRATCH/span_exit_site.err"
 
 # Python: with its path refused, the C functions the same process calls are
 # traced still (os.getpid is libc's getpid), its Python functions not; the

@@ -178,7 +178,7 @@ static void last_line(const char *log, char *out, size_t size)
 {
 	const char *end, *start;
 
-	snprintf(out, size, "the verifier said nothing");
+	snprintf(out, size, "nothing");
 	if (!log)
 		return;
 	end = log + strlen(log);
@@ -207,7 +207,8 @@ bool object_load__refusal(struct object_load *l, int err)
 		return false; /* not a program (a map, BTF, memory): tracer.c says it */
 	last_line(log_of(l, l->failed), why, sizeof(why));
 	if (f && f->without && l->nrefused < OBJECT_LOAD_MAX_REFUSED) {
-		fprintf(stderr, "spanprobe: %s off: the kernel refused program %s (%s: %s); %s\n",
+		fprintf(stderr, "spanprobe: %s off: the kernel refused program %s (%s; the verifier "
+			"said: %s); %s\n",
 			f->feature, l->failed, strerror(-err), why, f->without);
 		snprintf(l->refused[l->nrefused++], sizeof(l->refused[0]), "%s", l->failed);
 		return true;

@@ -73,6 +73,7 @@ static void probe_kernel(struct tracer *t)
 int tracer__new(const struct tracer_opts *o, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
+	struct timespec t0;
 	int err;
 
 	*out = NULL;
@@ -96,6 +97,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 			goto cleanup;
 		t->table.pid_start = t->target_ref.start_time;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = probe_table__resolve(&t->table, o->specs, o->nspecs, o->pid, o->wait && !o->list);
 	if (err)
 		goto cleanup;
@@ -103,6 +105,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 				    o->verbose || o->dry_run, o->list, &t->python);
 	if (err)
 		goto cleanup;
+	t->resolve_ms = ms_since(&t0);
 	if (o->list) {
 		*out = t;
 		return 0;
@@ -196,6 +199,34 @@ static int configure_filters(struct tracer *t)
 	return err;
 }
 
+/* Whether a function's return may need the exit-site program (and its
+ * throws the exception hooks): one resolved so, or files found later
+ * (containers, processes chosen later, files not there yet), not known now. */
+static bool may_need_exit_sites(const struct tracer *t)
+{
+	if (t->table.pending || t->selecting || has_absolute_uprobe(t->opts.specs, t->opts.nspecs))
+		return true;
+	for (size_t i = 0; i < t->table.nfuncs; i++)
+		if (t->table.funcs[i].ret_probe == RETURN_EXIT_SITES)
+			return true;
+	return false;
+}
+
+/* Only the programs the configuration uses go to the verifier. */
+static void choose_programs(struct tracer *t)
+{
+	struct spanprobe_bpf *skel = t->skel;
+	bool exits = may_need_exit_sites(t);
+
+	if (!t->table.nfuncs && !t->table.pending) {
+		bpf_program__set_autoload(skel->progs.span_enter, false);
+		bpf_program__set_autoload(skel->progs.span_exit, false);
+	}
+	bpf_program__set_autoload(skel->progs.span_exit_site, exits);
+	bpf_program__set_autoload(skel->progs.exception_hook, exits);
+	bpf_program__set_autoload(skel->progs.process_fork, skel->rodata->follow_tgids);
+}
+
 /* Opens the object and lets each probe source set its part of rodata. */
 static int open_object(struct tracer *t)
 {
@@ -227,6 +258,7 @@ static int open_object(struct tracer *t)
 	/* run once, when tracing stops (open_calls.c) */
 	bpf_program__set_autoattach(skel->progs.open_calls_at_stop, false);
 	python_probe__configure(t->python, skel);
+	choose_programs(t);
 	if (t->opts.ring_buffer_bytes &&
 	    bpf_map__set_max_entries(skel->maps.events, (uint32_t)t->opts.ring_buffer_bytes))
 		return -EINVAL; /* options.c allowed only powers of two up to 1 GiB */
@@ -273,10 +305,9 @@ static int load_object(struct tracer *t)
 				"libbpf's log)\n", strerror(-err));
 		return err;
 	}
-	if (t->opts.verbose) {
-		fprintf(stderr, "spanprobe: BPF object loaded in %.1f ms\n", ms_since(&t0));
+	t->load_ms = ms_since(&t0);
+	if (t->opts.verbose)
 		object_load__print_costs(&t->load, t->skel->obj, stderr);
-	}
 	object_load__release(&t->load);
 	err = store_rules(t, 0);
 	if (err)
@@ -632,9 +663,11 @@ int tracer__start(struct tracer *t)
 	if (!t->opts.cmd || t->opts.verbose)
 		say_single_stepped(&t->table);
 	if (t->opts.verbose || t->opts.dry_run)
-		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
-			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
-			ms_since(&t0));
+		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links); start-up: "
+			"resolving probes %.1f ms, loading the BPF object %.1f ms, attaching %.1f ms%s\n",
+			probe_table__attachable(&t->table), t->table.nbins,
+			t->multi ? "uprobe_multi" : "per-function", t->resolve_ms, t->load_ms,
+			ms_since(&t0) - t->load_ms, t->selecting ? " (with the scan of processes)" : "");
 	return 0;
 }
 

@@ -27,6 +27,7 @@ struct tracer {
 	struct python_probe *python;
 	struct spanprobe_bpf *skel;
 	struct object_load load;    /* programs the kernel refused, the verifier's costs */
+	double resolve_ms, load_ms; /* start-up: where its time went (-v) */
 	struct attachment attached;
 	struct exception_hooks hooks;  /* __cxa_throw, gopanic, ...: exceptions leaving calls */
 	struct indirect_sink indirect; /* slots of the indirect jmps probed as exits */
