@@ -5,9 +5,10 @@
 # kernel itself refuse the named programs (flags no kernel knows: EINVAL).
 # A core program refused stops spanprobe with one line naming it.
 source "$(dirname "$0")/../lib/common.sh"
+source "$ROOT/tests/lib/pyenvs.sh"
 scratch
 REQUESTS=${REFUSED_REQUESTS:-50} # the kernel matrix runs fewer
-PYENV_PY=$(pyenv prefix 3.10 2>/dev/null)/bin/python3.10
+PYENV_PY=$(pyenv_prefix 3.10)/bin/python3.10
 USDT_PY=/usr/bin/python3.11
 LIBC=$(ldd "$DEMO" | sed -n 's/.*libc.so.6 => \([^ ]*\).*/\1/p')
 
