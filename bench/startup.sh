@@ -62,9 +62,10 @@ sec() { [ "$1" = failed ] && echo failed || awk -v m="$1" 'BEGIN { printf "%.2f 
 
 rows=()
 row() { # row WHAT SPANPROBE_MS BPFTRACE_MS
-	local ratio=n/a
+	local ratio=n/a bpftrace=n/a
+	[ -n "$3" ] && bpftrace=$(sec "$3")
 	[ "$2" != failed ] && [ -n "$3" ] && [ "$3" != failed ] && ratio=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.1fx", a / b }')
-	rows+=("| $1 | $(sec "$2") | ${3:+$(sec "$3")}${3:-n/a} | $ratio |")
+	rows+=("| $1 | $(sec "$2") | $bpftrace | $ratio |")
 	log "$1: spanprobe $2 ms, bpftrace ${3:-n/a} ms"
 }
 
