@@ -13,9 +13,10 @@ with_progress() {
 		done
 	) &
 	ticker=$!
-	"$@"
-	rc=$?
-	kill "$ticker" 2>/dev/null
-	wait "$ticker" 2>/dev/null
+	# (set -e in the caller: neither COMMAND's failure nor the ticker's
+	# SIGTERM status may end the caller before the ticker is gone)
+	"$@" && rc=0 || rc=$?
+	kill "$ticker" 2>/dev/null || true
+	wait "$ticker" 2>/dev/null || true
 	return "$rc"
 }
