@@ -107,8 +107,7 @@ if jaeger_wait_traces demo-app "$REQUESTS" $((3 * REQUESTS)) "$SCRATCH/jaeger.js
 	# Map them to the host tid the spans carry (one thread: one of each).
 	host_tid=$(jq -r '[.data[].spans[].tags[] | select(.key == "thread.id") | .value] | unique | .[0]' "$SCRATCH/jaeger.json")
 	sed -E "s/^tid=[0-9]+ /tid=$host_tid /" "$SCRATCH/app.out" >"$SCRATCH/app.host"
-	tests/lib/check_demo_spans.sh jaeger "$SCRATCH/jaeger.json" "$SCRATCH/app.host" "$REQUESTS" |
-		report_checks jaeger
+	report_checks jaeger tests/lib/check_demo_spans.sh jaeger "$SCRATCH/jaeger.json" "$SCRATCH/app.host" "$REQUESTS"
 	check "node_name_resource_attribute" jq -e \
 		'[.data[].processes[].tags[] | select(.key == "k8s.node.name") | .value] | unique == ["test-node"]' \
 		"$SCRATCH/jaeger.json"

@@ -38,8 +38,8 @@ export_demo() {
 		return
 	fi
 	pass "$name.jaeger_has_every_trace"
-	tests/lib/check_demo_spans.sh jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
-		"$REQUESTS" | report_checks "$name"
+	report_checks "$name" tests/lib/check_demo_spans.sh jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
+		"$REQUESTS"
 	check_resource "$name" "$service" "$SCRATCH/$name.json"
 }
 

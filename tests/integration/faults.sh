@@ -111,8 +111,7 @@ traced_killed_in_zoo() {
 		| all(.[]; .parentSpanId as $p | any($f[]; .spanId == $p))' "$SCRATCH/$name.killed.jsonl")" true
 	# No stale per-thread state: the next process's traces are exact.
 	jsonl_of_pid "$SCRATCH/$name.jsonl" "$app2" >"$SCRATCH/$name.next.jsonl"
-	tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$name.next.jsonl" "$SCRATCH/$name.app2" 40 |
-		report_checks "$name.next_run"
+	report_checks "$name.next_run" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$name.next.jsonl" "$SCRATCH/$name.app2" 40
 }
 
 # --- spanprobe stopped (SIGTERM or SIGKILL) while 4 threads call flat out ---
@@ -168,7 +167,7 @@ sigkill_then_next() {
 		>"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err"
 	rc=$?
 	expect_eq "$name.exit_status" "$rc" 0
-	tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$name.jsonl" "$SCRATCH/$name.app" 60 | report_checks "$name"
+	report_checks "$name" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$name.jsonl" "$SCRATCH/$name.app" 60
 }
 
 # --- ring buffer overflow: exact accounting ---------------------------------

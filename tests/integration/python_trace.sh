@@ -48,8 +48,7 @@ wait $tracer
 rc=$?
 expect_eq exit_status_is_the_apps_sigterm "$rc" 143
 check summary_line grep -q "$((3 * REQUESTS)) spans (.* errors, 0 truncated); lost 0" "$SCRATCH/err"
-tests/lib/check_demo_spans.sh jsonl "$SCRATCH/spans.jsonl" "$SCRATCH/app.out" $REQUESTS |
-	report_checks flask
+report_checks flask tests/lib/check_demo_spans.sh jsonl "$SCRATCH/spans.jsonl" "$SCRATCH/app.out" $REQUESTS
 
 # Names and source locations come from the code objects.
 attr() { jq -r --arg k "$1" 'select(.name == "goo") | .attributes[] | select(.key == $k)

@@ -107,6 +107,8 @@ def main():
         rows, _ = summary_rows(args[0])
         reqs = app_requests(args[1])
         n, errs = len(reqs), sum(r["error"] for r in reqs)
+        check("the app reported requests, some failed", n > 0 and errs > 0,
+              "%d requests, %d failed" % (n, errs))
         for f in ("foo", "goo", "zoo"):
             got = rows.get(f, {}).get("calls")
             check("%s calls = the app's %d requests" % (f, n), got == n, "summary says %s" % got)
@@ -132,7 +134,7 @@ def main():
             sleeps = [r["sleep_ns"] for k, r in sorted(by_key.items()) if k[0] == tid]
             durs = [s["dur"] for s in sorted(sp, key=lambda s: s["start"]) if s["tid"] == tid]
             pairs += list(zip(sleeps, durs))
-        check("one zoo span per request", len(pairs) == len(reqs) == len(sp),
+        check("one zoo span per request", len(pairs) == len(reqs) == len(sp) > 0,
               "%d spans, %d requests" % (len(sp), len(reqs)))
         bad, near = [], 0
         for sl, d in pairs:
@@ -154,6 +156,7 @@ def main():
         margin = 5000000
         long_ = [i for i, r in enumerate(reqs) if r["sleep_ns"] >= dur]
         maybe = [i for i, r in enumerate(reqs) if dur - margin <= r["sleep_ns"] < dur]
+        check("the app drew some zoo sleeps over the minimum", len(long_) > 0)
         check("every kept trace is whole (one root, every parent kept)",
               all(trace_whole(t) for t in ts))
         check("every kept span lasted at least the minimum",
@@ -191,7 +194,7 @@ def main():
         ts = traces(spans(args[0]))
         reqs = app_requests(args[1])
         errs = sum(r["error"] for r in reqs)
-        check("kept traces = the app's %d failed requests" % errs, len(ts) == errs,
+        check("kept traces = the app's %d failed requests" % errs, len(ts) == errs > 0,
               "%d traces kept" % len(ts))
         check("each kept trace is foo with its failed goo, nothing else",
               all(sorted(s["name"] for s in t) == ["foo", "goo"] and
@@ -200,6 +203,7 @@ def main():
     elif what == "sampled":
         ts = traces(spans(args[0]))
         n = len(app_requests(args[1]))
+        check("the app reported requests", n > 0)
         p, k = float(args[2]), float(args[3])
         sigma = math.sqrt(n * p * (1 - p))
         lo, hi = n * p - k * sigma, n * p + k * sigma

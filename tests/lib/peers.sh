@@ -163,8 +163,8 @@ check_in_jaeger() {
 	local name=$1 service=$2 requests=$3
 	if jaeger_wait_traces "$service" "$requests" $((3 * requests)) "$SCRATCH/$name.json" 30; then
 		pass "$name.jaeger_has_every_trace_once"
-		"$ROOT/tests/lib/check_demo_spans.sh" jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
-			"$requests" | report_checks "$name"
+		report_checks "$name" "$ROOT/tests/lib/check_demo_spans.sh" jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
+			"$requests"
 	else
 		fail "$name.jaeger_has_every_trace_once" "$(tail -n 3 "$SCRATCH/$name.err")"
 	fi
