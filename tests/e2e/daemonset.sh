@@ -84,15 +84,15 @@ pod_container "$DEMO_UID" "$SCRATCH/app.out" 77 || { fail demo_pod_started "see 
 ctr=$CTR
 pod_container "$OTHER_UID" "$SCRATCH/other.out" 78 || { fail other_pod_started "see above"; exit 0; }
 other=$CTR
-wait $ctr
+wait_or_fail $ctr 120
 expect_eq "workload_exit_status" "$?" 0
-wait $other
+wait_or_fail $other 120
 expect_eq "other_namespace_workload_exit_status" "$?" 0
 check "other_namespace_workload_ran" test "$(grep -c 'Zoo function completed' "$SCRATCH/other.out")" -eq $REQUESTS
 
 # SIGTERM, as the kubelet stops a pod: flush, then exit 0 and remove the ready file.
 kill -TERM $sp
-wait $sp
+wait_or_fail $sp
 expect_eq "sigterm_exit_status" "$?" 0
 check "ready_file_removed" test ! -e "$ready"
 # the demo pod's calls alone (3 spans a request); the other pod's none

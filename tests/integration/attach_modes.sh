@@ -49,7 +49,7 @@ kill $other $app2 2>/dev/null; wait $other $app2 2>/dev/null
 app=$!
 "$SPANPROBE" -p $app -o jsonl --output-file "$SCRATCH/pe.jsonl" "uprobe:$DEMO:foo" 2>"$SCRATCH/pe.err" &
 tracer=$!
-wait $app
+wait_or_fail $app
 # hang guard: 30 s, where it usually takes one 100 ms poll
 for _ in $(seq 600); do kill -0 $tracer 2>/dev/null || break; sleep 0.05; done
 if kill -0 $tracer 2>/dev/null; then

@@ -80,7 +80,7 @@ run() {
 	expect_eq "$T.c_master.all_requests_answered" "$(requests $REQUESTS $port)" $REQUESTS
 	workers "$master" >"$SCRATCH/$T.c_master.workers"
 	kill -TERM $tracer
-	wait $tracer
+	wait_or_fail $tracer
 	grep "req=" "$SCRATCH/$T.c.app" >"$SCRATCH/$T.c.reqs"
 	report_checks "$T.c_master" "$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/$T.c.jsonl" "$SCRATCH/$T.c.reqs" $REQUESTS
 	check_workers $T.c_master "$SCRATCH/$T.c.jsonl"
@@ -124,7 +124,7 @@ run() {
 	expect_eq "$T.p_master.all_requests_answered" "$ok" $sent
 	check "$T.p_master.restarted_worker_served" grep -q "^tid=$restarted " "$SCRATCH/$T.p.app"
 	kill -INT $tracer
-	wait $tracer
+	wait_or_fail $tracer
 	grep "req=" "$SCRATCH/$T.p.app" >"$SCRATCH/$T.p.reqs"
 	report_checks "$T.p_master" "$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/$T.p.jsonl" "$SCRATCH/$T.p.reqs" $sent
 	check_workers $T.p_master "$SCRATCH/$T.p.jsonl"

@@ -57,7 +57,7 @@ for v in $PY_VERSIONS; do
 	check "py$v.c.evaluator_path_said" grep -q "\[evaluator\].*libpython$v" "$d/c.err"
 	expect_eq "py$v.c.requests_answered" "$(load "$port" $((REQUESTS - 1)))" $((REQUESTS - 1))
 	kill -TERM $tracer
-	wait $tracer
+	wait_or_fail $tracer
 	expect_eq "py$v.c.exit_status_is_the_apps_sigterm" $? 143
 	grep '^tid=' "$d/c.out" >"$d/c.app" || true
 	report_checks "py$v.c" "$ROOT/tests/lib/check_demo_spans.sh" jsonl "$d/c.jsonl" "$d/c.app" "$REQUESTS"
@@ -92,7 +92,7 @@ for v in $PY_VERSIONS; do
 	fi
 	expect_eq "py$v.p.requests_answered" "$(load "$port" "$REQUESTS")" "$REQUESTS"
 	kill -TERM $tracer
-	wait $tracer
+	wait_or_fail $tracer
 	expect_eq "py$v.p.tracer_exit_status" $? 0
 	tail -n +$((skip_lines + 1)) "$d/p.out" | grep '^tid=' >"$d/p.app" || true
 	report_checks "py$v.p" "$ROOT/tests/lib/check_demo_spans.sh" jsonl "$d/p.jsonl" "$d/p.app" "$REQUESTS"

@@ -44,7 +44,7 @@ REQUESTS=$i
 expect_eq all_requests_answered_200 "$ok" 1
 
 kill -TERM $tracer
-wait $tracer
+wait_or_fail $tracer
 rc=$?
 expect_eq exit_status_is_the_apps_sigterm "$rc" 143
 check summary_line grep -q "$((3 * REQUESTS)) spans (.* errors, 0 truncated); lost 0" "$SCRATCH/err"

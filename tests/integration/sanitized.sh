@@ -29,7 +29,7 @@ sp=$!
 wait_for_line "$SCRATCH/otlp.err" "tracing" 20
 "$DEMO" --requests 20 --time-scale 0.001 >/dev/null
 kill -TERM $sp
-wait $sp
+wait_or_fail $sp
 expect_eq "otlp_sigterm.exit_status" "$?" 0
 check "otlp_sigterm.no_sanitizer_reports" no_reports "$SCRATCH/otlp.err"
 

@@ -98,12 +98,12 @@ bg_track $sh_pid
 check "gone.shell_chosen" wait_for_line "$SCRATCH/gone.err" "process $sh_pid chosen" 10
 kill -STOP $tracer
 touch "$SCRATCH/go"
-wait $sh_pid
+wait_or_fail $sh_pid
 expect_eq "gone.program_exit_status" "$?" 0
 kill -CONT $tracer
 wait_for_count "$SCRATCH/gone.jsonl" '"name":"foo"' 3 30
 kill -INT $tracer
-wait $tracer
+wait_or_fail $tracer
 expect_eq "gone.spans_named_after_the_program" "$(jq -r --arg pid "$sh_pid" 'select(any(.attributes[];
 	.key == "process.pid" and .value.intValue == $pid)) | .attributes[] |
 	select(.key == "process.executable.name") | .value.stringValue' "$SCRATCH/gone.jsonl" | sort | uniq -c |

@@ -16,6 +16,10 @@ import re
 import sys
 
 results = []
+# How much longer than its sleep a zoo may last: nanosleep on a busy 2-CPU
+# machine (other builds and suites beside) overshoots by tens of ms, now and
+# then more. A tolerance, never a speed check.
+OVERSHOOT_NS = 100000000
 
 
 def check(name, ok, why=""):
@@ -128,7 +132,7 @@ def main():
         check("zoo histogram = the zoo spans' durations, bucket by bucket", got == want,
               "summary %s, spans %s" % (got, want))
         # each zoo lasts at least the sleep the app drew; it falls in the
-        # sleep's bucket unless the sleep is within 5 ms or 10% of its top
+        # sleep's bucket, or the next one when the overshoot took it past the top
         pairs, by_key = [], reqs_by_key(args[2])
         for tid in sorted({k[0] for k in by_key}):
             sleeps = [r["sleep_ns"] for k, r in sorted(by_key.items()) if k[0] == tid]
@@ -142,13 +146,13 @@ def main():
             if d < sl:
                 bad.append("zoo lasted %d ns < its sleep %d ns" % (d, sl))
             elif bucket_of(d) != bucket_of(sl):
-                if top - sl <= max(5000000, sl // 10):
+                if d < 2 * top and d - sl <= OVERSHOOT_NS:
                     near += 1
                 else:
                     bad.append("sleep %d ns in %s, its zoo %d ns in %s" %
                                (sl, bucket_of(sl), d, bucket_of(d)))
-        check("each zoo in the bucket of the sleep the app drew (%d near a bucket's top "
-              "allowed the next)" % near, not bad, "; ".join(bad[:3]))
+        check("each zoo in the bucket of the sleep the app drew (%d overshot into the next)"
+              % near, not bad, "; ".join(bad[:3]))
     elif what == "min_duration":
         ts = traces(spans(args[0]))
         reqs = app_requests(args[1])
@@ -165,8 +169,8 @@ def main():
         # Is there an order-keeping match of the kept traces onto the requests
         # that may qualify (one thread: both in time order) that keeps every
         # request with a long zoo? A trace with a zoo matches a request whose
-        # sleep its zoo covers (nanosleep overshoots by up to tens of ms on a
-        # loaded machine: 30 ms allowed); a trace without (foo alone, its zoo
+        # sleep its zoo covers (nanosleep overshoots on a loaded machine:
+        # OVERSHOOT_NS allowed); a trace without (foo alone, its zoo
         # just short) matches a borderline request. Found by dynamic
         # programming over (trace, request).
         cand = sorted(long_ + maybe)
@@ -174,7 +178,7 @@ def main():
         def fits(t, r):
             zoo = [s["dur"] for s in t if s["name"] == "zoo"]
             if zoo:
-                return r["sleep_ns"] <= zoo[0] < r["sleep_ns"] + 30000000
+                return r["sleep_ns"] <= zoo[0] < r["sleep_ns"] + OVERSHOOT_NS
             return r["sleep_ns"] < dur
 
         # ok[i][j]: traces[i:] match cand[j:] leaving no long request out

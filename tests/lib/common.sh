@@ -113,6 +113,19 @@ wait_exit() {
 	return 0
 }
 
+# wait_or_fail PID [SECONDS]: `wait PID` with a hang guard (default 60 s,
+# times HANG_SCALE): returns the process's status, as wait does; one still
+# running after SECONDS is a FAIL line, is killed, and the status is 124.
+wait_or_fail() {
+	local pid=$1 secs=${2:-60} comm
+	wait_exit "$pid" "$secs" && return "$WAIT_STATUS"
+	comm=$(ps -o comm= -p "$pid" 2>/dev/null)
+	fail "hang_guard.${comm:-process}" "process $pid still runs $((secs * HANG_SCALE)) s on (killed)"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
+}
+
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # Numbers from spanprobe's closing summary line (stderr saved in FILE).
