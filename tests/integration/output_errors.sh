@@ -54,6 +54,16 @@ if command -v script >/dev/null; then
 		>"$SCRATCH/tty.out" 2>&1
 	check "terminal.spans_and_command_output_together" grep -q "Zoo function completed" "$SCRATCH/tty.out"
 	check "terminal.trees_shown" grep -q "^trace [0-9a-f]\{32\}" "$SCRATCH/tty.out"
+	# errors in red on a terminal, unless NO_COLOR is set (to anything)
+	for nc in "" 1; do
+		script -qec "env ${nc:+NO_COLOR=$nc} $SPANPROBE --error 'goo:ret<0' \
+			-c '$DEMO --requests 20 --seed 6 --time-scale 0' '$P'" /dev/null >"$SCRATCH/color$nc.out" 2>&1
+	done
+	check "terminal.errors_shown" test "$(grep -c 'ERROR: goo returned' "$SCRATCH/color.out")" -eq \
+		"$(grep -c 'Exception in goo' "$SCRATCH/color.out")" -a "$(grep -c 'Exception in goo' "$SCRATCH/color.out")" -gt 0
+	check "terminal.errors_in_red" grep -q $'\e\\[31mERROR: goo returned' "$SCRATCH/color.out"
+	check "terminal.no_color_errors_shown" test "$(grep -c 'ERROR: goo returned' "$SCRATCH/color1.out")" -gt 0
+	check "terminal.no_color_no_escapes" test "$(grep -c $'\e\\[' "$SCRATCH/color1.out")" -eq 0
 else
 	fail "terminal" "script (util-linux) is not installed"
 fi

@@ -34,6 +34,18 @@ report_checks summary_only python3 "$CHECK" counts "$SCRATCH/summary_only.out" "
 check summary_only.sorted_by_total_time \
 	sh -c "grep -A1 '^function' '$SCRATCH/summary_only.out' | tail -n 1 | grep -q '^foo '"
 
+# 1b. --top N: the N functions with the most total time, most first. zoo
+# sleeps (the app prints each sleep), foo holds it, goo does not sleep: foo,
+# zoo, then goo.
+run top2 -o summary --top 2 -- --requests 30 --seed 5 --time-scale 0.002
+rows() { awk 'f && $2 !~ /^[0-9]+$/ { exit } f { print $1 } /^function/ { f = 1 }' "$SCRATCH/$1.out" | paste -sd' '; }
+check top2.app_slept test "$(sed -n 's/.*zoo_sleep_us=\([0-9]*\).*/\1/p' "$SCRATCH/top2.err" |
+	awk '{ s += $1 } END { print s + 0 }')" -gt 0
+expect_eq top2.the_two_longest "$(rows top2)" "foo zoo"
+check top2.said_so grep -q "^spanprobe summary: 3 functions called, the 2 with the most total time" "$SCRATCH/top2.out"
+run top0 -o summary --top 0 -- --requests 30 --seed 5 --time-scale 0.002
+expect_eq top0.every_function "$(rows top0)" "foo zoo goo"
+
 # 2. Exact when spans are not sent: always_off sends none, the summary counts all.
 OTEL_TRACES_SAMPLER=always_off run always_off -o jsonl --output-file "$SCRATCH/off.jsonl" --summary \
 	-- --requests 100 --seed 6 --time-scale 0

@@ -53,7 +53,7 @@ wait_for_line() {
 
 # report_checks PREFIX CHECKER [ARGS...]: runs a checker
 # (check_demo_spans.sh, check_summary.py) and turns its "property: ok|WHY"
-# lines into PASS/FAIL lines named PREFIX.property. A checker that dies (a jq
+# lines into PASS/FAIL lines named PREFIX.property ("# " lines are notes). A checker that dies (a jq
 # error, a Python exception: any exit but 0, or 1 after a FAILED line) and a
 # checker that prints no check are FAIL lines too, so a crashed checker never
 # leaves a suite green. Without CHECKER the lines come from standard input,
@@ -70,6 +70,7 @@ report_checks() {
 	fi
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
+		[[ $line == "# "* ]] && { echo "$line"; continue; } # a note, not a check
 		n=$((n + 1))
 		name=${line%%: *}
 		name=${name// /_}
