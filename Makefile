@@ -2,6 +2,7 @@
 #   make            build build/spanprobe and build/demo-app (installs missing Debian deps)
 #   make demo       the main job: trace demo-app, show its spans (and in Jaeger when it builds)
 #   make test       every test; ends with "N passed, N failed"
+#   make test-mutants  spanprobe with each deliberate fault of tests/mutants/list: which test catches it
 #   make SANITIZE=1 an ASan+UBSan build under build/asan/
 
 CLANG    ?= clang-19
