@@ -2,6 +2,7 @@
 #   make            build build/spanprobe and build/demo-app (installs missing Debian deps)
 #   make demo       the main job: trace demo-app, show its spans (and in Jaeger when it builds)
 #   make test       every test; ends with "N passed, N failed"
+#   make test-mutants  spanprobe with each deliberate fault of tests/mutants/list: which test catches it
 #   make SANITIZE=1 an ASan+UBSan build under build/asan/
 
 CLANG    ?= clang-19
@@ -43,7 +44,7 @@ SKEL      := $(OUT)/spanprobe.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all build-all deps test-deps demo test unit peers clean bench bench-startup bench-load
+.PHONY: all build-all deps test-deps demo test unit peers clean bench bench-startup bench-load test-mutants
 # Keep intermediate objects (test-obj, generated protos) between builds.
 .SECONDARY:
 # Entry points install what is missing first, then build in a sub-make, so no
@@ -152,6 +153,24 @@ bench-startup: test-deps
 bench-load: deps
 	@$(MAKE) --no-print-directory all
 	@bench/load_cost.sh
+
+# make test-mutants: spanprobe built with each deliberate fault of
+# tests/mutants/list (-DMUTANT -DMUTANT_<NAME>: only the user/ files with a
+# hook are compiled again) runs the suites that must catch it; prints the table.
+MUTANTS     := $(shell sed -n 's/^\([a-z_]*\)[[:space:]].*/\1/p' tests/mutants/list)
+MUTANT_SRCS := $(shell grep -l '^\#if.*MUTANT' user/*/*.c)
+define mutant_rules
+build/mutants/$(1)/obj/%.o: user/%.c $$(SKEL) $$(PROTO_SRCS) $$(USER_HDRS) $$(BPF_HDRS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) -DMUTANT -DMUTANT_$(shell echo $(1) | tr a-z A-Z) -c $$< -o $$@
+build/mutants/$(1)/spanprobe: $(foreach f,user/cli/main.c $(USER_SRCS),$(if $(filter $(f),$(MUTANT_SRCS)),build/mutants/$(1),build)/obj/$(patsubst user/%.c,%.o,$(f))) $$(PROTO_OBJS)
+	$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach m,$(MUTANTS),$(eval $(call mutant_rules,$(m))))
+
+test-mutants: test-deps
+	@$(MAKE) --no-print-directory build-all $(foreach m,$(MUTANTS),build/mutants/$(m)/spanprobe)
+	@tests/mutants/run.sh
 
 clean:
 	rm -rf build

@@ -59,6 +59,9 @@ for w in "${workloads[@]}"; do
 	for _ in $(seq 1 600); do [ -e "$tmp/$name.ready" ] && break; sleep 0.05; done
 	kill -CONT "$target"
 	wait "$target"
+	rc=$?
+	# a workload that failed counts nothing: say so, never a 0 = 0 row
+	[ "$rc" -eq 0 ] || { echo "$name: the workload exited $rc: $(head -c 300 "$tmp/$name.out")" >&2; status=1; }
 	wait "$sp"
 	kill -INT "$bt"
 	wait "$bt"

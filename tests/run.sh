@@ -12,17 +12,29 @@ log=$(mktemp /tmp/spanprobe-tests.XXXXXX)
 times=$(mktemp /tmp/spanprobe-times.XXXXXX)
 trap 'rm -f "$log" "$times"' EXIT
 
-run() { # run LABEL COMMAND...
-	local label=$1 rc
+# A suite that runs past its limit hangs: it is stopped (its whole process
+# group, spanprobe and workloads too) and is a FAIL naming it. The limit is a
+# hang guard, many times a suite's usual time, stretched by HANG_SCALE.
+SUITE_LIMIT=${SUITE_LIMIT:-1200}
+HANG_SCALE=${HANG_SCALE:-1}
+
+run() { # run [--limit SECONDS] LABEL COMMAND...
+	local limit=$SUITE_LIMIT label rc
+	[ "$1" = --limit ] && { limit=$2; shift 2; }
+	label=$1
 	shift
 	[ -n "$pattern" ] && [[ $label != *$pattern* ]] && return 0
 	echo "== $label"
 	local started=$SECONDS
-	with_progress "in $label" "$@" 2>&1 | tee -a "$log" | sed 's/^/   /'
+	limit=$((limit * HANG_SCALE))
+	with_progress "in $label" timeout --kill-after=30 "$limit" "$@" 2>&1 | tee -a "$log" | sed 's/^/   /'
 	rc=${PIPESTATUS[0]}
 	# where a run's time goes, for keeping make test short (not a limit)
 	echo "$((SECONDS - started)) s $label" >>"$times"
-	if [ "$rc" -ne 0 ] && ! grep -q "^FAIL " <(tail -n 50 "$log"); then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "FAIL $label: hang guard: still running after $limit s (stopped; HANG_SCALE=$HANG_SCALE)" |
+			tee -a "$log"
+	elif [ "$rc" -ne 0 ] && ! grep -q "^FAIL " <(tail -n 50 "$log"); then
 		echo "FAIL $label: exited $rc without reporting a failure" | tee -a "$log"
 	fi
 }
@@ -67,7 +79,7 @@ for t in $(in_order tests/integration deploy_manifests) \
 	[ -f "$t" ] && run "${t#tests/}" bash "$t"
 done
 # The kernel matrix: the no-peer tests again on 6.1 and 6.12, under QEMU.
-run kernels tests/kernels/run.sh
+run --limit $((3 * SUITE_LIMIT)) kernels tests/kernels/run.sh
 
 if [ -n "$prepare_pid" ]; then
 	wait "$prepare_pid" 2>/dev/null

@@ -67,7 +67,7 @@ stop_spanprobe() {
 		sleep 0.1
 	done
 	check "$name.spanprobe_exits_on_sigterm" test "$i" -lt 600
-	wait "$SP_PID"
+	wait_or_fail "$SP_PID"
 	expect_eq "$name.spanprobe_exit_status" "$?" 0
 }
 
@@ -119,7 +119,7 @@ collector_restart() {
 		fail "$name.collector_restart" "see the log above"
 		return
 	fi
-	wait "$app"
+	wait_or_fail "$app" 120
 	expect_eq "$name.app_exit_status" "$?" 0
 	stop_spanprobe "$name" # flushes the queue
 	check "$name.exports_failed_while_down" grep -q "failed: .*retrying" "$SCRATCH/$name.err"

@@ -175,8 +175,7 @@ check_workload() {
 	host_tid=$(jq -r '[.data[].spans[].tags[] | select(.key == "thread.id") | .value] | unique | .[0]' \
 		"$SCRATCH/$name.json")
 	sed -E "s/^tid=[0-9]+ /tid=$host_tid /" "$SCRATCH/$name.app" >"$SCRATCH/$name.host"
-	"$ROOT/tests/lib/check_demo_spans.sh" jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.host" "$n" |
-		report_checks "$name"
+	report_checks "$name" "$ROOT/tests/lib/check_demo_spans.sh" jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.host" "$n"
 }
 
 # --- spanprobe's pod, exactly as the DaemonSet's template -------------------

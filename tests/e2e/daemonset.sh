@@ -84,15 +84,15 @@ pod_container "$DEMO_UID" "$SCRATCH/app.out" 77 || { fail demo_pod_started "see 
 ctr=$CTR
 pod_container "$OTHER_UID" "$SCRATCH/other.out" 78 || { fail other_pod_started "see above"; exit 0; }
 other=$CTR
-wait $ctr
+wait_or_fail $ctr 120
 expect_eq "workload_exit_status" "$?" 0
-wait $other
+wait_or_fail $other 120
 expect_eq "other_namespace_workload_exit_status" "$?" 0
 check "other_namespace_workload_ran" test "$(grep -c 'Zoo function completed' "$SCRATCH/other.out")" -eq $REQUESTS
 
 # SIGTERM, as the kubelet stops a pod: flush, then exit 0 and remove the ready file.
 kill -TERM $sp
-wait $sp
+wait_or_fail $sp
 expect_eq "sigterm_exit_status" "$?" 0
 check "ready_file_removed" test ! -e "$ready"
 # the demo pod's calls alone (3 spans a request); the other pod's none
@@ -107,8 +107,7 @@ if jaeger_wait_traces demo-app "$REQUESTS" $((3 * REQUESTS)) "$SCRATCH/jaeger.js
 	# Map them to the host tid the spans carry (one thread: one of each).
 	host_tid=$(jq -r '[.data[].spans[].tags[] | select(.key == "thread.id") | .value] | unique | .[0]' "$SCRATCH/jaeger.json")
 	sed -E "s/^tid=[0-9]+ /tid=$host_tid /" "$SCRATCH/app.out" >"$SCRATCH/app.host"
-	tests/lib/check_demo_spans.sh jaeger "$SCRATCH/jaeger.json" "$SCRATCH/app.host" "$REQUESTS" |
-		report_checks jaeger
+	report_checks jaeger tests/lib/check_demo_spans.sh jaeger "$SCRATCH/jaeger.json" "$SCRATCH/app.host" "$REQUESTS"
 	check "node_name_resource_attribute" jq -e \
 		'[.data[].processes[].tags[] | select(.key == "k8s.node.name") | .value] | unique == ["test-node"]' \
 		"$SCRATCH/jaeger.json"

@@ -94,7 +94,7 @@ echo stats >&3
 check table_count wait_for_line "$out" "^STATS lists=1 .* pods=2$"
 echo quit >&3
 exec 3>&-
-wait $watcher
+wait_or_fail $watcher
 expect_eq watcher_exit_status "$?" 0
 check watcher_stopped grep -q '^STOPPED' "$out"
 check no_errors bash -c "! grep -q '^ERROR' '$out'"

@@ -56,7 +56,7 @@ uid2=$(kube_create_pod demo web-2 $NODE)
 check sa_watches_node_pods wait_for_line "$SCRATCH/sa-watch.out" "^ADDED demo/web-2 uid=$uid2 "
 echo quit >&3
 exec 3>&-
-wait $watcher
+wait_or_fail $watcher
 expect_eq sa_watch_exit "$?" 0
 
 # In-cluster, as in the DaemonSet's pod: the ServiceAccount files at their

@@ -76,7 +76,7 @@ check events_after_relist wait_for_line "$out" "^ADDED demo/d uid=$uid_d "
 
 echo quit >&3
 exec 3>&-
-wait $watcher
+wait_or_fail $watcher
 expect_eq watcher_exit_status "$?" 0
 check sanitizers_clean bash -c "! grep -q 'Sanitizer' '$SCRATCH/watch.err'"
 [ -s "$SCRATCH/watch.err" ] && sed 's/^/  watch: /' "$SCRATCH/watch.err" | head -20

@@ -28,7 +28,11 @@ NODE=test-node
 
 [ -x "$BURST" ] || { fail burst_built "$BURST missing (make fixtures)"; exit 0; }
 PY=$(pyenv_prefix $PYV)/bin/python$PYV
-[ -x "$PY" ] || { skip all "CPython $PYV is not installed (pyenv install $PYV)"; exit 0; }
+# Without CPython 3.10 only its cases are skipped; the C selection runs.
+if [ ! -x "$PY" ]; then
+	skip py310 "CPython $PYV is not installed (pyenv install $PYV)"
+	PY=
+fi
 kube_build kube || exit 0
 kube_start || { fail kube_start "see above"; exit 1; }
 kube_apply "$ROOT/deploy/base/namespaces.yaml" && kube_apply "$ROOT/deploy/base/spanprobe-rbac.yaml" ||
@@ -98,12 +102,15 @@ GO=$SCRATCH/ready
 GO_C=$SCRATCH/go-c
 in_pod "$UID_A" app "$SCRATCH/burst-a.out" "$BURST" 1 $CALLS "$GO_C" && BURST_A=$POD_PID
 in_pod "$UID_B" app "$SCRATCH/burst-b.out" "$BURST" 1 $CALLS "$GO_C" && BURST_B=$POD_PID
-in_pod "$UID_A" py "$SCRATCH/py-a.out" "$PY" "$ROOT/tests/fixtures/py_count_calls.py" "$GO" $PYCALLS &&
-	PY_A=$POD_PID
-in_pod "$UID_B" py "$SCRATCH/py-b.out" "$PY" "$ROOT/tests/fixtures/py_count_calls.py" "$GO" $PYCALLS &&
-	PY_B=$POD_PID
-wait_for_line "$SCRATCH/py-a.out" warm 120 && wait_for_line "$SCRATCH/py-b.out" warm 120 ||
-	{ fail python_started "hang guard (120 s, usually 1 s): $(cat "$SCRATCH"/py-*.out)"; exit 1; }
+PY_A= PY_B=
+if [ -n "$PY" ]; then
+	in_pod "$UID_A" py "$SCRATCH/py-a.out" "$PY" "$ROOT/tests/fixtures/py_count_calls.py" "$GO" $PYCALLS &&
+		PY_A=$POD_PID
+	in_pod "$UID_B" py "$SCRATCH/py-b.out" "$PY" "$ROOT/tests/fixtures/py_count_calls.py" "$GO" $PYCALLS &&
+		PY_B=$POD_PID
+	wait_for_line "$SCRATCH/py-a.out" warm 120 && wait_for_line "$SCRATCH/py-b.out" warm 120 ||
+		{ fail python_started "hang guard (120 s, usually 1 s): $(cat "$SCRATCH"/py-*.out)"; exit 1; }
+fi
 # started exactly as the two pods' processes, before spanprobe
 for p in $BURST_A $BURST_B $PY_A $PY_B; do
 	kill -0 "$p" 2>/dev/null || { fail workloads_started "process $p exited early"; exit 1; }
@@ -139,33 +146,35 @@ METRICS=127.0.0.1:$mport
 "$SPANPROBE" -v -o jsonl --output-file "$SCRATCH/spans.jsonl" --ready-file "$GO" --metrics-addr "$METRICS" \
 	--node-name $NODE --kube-api "$KUBE_API" --kube-token-file "$token" --kube-ca-file "$KUBE_CA" \
 	--namespace demo --pod-selector app=web \
-	"uprobe:$BURST:burst_call" "python:$PY:py_count_calls.py:f" "uprobe:$DEMO:foo" \
+	"uprobe:$BURST:burst_call" ${PY:+"python:$PY:py_count_calls.py:f"} "uprobe:$DEMO:foo" \
 	${PY311_SPEC:+"$PY311_SPEC"} 2>"$SCRATCH/sp.err" &
 sp=$!
 bg_track $sp
 # hang guard: attached in a few seconds here
 check attached wait_for_line "$GO" . 120
 check chosen_a_said_why grep -q "process $BURST_A chosen: .*pod demo/web-a selected (namespace demo, labels match 'app=web')" "$SCRATCH/sp.err"
-check chosen_py_a grep -q "process $PY_A chosen: .*pod demo/web-a selected" "$SCRATCH/sp.err"
 check unchosen_b_said_why grep -q "process $BURST_B not chosen: .*pod elsewhere/web-b: namespace elsewhere not selected" "$SCRATCH/sp.err"
-check unchosen_py_b grep -q "process $PY_B not chosen: .*pod elsewhere/web-b: namespace elsewhere not selected" "$SCRATCH/sp.err"
 expect_eq breakpoint_in_chosen "$(code_byte $BURST_A "$BURST" $burst_off)" cc
 expect_eq no_breakpoint_in_unchosen "$(code_byte $BURST_B "$BURST" $burst_off)" "$untraced_byte"
 touch "$GO_C"
 
 # the workloads' own counts (hang guard: a second's work here)
 for f in burst-a burst-b; do wait_for_line "$SCRATCH/$f.out" "^calls " 120; done
-for f in py-a py-b; do wait_for_line "$SCRATCH/$f.out" "^done" 120; done
 made_a=$(sed -n 's/^calls //p' "$SCRATCH/burst-a.out")
 made_b=$(sed -n 's/^calls //p' "$SCRATCH/burst-b.out")
 expect_eq workloads_report_their_calls "$made_a $made_b" "$CALLS $CALLS"
 check hits_are_the_chosen_calls_alone wait_for_value "spanprobe_probe_hits_total{function=\"burst_call\"" "$made_a"
 wait_spans burst_call $BURST_A "$made_a"
-wait_spans f $PY_A $PYCALLS
 expect_eq c_spans_from_chosen "$(spans_of burst_call $BURST_A)" "$made_a"
 expect_eq c_no_spans_from_unchosen "$(spans_of burst_call $BURST_B)" 0
-expect_eq python_spans_from_chosen "$(spans_of f $PY_A)" $PYCALLS
-expect_eq python_no_spans_from_unchosen "$(spans_of f $PY_B)" 0
+if [ -n "$PY" ]; then
+	check chosen_py_a grep -q "process $PY_A chosen: .*pod demo/web-a selected" "$SCRATCH/sp.err"
+	check unchosen_py_b grep -q "process $PY_B not chosen: .*pod elsewhere/web-b: namespace elsewhere not selected" "$SCRATCH/sp.err"
+	for f in py-a py-b; do wait_for_line "$SCRATCH/$f.out" "^done" 120; done
+	wait_spans f $PY_A $PYCALLS
+	expect_eq python_spans_from_chosen "$(spans_of f $PY_A)" $PYCALLS
+	expect_eq python_no_spans_from_unchosen "$(spans_of f $PY_B)" 0
+fi
 if [ -n "$PY311_SPEC" ]; then
 	GO_PY=$SCRATCH/go-py
 	in_pod "$UID_A" py311 "$SCRATCH/py311-a.out" sh -c 'sleep 0.2 && exec "$@"' sh \
@@ -227,10 +236,11 @@ wait_exit $sp 60 || fail exits "hang guard: spanprobe still runs 60 s after SIGI
 expect_eq exit_status "$WAIT_STATUS" 0
 # burst, python and demo-app of web-a (once, though chosen twice), demo-app of
 # web-c; with 3.11, its shell, the shell's sleep (a child: chosen too)
-procs=4
-[ -n "${PY311_A:-}" ] && procs=6
+procs=3
+[ -n "$PY" ] && procs=4
+[ -n "${PY311_A:-}" ] && procs=$((procs + 2))
 check summary_counts grep -q "; $procs processes and 2 pods traced" "$SCRATCH/sp.err"
-check no_api_errors bash -c "! grep -q 'Kubernetes API' '$SCRATCH/sp.err'"
+check no_api_errors bash -c "test -s '$SCRATCH/sp.err' && ! grep -q 'Kubernetes API' '$SCRATCH/sp.err'"
 
 # Without a pod watch, a pod selection is one line naming the fix.
 "$SPANPROBE" --namespace demo "uprobe:$DEMO:foo" 2>"$SCRATCH/nowatch.err"

@@ -49,7 +49,7 @@ late_collector() {
 		fail "$name.collector_start" "see the log above"
 		return
 	fi
-	wait "$sp"
+	wait_or_fail "$sp"
 	rc=$?
 	expect_eq "$name.exit_status" "$rc" 0
 	check "$name.export_failed_first" grep -q "connection refused" "$SCRATCH/$name.err"
@@ -127,8 +127,10 @@ shutdown() {
 	# request timeout (a refused endpoint has no request to abandon)
 	if [[ $1 == hang* ]]; then
 		# either the shutdown deadline aborted it, or the request's own
-		# timeout, shortened to what was left of that deadline, ended it: both at 2 s
-		grep -Eq "shutdown timeout reached|no answer within (1[5-9][0-9][0-9]|2000) ms" "$SCRATCH/$name.err" &&
+		# timeout, shortened to what was left of that deadline (on a busy
+		# machine any part of it), ended it: both by 2 s, never the request
+		# timeout of its own
+		grep -Eq "shutdown timeout reached|no answer within ([1-9][0-9]{0,2}|1[0-9]{3}|2000) ms" "$SCRATCH/$name.err" &&
 			pass "$name.abandoned_at_the_export_timeout" ||
 			fail "$name.abandoned_at_the_export_timeout" "$(cat "$SCRATCH/$name.err")"
 	fi

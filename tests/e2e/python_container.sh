@@ -99,7 +99,7 @@ CTR_PIDS="$CTR_PIDS $(host_pid_of 2)"
 check "second_container_picked_up" wait_for_line "$SCRATCH/sp.err" "tracing python $IN_PY (/proc/.*/root/usr/local/lib/libpython$V.so.1.0" 30
 for ((i = 0; i < REQUESTS; i++)); do curl -sf "http://127.0.0.1:$port2/" -o /dev/null; done
 kill -INT $tracer
-wait $tracer
+wait_or_fail $tracer
 expect_eq tracer_exit_status $? 0
 
 # the first container's first request (answers, before spanprobe ran) is

@@ -162,8 +162,8 @@ probe_side() {
 			pass "$name.jaeger_has_every_span"
 			compare "$name" "$service_probe"
 			# app.py annotates its lines: the per-thread checks of the C demo too.
-			tests/lib/check_demo_spans.sh jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
-				"$REQUESTS" | report_checks "$name"
+			report_checks "$name" tests/lib/check_demo_spans.sh jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
+				"$REQUESTS"
 		else
 			fail "$name.jaeger_has_every_span" "$(tail -n 3 "$SCRATCH/$name.err")"
 		fi

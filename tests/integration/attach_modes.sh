@@ -49,7 +49,7 @@ kill $other $app2 2>/dev/null; wait $other $app2 2>/dev/null
 app=$!
 "$SPANPROBE" -p $app -o jsonl --output-file "$SCRATCH/pe.jsonl" "uprobe:$DEMO:foo" 2>"$SCRATCH/pe.err" &
 tracer=$!
-wait $app
+wait_or_fail $app
 # hang guard: 30 s, where it usually takes one 100 ms poll
 for _ in $(seq 600); do kill -0 $tracer 2>/dev/null || break; sleep 0.05; done
 if kill -0 $tracer 2>/dev/null; then
@@ -95,14 +95,14 @@ late_pid=$(jq -r 'select(.name == "foo") | .attributes[] | select(.key == "proce
 	"$SCRATCH/late.jsonl" | sort | uniq -c | sort -rn | awk 'NR == 1 { print $2 }')
 jq -c --arg pid "$late_pid" 'select(any(.attributes[]; .key == "process.pid" and .value.intValue == $pid))' \
 	"$SCRATCH/late.jsonl" >"$SCRATCH/late.own.jsonl"
-tests/lib/check_demo_spans.sh jsonl "$SCRATCH/late.own.jsonl" "$SCRATCH/late.app" 40 | report_checks "started_later"
+report_checks "started_later" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/late.own.jsonl" "$SCRATCH/late.app" 40
 
 # --- per-function perf-event links (kernels before 6.6)
 SPANPROBE_NO_UPROBE_MULTI=1 "$SPANPROBE" -c "$DEMO --requests 60 --seed 10 --time-scale 0.002 --annotate" \
 	-o jsonl --output-file "$SCRATCH/single.jsonl" --error 'goo:ret<0' -v \
 	"uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/single.app" 2>"$SCRATCH/single.err"
 check "per_function_links.used" grep -q "per-function links" "$SCRATCH/single.err"
-tests/lib/check_demo_spans.sh jsonl "$SCRATCH/single.jsonl" "$SCRATCH/single.app" 60 | report_checks "per_function_links"
+report_checks "per_function_links" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/single.jsonl" "$SCRATCH/single.app" 60
 
 # --- 1,000 functions through uprobe_multi (fn_0..fn_999, each called once):
 # every one traced once. The kernel matrix takes the 111 of fn_1* (QEMU

@@ -47,7 +47,7 @@ for pid in "$first_pid" "$second_pid"; do
 	wait_for_count "$SCRATCH/spans.jsonl" "\"name\":\"foo\".*\"process.pid\",\"value\":{\"intValue\":\"$pid\"}" 10
 done
 kill -INT $tracer
-wait $tracer
+wait_or_fail $tracer
 expect_eq "exit_status" "$?" 0
 # the two containers' files are distinct (own tmpfs): two attachments, not one
 check "two_files_traced" test "$(grep -c "^spanprobe: tracing $IN_PATH" "$SCRATCH/sp.err")" -eq 1

@@ -30,9 +30,9 @@ start_spanprobe() {
 }
 
 # stop_within PID MS: SIGTERM and wait; sets STOP_MS (-1: still alive after
-# MS, then SIGKILLed) and STOP_RC, its exit status.
+# MS times HANG_SCALE, then SIGKILLed: a hang guard) and STOP_RC, its exit status.
 stop_within() {
-	local pid=$1 bound=$2 t0 i
+	local pid=$1 bound=$(($2 * HANG_SCALE)) t0 i
 	t0=$(now_ms)
 	kill -TERM "$pid" 2>/dev/null
 	for ((i = 0; i < bound / 50; i++)); do
@@ -99,7 +99,7 @@ traced_killed_in_zoo() {
 	rc=$?
 	expect_eq "$name.second_run_exit_status" "$rc" 0
 	sleep 0.3
-	stop_within "$SP_PID" 5000
+	stop_within "$SP_PID" 30000
 	check "$name.spanprobe_stops_on_sigterm" test "$STOP_MS" -ge 0
 	expect_eq "$name.spanprobe_exit_status" "$STOP_RC" 0
 	expect_eq "$name.summary_counts_4_truncated" "$(summary_truncated "$SCRATCH/$name.err")" 4
@@ -111,8 +111,7 @@ traced_killed_in_zoo() {
 		| all(.[]; .parentSpanId as $p | any($f[]; .spanId == $p))' "$SCRATCH/$name.killed.jsonl")" true
 	# No stale per-thread state: the next process's traces are exact.
 	jsonl_of_pid "$SCRATCH/$name.jsonl" "$app2" >"$SCRATCH/$name.next.jsonl"
-	tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$name.next.jsonl" "$SCRATCH/$name.app2" 40 |
-		report_checks "$name.next_run"
+	report_checks "$name.next_run" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$name.next.jsonl" "$SCRATCH/$name.app2" 40
 }
 
 # --- spanprobe stopped (SIGTERM or SIGKILL) while 4 threads call flat out ---
@@ -168,7 +167,7 @@ sigkill_then_next() {
 		>"$SCRATCH/$name.app" 2>"$SCRATCH/$name.err"
 	rc=$?
 	expect_eq "$name.exit_status" "$rc" 0
-	tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$name.jsonl" "$SCRATCH/$name.app" 60 | report_checks "$name"
+	report_checks "$name" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$name.jsonl" "$SCRATCH/$name.app" 60
 }
 
 # --- ring buffer overflow: exact accounting ---------------------------------
@@ -187,7 +186,7 @@ ring_overflow() {
 	wait_for_line "$SCRATCH/$name.out" "^calls " 30
 	sleep 1
 	kill -CONT "$SP_PID"
-	wait "$SP_PID"
+	wait_or_fail "$SP_PID"
 	rc=$?
 	expect_eq "$name.exit_status" "$rc" 0
 	calls=$(sed -n 's/^calls //p' "$SCRATCH/$name.out")

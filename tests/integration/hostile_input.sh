@@ -5,7 +5,7 @@
 # devices), absurd probe and rule lists (10,000 names), bytes that are not
 # text in names, and malformed OTEL_* values. Each must give one clear
 # error line and a small exit code, or be handled (a warning, then a normal
-# run); never a signal, a hang (10 s bound) or a sanitizer report.
+# run); never a signal, a hang (a 30 s guard, times HANG_SCALE) or a sanitizer report.
 # Table rows: NAME | EXIT (a number, or "err" for any of 1..127) | STDERR REGEX | ARGS...
 source "$(dirname "$0")/../lib/common.sh"
 scratch
@@ -54,7 +54,7 @@ row() {
 	for build in plain asan; do
 		sp=$SPANPROBE
 		[ "$build" = asan ] && sp=$ASAN_SP
-		SP=$sp timeout 10 bash -c '"$@"' row "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
+		SP=$sp timeout $((30 * HANG_SCALE)) bash -c '"$@"' row "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
 		rc=$?
 		lines=$(grep -c '^spanprobe: ' "$SCRATCH/err")
 		if [ "$rc" -ge 124 ]; then
@@ -77,11 +77,13 @@ row() {
 sp() { "$SP" "$@"; }
 # As nobody, who can't read a mode-000 file (root reads anything).
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
+# This row's spanprobe ($SP: the plain or the ASan build) as nobody.
+sp_as_nobody() { as_nobody "$SP" "$@"; }
 # A run through the whole lifecycle (attach, 2 requests, export to a closed
 # port, shut down) under the environment given first.
 run_env() { env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9 OTEL_BSP_EXPORT_TIMEOUT=500 "$@" \
 	"$SP" -o otlp -c "$DEMO --requests 2 --time-scale 0" "uprobe:$DEMO:foo,goo,zoo"; }
-export -f sp as_nobody run_env
+export -f sp as_nobody sp_as_nobody run_env
 export DEMO SPANPROBE
 if [ ! -x "$ASAN_SP" ]; then
 	fail asan_build "no $ASAN_SP (make SANITIZE=1 build/asan/spanprobe)"
@@ -91,7 +93,7 @@ fi
 # --- files (listing resolves and reads symbols as attaching does) ------------
 row missing_file        1 "no such file"                    -- sp -l "uprobe:$H/nonexistent:foo"
 if command -v setpriv >/dev/null; then
-	row unreadable_as_nobody 1 "unreadable: permission denied"  -- as_nobody "$SPANPROBE" -l "uprobe:$H/unreadable:foo"
+	row unreadable_as_nobody 1 "unreadable: permission denied"  -- sp_as_nobody -l "uprobe:$H/unreadable:foo"
 else
 	skip unreadable_as_nobody "setpriv (util-linux) is not installed"
 fi

@@ -30,7 +30,7 @@ expect_eq "spans_total" "$(metric spanprobe_spans_total)" 90
 expect_eq "span_errors_total" "$(metric spanprobe_span_errors_total)" "$errors"
 expect_eq "ring_buffer_losses" "$(metric 'spanprobe_spans_lost_total{cause="ring_buffer_full"}')" 0
 kill -INT $sp
-wait $sp
+wait_or_fail $sp
 check "summary_hits_line" grep -q "hits per function: foo 30, goo 30, zoo 30" "$SCRATCH/sp.err"
 "$SPANPROBE" --metrics-addr nowhere "uprobe:$DEMO:foo" 2>"$SCRATCH/bad.err"
 expect_eq "bad_address.exit_status" "$?" 1

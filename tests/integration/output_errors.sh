@@ -31,7 +31,10 @@ spans=$(summary_spans "$SCRATCH/pipe.err")
 lost=$(unwritten "$SCRATCH/pipe.err")
 # every entry the kernel saw became a span (none silently dropped), and
 # what could not be written is counted
-expect_eq "closed_pipe.spans_equal_hits" "$spans" "$(hits_total "$SCRATCH/pipe.err")"
+# (what the kernel saw is what the app did: three calls per request it finished)
+expect_eq "closed_pipe.app_finished" "$(grep -c 'Zoo function completed' "$SCRATCH/pipe.err")" 300
+expect_eq "closed_pipe.spans_equal_the_apps_calls" "$spans" 900
+expect_eq "closed_pipe.hits_equal_the_apps_calls" "$(hits_total "$SCRATCH/pipe.err")" 900
 check "closed_pipe.unwritten_counted" test "${lost:-0}" -gt 0 -a "${lost:-0}" -le "${spans:-0}"
 expect_eq "closed_pipe.reader_got_what_it_read" "$(wc -c <"$SCRATCH/pipe.head")" 300
 
@@ -51,6 +54,16 @@ if command -v script >/dev/null; then
 		>"$SCRATCH/tty.out" 2>&1
 	check "terminal.spans_and_command_output_together" grep -q "Zoo function completed" "$SCRATCH/tty.out"
 	check "terminal.trees_shown" grep -q "^trace [0-9a-f]\{32\}" "$SCRATCH/tty.out"
+	# errors in red on a terminal, unless NO_COLOR is set (to anything)
+	for nc in "" 1; do
+		script -qec "env ${nc:+NO_COLOR=$nc} $SPANPROBE --error 'goo:ret<0' \
+			-c '$DEMO --requests 20 --seed 6 --time-scale 0' '$P'" /dev/null >"$SCRATCH/color$nc.out" 2>&1
+	done
+	check "terminal.errors_shown" test "$(grep -c 'ERROR: goo returned' "$SCRATCH/color.out")" -eq \
+		"$(grep -c 'Exception in goo' "$SCRATCH/color.out")" -a "$(grep -c 'Exception in goo' "$SCRATCH/color.out")" -gt 0
+	check "terminal.errors_in_red" grep -q $'\e\\[31mERROR: goo returned' "$SCRATCH/color.out"
+	check "terminal.no_color_errors_shown" test "$(grep -c 'ERROR: goo returned' "$SCRATCH/color1.out")" -gt 0
+	check "terminal.no_color_no_escapes" test "$(grep -c $'\e\\[' "$SCRATCH/color1.out")" -eq 0
 else
 	fail "terminal" "script (util-linux) is not installed"
 fi

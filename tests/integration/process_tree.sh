@@ -17,7 +17,7 @@ pids_in() {
 	-c "sh -c '$DEMO --requests 20 --seed 11 --time-scale 0.002 --annotate; true'" "$P" \
 	>"$SCRATCH/wrap.app" 2>"$SCRATCH/wrap.err"
 expect_eq "shell_wrapper.exit_status" "$?" 0
-tests/lib/check_demo_spans.sh jsonl "$SCRATCH/wrap.jsonl" "$SCRATCH/wrap.app" 20 | report_checks "shell_wrapper"
+report_checks "shell_wrapper" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/wrap.jsonl" "$SCRATCH/wrap.app" 20
 check "shell_wrapper.processes_counted" grep -q "; 2 processes traced" "$SCRATCH/wrap.err"
 
 # --- --no-follow: the shell alone, which runs none of the probed code
@@ -56,7 +56,7 @@ wait_exit $tracer 60 || { fail "pid_tree.spanprobe_exits_with_the_parent" "still
 grep "req=" "$SCRATCH/second.app" "$SCRATCH/third.app" -h >"$SCRATCH/later.app"
 jq -c --arg a "$first" 'select(all(.attributes[]; .key != "process.pid" or .value.intValue != $a))' \
 	"$SCRATCH/tree.jsonl" >"$SCRATCH/later.jsonl"
-tests/lib/check_demo_spans.sh jsonl "$SCRATCH/later.jsonl" "$SCRATCH/later.app" 30 | report_checks "pid_tree.started_later"
+report_checks "pid_tree.started_later" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/later.jsonl" "$SCRATCH/later.app" 30
 check "pid_tree.existing_child_traced" grep -q "\"intValue\":\"$first\"" "$SCRATCH/tree.jsonl"
 check "pid_tree.unrelated_never_traced" test -z "$(grep "\"intValue\":\"$unrelated\"" "$SCRATCH/tree.jsonl")"
 check "pid_tree.processes_counted" grep -q "; 4 processes traced" "$SCRATCH/tree.err"

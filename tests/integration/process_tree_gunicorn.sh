@@ -80,9 +80,9 @@ run() {
 	expect_eq "$T.c_master.all_requests_answered" "$(requests $REQUESTS $port)" $REQUESTS
 	workers "$master" >"$SCRATCH/$T.c_master.workers"
 	kill -TERM $tracer
-	wait $tracer
+	wait_or_fail $tracer
 	grep "req=" "$SCRATCH/$T.c.app" >"$SCRATCH/$T.c.reqs"
-	"$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/$T.c.jsonl" "$SCRATCH/$T.c.reqs" $REQUESTS | report_checks "$T.c_master"
+	report_checks "$T.c_master" "$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/$T.c.jsonl" "$SCRATCH/$T.c.reqs" $REQUESTS
 	check_workers $T.c_master "$SCRATCH/$T.c.jsonl"
 	check "$T.c_master.requests_spread_over_workers" test "$(jq -r 'select(.name == "foo") | .attributes[]
 		| select(.key == "process.pid") | .value.intValue' "$SCRATCH/$T.c.jsonl" | sort -u | wc -l)" -ge 2
@@ -124,9 +124,9 @@ run() {
 	expect_eq "$T.p_master.all_requests_answered" "$ok" $sent
 	check "$T.p_master.restarted_worker_served" grep -q "^tid=$restarted " "$SCRATCH/$T.p.app"
 	kill -INT $tracer
-	wait $tracer
+	wait_or_fail $tracer
 	grep "req=" "$SCRATCH/$T.p.app" >"$SCRATCH/$T.p.reqs"
-	"$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/$T.p.jsonl" "$SCRATCH/$T.p.reqs" $sent | report_checks "$T.p_master"
+	report_checks "$T.p_master" "$ROOT/tests/lib/check_demo_spans.sh" jsonl "$SCRATCH/$T.p.jsonl" "$SCRATCH/$T.p.reqs" $sent
 	check_workers $T.p_master "$SCRATCH/$T.p.jsonl"
 	check "$T.p_master.restarted_worker_traced" grep -q "\"intValue\":\"$restarted\"" "$SCRATCH/$T.p.jsonl"
 	check "$T.p_master.restart_counted" grep -q "; 5 processes traced" "$SCRATCH/$T.p.err"

@@ -57,11 +57,10 @@ for v in $PY_VERSIONS; do
 	check "py$v.c.evaluator_path_said" grep -q "\[evaluator\].*libpython$v" "$d/c.err"
 	expect_eq "py$v.c.requests_answered" "$(load "$port" $((REQUESTS - 1)))" $((REQUESTS - 1))
 	kill -TERM $tracer
-	wait $tracer
+	wait_or_fail $tracer
 	expect_eq "py$v.c.exit_status_is_the_apps_sigterm" $? 143
 	grep '^tid=' "$d/c.out" >"$d/c.app" || true
-	"$ROOT/tests/lib/check_demo_spans.sh" jsonl "$d/c.jsonl" "$d/c.app" "$REQUESTS" |
-		report_checks "py$v.c"
+	report_checks "py$v.c" "$ROOT/tests/lib/check_demo_spans.sh" jsonl "$d/c.jsonl" "$d/c.app" "$REQUESTS"
 
 	# -p: attached to the running app, then detached while it keeps serving
 	free_port port
@@ -93,11 +92,10 @@ for v in $PY_VERSIONS; do
 	fi
 	expect_eq "py$v.p.requests_answered" "$(load "$port" "$REQUESTS")" "$REQUESTS"
 	kill -TERM $tracer
-	wait $tracer
+	wait_or_fail $tracer
 	expect_eq "py$v.p.tracer_exit_status" $? 0
 	tail -n +$((skip_lines + 1)) "$d/p.out" | grep '^tid=' >"$d/p.app" || true
-	"$ROOT/tests/lib/check_demo_spans.sh" jsonl "$d/p.jsonl" "$d/p.app" "$REQUESTS" |
-		report_checks "py$v.p"
+	report_checks "py$v.p" "$ROOT/tests/lib/check_demo_spans.sh" jsonl "$d/p.jsonl" "$d/p.app" "$REQUESTS"
 	if [ "${v#3.}" -ge 11 ]; then
 		read -r _ after _ < <("$EVAL_FRAME" $app "$lib")
 		expect_eq "py$v.p.inlining_restored_after_detach" "$after" 0x0

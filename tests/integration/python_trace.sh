@@ -44,12 +44,11 @@ REQUESTS=$i
 expect_eq all_requests_answered_200 "$ok" 1
 
 kill -TERM $tracer
-wait $tracer
+wait_or_fail $tracer
 rc=$?
 expect_eq exit_status_is_the_apps_sigterm "$rc" 143
 check summary_line grep -q "$((3 * REQUESTS)) spans (.* errors, 0 truncated); lost 0" "$SCRATCH/err"
-tests/lib/check_demo_spans.sh jsonl "$SCRATCH/spans.jsonl" "$SCRATCH/app.out" $REQUESTS |
-	report_checks flask
+report_checks flask tests/lib/check_demo_spans.sh jsonl "$SCRATCH/spans.jsonl" "$SCRATCH/app.out" $REQUESTS
 
 # Names and source locations come from the code objects.
 attr() { jq -r --arg k "$1" 'select(.name == "goo") | .attributes[] | select(.key == $k)

@@ -109,8 +109,16 @@ else
 	expect_eq "go_panic.safeCall_never_error" "$(jq -s '[.[] | select(.name == "main.safeCall" and .status.code == 2)] | length' \
 		"$SCRATCH/go_panic.jsonl")" 0
 
-	# goroutines moving between threads inside traced calls
-	run_both go_hop "$FIX/go-returns hop 8 40" "uprobe:$FIX/go-returns:main.hop,main.inner"
+	# goroutines moving between threads inside traced calls: the program
+	# counts the hops that moved; a run where none did proves nothing and is
+	# run again (a few times at most: moving is the scheduler's choice)
+	for attempt in 1 2 3 4 5; do
+		run_both go_hop "$FIX/go-returns hop 8 40" "uprobe:$FIX/go-returns:main.hop,main.inner" \
+			>"$SCRATCH/go_hop.results"
+		app_moved=$(sed -n 's/^hop calls that moved thread after inner: \([0-9]*\)/\1/p' "$SCRATCH/go_hop.err")
+		[ "${app_moved:-0}" -gt 0 ] && break
+	done
+	cat "$SCRATCH/go_hop.results"
 	expect_eq "go_hop.one_span_per_call" "$(summary_spans "$SCRATCH/go_hop.err")" \
 		$((2 * $(count go_hop "hop calls")))
 	expect_eq "go_hop.every_inner_inside_its_hop" "$(jq -s '(map(select(.name == "main.hop")) |
@@ -123,11 +131,8 @@ else
 		select(.key == "thread.id") | .value.intValue)}) | from_entries) as $tid |
 		[$all[] | select(.name == "main.inner") | select($tid[.parentSpanId] != $tid[.spanId])] | length' \
 		"$SCRATCH/go_hop.jsonl")
-	if [ "$moved" -gt 0 ]; then
-		pass "go_hop.parent_and_child_ended_on_different_threads ($moved)"
-	else
-		skip "go_hop.parent_and_child_ended_on_different_threads" "no goroutine moved this run ($(grep moved "$SCRATCH/go_hop.err"))"
-	fi
+	check go_hop.some_goroutines_moved test "${app_moved:-0}" -gt 0
+	check "go_hop.parent_and_child_ended_on_different_threads" test "$moved" -gt 0
 
 	# a panic nobody recovers: the program dies as untraced (status 2, same message)
 	run_both go_fatal "$FIX/go-returns fatal" "uprobe:$FIX/go-returns:main.main,main.middle,main.mayPanic"

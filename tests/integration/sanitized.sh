@@ -20,7 +20,7 @@ no_reports() { ! grep -Eq "Sanitizer|runtime error" "$1"; }
 expect_eq "demo_run.exit_status" "$?" 0
 check "demo_run.no_sanitizer_reports" no_reports "$SCRATCH/err"
 grep '^{' "$SCRATCH/out" >"$SCRATCH/spans.jsonl"
-tests/lib/check_demo_spans.sh jsonl "$SCRATCH/spans.jsonl" "$SCRATCH/app" 120 | report_checks "demo_run"
+report_checks "demo_run" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/spans.jsonl" "$SCRATCH/app" 120
 
 # OTLP to a closed port, stopped by SIGTERM: shutdown paths and frees.
 OTEL_BSP_EXPORT_TIMEOUT=1000 "$ASAN_SP" -o otlp --endpoint http://127.0.0.1:9 \
@@ -29,7 +29,7 @@ sp=$!
 wait_for_line "$SCRATCH/otlp.err" "tracing" 20
 "$DEMO" --requests 20 --time-scale 0.001 >/dev/null
 kill -TERM $sp
-wait $sp
+wait_or_fail $sp
 expect_eq "otlp_sigterm.exit_status" "$?" 0
 check "otlp_sigterm.no_sanitizer_reports" no_reports "$SCRATCH/otlp.err"
 

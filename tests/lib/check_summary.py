@@ -16,6 +16,9 @@ import re
 import sys
 
 results = []
+# A zoo lasts at least the sleep the app drew, and on a busy 2-CPU machine
+# (other builds and suites beside) any time more: nanosleep's overshoot was
+# seen at 100 ms. So no check bounds it from above.
 
 
 def check(name, ok, why=""):
@@ -107,6 +110,8 @@ def main():
         rows, _ = summary_rows(args[0])
         reqs = app_requests(args[1])
         n, errs = len(reqs), sum(r["error"] for r in reqs)
+        check("the app reported requests, some failed", n > 0 and errs > 0,
+              "%d requests, %d failed" % (n, errs))
         for f in ("foo", "goo", "zoo"):
             got = rows.get(f, {}).get("calls")
             check("%s calls = the app's %d requests" % (f, n), got == n, "summary says %s" % got)
@@ -125,53 +130,44 @@ def main():
         got = {k: v for k, v in got.items() if v}
         check("zoo histogram = the zoo spans' durations, bucket by bucket", got == want,
               "summary %s, spans %s" % (got, want))
-        # each zoo lasts at least the sleep the app drew; it falls in the
-        # sleep's bucket unless the sleep is within 5 ms or 10% of its top
+        # each zoo lasts at least the sleep the app drew: it falls in the
+        # sleep's bucket, or a later one when the overshoot took it past the top
         pairs, by_key = [], reqs_by_key(args[2])
         for tid in sorted({k[0] for k in by_key}):
             sleeps = [r["sleep_ns"] for k, r in sorted(by_key.items()) if k[0] == tid]
             durs = [s["dur"] for s in sorted(sp, key=lambda s: s["start"]) if s["tid"] == tid]
             pairs += list(zip(sleeps, durs))
-        check("one zoo span per request", len(pairs) == len(reqs) == len(sp),
+        check("one zoo span per request", len(pairs) == len(reqs) == len(sp) > 0,
               "%d spans, %d requests" % (len(sp), len(reqs)))
-        bad, near = [], 0
-        for sl, d in pairs:
-            top = 1 << max(sl, 1).bit_length()
-            if d < sl:
-                bad.append("zoo lasted %d ns < its sleep %d ns" % (d, sl))
-            elif bucket_of(d) != bucket_of(sl):
-                if top - sl <= max(5000000, sl // 10):
-                    near += 1
-                else:
-                    bad.append("sleep %d ns in %s, its zoo %d ns in %s" %
-                               (sl, bucket_of(sl), d, bucket_of(d)))
-        check("each zoo in the bucket of the sleep the app drew (%d near a bucket's top "
-              "allowed the next)" % near, not bad, "; ".join(bad[:3]))
+        bad = ["zoo lasted %d ns < its sleep %d ns" % (d, sl) for sl, d in pairs if d < sl]
+        later = sum(1 for sl, d in pairs if d >= sl and bucket_of(d) != bucket_of(sl))
+        print("# %d of %d zoos overshot into a later bucket than their sleep's" % (later, len(pairs)))
+        check("each zoo in the bucket of the sleep the app drew or a later one",
+              not bad, "; ".join(bad[:3]))
     elif what == "min_duration":
         ts = traces(spans(args[0]))
         reqs = app_requests(args[1])
         dur = int(args[2])
-        margin = 5000000
         long_ = [i for i, r in enumerate(reqs) if r["sleep_ns"] >= dur]
-        maybe = [i for i, r in enumerate(reqs) if dur - margin <= r["sleep_ns"] < dur]
+        check("the app drew some zoo sleeps over the minimum", len(long_) > 0)
         check("every kept trace is whole (one root, every parent kept)",
               all(trace_whole(t) for t in ts))
         check("every kept span lasted at least the minimum",
               all(s["dur"] >= dur for t in ts for s in t))
         check("no goo kept (all shorter)", all(s["name"] != "goo" for t in ts for s in t))
         # Is there an order-keeping match of the kept traces onto the requests
-        # that may qualify (one thread: both in time order) that keeps every
-        # request with a long zoo? A trace with a zoo matches a request whose
-        # sleep its zoo covers (nanosleep overshoots by up to tens of ms on a
-        # loaded machine: 30 ms allowed); a trace without (foo alone, its zoo
-        # just short) matches a borderline request. Found by dynamic
+        # (one thread: both in time order) that keeps every request with a
+        # long zoo? A trace with a zoo matches a request whose sleep its zoo
+        # covers (a shorter sleep may have overshot past the minimum on a
+        # loaded machine); a trace without (foo alone, its zoo just short)
+        # matches a request with a shorter sleep. Found by dynamic
         # programming over (trace, request).
-        cand = sorted(long_ + maybe)
+        cand = list(range(len(reqs)))
 
         def fits(t, r):
             zoo = [s["dur"] for s in t if s["name"] == "zoo"]
             if zoo:
-                return r["sleep_ns"] <= zoo[0] < r["sleep_ns"] + 30000000
+                return r["sleep_ns"] <= zoo[0]
             return r["sleep_ns"] < dur
 
         # ok[i][j]: traces[i:] match cand[j:] leaving no long request out
@@ -184,14 +180,14 @@ def main():
             for j in range(m - 1, -1, -1):
                 skip = reqs[cand[j]]["sleep_ns"] < dur and ok[i][j + 1]
                 ok[i][j] = skip or (fits(ts[i], reqs[cand[j]]) and ok[i + 1][j + 1])
-        check("kept traces = the %d requests with zoo >= %d ns (%d borderline, within 5 ms "
-              "under it, may be kept: kept %d traces)" % (len(long_), dur, len(maybe), len(ts)),
-              ok[0][0], "no match of the kept traces onto the long requests")
+        print("# kept %d traces, %d requests drew a zoo of %d ns or more" % (len(ts), len(long_), dur))
+        check("kept traces = the requests with zoo >= the minimum, and others whose zoo "
+              "overshot past it", ok[0][0], "no match of the kept traces onto the long requests")
     elif what == "errors_only":
         ts = traces(spans(args[0]))
         reqs = app_requests(args[1])
         errs = sum(r["error"] for r in reqs)
-        check("kept traces = the app's %d failed requests" % errs, len(ts) == errs,
+        check("kept traces = the app's %d failed requests" % errs, len(ts) == errs > 0,
               "%d traces kept" % len(ts))
         check("each kept trace is foo with its failed goo, nothing else",
               all(sorted(s["name"] for s in t) == ["foo", "goo"] and
@@ -200,6 +196,7 @@ def main():
     elif what == "sampled":
         ts = traces(spans(args[0]))
         n = len(app_requests(args[1]))
+        check("the app reported requests", n > 0)
         p, k = float(args[2]), float(args[3])
         sigma = math.sqrt(n * p * (1 - p))
         lo, hi = n * p - k * sigma, n * p + k * sigma

@@ -51,18 +51,41 @@ wait_for_line() {
 	return 1
 }
 
-# report_checks PREFIX: turns check_demo_spans.sh's "property: ok|FAILED"
-# lines (stdin) into PASS/FAIL lines named PREFIX.property.
+# report_checks PREFIX CHECKER [ARGS...]: runs a checker
+# (check_demo_spans.sh, check_summary.py) and turns its "property: ok|WHY"
+# lines into PASS/FAIL lines named PREFIX.property ("# " lines are notes). A checker that dies (a jq
+# error, a Python exception: any exit but 0, or 1 after a FAILED line) and a
+# checker that prints no check are FAIL lines too, so a crashed checker never
+# leaves a suite green. Without CHECKER the lines come from standard input,
+# where only "no check read" can be seen: pass the checker instead.
 report_checks() {
-	local prefix=$1 line name
+	local prefix=$1 line name n=0 bad=0 rc=0 out err
+	shift
+	if [ $# -gt 0 ]; then
+		err=$(mktemp /tmp/spanprobe-checker.XXXXXX)
+		out=$("$@" 2>"$err")
+		rc=$?
+	else
+		out=$(cat)
+	fi
 	while IFS= read -r line; do
-		name=${line%: *}
+		[ -n "$line" ] || continue
+		[[ $line == "# "* ]] && { echo "$line"; continue; } # a note, not a check
+		n=$((n + 1))
+		name=${line%%: *}
 		name=${name// /_}
 		case $line in
 		*": ok") pass "$prefix.$name" ;;
-		*) fail "$prefix.$name" "$line" ;;
+		*) fail "$prefix.$name" "$line"; bad=$((bad + 1)) ;;
 		esac
-	done
+	done <<<"$out"
+	if [ "$n" -eq 0 ]; then
+		fail "$prefix.checks_read" "the checker printed no check${err:+: $(tail -n 3 "$err" | tr '\n' ' ')}"
+	elif [ "$rc" -ne 0 ] && { [ "$rc" -ne 1 ] || [ "$bad" -eq 0 ]; }; then
+		fail "$prefix.checker_exit" "the checker exited $rc: $(tail -n 3 "$err" | tr '\n' ' ')"
+	fi
+	[ -n "${err:-}" ] && rm -f "$err"
+	return 0
 }
 
 # wait_for_count FILE PATTERN N [SECONDS]: wait until FILE has N lines
@@ -89,6 +112,19 @@ wait_exit() {
 	wait "$pid" 2>/dev/null
 	WAIT_STATUS=$?
 	return 0
+}
+
+# wait_or_fail PID [SECONDS]: `wait PID` with a hang guard (default 60 s,
+# times HANG_SCALE): returns the process's status, as wait does; one still
+# running after SECONDS is a FAIL line, is killed, and the status is 124.
+wait_or_fail() {
+	local pid=$1 secs=${2:-60} comm
+	wait_exit "$pid" "$secs" && return "$WAIT_STATUS"
+	comm=$(ps -o comm= -p "$pid" 2>/dev/null)
+	fail "hang_guard.${comm:-process}" "process $pid still runs $((secs * HANG_SCALE)) s on (killed)"
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 124
 }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -127,4 +163,21 @@ test_cgroup_root() {
 	else
 		return 1
 	fi
+}
+
+# bpftrace_count_start FILE LIBRARY FUNCTION COMM: bpftrace counts the calls
+# of FUNCTION in LIBRARY by processes named COMM (a copy of a workload under
+# a name of its own, so nothing else on the machine counts), the workload's
+# own count to compare spanprobe's with; returns once its probe is in.
+# bpftrace_count_stop FILE: stops it and prints the count (empty if none).
+bpftrace_count_start() {
+	bpftrace -e "BEGIN { printf(\"ready\\n\"); } uprobe:$2:$3 /comm == \"$4\"/ { @n = count(); }" >"$1" 2>&1 &
+	BPFTRACE_PID=$!
+	bg_track $BPFTRACE_PID
+	wait_for_line "$1" '^ready' 60
+}
+bpftrace_count_stop() {
+	kill -INT "$BPFTRACE_PID" 2>/dev/null
+	wait_exit "$BPFTRACE_PID" 30 || echo "FAIL $TEST_NAME.bpftrace_exits: hang guard: bpftrace still runs 30 s after SIGINT" >&2
+	sed -n 's/^@n: \([0-9]*\)/\1/p' "$1"
 }

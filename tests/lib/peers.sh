@@ -5,7 +5,7 @@
 #   jaeger_start                   sets JAEGER_PID, JAEGER_QUERY (http://host:port),
 #                                  JAEGER_OTLP_GRPC, JAEGER_OTLP_HTTP (host:port)
 #   collector_start UPSTREAM [GRPC_PORT [HTTP_PORT]]
-#                                  deploy/otel-collector.yaml exporting to UPSTREAM
+#                                  deploy/otel-collector.yaml (or $COLLECTOR_CONFIG) exporting to UPSTREAM
 #                                  (host:port, OTLP/gRPC); sets COLLECTOR_PID,
 #                                  COLLECTOR_GRPC, COLLECTOR_HTTP (host:port)
 #   peer_stop PID                  SIGTERM, then SIGKILL after 5 s
@@ -105,7 +105,7 @@ collector_start() {
 	COLLECTOR_HTTP=127.0.0.1:$http
 	OTELCOL_OTLP_GRPC_ENDPOINT=$COLLECTOR_GRPC OTELCOL_OTLP_HTTP_ENDPOINT=$COLLECTOR_HTTP \
 		OTELCOL_JAEGER_ENDPOINT=$upstream OTELCOL_METRICS_LEVEL=none \
-		"$COLLECTOR" --config "$ROOT/deploy/otel-collector.yaml" >"$log" 2>&1 &
+		"$COLLECTOR" --config "${COLLECTOR_CONFIG:-$ROOT/deploy/otel-collector.yaml}" >"$log" 2>&1 &
 	COLLECTOR_PID=$!
 	bg_track "$COLLECTOR_PID"
 	if wait_port "$COLLECTOR_GRPC" "$PEERS_TIMEOUT" "$COLLECTOR_PID" &&
@@ -163,8 +163,8 @@ check_in_jaeger() {
 	local name=$1 service=$2 requests=$3
 	if jaeger_wait_traces "$service" "$requests" $((3 * requests)) "$SCRATCH/$name.json" 30; then
 		pass "$name.jaeger_has_every_trace_once"
-		"$ROOT/tests/lib/check_demo_spans.sh" jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
-			"$requests" | report_checks "$name"
+		report_checks "$name" "$ROOT/tests/lib/check_demo_spans.sh" jaeger "$SCRATCH/$name.json" "$SCRATCH/$name.app" \
+			"$requests"
 	else
 		fail "$name.jaeger_has_every_trace_once" "$(tail -n 3 "$SCRATCH/$name.err")"
 	fi

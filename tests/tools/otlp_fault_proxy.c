@@ -12,11 +12,15 @@
  *                              client gave up meanwhile is dropped unseen by
  *                              the upstream ("client-gone 2"), as a collector
  *                              that had not started on it would.
+ *   --show-header NAME         prints each request's NAME header as it came
+ *                              ("header NAME: VALUE", or "header NAME absent"),
+ *                              before its outcome line; repeatable.
  * It prints "listening PORT" once bound (--port 0 picks a free one), then one
  * line per request ("503 1", "forwarded 4 200"), so a test can count them.
  * HTTP/1.1 with Content-Length bodies only: what libcurl sends for OTLP/HTTP.
  * Usage: otlp-fault-proxy [--port P] (--upstream HOST:PORT | --hang)
- *                         [--fail N] [--retry-after S] [--delay N --delay-ms MS] */
+ *                         [--fail N] [--retry-after S] [--delay N --delay-ms MS]
+ *                         [--show-header NAME]... */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -44,6 +48,8 @@ struct proxy_opts {
 	int hang;
 	int delay;
 	int delay_ms;
+	const char *show[8];
+	int nshow;
 };
 
 struct request {
@@ -258,6 +264,17 @@ static int serve(const struct proxy_opts *o, int listener)
 		struct request r = { 0 };
 		int err = read_request(client, &r);
 
+		for (int i = 0; !err && i < o->nshow; i++) {
+			const char *v = find_header(r.head, o->show[i]);
+			int len = v ? (int)strcspn(v, "\r") : 0;
+
+			while (v && len && *v == ' ')
+				v++, len--;
+			if (v)
+				printf("header %s: %.*s\n", o->show[i], len, v);
+			else
+				printf("header %s absent\n", o->show[i]);
+		}
 		if (err) {
 			if (err != -ENODATA)
 				printf("bad-request %s\n", strerror(-err));
@@ -310,6 +327,7 @@ static int parse_args(int argc, char **argv, struct proxy_opts *o)
 		{ "hang", no_argument, NULL, 'h' },
 		{ "delay", required_argument, NULL, 'd' },
 		{ "delay-ms", required_argument, NULL, 'm' },
+		{ "show-header", required_argument, NULL, 's' },
 		{ 0 },
 	};
 	static char host[64];
@@ -325,6 +343,10 @@ static int parse_args(int argc, char **argv, struct proxy_opts *o)
 		case 'h': o->hang = 1; break;
 		case 'd': o->delay = atoi(optarg); break;
 		case 'm': o->delay_ms = atoi(optarg); break;
+		case 's':
+			if (o->nshow < (int)(sizeof(o->show) / sizeof(o->show[0])))
+				o->show[o->nshow++] = optarg;
+			break;
 		case 'u':
 			colon = strrchr(optarg, ':');
 			if (!colon || (size_t)(colon - optarg) >= sizeof(host))

@@ -21,7 +21,7 @@ static struct elf_binary *open_fixture(const char *path, bool may_skip, const ch
 	int err;
 
 	if (may_skip && access(path, F_OK) != 0) {
-		printf("SKIP %s.%s: %s not built (its toolchain is missing)\n", unit_prog, test, path);
+		UNIT_SKIP(test, "%s not built (its toolchain is missing)", path);
 		return NULL;
 	}
 	err = elf_binary__open(path, &b);
@@ -260,7 +260,7 @@ static void test_go_corrupt(void)
 	struct elf_binary *b = NULL;
 
 	if (access(FIX "go-app-stripped", F_OK) != 0) {
-		printf("SKIP %s.test_go_corrupt: go-app-stripped not built\n", unit_prog);
+		UNIT_SKIP("test_go_corrupt", "go-app-stripped not built");
 		return;
 	}
 	b = open_fixture(FIX "elf-pie", false, "test_go_corrupt");

@@ -64,7 +64,7 @@ static bool built(const char *path, const char *test)
 {
 	if (access(path, X_OK) == 0)
 		return true;
-	printf("SKIP return_rule.%s: %s not built (its toolchain is missing)\n", test, path);
+	UNIT_SKIP(test, "%s not built (its toolchain is missing)", path);
 	return false;
 }
 

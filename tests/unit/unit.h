@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* A minimal unit-test harness: each test prints "PASS name" or "FAIL name:
- * why"; tests/run.sh counts those lines. main() = RUN(test_a); RUN(test_b);
+/* A minimal unit-test harness: each test prints "PASS name", "FAIL name:
+ * why" or (its prerequisite missing, UNIT_SKIP) "SKIP name: why", one of
+ * them; tests/run.sh counts those lines. main() = RUN(test_a); RUN(test_b);
  * return unit_exit(); */
 #ifndef SPANPROBE_UNIT_H
 #define SPANPROBE_UNIT_H
@@ -11,6 +12,16 @@
 static int unit_failed_checks;
 static int unit_tests_failed;
 static const char *unit_prog = "unit";
+static int unit_skipped;
+
+/* The running test lacks a prerequisite: its one SKIP line (no PASS after). */
+#define UNIT_SKIP(test, ...)                                                       \
+	do {                                                                       \
+		printf("SKIP %s.%s: ", unit_prog, test);                           \
+		printf(__VA_ARGS__);                                               \
+		printf("\n");                                                      \
+		unit_skipped = 1;                                                  \
+	} while (0)
 
 #define CHECK(cond)                                                                \
 	do {                                                                       \
@@ -45,9 +56,11 @@ static const char *unit_prog = "unit";
 #define RUN(fn)                                                                    \
 	do {                                                                       \
 		int before_ = unit_failed_checks;                                  \
+		unit_skipped = 0;                                                  \
 		fn();                                                              \
 		if (unit_failed_checks == before_) {                               \
-			printf("PASS %s.%s\n", unit_prog, #fn);                    \
+			if (!unit_skipped)                                         \
+				printf("PASS %s.%s\n", unit_prog, #fn);            \
 		} else {                                                           \
 			printf("FAIL %s.%s\n", unit_prog, #fn);                    \
 			unit_tests_failed++;                                       \

@@ -204,6 +204,15 @@ static void slot_result(struct otlp_exporter *e, struct export_slot *slot,
 	int64_t rejected = res->rejected;
 	uint64_t wait, now;
 
+#ifdef MUTANT_EXPORT_TWICE /* make test-mutants: a request that succeeded is sent again */
+	if (res->outcome == OTLP_OUTCOME_OK && slot->attempt == 0) {
+		e->stats.retries++;
+		slot->attempt++;
+		slot->retry_at_ms = now_ms(e);
+		slot->state = SLOT_WAITING;
+		return;
+	}
+#endif
 	if (res->outcome == OTLP_OUTCOME_OK) {
 		if (rejected > 0 || res->message[0])
 			/* Partial success is the server's final word: log it, never retry. */

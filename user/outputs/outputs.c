@@ -160,9 +160,18 @@ static void check_written(struct outputs *o, bool flush_ok)
 
 int outputs__write(struct outputs *o, const struct span *s)
 {
+#ifdef MUTANT_DROP_SPAN /* make test-mutants: every 50th span lost silently */
+	static unsigned mutant_n;
+	if (++mutant_n % 50 == 0)
+		return o->jsonl || o->tree || o->lines ? outputs_left(o) : 0;
+#endif
 	COUNT(o->counts.spans, 1);
 	COUNT(o->counts.errors, s->error);
+#ifdef MUTANT_TRUNCATION_UNCOUNTED /* make test-mutants: truncations not counted */
+	COUNT(o->counts.truncated, 0);
+#else
 	COUNT(o->counts.truncated, s->truncated);
+#endif
 	if (o->otlp)
 		otlp_exporter__push(o->otlp, s);
 	if (!o->jsonl && !o->tree && !o->lines)

@@ -269,6 +269,9 @@ static void describe_error(struct span *s, const struct traced_func *f,
 			 f && f->rule_text ? f->rule_text : "?");
 }
 
+#ifndef MUTANT_ARG_CUT_SHORT
+#define MUTANT_ARG_CUT_SHORT 0 /* make test-mutants: 1 cuts strings a byte short */
+#endif
 /* Sign- or zero-extends an integer argument from its width. */
 static int64_t extend(uint64_t v, uint8_t size, bool is_signed)
 {
@@ -312,13 +315,57 @@ static void decode_args(struct span *s, const struct traced_func *f, const struc
 			snprintf(text, SPAN_ARG_STR_LEN, "<unreadable at %s0x%" PRIx64 ">",
 				 slot->type == ARG_T_PSTR ? "*" : "", (uint64_t)a->value[i]);
 		else if (out->flags & ARG_F_TRUNCATED)
-			snprintf(text, SPAN_ARG_STR_LEN, "%.*s...", ARG_STR_LEN - 1,
+			snprintf(text, SPAN_ARG_STR_LEN, "%.*s...", ARG_STR_LEN - 1 - MUTANT_ARG_CUT_SHORT,
 				 a->str[out->str]);
 		else
 			snprintf(text, SPAN_ARG_STR_LEN, "%.*s", ARG_STR_LEN - 1, a->str[out->str]);
 	}
 	s->nargs = (uint8_t)n;
 }
+
+#ifdef MUTANT
+/* make test-mutants: one deliberate fault per build (-DMUTANT -DMUTANT_<NAME>),
+ * for the tests to catch; true drops the span. Never in a normal build. */
+static bool span_mutant(struct span *s, bool python)
+{
+	static unsigned n;
+	static uint64_t prev_parent;
+	static uint8_t prev_trace[16];
+
+	(void)s; (void)n; (void)python; (void)prev_parent; (void)prev_trace;
+#ifdef MUTANT_SWAP_PARENT /* a child takes the previous child's parent */
+	uint64_t p = s->parent_span_id;
+	if (p) {
+		if (prev_parent)
+			s->parent_span_id = prev_parent;
+		prev_parent = p;
+	}
+#endif
+#ifdef MUTANT_LOSE_ERROR /* every 10th error lost */
+	if (s->error && ++n % 10 == 0)
+		s->error = false;
+#endif
+#ifdef MUTANT_DURATION_UNIT /* a span over 1 ms ends 1 ms early */
+	if (s->end_unix_ns - s->start_unix_ns > 1000000)
+		s->end_unix_ns -= 1000000;
+#endif
+#ifdef MUTANT_TID_IS_PID /* the thread id is the process id */
+	s->tid = s->pid;
+#endif
+#ifdef MUTANT_TRACE_ID_SHARED /* every 20th root joins the previous root's trace */
+	if (!s->parent_span_id) {
+		if (++n % 20 == 0)
+			memcpy(s->trace_id, prev_trace, sizeof(prev_trace));
+		memcpy(prev_trace, s->trace_id, sizeof(prev_trace));
+	}
+#endif
+#ifdef MUTANT_PYTHON_FRAME_SKIPPED /* every 7th Python call left out */
+	if (python && ++n % 7 == 0)
+		return true;
+#endif
+	return false;
+}
+#endif
 
 static int decode_span(struct span_decoder *d, const struct span_record *e,
 		       const struct exception_record *x, struct span *s)
@@ -340,6 +387,10 @@ static int decode_span(struct span_decoder *d, const struct span_record *e,
 	s->depth = e->depth;
 	s->truncated = e->flags & SPAN_F_TRUNCATED;
 	s->error = e->flags & SPAN_F_ERROR;
+#ifdef MUTANT
+	if (span_mutant(s, e->func_id >= DYN_FUNC_ID_BASE))
+		return 0; /* make test-mutants (tests/mutants/): a span left out */
+#endif
 	if (f) {
 		s->ret_signed = f->rule.ret_signed;
 		s->ret = (int64_t)e->ret;
