@@ -250,6 +250,8 @@ void func_exits__fill(struct elf_binary *b, struct sym_entry *e)
 	e->exits_done = true;
 	func_exits__release(x);
 	x->known = false;
+	memset(&e->pub.body, 0, sizeof(e->pub.body));
+	e->pub.body.reason = "its instructions are not all known (see its exits)";
 	if (!b->dec) {
 		x->unknown_reason = "not x86-64 code";
 		return;
@@ -305,6 +307,7 @@ void func_exits__fill(struct elf_binary *b, struct sym_entry *e)
 	}
 	x->known = true;
 	x->unknown_reason = NULL;
+	body_entry__fill(b, code, w.targets, w.ntargets, &e->pub.body);
 cleanup:
 	free(w.starts);
 	free(w.targets);

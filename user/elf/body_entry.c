@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* A cheaper entry probe inside a function (struct body_entry): the search
+ * is x86_decoder__find_body_entry's; this file says what may arrive in the
+ * middle of the function's first instructions, which the probe would then
+ * see as a call that never happened:
+ *  - a jump of the function itself (its sweep, func_exits.c, is exact);
+ *  - another symbol starting there (a second entry point of hand-written
+ *    code);
+ *  - a jump from elsewhere in the file: glibc's __mempcpy_*_erms, for one,
+ *    set %rax and jump into __memmove_*_erms past its first instruction.
+ *    Every rel32 jmp/jcc/call of the file is found by reading the
+ *    executable bytes at every offset (no decoding to lose step on: a
+ *    false match by chance costs a cheaper site, never a wrong one); a rel8
+ *    jump reaches 128 bytes, so only the bytes around the function are read
+ *    for those.
+ * Go code is exempt from the file-wide read (tens of MiB): Go's compiler
+ * and assembler jump only to function starts and to their own labels. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf_internal.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool in_exec_load(const struct elf_binary *b, uint64_t vaddr)
+{
+	for (size_t i = 0; i < b->nloads; i++) {
+		const GElf_Phdr *ph = &b->loads[i];
+
+		if ((ph->p_flags & PF_X) && vaddr >= ph->p_vaddr && vaddr - ph->p_vaddr < ph->p_filesz)
+			return true;
+	}
+	return false;
+}
+
+static int32_t rel32_at(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return (int32_t)v;
+}
+
+/* Every target of e8/e9/0f 8x rel32 read at every byte of the executable
+ * segments, sorted; once per file. false when out of memory. */
+static bool build_rel32_targets(struct elf_binary *b)
+{
+	uint64_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	b->rel32_done = true;
+	for (size_t i = 0; i < b->nloads; i++) {
+		const GElf_Phdr *ph = &b->loads[i];
+		const uint8_t *img;
+		uint64_t size;
+
+		if (!(ph->p_flags & PF_X) || ph->p_offset >= b->image_size)
+			continue;
+		img = b->image + ph->p_offset;
+		size = ph->p_filesz;
+		if (size > b->image_size - ph->p_offset)
+			size = b->image_size - ph->p_offset;
+		for (uint64_t k = 0; k + 6 <= size; k++) {
+			uint64_t at = ph->p_vaddr + k, t;
+
+			if (img[k] == 0xe8 || img[k] == 0xe9)
+				t = at + 5 + (int64_t)rel32_at(img + k + 1);
+			else if (img[k] == 0x0f && (img[k + 1] & 0xf0) == 0x80)
+				t = at + 6 + (int64_t)rel32_at(img + k + 2);
+			else
+				continue;
+			if (!in_exec_load(b, t))
+				continue;
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 4096;
+				uint64_t *grown = realloc(v, ncap * sizeof(*v));
+
+				if (!grown) {
+					free(v);
+					return false;
+				}
+				v = grown;
+				cap = ncap;
+			}
+			v[n++] = t;
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_u64);
+	b->rel32_targets = v;
+	b->nrel32_targets = n;
+	return true;
+}
+
+struct landing_check {
+	struct elf_binary *b;
+	uint64_t lo, hi;          /* the function's main range [lo, hi) */
+	const uint64_t *targets;  /* its own jumps' targets in that range */
+	size_t ntargets;
+	bool failed;              /* out of memory: everything "lands" */
+};
+
+/* A rel8 jump (jcc, jmp, loop, jrcxz) outside [lo, hi) reaching vaddr. */
+static bool rel8_reaches(const struct elf_binary *b, uint64_t lo, uint64_t hi, uint64_t vaddr)
+{
+	for (uint64_t q = vaddr - 129; q != vaddr + 127; q++) {
+		uint64_t off, avail;
+		const uint8_t *p;
+		bool exec;
+
+		if (q >= lo && q < hi)
+			continue;
+		if (!elf_binary__vaddr_to_offset(b, q, SHN_UNDEF, &off, &avail, &exec) || !exec ||
+		    avail < 2 || off + 2 > b->image_size)
+			continue;
+		p = b->image + off;
+		if (((p[0] & 0xf0) == 0x70 || p[0] == 0xeb || (p[0] >= 0xe0 && p[0] <= 0xe3)) &&
+		    q + 2 + (int64_t)(int8_t)p[1] == vaddr)
+			return true;
+	}
+	return false;
+}
+
+static bool lands(void *ctx, uint64_t vaddr)
+{
+	struct landing_check *c = ctx;
+	struct elf_binary *b = c->b;
+
+	if (c->failed)
+		return true;
+	for (size_t i = 0; i < c->ntargets; i++)
+		if (c->targets[i] == vaddr)
+			return true;
+	if (elf_binary__at(b, vaddr))
+		return true;
+	if (b->is_go)
+		return false;
+	if (!b->rel32_done && !build_rel32_targets(b)) {
+		c->failed = true;
+		return true;
+	}
+	if (b->nrel32_targets &&
+	    bsearch(&vaddr, b->rel32_targets, b->nrel32_targets, sizeof(uint64_t), cmp_u64))
+		return true;
+	return rel8_reaches(b, c->lo, c->hi, vaddr);
+}
+
+void body_entry__fill(struct elf_binary *b, const struct sym_entry *code, const uint64_t *targets,
+		      size_t ntargets, struct body_entry *out)
+{
+	struct landing_check c = {
+		.b = b, .lo = code->pub.vaddr, .hi = code->pub.vaddr + code->pub.size,
+		.targets = targets, .ntargets = ntargets,
+	};
+	uint64_t off = code->pub.file_offset;
+
+	memset(out, 0, sizeof(*out));
+	if (!b->dec || off >= b->image_size || code->pub.size > b->image_size - off) {
+		out->reason = "its code is not in the file";
+		return;
+	}
+	x86_decoder__find_body_entry(b->dec, b->image + off, code->pub.size, code->pub.vaddr, off,
+				     lands, &c, out);
+	if (c.failed) {
+		memset(out, 0, sizeof(*out));
+		out->reason = "out of memory";
+	}
+}
