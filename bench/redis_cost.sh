@@ -4,12 +4,14 @@
 # by spanprobe (and, with BEFORE=path, by an older spanprobe build, e.g. one
 # that probes every function at its first instruction), and by bpftrace on
 # the same four functions; SET and GET requests/s each ÷ untraced, rounds
-# interleaved so drift on a shared machine hits every mode alike. Also the
-# calls each tracer counted in its run (the same workload: they should
-# agree within what the benchmark's timing varies). Prints a markdown table.
+# interleaved so drift on a shared machine hits every mode alike.
+# "summary-only" is spanprobe -o summary: the same probes and programs, no
+# span sent, so the reader's share of the cost shows. Also the calls each
+# tracer counted in its last round (tests/integration/real_binary_counts.sh
+# is where counts are compared exactly). Prints a markdown table.
 #   bench/redis_cost.sh                 ROUNDS=3 REQUESTS=100000
 #   BEFORE=/path/to/old/spanprobe bench/redis_cost.sh
-# Needs redis-server, redis-tools and bpftrace (scripts/install-deps.sh bench).
+# Needs redis-server, redis-tools and bpftrace (scripts/install-deps.sh test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SPANPROBE=${SPANPROBE:-build/spanprobe}
@@ -22,7 +24,7 @@ FUNCS=processCommand,lookupKeyWrite,createStringObject,prepareClientToWrite
 . bench/lib.sh
 bench_start
 for c in "$REDIS" redis-benchmark redis-cli bpftrace; do
-	command -v "$c" >/dev/null || { log "$c missing: scripts/install-deps.sh bench"; exit 1; }
+	command -v "$c" >/dev/null || { log "$c missing: scripts/install-deps.sh test"; exit 1; }
 done
 
 "$REDIS" --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
@@ -40,9 +42,11 @@ attach() {
 	local mode=$1 bin=$SPANPROBE
 	case $mode in
 	untraced) return ;;
-	before | after)
+	before | after | summary-only)
+		local out=(-o jsonl --output-file /dev/null --summary)
 		[ "$mode" = before ] && bin=$BEFORE
-		"$bin" -p "$server" "uprobe:$REDIS:$FUNCS" -o jsonl --output-file /dev/null --summary \
+		[ "$mode" = summary-only ] && out=(-o summary)
+		"$bin" -p "$server" "uprobe:$REDIS:$FUNCS" "${out[@]}" \
 			>"$tmp/$mode.out" 2>"$tmp/$mode.err" &
 		track $!
 		wait_for "$tmp/$mode.err" '^spanprobe: tracing' 30 || { log "$mode did not attach"; cat "$tmp/$mode.err" >&2; }
@@ -59,8 +63,8 @@ attach() {
 	esac
 }
 
-modes=(untraced after bpftrace)
-[ -n "$BEFORE" ] && modes=(untraced before after bpftrace)
+modes=(untraced after summary-only bpftrace)
+[ -n "$BEFORE" ] && modes=(untraced before after summary-only bpftrace)
 for ((r = 1; r <= ROUNDS; r++)); do
 	for m in "${modes[@]}"; do
 		tracer=$(attach "$m")

@@ -8,11 +8,11 @@
  *    code);
  *  - a jump from elsewhere in the file: glibc's __mempcpy_*_erms, for one,
  *    set %rax and jump into __memmove_*_erms past its first instruction.
- *    Every rel32 jmp/jcc/call of the file is found by reading the
- *    executable bytes at every offset (no decoding to lose step on: a
- *    false match by chance costs a cheaper site, never a wrong one); a rel8
- *    jump reaches 128 bytes, so only the bytes around the function are read
- *    for those.
+ *    Every rel32 jmp/jcc/call of the file, and every lea of a code address
+ *    (computed goto), is found by reading the executable bytes at every
+ *    offset (no decoding to lose step on: a false match by chance costs a
+ *    cheaper site, never a wrong one); a rel8 jump reaches 128 bytes, so
+ *    only the bytes around the function are read for those.
  * Go code is exempt from the file-wide read (tens of MiB): Go's compiler
  * and assembler jump only to function starts and to their own labels. */
 #include <stdlib.h>
@@ -72,6 +72,10 @@ static bool build_rel32_targets(struct elf_binary *b)
 				t = at + 5 + (int64_t)rel32_at(img + k + 1);
 			else if (img[k] == 0x0f && (img[k + 1] & 0xf0) == 0x80)
 				t = at + 6 + (int64_t)rel32_at(img + k + 2);
+			else if ((img[k] & 0xf0) == 0x40 && img[k + 1] == 0x8d &&
+				 (img[k + 2] & 0xc7) == 0x05 && k + 7 <= size)
+				/* lea rel32(%rip): a code address taken (computed goto) */
+				t = at + 7 + (int64_t)rel32_at(img + k + 3);
 			else
 				continue;
 			if (!in_exec_load(b, t))
