@@ -11,8 +11,9 @@
  *    Every rel32 jmp/jcc/call of the file, and every lea of a code address
  *    (computed goto), is found by reading the executable bytes at every
  *    offset (no decoding to lose step on: a false match by chance costs a
- *    cheaper site, never a wrong one); a rel8 jump reaches 128 bytes, so
- *    only the bytes around the function are read for those.
+ *    cheaper site, never a wrong one). A rel8 jump reaches 128 bytes: the
+ *    code around the function is decoded from its neighbours' starts
+ *    (where none is close, or decoding fails, it is read raw too).
  * Go code is exempt from the file-wide read (tens of MiB): Go's compiler
  * and assembler jump only to function starts and to their own labels. */
 #include <stdlib.h>
@@ -101,33 +102,141 @@ static bool build_rel32_targets(struct elf_binary *b)
 	return true;
 }
 
+/* Bytes decoded before a function to find its neighbours' rel8 jumps from
+ * an instruction start (a symbol's); past that, bytes are read raw. */
+#define NEAR_DECODE_MAX 4096
+/* Bytes after a function's end whose rel8 jumps could reach its prologue. */
+#define NEAR_AFTER 160
+
 struct landing_check {
 	struct elf_binary *b;
 	uint64_t lo, hi;          /* the function's main range [lo, hi) */
 	const uint64_t *targets;  /* its own jumps' targets in that range */
 	size_t ntargets;
+	bool near_done;           /* near: jumps from around it into [lo, hi) */
+	uint64_t *near;
+	size_t nnear, cap;
 	bool failed;              /* out of memory: everything "lands" */
 };
 
-/* A rel8 jump (jcc, jmp, loop, jrcxz) outside [lo, hi) reaching vaddr. */
-static bool rel8_reaches(const struct elf_binary *b, uint64_t lo, uint64_t hi, uint64_t vaddr)
+static void near_add(struct landing_check *c, uint64_t target)
 {
-	for (uint64_t q = vaddr - 129; q != vaddr + 127; q++) {
-		uint64_t off, avail;
-		const uint8_t *p;
-		bool exec;
+	if (target < c->lo || target >= c->hi)
+		return;
+	if (c->nnear == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		uint64_t *grown = realloc(c->near, ncap * sizeof(*grown));
 
-		if (q >= lo && q < hi)
-			continue;
-		if (!elf_binary__vaddr_to_offset(b, q, SHN_UNDEF, &off, &avail, &exec) || !exec ||
-		    avail < 2 || off + 2 > b->image_size)
-			continue;
-		p = b->image + off;
-		if (((p[0] & 0xf0) == 0x70 || p[0] == 0xeb || (p[0] >= 0xe0 && p[0] <= 0xe3)) &&
-		    q + 2 + (int64_t)(int8_t)p[1] == vaddr)
-			return true;
+		if (!grown) {
+			c->failed = true;
+			return;
+		}
+		c->near = grown;
+		c->cap = ncap;
 	}
-	return false;
+	c->near[c->nnear++] = target;
+}
+
+/* The file's bytes at [from, to), or NULL when they are not all executable
+ * code of the file. */
+static const uint8_t *code_at(const struct elf_binary *b, uint64_t from, uint64_t to)
+{
+	uint64_t off, avail;
+	bool exec;
+
+	if (to <= from || !elf_binary__vaddr_to_offset(b, from, SHN_UNDEF, &off, &avail, &exec) ||
+	    !exec || avail < to - from || off > b->image_size || b->image_size - off < to - from)
+		return NULL;
+	return b->image + off;
+}
+
+/* Every rel8 jump read at every byte of [from, to). */
+static void near_raw(struct landing_check *c, uint64_t from, uint64_t to)
+{
+	for (uint64_t q = from; q < to; q++) {
+		const uint8_t *p = code_at(c->b, q, q + 2);
+
+		if (p && ((p[0] & 0xf0) == 0x70 || p[0] == 0xeb || (p[0] >= 0xe0 && p[0] <= 0xe3)))
+			near_add(c, q + 2 + (uint64_t)(int64_t)(int8_t)p[1]);
+	}
+}
+
+/* Direct jumps of the instructions decoded from from (an instruction start)
+ * to to; where decoding fails, the rest is read raw. */
+static void near_decode(struct landing_check *c, uint64_t from, uint64_t to)
+{
+	const uint8_t *p = code_at(c->b, from, to);
+	uint64_t at = from;
+
+	while (p && at < to) {
+		struct insn_probe in;
+		uint64_t off = (uint64_t)(p - c->b->image) + (at - from);
+
+		x86_decoder__classify(c->b->dec, p + (at - from), (size_t)(to - at), at, off, &in);
+		if (in.len == 0)
+			break;
+		if (in.kind == INSN_JMP || in.kind == INSN_JCC || in.kind == INSN_CALL)
+			near_add(c, in.target);
+		at += in.len;
+	}
+	if (at < to)
+		near_raw(c, at, to);
+}
+
+/* The last function starting at or before vaddr, or NULL. */
+static const struct sym_entry *symbol_before(const struct elf_binary *b, uint64_t vaddr)
+{
+	size_t l = 0, h = b->nsyms;
+
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+
+		if (b->syms[mid].pub.vaddr <= vaddr)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	return l ? &b->syms[l - 1] : NULL;
+}
+
+/* Decodes [from, to) from each function start in it (and from from). */
+static void near_decode_by_symbol(struct landing_check *c, uint64_t from, uint64_t to)
+{
+	const struct sym_entry *e = symbol_before(c->b, from);
+	const struct sym_entry *end = c->b->syms + c->b->nsyms;
+	uint64_t at = from;
+
+	e = e ? e + 1 : c->b->syms;
+	for (; at < to; e++) {
+		uint64_t next = e < end && e->pub.vaddr < to ? e->pub.vaddr : to;
+
+		if (next > at)
+			near_decode(c, at, next);
+		at = next > at ? next : at;
+		if (e >= end)
+			break;
+	}
+}
+
+/* Jumps from the code around the function (rel8 reaches 128 bytes): from
+ * the function before it, decoded from its start when that is close,
+ * and from the bytes after its end. */
+static void near_fill(struct landing_check *c)
+{
+	uint64_t reach = c->lo > 129 ? c->lo - 129 : 0;
+	const struct sym_entry *before = symbol_before(c->b, reach);
+
+	c->near_done = true;
+	if (before && c->lo - before->pub.vaddr <= NEAR_DECODE_MAX) {
+		near_decode_by_symbol(c, before->pub.vaddr, c->lo);
+	} else {
+		const struct sym_entry *first = symbol_before(c->b, c->lo - 1);
+		uint64_t sync = first && first->pub.vaddr > reach ? first->pub.vaddr : c->lo;
+
+		near_raw(c, reach, sync);
+		near_decode_by_symbol(c, sync, c->lo);
+	}
+	near_decode_by_symbol(c, c->hi, c->hi + NEAR_AFTER);
 }
 
 static bool lands(void *ctx, uint64_t vaddr)
@@ -151,7 +260,12 @@ static bool lands(void *ctx, uint64_t vaddr)
 	if (b->nrel32_targets &&
 	    bsearch(&vaddr, b->rel32_targets, b->nrel32_targets, sizeof(uint64_t), cmp_u64))
 		return true;
-	return rel8_reaches(b, c->lo, c->hi, vaddr);
+	if (!c->near_done)
+		near_fill(c);
+	for (size_t i = 0; i < c->nnear; i++)
+		if (c->near[i] == vaddr)
+			return true;
+	return c->failed;
 }
 
 void body_entry__fill(struct elf_binary *b, const struct sym_entry *code, const uint64_t *targets,
@@ -170,6 +284,7 @@ void body_entry__fill(struct elf_binary *b, const struct sym_entry *code, const 
 	}
 	x86_decoder__find_body_entry(b->dec, b->image + off, code->pub.size, code->pub.vaddr, off,
 				     lands, &c, out);
+	free(c.near);
 	if (c.failed) {
 		memset(out, 0, sizeof(*out));
 		out->reason = "out of memory";
