@@ -28,6 +28,11 @@
 #define COOKIE_GO (1ULL << 24)
 /* bit 25: the exit site is a conditional jump (jcc): an exit only when taken */
 #define COOKIE_COND (1ULL << 25)
+/* bits 48..63, entries only: bytes the instructions before a probe placed
+ * past the function's first instructions moved sp down (sub $N,%rsp); the
+ * call's entry sp is the probe's sp plus these */
+#define COOKIE_SP_SHIFT 48
+#define COOKIE_SP_MASK 0xffffULL
 /* bits 32..47: EXIT_SITE_TAIL_KEEP: the id of the traced function jumped
  * to; EXIT_SITE_INDIRECT: the index of the site in the `indirect_sites` map */
 #define COOKIE_ARG_SHIFT 32

@@ -133,6 +133,8 @@ int BPF_UPROBE(span_enter)
 		count(STAT_STACK_DROPS);
 		return 0;
 	}
+	/* a probe past a `sub $N,%rsp`: the call's slot is N bytes up */
+	cs.sp += (cookie >> COOKIE_SP_SHIFT) & COOKIE_SP_MASK;
 	now = ABLATED(ABLATE_TIME) ? 0 : bpf_ktime_get_ns();
 	top = shadow_stack__top(cs.tc);
 	/* Go's prologue calls runtime.morestack when the stack is too small and

@@ -18,11 +18,14 @@ if [ "${1:-}" = test ]; then
 	# Containers (podman + runc; crun refuses hybrid cgroups), base images,
 	# other kernels under QEMU, bpftrace to compare with, valgrind, strace (the
 	# seccomp profile is derived from a traced run); the libraries and tools
-	# the bpftrace count comparison runs (sqlite3, xz). Go and Rust fixtures
+	# the bpftrace count comparison runs (sqlite3, xz); Debian's redis-server
+	# and nginx, binaries nobody here wrote (their counts against bpftrace's,
+	# bench/redis_cost.sh, bench/entry_share.sh). Go and Rust fixtures
 	# use the machine's own toolchains (go, rustc on PATH): Debian's are too
 	# old for the module-built peers.
 	pkgs+=(valgrind bpftrace podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns
-	       qemu-system-x86 busybox-static kmod iproute2 openssl strace sqlite3 libsqlite3-0 xz-utils)
+	       qemu-system-x86 busybox-static kmod iproute2 openssl strace sqlite3 libsqlite3-0 xz-utils
+	       redis-server redis-tools nginx)
 fi
 
 missing=()

@@ -220,6 +220,87 @@ static void test_entry_choice(void)
 	}
 }
 
+/* A jump lands at landing (0: nothing lands anywhere). */
+static uint64_t landing;
+
+static bool lands_at(void *ctx, uint64_t vaddr)
+{
+	(void)ctx;
+	return landing && vaddr == landing;
+}
+
+/* The cheaper entry past a function's first instructions: the prologues
+ * met in Debian's binaries (redis, glibc, a Go program). */
+static void test_body_entry(void)
+{
+	static const struct {
+		const char *what;
+		uint8_t code[24];
+		size_t n;
+		uint64_t lands;       /* vaddr a jump lands at, or 0 */
+		bool found;
+		uint64_t site;        /* from the start */
+		uint32_t sp_delta;
+		uint16_t clobbered;
+		uint8_t nskipped;
+	} cases[] = {
+		{ "cmp $0x2c,%rsi; ja (createStringObject)",
+		  { 0x48, 0x83, 0xfe, 0x2c, 0x77, 0x0a }, 6, 0, true, 4, 0, 0, 1 },
+		{ "mov 0x8(%rdi),%rax; test; jne (prepareClientToWrite)",
+		  { 0x48, 0x8b, 0x47, 0x08, 0xa9, 0x00, 0x01, 0x00, 0x08, 0x0f, 0x85, 0x98, 0, 0, 0 }, 15,
+		  0, true, 9, 0, 1u << 0, 2 },
+		{ "mov $0x8,%edx; jmp (lookupKeyWrite: rdx overwritten)",
+		  { 0xba, 0x08, 0, 0, 0, 0xe9, 0x56, 0xfd, 0xff, 0xff }, 10, 0, true, 5, 0, 1u << 2, 1 },
+		{ "sub $0x8,%rsp; call: sp moved 8",
+		  { 0x48, 0x83, 0xec, 0x08, 0xe8, 0x00, 0x00, 0x00, 0x00 }, 9, 0, true, 4, 8, 0, 1 },
+		{ "Go: cmp 0x10(%r14),%rsp; jbe",
+		  { 0x49, 0x3b, 0x66, 0x10, 0x76, 0x30 }, 6, 0, true, 4, 0, 0, 1 },
+		{ "Go, big frame: lea -0x98(%rsp),%r12; cmp 0x10(%r14),%r12; jbe",
+		  { 0x4c, 0x8d, 0xa4, 0x24, 0x68, 0xff, 0xff, 0xff, 0x4d, 0x3b, 0x66, 0x10,
+		    0x0f, 0x86, 0x10, 0, 0, 0 }, 18, 0, true, 12, 0, 1u << 12, 2 },
+		{ "endbr64; mov %rdi,%rax; cmp; jb (memmove)",
+		  { 0xf3, 0x0f, 0x1e, 0xfa, 0x48, 0x89, 0xf8, 0x48, 0x83, 0xfa, 0x20, 0x72, 0x10 }, 13,
+		  0, true, 11, 0, 1u << 0, 3 },
+		{ "mov %rdi,%rax; (mempcpy jumps here) cmp; jb",
+		  { 0x48, 0x89, 0xf8, 0x48, 0x83, 0xfa, 0x20, 0x72, 0x10 }, 9, 0x401003, false, 0, 0, 0,
+		  0 },
+		{ "a jump to the site itself",
+		  { 0x48, 0x89, 0xf8, 0x72, 0x10 }, 5, 0x401003, false, 0, 0, 0, 0 },
+		{ "mov $0x27,%eax; syscall; cmp; ja: the span would start after the call",
+		  { 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, 0x73, 0x01 },
+		  15, 0, false, 0, 0, 0, 0 },
+		{ "mov 0x8(%rdi),%rax; ret: a getter",
+		  { 0x48, 0x8b, 0x47, 0x08, 0xc3 }, 5, 0, false, 0, 0, 0, 0 },
+		{ "and $-16,%rsp; call: sp set otherwise",
+		  { 0x48, 0x83, 0xe4, 0xf0, 0xe8, 0, 0, 0, 0 }, 9, 0, false, 0, 0, 0, 0 },
+		{ "jmp *%rax first", { 0xff, 0xe0 }, 2, 0, false, 0, 0, 0, 0 },
+		{ "push first: the entry itself", { 0x55, 0x48, 0x89, 0xe5 }, 4, 0, true, 0, 0, 0, 0 },
+	};
+	struct x86_decoder *d = decoder_for("6.18");
+
+	if (!d)
+		return;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct body_entry b;
+
+		landing = cases[i].lands;
+		x86_decoder__find_body_entry(d, cases[i].code, cases[i].n, 0x401000, 0x1000, lands_at,
+					     NULL, &b);
+		if (b.found != cases[i].found ||
+		    (b.found && (b.file_offset != 0x1000 + cases[i].site ||
+				 b.sp_delta != cases[i].sp_delta || b.clobbered != cases[i].clobbered ||
+				 b.nskipped != cases[i].nskipped))) {
+			printf("  %s: got found=%d site=+0x%llx sp=%u clobbered=%#x skipped=%u (%s)\n",
+			       cases[i].what, b.found, (unsigned long long)(b.file_offset - 0x1000),
+			       b.sp_delta, b.clobbered, b.nskipped, b.reason ? b.reason : "");
+			unit_failed_checks++;
+		}
+		CHECK(b.found ? b.site_insn != NULL : b.reason != NULL);
+	}
+	landing = 0;
+	x86_decoder__free(d);
+}
+
 /* What an ifunc resolver may return: lea targets and direct jumps. */
 static void test_code_refs(void)
 {
@@ -256,6 +337,7 @@ int main(void)
 	RUN(test_insn_verdicts);
 	RUN(test_branch_targets);
 	RUN(test_entry_choice);
+	RUN(test_body_entry);
 	RUN(test_code_refs);
 	return unit_exit();
 }

@@ -81,6 +81,12 @@ struct elf_binary {
 	struct match_result *results; /* every match array handed out */
 	struct x86_decoder *dec;      /* NULL for other machines */
 
+	/* every rel32 jump/call target read in the executable bytes, sorted
+	 * (body_entry.c), made on first need */
+	bool rel32_done;
+	uint64_t *rel32_targets;
+	size_t nrel32_targets;
+
 	/* Go */
 	bool is_go;
 	char *go_version;
@@ -145,6 +151,12 @@ void params__release(struct func_symbol *s);
 /* func_exits.c */
 void func_exits__fill(struct elf_binary *b, struct sym_entry *e);
 void func_exits__release(struct func_exits *x);
+
+/* body_entry.c */
+/* The cheaper entry of code (a function with a size, whose sweep is exact:
+ * targets[0..ntargets) are its own jumps' targets in its main range). */
+void body_entry__fill(struct elf_binary *b, const struct sym_entry *code, const uint64_t *targets,
+		      size_t ntargets, struct body_entry *out);
 
 /* go_symbols.c */
 /* Marks b as Go (and its version) from its notes and sections. */

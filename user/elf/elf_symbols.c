@@ -855,6 +855,7 @@ void elf_binary__free(struct elf_binary *b)
 		entry__release(&b->syms[i]);
 	free(b->syms);
 	free(b->by_name);
+	free(b->rel32_targets);
 	x86_decoder__free(b->dec);
 	free(b->go_version);
 	free(b->loads);

@@ -86,6 +86,26 @@ struct func_param {
 	bool is_signed;
 };
 
+/* A cheaper entry probe past the function's first instructions (filled
+ * with the exits, x86_uprobe_insn.c): the first instruction the kernel
+ * emulates, reached on every call before anything can branch away, that
+ * no jump (from inside the function or out of it) and no other symbol
+ * lands on or before. Whether a traced function uses it depends on how its
+ * return is seen and on its --arg (user/probes/entry_site.c). */
+struct body_entry {
+	bool found;              /* else reason says why the entry stays */
+	uint64_t file_offset;    /* of the instruction probed instead */
+	enum attach_cost cost;   /* ATTACH_EMULATED or ATTACH_NOP5 */
+	uint32_t sp_delta;       /* bytes the skipped instructions moved sp down (sub $N,%rsp):
+				  * the entry's sp is the site's sp + sp_delta */
+	uint16_t clobbered;      /* general registers the skipped instructions write, a bit per
+				  * register in encoding order (rax=0, rcx, rdx, rbx, rsp, rbp,
+				  * rsi, rdi, r8..r15) */
+	uint8_t nskipped;        /* instructions skipped (endbr64 counted) */
+	const char *site_insn;   /* static text: "jcc", "call", "push", "nop" ... */
+	const char *reason;      /* static text: why none, when !found */
+};
+
 struct func_symbol {
 	char *name;              /* shown in spans and -l: demangled for C++/Rust, else = linkage_name */
 	char *linkage_name;      /* the symbol as written in the file (mangled) */
@@ -106,6 +126,7 @@ struct func_symbol {
 	char *ifunc_candidates;  /* unresolved: "a, b, c" found in the resolver, or NULL */
 	/* exits (filled by elf_binary__match) */
 	struct func_exits exits;
+	struct body_entry body;  /* filled with the exits */
 	/* From DWARF, when the file (or its debug file) has it */
 	bool has_dwarf;
 	char *decl_file;         /* NULL when unknown */

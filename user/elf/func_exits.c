@@ -109,6 +109,9 @@ struct sweep {
 	uint64_t lo, size;
 	uint64_t *targets; /* internal direct jump targets in the main range */
 	size_t ntargets, cap;
+	/* a jump leaves, not to a function start: the exits are unknown, but
+	 * the sweep goes on, for the cheaper entry (which needs it whole) */
+	const char *stray;
 };
 
 static void sweep__mark(struct sweep *w, uint64_t vaddr)
@@ -209,9 +212,9 @@ static bool scan_range(struct elf_binary *b, const struct code_range *r, const s
 				break;
 			}
 			if (!elf_binary__at(b, p.target) && !in_plt(b, p.target)) {
-				set_unknown(x, "a jump leaves the function, not to a function start "
-					       "(a .cold part without a symbol?)");
-				return false;
+				w->stray = "a jump leaves the function, not to a function start "
+					   "(a .cold part without a symbol?)";
+				break;
 			}
 			site.kind = p.kind == INSN_JMP ? EXIT_TAIL_JMP : EXIT_TAIL_JCC;
 			site.target = p.target;
@@ -250,6 +253,8 @@ void func_exits__fill(struct elf_binary *b, struct sym_entry *e)
 	e->exits_done = true;
 	func_exits__release(x);
 	x->known = false;
+	memset(&e->pub.body, 0, sizeof(e->pub.body));
+	e->pub.body.reason = "its instructions are not all known (see its exits)";
 	if (!b->dec) {
 		x->unknown_reason = "not x86-64 code";
 		return;
@@ -302,6 +307,11 @@ void func_exits__fill(struct elf_binary *b, struct sym_entry *e)
 			set_unknown(x, "a jump lands inside an instruction of the sweep (data in code?)");
 			goto cleanup;
 		}
+	}
+	body_entry__fill(b, code, w.targets, w.ntargets, &e->pub.body);
+	if (w.stray) {
+		set_unknown(x, w.stray);
+		goto cleanup;
 	}
 	x->known = true;
 	x->unknown_reason = NULL;

@@ -380,3 +380,185 @@ size_t x86_decoder__code_refs(struct x86_decoder *d, const uint8_t *code, size_t
 	}
 	return found;
 }
+
+/* Capstone's name of a general register (any width) as its number in the
+ * encoding's order (rax=0 ... r15=15), or -1. */
+static int gpr_number(unsigned r)
+{
+	switch (r) {
+	case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AH: case X86_REG_AL:
+		return 0;
+	case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CH: case X86_REG_CL:
+		return 1;
+	case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DH: case X86_REG_DL:
+		return 2;
+	case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BH: case X86_REG_BL:
+		return 3;
+	case X86_REG_RSP: case X86_REG_ESP: case X86_REG_SP: case X86_REG_SPL:
+		return 4;
+	case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL:
+		return 5;
+	case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL:
+		return 6;
+	case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL:
+		return 7;
+	case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B:
+		return 8;
+	case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B:
+		return 9;
+	case X86_REG_R10: case X86_REG_R10D: case X86_REG_R10W: case X86_REG_R10B:
+		return 10;
+	case X86_REG_R11: case X86_REG_R11D: case X86_REG_R11W: case X86_REG_R11B:
+		return 11;
+	case X86_REG_R12: case X86_REG_R12D: case X86_REG_R12W: case X86_REG_R12B:
+		return 12;
+	case X86_REG_R13: case X86_REG_R13D: case X86_REG_R13W: case X86_REG_R13B:
+		return 13;
+	case X86_REG_R14: case X86_REG_R14D: case X86_REG_R14W: case X86_REG_R14B:
+		return 14;
+	case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B:
+		return 15;
+	default:
+		return -1;
+	}
+}
+
+/* How the decoded instruction moves sp: true with *down (bytes; negative:
+ * up) for push, sub/add $imm,%rsp and lea disp(%rsp),%rsp; false when it
+ * writes sp any other way. Instructions that leave sp alone: true, 0. */
+static bool sp_move(const cs_insn *in, uint16_t written, int64_t *down)
+{
+	const cs_x86 *x = &in->detail->x86;
+	const cs_x86_op *o = x->operands;
+
+	*down = 0;
+	if (!(written & (1u << 4)))
+		return true;
+	if (in->id == X86_INS_PUSH && x->op_count == 1 && o[0].size == 8) {
+		*down = 8;
+		return true;
+	}
+	if (x->op_count != 2 || o[0].type != X86_OP_REG || o[0].reg != X86_REG_RSP)
+		return false;
+	if (in->id == X86_INS_SUB && o[1].type == X86_OP_IMM) {
+		*down = o[1].imm;
+		return true;
+	}
+	if (in->id == X86_INS_ADD && o[1].type == X86_OP_IMM) {
+		*down = -o[1].imm;
+		return true;
+	}
+	if (in->id == X86_INS_LEA && o[1].type == X86_OP_MEM && o[1].mem.base == X86_REG_RSP &&
+	    o[1].mem.index == X86_REG_INVALID && o[1].mem.segment == X86_REG_INVALID) {
+		*down = -o[1].mem.disp;
+		return true;
+	}
+	return false;
+}
+
+/* Instructions that end the search though they fall through: a system call
+ * or a string loop may take any time, which the span would not count. */
+static bool may_take_long(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	for (uint8_t g = 0; g < in->detail->groups_count; g++)
+		if (in->detail->groups[g] == X86_GRP_INT || in->detail->groups[g] == X86_GRP_IRET)
+			return true;
+	switch (in->id) {
+	case X86_INS_SYSCALL: case X86_INS_SYSENTER: case X86_INS_PAUSE:
+		return true;
+	default:
+		break;
+	}
+	return x->prefix[0] == X86_PREFIX_REP || x->prefix[0] == X86_PREFIX_REPNE;
+}
+
+static const char *site_name(const struct insn_probe *p)
+{
+	if (p->cost == ATTACH_NOP5)
+		return "5-byte nop";
+	switch (p->kind) {
+	case INSN_JCC: return "jcc";
+	case INSN_JMP: return "jmp";
+	case INSN_CALL: return "call";
+	default: break;
+	}
+	return strncmp(p->reason, "push", 4) == 0 ? "push" : "nop";
+}
+
+void x86_decoder__find_body_entry(struct x86_decoder *d, const uint8_t *code, size_t n,
+				  uint64_t vaddr, uint64_t off,
+				  bool (*lands)(void *ctx, uint64_t vaddr), void *ctx,
+				  struct body_entry *out)
+{
+	int64_t down = 0;
+	size_t pos = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; pos < n; i++) {
+		struct insn_probe p;
+		cs_regs rd, wr;
+		uint8_t nrd = 0, nwr = 0;
+		uint16_t written = 0;
+		int64_t move;
+
+		if (pos > 0 && lands(ctx, vaddr + pos)) {
+			out->reason = "a jump (or another symbol) lands among its first instructions";
+			return;
+		}
+		x86_decoder__classify(d, code + pos, n - pos, vaddr + pos, off + pos, &p);
+		if (p.len == 0 || p.cost == ATTACH_UNPROBEABLE) {
+			out->reason = "an instruction the kernel refuses comes before any emulated one";
+			return;
+		}
+		if (p.cost == ATTACH_EMULATED || p.cost == ATTACH_NOP5) {
+			if (down < 0 || down > 0xffff) {
+				out->reason = "the instructions before the first emulated one move sp "
+					      "up, or too far";
+				return;
+			}
+			out->found = true;
+			out->file_offset = off + pos;
+			out->cost = p.cost;
+			out->sp_delta = (uint32_t)down;
+			out->nskipped = (uint8_t)i;
+			out->site_insn = site_name(&p);
+			return;
+		}
+		if (i >= BODY_ENTRY_MAX_SKIP) {
+			out->reason = "no instruction the kernel emulates among its first 16";
+			return;
+		}
+		if (p.kind != INSN_OTHER && p.kind != INSN_ENDBR64) {
+			out->reason = p.kind == INSN_RET || p.kind == INSN_TRAP
+					      ? "it returns (or traps) before any emulated instruction"
+					      : "an indirect branch (single-stepped) comes first";
+			return;
+		}
+		if (may_take_long(d->insn)) {
+			out->reason = "a system call or string loop comes before any emulated "
+				      "instruction: the span would start after it";
+			return;
+		}
+		if (cs_regs_access(d->cs, d->insn, rd, &nrd, wr, &nwr) != CS_ERR_OK) {
+			out->reason = "Capstone can't tell what an instruction before it writes";
+			return;
+		}
+		for (uint8_t k = 0; k < nwr; k++) {
+			int g = gpr_number(wr[k]);
+
+			if (g >= 0)
+				written |= (uint16_t)(1u << g);
+		}
+		if (!sp_move(d->insn, written, &move)) {
+			out->reason = "an instruction before the first emulated one sets sp in a way "
+				      "the call's stack slot can't be found from";
+			return;
+		}
+		down += move;
+		out->clobbered |= written & (uint16_t)~(1u << 4);
+		pos += p.len;
+	}
+	out->reason = "no instruction the kernel emulates before its end";
+}

@@ -64,6 +64,23 @@ void x86_decoder__choose_entry(struct x86_decoder *d, const uint8_t *code, size_
 			       uint64_t vaddr, uint64_t off, struct func_symbol *s);
 
 
+/* Most instructions skipped on the way to a cheaper entry: prologues reach
+ * their first branch within a few. */
+#define BODY_ENTRY_MAX_SKIP 16
+
+/* The first instruction past code[0] (code[0..n) at vaddr, file offset off:
+ * one function's bytes) the kernel emulates, with what the instructions
+ * before it do to sp and the registers, into out (see struct body_entry).
+ * Every instruction skipped must fall through to the next: a branch, a
+ * trap, a system call (the span would start after it) or an sp change
+ * other than sub/add/lea of a constant or a push ends the search at the
+ * entry. lands(ctx, vaddr) tells whether anything arrives at vaddr other
+ * than by running the instruction before it (a jump, another symbol's
+ * start): then the site can't be at or past vaddr. */
+void x86_decoder__find_body_entry(struct x86_decoder *d, const uint8_t *code, size_t n,
+				  uint64_t vaddr, uint64_t off,
+				  bool (*lands)(void *ctx, uint64_t vaddr), void *ctx,
+				  struct body_entry *out);
 
 /* The addresses code[0..n) (at vaddr) loads with `lea disp(%rip)` or
  * jumps/calls to directly: what an ifunc resolver may return. Up to max in

@@ -19,6 +19,7 @@
 #include "exit_sites.h"
 #include "in_root.h"
 #include "elf_symbols.h"
+#include "entry_site.h"
 #include "probe_list.h"
 #include "probe_cookie.h"
 #include "probe_table.h"
@@ -124,11 +125,13 @@ static int attach_multi_set(struct attachment *a, struct probe_table *t, const s
 		return 0;
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct traced_func *f = &t->funcs[idx[i]];
-		uint64_t cookie = exit_sites__entry_cookie(f);
+		struct entry_site entry;
 
-		err = probe_points__push(&sets[0], f->sym->attach_offset, cookie);
+		entry_site__of(f, &entry);
+		err = probe_points__push(&sets[0], entry.offset, entry_site__cookie(f));
+		/* (a uretprobe's site never has sp moved: entry_site.c) */
 		if (!err && f->ret_probe == RETURN_URETPROBE)
-			err = probe_points__push(&sets[1], f->sym->attach_offset, cookie);
+			err = probe_points__push(&sets[1], entry.offset, exit_sites__entry_cookie(f));
 		else if (!err)
 			err = exit_sites__add(t, f, &sets[2], a->progs.indirect);
 	}
@@ -231,8 +234,10 @@ static int attach_func_single(struct attachment *a, struct probe_table *t, struc
 {
 	struct probe_points exits = { 0 };
 	size_t first = a->nlinks;
+	struct entry_site entry;
 	int err = 0;
 
+	entry_site__of(f, &entry);
 	/* exit sites or the uretprobe first, the entry last (see attach_multi_set) */
 	if (f->ret_probe == RETURN_EXIT_SITES)
 		err = exit_sites__add(t, f, &exits, a->progs.indirect);
@@ -255,10 +260,10 @@ static int attach_func_single(struct attachment *a, struct probe_table *t, struc
 
 		if (k == 1 && f->ret_probe != RETURN_URETPROBE)
 			continue;
-		opts.bpf_cookie = exit_sites__entry_cookie(f);
+		opts.bpf_cookie = k ? exit_sites__entry_cookie(f) : entry_site__cookie(f);
 		opts.retprobe = k == 1;
 		link = bpf_program__attach_uprobe_opts(k ? a->progs.exit : a->progs.enter, pid,
-						       f->bin->attach_path, f->sym->attach_offset, &opts);
+						       f->bin->attach_path, entry.offset, &opts);
 		err = link ? check_link_file(link, f->bin) : -errno;
 		if (err)
 			bpf_link__destroy(link);

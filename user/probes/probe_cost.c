@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "elf_symbols.h"
+#include "entry_site.h"
 #include "probe_cost.h"
 
 /* Median duration of an empty function, per entry class, with the
@@ -10,10 +11,13 @@
 #define FLOOR_EMULATED_NS     700
 #define FLOOR_NOP5_NS         550
 
-void probe_cost__of(const struct func_symbol *sym, struct probe_cost *out)
+void probe_cost__of(const struct traced_func *f, struct probe_cost *out)
 {
-	out->cls = attach_cost__name(sym->cost);
-	switch (sym->cost) {
+	struct entry_site entry;
+
+	entry_site__of(f, &entry);
+	out->cls = attach_cost__name(entry.cost);
+	switch (entry.cost) {
 	case ATTACH_SINGLE_STEP:
 		out->overhead_ns = FLOOR_SINGLE_STEP_NS;
 		break;

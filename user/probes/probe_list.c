@@ -5,6 +5,7 @@
 
 #include "elf_symbols.h"
 #include "exit_sites.h"
+#include "entry_site.h"
 #include "probe_list.h"
 #include "probe_table.h"
 
@@ -33,6 +34,26 @@ static void print_exits(FILE *out, const struct func_symbol *s)
 		fprintf(out, ", %zu tail jump%s", jumps, jumps == 1 ? "" : "s");
 	if (indirect)
 		fprintf(out, ", %zu indirect jmp", indirect);
+}
+
+/* Why the entry probe is where it is: "entry: past 3 instructions to the
+ * jcc (first emulated instruction...)" or the first instruction's verdict
+ * and why the cheaper site was not taken. */
+static void print_entry(FILE *out, const struct func_symbol *s, const struct entry_site *e)
+{
+	if (e->moved) {
+		fprintf(out, "  entry: past %u instruction%s to the %s at +0x%llx (%s",
+			s->body.nskipped, s->body.nskipped == 1 ? "" : "s", s->body.site_insn,
+			(unsigned long long)(e->offset - s->file_offset), e->why);
+		if (e->sp_delta)
+			fprintf(out, ": 0x%x", e->sp_delta);
+		fputc(')', out);
+		return;
+	}
+	if (e->why)
+		fprintf(out, "  %s", e->why);
+	if (e->cost == ATTACH_SINGLE_STEP && e->why_not)
+		fprintf(out, " (not moved: %s)", e->why_not);
 }
 
 /* "return: uretprobe (C: ...)" or "return: 3 exit sites [single-step] (Go: ...)":
@@ -67,7 +88,9 @@ void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 	for (size_t i = 0; i < t->nfuncs; i++) {
 		const struct traced_func *f = &t->funcs[i];
 		const struct func_symbol *s = f->sym;
+		struct entry_site entry;
 
+		entry_site__of(f, &entry);
 		fprintf(out, "uprobe:%s:%s", f->bin->path, s->name);
 		if (f->skip == SKIP_SAME_CODE && f->same_as < t->nfuncs)
 			fprintf(out, "  (traced as %s: same code)", t->funcs[f->same_as].sym->name);
@@ -79,8 +102,11 @@ void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 			fprintf(out, "  (can't probe: %s)",
 				s->cost_reason && s->skip != SKIP_NONE ? s->cost_reason
 								       : skip_reason__name(f->skip));
+		else if (entry.moved)
+			fprintf(out, "  [%s, at +0x%llx]", attach_cost__name(entry.cost),
+				(unsigned long long)(entry.offset - s->file_offset));
 		else
-			fprintf(out, "  [%s%s]", attach_cost__name(s->cost),
+			fprintf(out, "  [%s%s]", attach_cost__name(entry.cost),
 				s->skipped_endbr64 ? ", past endbr64" : "");
 		if (s->is_ifunc && s->ifunc_impl)
 			fprintf(out, "  ifunc -> %s", s->ifunc_impl);
@@ -91,9 +117,9 @@ void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 			fputc(')', out);
 		}
 		if (verbose) {
-			fprintf(out, "  offset 0x%llx", (unsigned long long)s->attach_offset);
-			if (s->cost_reason && f->skip == SKIP_NONE)
-				fprintf(out, "  %s", s->cost_reason);
+			fprintf(out, "  offset 0x%llx", (unsigned long long)entry.offset);
+			if (f->skip == SKIP_NONE)
+				print_entry(out, s, &entry);
 			if (s->name != s->linkage_name && strcmp(s->name, s->linkage_name) != 0)
 				fprintf(out, "  symbol %s", s->linkage_name);
 			if (s->decl_file)

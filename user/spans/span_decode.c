@@ -400,7 +400,7 @@ static int decode_span(struct span_decoder *d, const struct span_record *e,
 		 * tail jump out (the value is the untraced callee's) */
 		s->ret_kind = ret_kind(f, s->truncated || x || (e->flags & SPAN_F_NO_RETURN));
 		s->has_ret = s->ret_kind != SPAN_RET_NONE;
-		probe_cost__of(f->sym, &cost);
+		probe_cost__of(f, &cost);
 		s->probe_class = cost.cls;
 		s->probe_overhead_ns = cost.overhead_ns;
 	}

@@ -19,6 +19,7 @@
 #include "elf_symbols.h"
 #include "exception_hooks.h"
 #include "preflight.h"
+#include "entry_site.h"
 #include "probe_cost.h"
 #include "probe_spec.h"
 #include "probe_table.h"
@@ -591,10 +592,15 @@ static void say_single_stepped(const struct probe_table *table)
 	for (size_t i = 0; i < table->nfuncs; i++) {
 		const struct traced_func *f = &table->funcs[i];
 
-		if (f->skip != SKIP_NONE || f->sym->cost != ATTACH_SINGLE_STEP)
+		struct entry_site entry;
+
+		if (f->skip != SKIP_NONE)
+			continue;
+		entry_site__of(f, &entry);
+		if (entry.cost != ATTACH_SINGLE_STEP)
 			continue;
 		if (!n++) {
-			probe_cost__of(f->sym, &cost);
+			probe_cost__of(f, &cost);
 			fprintf(stderr, "spanprobe: single-stepped probes (about %u us of each call is "
 				"the probe's own work; spanprobe -l says why):", cost.overhead_ns / 1000);
 		}
@@ -819,9 +825,15 @@ static void describe_probe_classes(const struct probe_table *table, char *buf, s
 	static const enum attach_cost order[] = { ATTACH_SINGLE_STEP, ATTACH_EMULATED, ATTACH_NOP5 };
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < table->nfuncs; i++)
-		if (table->funcs[i].skip == SKIP_NONE && table->funcs[i].sym->cost <= ATTACH_UNPROBEABLE)
-			count[table->funcs[i].sym->cost]++;
+	for (size_t i = 0; i < table->nfuncs; i++) {
+		struct entry_site entry;
+
+		if (table->funcs[i].skip != SKIP_NONE)
+			continue;
+		entry_site__of(&table->funcs[i], &entry);
+		if (entry.cost <= ATTACH_UNPROBEABLE)
+			count[entry.cost]++;
+	}
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]) && n + 1 < len; k++) {
 		if (!count[order[k]])
 			continue;

@@ -156,7 +156,7 @@ static bool name_slot(struct tracer *t, uint32_t i, struct func_stats *f)
 		tf = &t->table.funcs[i];
 		snprintf(f->name, sizeof(f->name), "%s", tf->sym->name);
 		snprintf(f->where, sizeof(f->where), "%s", tf->bin->spec_name);
-		probe_cost__of(tf->sym, &cost);
+		probe_cost__of(tf, &cost);
 		f->probe_class = cost.cls;
 		f->probe_overhead_ns = cost.overhead_ns;
 		return true;
