@@ -120,11 +120,6 @@ int py_target__resolve(struct py_target *t, const char *spec_name, struct contai
 	return -ENOENT;
 }
 
-const char *py_target__path_name(const struct py_target *t)
-{
-	return t->kind == PY_PATH_USDT ? "USDT" : "evaluator";
-}
-
 void py_target__version(const struct py_target *t, char *buf, size_t len)
 {
 	if (t->kind == PY_PATH_EVAL)

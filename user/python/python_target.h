@@ -55,8 +55,6 @@ int py_target__resolve(struct py_target *t, const char *spec_name, struct contai
 		       const char *inside, pid_t ns_pid, pid_t run_pid);
 /* The file probed (exe or lib): attach through its open_path. */
 const struct container_file *py_target__probed(const struct py_target *t);
-/* "USDT" or "evaluator" */
-const char *py_target__path_name(const struct py_target *t);
 /* "CPython 3.10" (or "CPython" when the version is unknown) */
 void py_target__version(const struct py_target *t, char *buf, size_t len);
 void py_target__release(struct py_target *t);
