@@ -7,30 +7,39 @@
 #   sdk           the in-process OpenTelemetry SDK, the same 4 functions as
 #                 spans (BatchSpanProcessor -> the Collector over gRPC)
 #   session       spanprobe's default: on 6.13+ the evaluator probe as a
-#                 uprobe session (returns of traced calls only); USDT on a
-#                 build with probes
+#                 uprobe session (returns of traced calls only), also on a
+#                 build with USDT probes
 #   instructions  spanprobe, SPANPROBE_PYTHON_RETURN=instructions (the
 #                 default before sessions: every call's return probed)
 #   uretprobe     spanprobe, SPANPROBE_PYTHON_RETURN=uretprobe
+#   usdt          spanprobe on Debian's 3.11 through its USDT probes
+#                 (SPANPROBE_PYTHON_PATH=usdt; the default before sessions)
+#   noinline      no tracing, 3.11+ only: inlining turned off in the workers
+#                 as spanprobe's evaluator path does (what that costs alone)
 #   floor         an empty bpftrace uprobe at _PyEval_EvalFrameDefault's entry:
 #                 one trap per Python call, the least a design probing the
 #                 evaluator costs (3.8-3.10 only: 3.11+ inline most calls)
 # spanprobe and the SDK both export OTLP/gRPC to one Collector (bench's
 # config: nothing forwarded). The client is bench/http_load.c (C: a probed
 # interpreter would slow a Python client too), 4 threads, keep-alive.
-# Each row: req/s of each round, then traced / untraced of each round.
+# The machine is shared: the rounds interleave every way, and each row gives
+# the best round's req/s and its ratio to the best untraced round, the median
+# of the per-round ratios, and the least CPU a request took (gunicorn's
+# processes and spanprobe's own, user + system); every round's figures go
+# to stderr.
 # Usage: bench/python_flask.sh [REQUESTS [ROUNDS]]   (root)
-#   FLASK_VERSIONS="3.9 3.10 3.12 3.11-usdt" (3.11-usdt: Debian's
+#   FLASK_VERSIONS="3.9 3.10 3.12 3.13 3.11-usdt" (3.11-usdt: Debian's
 #   /usr/bin/python3.11), FLASK_WAYS="untraced sdk session ..." choose rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tests/lib/pyenvs.sh
 requests=${1:-1000}
 rounds=${2:-2}
-VERSIONS=${FLASK_VERSIONS:-3.9 3.10 3.12 3.11-usdt}
-WAYS=${FLASK_WAYS:-untraced sdk session instructions uretprobe floor}
+VERSIONS=${FLASK_VERSIONS:-3.9 3.10 3.12 3.13 3.11-usdt}
+WAYS=${FLASK_WAYS:-untraced sdk session instructions uretprobe usdt noinline floor}
 SPANPROBE=${SPANPROBE:-build/spanprobe}
 LOAD=build/bench/http-load
+EVAL_FRAME=build/tools/cpython-eval-frame
 FUNCS=handle_order,validate,price,fib
 WARMUP=200
 tmp=$(mktemp -d)
@@ -46,6 +55,10 @@ trap cleanup EXIT
 # interp VERSION: the interpreter file (what python: names)
 interp() {
 	if [ "$1" = 3.11-usdt ]; then echo /usr/bin/python3.11; else echo "$(pyenv_prefix "$1")/bin/python$1"; fi
+}
+# evaluator_file VERSION: the file holding _PyEval_EvalFrameDefault
+evaluator_file() {
+	if [ "$1" = 3.11-usdt ]; then echo /usr/bin/python3.11; else libpython_of "$1"; fi
 }
 # venv VERSION: a venv with Flask, gunicorn and the SDK, made once (PyPI)
 venv() {
@@ -107,13 +120,20 @@ row() {
 		sleep 0.1
 	done
 	case $way in
-	session | instructions | uretprobe)
+	session | instructions | uretprobe | usdt)
 		rm -f "$tmp/ready"
-		SPANPROBE_PYTHON_RETURN=$way "$SPANPROBE" -p "$master" -o otlp --endpoint "http://127.0.0.1:$grpc" \
+		SPANPROBE_PYTHON_PATH=$([ "$way" = usdt ] && echo usdt) \
+			SPANPROBE_PYTHON_RETURN=$([ "$way" = usdt ] || echo "$way") "$SPANPROBE" -p "$master" -o otlp --endpoint "http://127.0.0.1:$grpc" \
 			--ready-file "$tmp/ready" "python:$py:flask_shop.py:$FUNCS" 2>"$tmp/sp.err" &
 		tracer=$!
 		pids+=($tracer)
 		wait_for "$tmp/ready" "" >/dev/null || true
+		;;
+	noinline)
+		local w
+		for w in $(pgrep -P "$master"); do
+			"$EVAL_FRAME" "$w" "$(evaluator_file "$v")" off >/dev/null
+		done
 		;;
 	floor)
 		bpftrace -e "uprobe:$(libpython_of "$v"):_PyEval_EvalFrameDefault { }" >"$tmp/bt.out" 2>&1 &
@@ -141,19 +161,23 @@ row() {
 }
 
 list() { sed 's/ $//; s/ /, /g' <<<"$1"; }
+best() { tr ' ' '\n' <<<"$1" | grep . | sort -g | tail -n 1; }
+least() { tr ' ' '\n' <<<"$1" | grep . | sort -g | head -n 1; }
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ways_of() { # VERSION: the rows that apply
 	local w
 	for w in $WAYS; do
 		[ "$w" = floor ] && case $1 in 3.8 | 3.9 | 3.10) ;; *) continue ;; esac
-		[ "$w" != session ] && [ "$w" != untraced ] && [ "$w" != sdk ] && [ "$1" = 3.11-usdt ] && continue
+		[ "$w" = noinline ] && case $1 in 3.8 | 3.9 | 3.10) continue ;; esac
+		[ "$w" = usdt ] && [ "$1" != 3.11-usdt ] && continue
 		echo "$w"
 	done
 }
 
 echo "$(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at start; $requests requests" \
 	"(after $WARMUP to warm up) from 4 client threads, $rounds rounds; gunicorn -w 2 --threads 4"
-echo "| python | how it is traced | req/s per round | of untraced per round | CPU µs per request per round | spans sent |"
-echo "|---|---|---|---|---|---|"
+echo "| python | how it is traced | req/s (best) | of untraced (best ÷ best) | of untraced (median of rounds) | CPU µs/request (least) | extra CPU µs/request | spans sent per round |"
+echo "|---|---|---:|---:|---:|---:|---:|---|"
 for v in $VERSIONS; do
 	if [ "$v" != 3.11-usdt ] && [ -z "$(pyenv_prefix "$v")" ]; then
 		echo "| $v | not installed | | | |"
@@ -169,14 +193,19 @@ for v in $VERSIONS; do
 		done
 	done
 	read -ra base <<<"${rps[untraced]}"
+	read -ra base_cpu <<<"${cpu[untraced]}"
 	for w in $(ways_of "$v"); do
 		read -ra got <<<"${rps[$w]}"
+		read -ra got_cpu <<<"${cpu[$w]}"
 		ratios=""
 		for ((r = 0; r < rounds; r++)); do
 			ratios+=$(awk -v a="${got[$r]}" -v b="${base[$r]}" 'BEGIN { printf "%.2f ", a / b }')
 		done
-		printf '| %s | %s | %s | %s | %s | %s |\n' "$v" "$w" "$(list "${rps[$w]}")" "$(list "$ratios")" \
-			"$(list "${cpu[$w]}")" "$(list "${spans[$w]}")"
+		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$v" "$w" "$(best "${rps[$w]}")" \
+			"$(awk -v a="$(best "${rps[$w]}")" -v b="$(best "${rps[untraced]}")" 'BEGIN { printf "%.2f", a / b }')" \
+			"$(median "$ratios")" "$(least "${cpu[$w]}")" \
+			"$(( $(least "${cpu[$w]}") - $(least "${cpu[untraced]}") ))" "$(list "${spans[$w]}")"
+		echo "$v $w rps: ${rps[$w]}; ratios: $ratios; cpu: ${cpu[$w]}" >&2
 	done
 	unset rps spans cpu
 done

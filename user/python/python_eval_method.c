@@ -81,6 +81,17 @@ static const char *asked(void)
 	return v && *v && strcmp(v, "session") != 0 ? v : NULL;
 }
 
+bool py_eval_method__prefer_evaluator(void)
+{
+	const char *path = getenv("SPANPROBE_PYTHON_PATH"), *no_multi = getenv("SPANPROBE_NO_UPROBE_MULTI");
+
+	if (path && strcmp(path, "usdt") == 0)
+		return false;
+	if (asked() || (no_multi && *no_multi && strcmp(no_multi, "0") != 0))
+		return false;
+	return py_eval_method__sessions_available();
+}
+
 void py_eval_method__choose(struct py_eval_method *m, struct spanprobe_bpf *skel, bool multi)
 {
 	memset(m, 0, sizeof(*m));

@@ -25,6 +25,12 @@ struct py_eval_method {
  * Asked once; quiet. */
 bool py_eval_method__sessions_available(void);
 
+/* Should an interpreter with USDT probes take the evaluator path instead?
+ * With sessions an untraced call then pays one probe hit rather than the
+ * two of function__entry/return (and 3.11's tracing dispatch). Not when
+ * SPANPROBE_PYTHON_PATH=usdt, nor when sessions can't be used. */
+bool py_eval_method__prefer_evaluator(void);
+
 /* Chooses the way for this run (multi: the other probes use uprobe_multi
  * links) and sets the evaluator programs' attach types and autoload: the
  * object is open, not loaded. */

@@ -3,7 +3,12 @@
  * USDT, where the interpreter or the libpython it loads has CPython's
  * function__entry/return probes (built --with-dtrace: Debian, Fedora);
  * else the evaluator probe (python_eval.h) on the file that holds
- * _PyEval_EvalFrameDefault (the official images, pyenv, uv). */
+ * _PyEval_EvalFrameDefault (the official images, pyenv, uv). With uprobe
+ * sessions an interpreter with USDT probes and the evaluator inside takes
+ * the evaluator path too: an untraced call then pays one probe hit, not
+ * function__entry's and function__return's two (and on 3.11 the tracing
+ * dispatch the line semaphore forces); SPANPROBE_PYTHON_PATH=usdt keeps
+ * the USDT probes. */
 #ifndef SPANPROBE_PYTHON_TARGET_H
 #define SPANPROBE_PYTHON_TARGET_H
 
