@@ -18,7 +18,7 @@ BENCH_OUT    := build/bench
 CALL_COST    := bench/call_cost.c
 
 BENCH_PROGRAMS := $(addprefix $(BENCH_OUT)/,call-cost-o2 call-cost-fp call-cost-nop5 \
-		  call-cost-cet span-load otlp-null-sink otlp-encode-bench)
+		  call-cost-cet span-load otlp-null-sink otlp-encode-bench http-load)
 
 .PHONY: bench-programs
 bench-programs: $(BENCH_PROGRAMS)
@@ -52,6 +52,10 @@ $(BENCH_OUT)/span-load: bench/span_load.c
 $(BENCH_OUT)/otlp-null-sink: bench/otlp_null_sink.c
 	@mkdir -p $(@D)
 	$(BENCH_CLANG) $(BENCH_CFLAGS) $< -o $@
+
+$(BENCH_OUT)/http-load: bench/http_load.c
+	@mkdir -p $(@D)
+	$(BENCH_CLANG) $(BENCH_CFLAGS) $< -lpthread -o $@
 
 # The encoder alone, linked with spanprobe's own objects (built by the Makefile).
 BENCH_PROTO_OBJS = $(filter-out %/any.pb-c.o %/duration.pb-c.o %/status.pb-c.o,$(PROTO_OBJS))

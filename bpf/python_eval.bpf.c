@@ -9,6 +9,12 @@
  * (keyed by the addresses of its co_filename and co_name objects), and
  * traced calls go on the thread's shadow stack like any other source's.
  *
+ * With uprobe sessions (6.13+), one program on a session link does both: its
+ * entry asks for the return of a traced call only (non-zero skips it), so
+ * untraced calls, nearly all, pay the entry alone. The return then comes as
+ * a uretprobe's does, for traced frames only: user space picks the way
+ * (python_eval_method.h).
+ *
  * Returns are matched by the stack pointer: at the return instruction it
  * is what it was at entry (the slot of the return address), so an
  * untraced call's return, and a frame whose return was never seen, can't
@@ -26,12 +32,19 @@
  * the generator started in. On 3.11+ the call that creates a generator
  * also runs the evaluator (RETURN_GENERATOR, frame not yet owned by the
  * generator): that is not a span. */
+/* the one kfunc used is declared below, with the prototype this program is
+ * built for, whatever kernel vmlinux.h was made from */
+#define BPF_NO_KFUNC_PROTOTYPES
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "python_code.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* 6.13+ for a uprobe session program; weak: the object loads where it is
+ * missing (py_eval_session is then left unloaded) */
+extern bool bpf_session_is_return(void) __ksym __weak;
 
 /* Set by user space before it detaches: no new call is opened, so none is
  * left waiting for a return probe already gone. */
@@ -185,8 +198,9 @@ static __always_inline void report_unhooked(const struct py_layout *l, __u64 tst
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
-SEC("uprobe")
-int BPF_UPROBE(py_eval_entry)
+/* A call entering the evaluator: true when it was pushed as a traced call
+ * (its return is then wanted). */
+static __always_inline bool eval_entry(struct pt_regs *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
@@ -202,11 +216,11 @@ int BPF_UPROBE(py_eval_entry)
 	bool gen;
 
 	if (!traced_tgid(pid_tgid) || py_eval_detaching)
-		return 0;
+		return false;
 	count(STAT_PY_EVAL_ENTRIES);
 	in = bpf_map_lookup_elem(&py_eval_interps, &idx);
 	if (!in)
-		return 0;
+		return false;
 	l = &in->l;
 	bias = PT_REGS_IP(ctx) - in->entry_addr;
 	if (l->eval_frame_arg == 0) { /* 3.8: (frame, throwflag) */
@@ -220,17 +234,17 @@ int BPF_UPROBE(py_eval_entry)
 	if (in->needs_hook && tstate)
 		report_unhooked(l, tstate, pid_tgid);
 	if (bpf_probe_read_user(&code, sizeof(code), (void *)(frame + l->frame_code)) || !code)
-		return 0;
+		return false;
 	if (l->version >= 0x030d) { /* f_executable: a code object, or None */
 		__u64 type = 0;
 
 		bpf_probe_read_user(&type, sizeof(type), (void *)(code + l->ob_type));
 		if (type != bias + in->code_type_addr)
-			return 0;
+			return false;
 	}
 	/* co_filename and co_name are adjacent in every version (user space checks) */
 	if (bpf_probe_read_user(ptrs, sizeof(ptrs), (void *)(code + l->code_filename)))
-		return 0;
+		return false;
 	k.file_ptr = ptrs[0];
 	k.name_ptr = ptrs[1];
 	/* the first characters of a compact ASCII name; for another str, header
@@ -244,12 +258,12 @@ int BPF_UPROBE(py_eval_entry)
 		__u64 file_chars = str_chars(l, k.file_ptr), name_chars = str_chars(l, k.name_ptr);
 
 		if (!file_chars || !name_chars)
-			return 0;
+			return false;
 		bpf_probe_read_user(&line, sizeof(line), (void *)(code + l->code_firstlineno));
 		func_id = judge_code(&k, file_chars, name_chars, name8, line);
 	}
 	if (!func_id)
-		return 0;
+		return false;
 
 	bpf_probe_read_user(&flags, sizeof(flags), (void *)(code + l->code_flags));
 	gen = flags & l->code_gen_flags;
@@ -261,7 +275,7 @@ int BPF_UPROBE(py_eval_entry)
 
 			bpf_probe_read_user(&owner, sizeof(owner), (void *)(frame + l->frame_owner));
 			if (owner != l->frame_owned_by_generator)
-				return 0; /* RETURN_GENERATOR: making it, not running it */
+				return false; /* RETURN_GENERATOR: making it, not running it */
 		}
 		g = bpf_map_lookup_elem(&py_gens, &gk);
 	}
@@ -269,14 +283,14 @@ int BPF_UPROBE(py_eval_entry)
 	tc = thread_calls__get(true);
 	if (!tc) {
 		count(STAT_STACK_DROPS);
-		return 0;
+		return false;
 	}
 	now = bpf_ktime_get_ns();
 	/* Every Python call is a C call of the evaluator here: an open frame
 	 * entered at or below this stack pointer has returned unseen. */
 	shadow_stack__unwind(tc, sp, true, pid_tgid, now, SPAN_LOST_STACK_UNWIND);
 	if (!shadow_stack__push(tc, func_id, sp, frame, tstate | (gen ? PY_FRAME_GEN : 0), now))
-		return 0;
+		return false;
 	if (g) { /* a resume: the span opened at the first one goes on */
 		struct open_call *f = shadow_stack__top(tc);
 
@@ -287,6 +301,13 @@ int BPF_UPROBE(py_eval_entry)
 		if (tc->depth == 1)
 			__builtin_memcpy(tc->trace_id, g->trace_id, sizeof(tc->trace_id));
 	}
+	return true;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(py_eval_entry)
+{
+	eval_entry(ctx);
 	return 0;
 }
 
@@ -396,4 +417,16 @@ SEC("uretprobe")
 int BPF_URETPROBE(py_eval_return)
 {
 	return eval_return(ctx, PT_REGS_SP(ctx) - 8, PT_REGS_RC(ctx));
+}
+
+/* Entry and return on one uprobe session link (user space sets the attach
+ * type: libbpf 1.4 does not know "uprobe.session"). The entry returns 0 to
+ * have this call's return run the program again, 1 to skip it. After the
+ * return the return address has been popped, as for a uretprobe. */
+SEC("uprobe.multi")
+int BPF_UPROBE(py_eval_session)
+{
+	if (bpf_session_is_return())
+		return eval_return(ctx, PT_REGS_SP(ctx) - 8, PT_REGS_RC(ctx));
+	return eval_entry(ctx) ? 0 : 1;
 }

@@ -22,6 +22,7 @@ declare -A LOSS=(
 	[open_calls_at_stop]="calls still running when tracing stops are not sent"
 	[py_eval_entry]="Python without USDT probes is not traced"
 	[py_eval_ret_insn]="Python without USDT probes is not traced"
+	[py_eval_session]="untraced Python calls pay a return probe too"
 	[py_entry]="Python with USDT probes is not traced"
 	[py_return]="Python with USDT probes is not traced"
 )
@@ -81,14 +82,17 @@ for _ in range(300):
     n += 1
 print("calls", n, flush=True)
 EOF
-# python_case NAME PY REFUSE: spans of work and getpid against the script's count.
+# python_case NAME PY REFUSE WANT [ENV...]: spans of work and getpid against
+# the script's count; WANT: traced (Python spans = calls) or lost (none).
+# The refusal line named is REFUSE's last program.
 python_case() {
-	local name=$1 py=$2 refuse=$3 calls work getpid
+	local name=$1 py=$2 refuse=$3 want=$4 calls work getpid
+	shift 4
 	if [ ! -x "$py" ]; then
 		skip "$name" "$py not installed (scripts/install-deps.sh test)"
 		return
 	fi
-	SPANPROBE_TEST_REFUSE=$refuse "$SPANPROBE" -o jsonl --output-file "$SCRATCH/$name.jsonl" \
+	env "$@" SPANPROBE_TEST_REFUSE="$refuse" "$SPANPROBE" -o jsonl --output-file "$SCRATCH/$name.jsonl" \
 		-c "$py $SCRATCH/calls.py" "python:$py:calls.py:work" "uprobe:$LIBC:getpid" \
 		>"$SCRATCH/$name.out" 2>"$SCRATCH/$name.err"
 	expect_eq "$name.exit_status_is_the_commands" "$?" 0
@@ -98,19 +102,28 @@ python_case() {
 	getpid=$(jq -r 'select(.name == "getpid") | .name' "$SCRATCH/$name.jsonl" | wc -l)
 	# getpid runs outside work too (the interpreter's start): at least one per call
 	check "$name.c_function_traced" test "$getpid" -ge "${calls:-1}"
-	if [ -n "$refuse" ]; then
-		one_refusal_line "$name" "$refuse" "$SCRATCH/$name.err"
+	[ -n "$refuse" ] && one_refusal_line "$name" "${refuse##*,}" "$SCRATCH/$name.err"
+	if [ "$want" = lost ]; then
 		expect_eq "$name.python_not_traced" "$work" 0
 	else
 		expect_eq "$name.python_traced" "$work" "${calls:-missing}"
 	fi
 }
-python_case eval_control "$PYENV_PY" ""
-python_case eval_entry "$PYENV_PY" py_eval_entry
-python_case eval_return "$PYENV_PY" py_eval_ret_insn
-python_case usdt_control "$USDT_PY" ""
-python_case usdt_entry "$USDT_PY" py_entry
-python_case usdt_return "$USDT_PY" py_return
+# The evaluator's programs: a uprobe session where the kernel has them
+# (6.13+), whose refusal falls back to return instructions; else the entry
+# and return-instruction programs.
+python_case eval_control "$PYENV_PY" "" traced
+if [ -x "$PYENV_PY" ] && "$SPANPROBE" --dry-run "python:$PYENV_PY:calls.py:work" 2>&1 | grep -q 'uprobe session'; then
+	python_case eval_session "$PYENV_PY" py_eval_session traced
+	python_case eval_entry "$PYENV_PY" py_eval_session,py_eval_entry lost
+else
+	python_case eval_entry "$PYENV_PY" py_eval_entry lost
+	python_case eval_return "$PYENV_PY" py_eval_ret_insn lost
+fi
+# USDT (Debian's 3.11), kept on USDT where sessions would take the evaluator
+python_case usdt_control "$USDT_PY" "" traced SPANPROBE_PYTHON_PATH=usdt
+python_case usdt_entry "$USDT_PY" py_entry lost SPANPROBE_PYTHON_PATH=usdt
+python_case usdt_return "$USDT_PY" py_return lost SPANPROBE_PYTHON_PATH=usdt
 
 # Core programs: one line naming the program and what it serves, exit 1.
 for prog in span_enter span_exit; do

@@ -49,6 +49,19 @@ int attachment__add(struct attachment *a, struct bpf_link *link)
 	return 0;
 }
 
+int attachment__add_fd(struct attachment *a, int link_fd)
+{
+	int *grown = realloc(a->link_fds, (a->nfds + 1) * sizeof(*a->link_fds));
+
+	if (!grown) {
+		close(link_fd);
+		return -ENOMEM;
+	}
+	a->link_fds = grown;
+	a->link_fds[a->nfds++] = link_fd;
+	return 0;
+}
+
 /* Set while attaching to one chosen process (attach_process): that it
  * exited meanwhile is ordinary there, not worth a line. */
 static bool quiet_when_gone;
@@ -396,6 +409,12 @@ static void *destroy_link(void *link)
 	return NULL;
 }
 
+static void *close_link_fd(void *fd)
+{
+	close((int)(intptr_t)fd);
+	return NULL;
+}
+
 /* Since 6.12 a return probe pending in a thread holds an SRCU read lock
  * until it fires or a per-thread timer expires it, and every new return
  * probe in that thread pushes the timer back. A call that stays open (a
@@ -406,26 +425,35 @@ static void *destroy_link(void *link)
  * no new return probe pushes the timer back, and the waits end within it. */
 void attachment__destroy(struct attachment *a)
 {
+	size_t n, i;
 	pthread_t *threads;
 	bool *started;
 
 	if (!a)
 		return;
-	threads = calloc(a->nlinks, sizeof(*threads));
-	started = calloc(a->nlinks, sizeof(*started));
-	for (size_t i = 0; i < a->nlinks; i++) {
+	n = a->nlinks + a->nfds;
+	threads = calloc(n, sizeof(*threads));
+	started = calloc(n, sizeof(*started));
+	for (i = 0; i < n; i++) {
+		bool is_fd = i >= a->nlinks;
+		void *arg = is_fd ? (void *)(intptr_t)a->link_fds[i - a->nlinks] : a->links[i];
+
 		if (threads && started &&
-		    pthread_create(&threads[i], NULL, destroy_link, a->links[i]) == 0)
+		    pthread_create(&threads[i], NULL, is_fd ? close_link_fd : destroy_link, arg) == 0)
 			started[i] = true;
+		else if (is_fd)
+			close_link_fd(arg);
 		else
-			bpf_link__destroy(a->links[i]);
+			destroy_link(arg);
 	}
-	for (size_t i = 0; i < a->nlinks; i++)
+	for (i = 0; i < n; i++)
 		if (started && started[i])
 			pthread_join(threads[i], NULL);
 	free(threads);
 	free(started);
 	free(a->links);
+	free(a->link_fds);
 	a->links = NULL;
-	a->nlinks = 0;
+	a->link_fds = NULL;
+	a->nlinks = a->nfds = 0;
 }

@@ -28,6 +28,8 @@ struct attach_progs {
 struct attachment {
 	struct bpf_link **links;
 	size_t nlinks;
+	int *link_fds;  /* links libbpf can't make (python_eval_method.h) */
+	size_t nfds;
 	bool multi; /* uprobe_multi links were used */
 	struct attach_progs progs;
 };
@@ -57,6 +59,9 @@ int attach_process_binary(struct attachment *a, struct probe_table *t, const str
 			  pid_t pid);
 /* Keeps link (destroyed with the attachment; destroyed now on -ENOMEM). */
 int attachment__add(struct attachment *a, struct bpf_link *link);
+/* Keeps a link's descriptor (closed with the attachment; closed now on
+ * -ENOMEM). */
+int attachment__add_fd(struct attachment *a, int link_fd);
 /* Closes every link at once (see attach.c: a pending return probe can
  * otherwise hold up detaching for as long as a traced call stays open). */
 void attachment__destroy(struct attachment *a);

@@ -10,12 +10,15 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "elf_symbols.h"
 #include "attach.h"
 #include "python_eval.h"
+#include "python_eval_method.h"
 #include "python_settings.h"
 #include "spanprobe.skel.h"
 
@@ -224,6 +227,36 @@ static int attach_multi(struct bpf_program *prog, pid_t pid, const char *path,
 	return err;
 }
 
+/* The entry, and the returns of the calls it traces, on one uprobe session
+ * link (python_eval_method.h), made by the syscall: libbpf 1.4 makes only
+ * uprobe_multi links. */
+static int attach_session(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
+			  pid_t pid, bool quiet_gone, struct attachment *attached)
+{
+	unsigned long offset = t->entry_offset;
+	uint64_t cookie = idx;
+	union bpf_attr attr;
+	int fd, err;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = bpf_program__fd(skel->progs.py_eval_session);
+	attr.link_create.attach_type = PY_ATTACH_UPROBE_SESSION;
+	attr.link_create.uprobe_multi.path = (uintptr_t)t->bin.path;
+	attr.link_create.uprobe_multi.offsets = (uintptr_t)&offset;
+	attr.link_create.uprobe_multi.cookies = (uintptr_t)&cookie;
+	attr.link_create.uprobe_multi.cnt = 1;
+	attr.link_create.uprobe_multi.pid = pid > 0 ? (uint32_t)pid : 0; /* 0: every process */
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	if (fd < 0) {
+		err = -errno;
+		if (!(quiet_gone && err == -ESRCH))
+			fprintf(stderr, "spanprobe: can't attach to " EVALUATOR " in %s: %s\n",
+				t->bin.name, strerror(-err));
+		return err;
+	}
+	return attachment__add_fd(attached, fd);
+}
+
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
 			pid_t pid, bool quiet_gone, struct attachment *attached)
 {
@@ -232,6 +265,10 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 	int err;
 
 	/* a program of this path refused by the kernel (object_load.c said so) */
+	if (bpf_program__autoload(skel->progs.py_eval_session))
+		return bpf_program__fd(skel->progs.py_eval_session) < 0
+			       ? 0
+			       : attach_session(t, idx, skel, pid, quiet_gone, attached);
 	if (bpf_program__fd(skel->progs.py_eval_entry) < 0 ||
 	    (t->uretprobe && bpf_program__fd(skel->progs.py_eval_return) < 0) ||
 	    (!t->uretprobe && t->nrets && bpf_program__fd(skel->progs.py_eval_ret_insn) < 0))

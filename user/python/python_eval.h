@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* The evaluator path of python: probes, for CPython files without USDT
- * probes: what bpf/python_eval.bpf.c needs to know about one CPython file
+ * probes (and, with uprobe sessions, those with them: python_target.h): what bpf/python_eval.bpf.c needs to know about one CPython file
  * (a libpython3.X.so, or an interpreter with the evaluator inside), and
  * where its probes go: the entry of _PyEval_EvalFrameDefault and each of
  * its return instructions.
  *
- * Why return instructions rather than a uretprobe: detaching a uretprobe
- * waits (in the kernel, uninterruptibly) until every thread's pending
- * returns of that probe are gone, and a thread that keeps entering the
- * evaluator (3.8-3.10: every Python call) postpones that for as long as it
- * runs its outer frames: spanprobe hung at exit. A uretprobe is also
- * limited to 64 pending returns per thread, so deep recursion loses
- * returns. A probe on each return instruction has no pending state: it
- * detaches at once and sees every depth; its cost is a single-stepped
- * instruction (bench/python_results.md). The uretprobe is kept for a file
- * whose return instructions can't all be found (a tail call out of the
+ * With uprobe sessions (6.13+, python_eval_method.h) one session link does
+ * entry and return, and only traced calls have a return pending. Without
+ * them, every call's return is probed, at its return instructions rather
+ * than by a uretprobe: detaching a uretprobe waits
+ * (in the kernel, uninterruptibly) until every thread's pending returns of
+ * that probe are gone, and a thread that keeps entering the evaluator
+ * (3.8-3.10: every Python call) postpones that for as long as it runs its
+ * outer frames: spanprobe hung at exit. A uretprobe is also limited to 64
+ * pending returns per thread, so deep recursion loses returns. A probe on
+ * each return instruction has no pending state: it detaches at once and
+ * sees every depth; its cost is a single-stepped instruction
+ * (bench/python_eval_results.md). The uretprobe is kept for a file whose
+ * return instructions can't all be found (a tail call out of the
  * evaluator, or an unnamed .cold part in a stripped LTO build). */
 #ifndef SPANPROBE_PYTHON_EVAL_H
 #define SPANPROBE_PYTHON_EVAL_H

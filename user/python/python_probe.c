@@ -39,6 +39,7 @@
 #include "elf_symbols.h"
 #include "probe_spec.h"
 #include "python_eval.h"
+#include "python_eval_method.h"
 #include "python_hooks.h"
 #include "python_interp.h"
 #include "python_probe.h"
@@ -57,6 +58,8 @@ struct python_probe {
 	size_t nspecs;
 	pid_t target;              /* the traced process, or -1 */
 	struct spanprobe_bpf *skel; /* attached to */
+	struct py_eval_method method; /* how the evaluator path sees returns */
+	bool configured;           /* method chosen (not with -l) */
 	bool verbose;
 	bool restoring;            /* detaching: reports of inlined interpreters are ignored */
 	bool selecting;            /* probes per chosen process only (python_probe__select) */
@@ -299,7 +302,8 @@ bool python_probe__watches_execs(const struct python_probe *p)
 	return false;
 }
 
-void python_probe__configure(const struct python_probe *p, struct spanprobe_bpf *skel)
+void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel,
+			     bool session_refused)
 {
 	if (!p) {
 		/* nothing to trace in Python: keep its programs out of the kernel */
@@ -309,8 +313,15 @@ void python_probe__configure(const struct python_probe *p, struct spanprobe_bpf 
 		bpf_program__set_autoload(skel->progs.py_eval_entry, false);
 		bpf_program__set_autoload(skel->progs.py_eval_ret_insn, false);
 		bpf_program__set_autoload(skel->progs.py_eval_return, false);
+		bpf_program__set_autoload(skel->progs.py_eval_session, false);
 		return;
 	}
+	/* the tracer chose uprobe_multi links for every program when it set
+	 * this one's attach type */
+	py_eval_method__choose(&p->method, skel, bpf_program__expected_attach_type(
+				       skel->progs.py_eval_entry) == BPF_TRACE_UPROBE_MULTI,
+			       session_refused);
+	p->configured = true;
 	skel->rodata->nfile_globs = p->g.nfile_globs;
 	skel->rodata->nfunc_globs = p->g.nfunc_globs;
 	for (size_t i = 0; i < p->g.nfile_globs + p->g.nfunc_globs; i++) {
@@ -597,6 +608,9 @@ void python_probe__release_process(struct python_probe *p, pid_t pid, bool exec)
 		python_hooks__restore_pid(&p->hooks, pid, log_to(p));
 }
 
+static void path_summary(const struct python_probe *p, const struct py_target *t, char *buf,
+			 size_t len);
+
 int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, pid_t pid,
 			   uint64_t start_time, FILE *log)
 {
@@ -630,10 +644,13 @@ int python_probe__discover(struct python_probe *p, struct spanprobe_bpf *skel, p
 	if (python_probe__store(p, skel) ||
 	    (!p->selecting && python_probe__attach(p, skel, -1, -1)))
 		return -EIO;
-	for (size_t i = first; log && i < p->ntargets; i++)
-		fprintf(log, "spanprobe: tracing python %s (%s, seen by process %d): %s path\n",
-			p->targets[i].spec_name, p->targets[i].path, (int)pid,
-			py_target__path_name(&p->targets[i]));
+	for (size_t i = first; log && i < p->ntargets; i++) {
+		char summary[512];
+
+		path_summary(p, &p->targets[i], summary, sizeof(summary));
+		fprintf(log, "spanprobe: tracing python %s (%s, seen by process %d): %s\n",
+			p->targets[i].spec_name, p->targets[i].path, (int)pid, summary);
+	}
 	return added;
 }
 
@@ -659,9 +676,42 @@ void python_probe__detach(struct python_probe *p)
 	attachment__destroy(&p->attached);
 }
 
-static void describe_target(const struct py_target *t, bool verbose, FILE *to)
+/* How an evaluator-path file's returns are seen, for messages. */
+static void return_how(const struct python_probe *p, const struct py_eval_target *e, char *buf,
+		       size_t len)
 {
-	char version[32];
+	if (!p->configured) /* -l: what a run would choose */
+		snprintf(buf, len, "%s", py_eval_method__sessions_available()
+			 ? "uprobe session (the returns of traced calls only)" : e->return_how);
+	else if (p->method.session)
+		snprintf(buf, len, "uprobe session (the returns of traced calls only)");
+	else
+		snprintf(buf, len, "%s; no uprobe session: %s", e->return_how, p->method.why_not);
+}
+
+/* The path and return method a file got, and what every Python call of a
+ * traced process then pays (bench/python_flask_results.md). */
+static void path_summary(const struct python_probe *p, const struct py_target *t, char *buf,
+			 size_t len)
+{
+	char how[256];
+
+	if (t->kind == PY_PATH_USDT) {
+		snprintf(buf, len, "USDT function__entry/return%s: every Python call pays 2 probe "
+			 "hits", python_interp__needs_line_semaphore(t->usdt) ? " + line semaphore" : "");
+		return;
+	}
+	return_how(p, t->eval, how, sizeof(how));
+	snprintf(buf, len, "evaluator probe, returns by %s: every Python call pays %s%s", how,
+		 p->configured && p->method.session ? "1 probe hit, a traced one 2"
+						     : "2 probe hits",
+		 t->eval->bin.needs_eval_frame_hook ? "; inlining off while traced (3.11+)" : "");
+}
+
+static void describe_target(const struct python_probe *p, const struct py_target *t, bool verbose,
+			    FILE *to)
+{
+	char version[32], how[256];
 
 	py_target__version(t, version, sizeof(version));
 	if (t->kind == PY_PATH_USDT) {
@@ -672,8 +722,9 @@ static void describe_target(const struct py_target *t, bool verbose, FILE *to)
 	} else {
 		const struct py_eval_target *e = t->eval;
 
+		return_how(p, e, how, sizeof(how));
 		fprintf(to, "python:%s  [evaluator]  %s (%s): entry of _PyEval_EvalFrameDefault + %s%s\n",
-			t->spec_name, t->path, version, e->return_how,
+			t->spec_name, t->path, version, how,
 			e->bin.needs_eval_frame_hook ? "; inlining turned off in each traced process "
 						       "while tracing (3.11+)" : "");
 		if (verbose)
@@ -684,13 +735,28 @@ static void describe_target(const struct py_target *t, bool verbose, FILE *to)
 	fprintf(to, "    why: %s\n", t->why);
 }
 
+void python_probe__say_paths(const struct python_probe *p, FILE *to)
+{
+	char version[32], summary[512];
+
+	for (size_t i = 0; p && i < p->ntargets; i++) {
+		const struct py_target *t = &p->targets[i];
+
+		if (!t->attached && !p->selecting)
+			continue;
+		py_target__version(t, version, sizeof(version));
+		path_summary(p, t, summary, sizeof(summary));
+		fprintf(to, "spanprobe: python: %s (%s): %s\n", t->path, version, summary);
+	}
+}
+
 void python_probe__describe(const struct python_probe *p, FILE *to)
 {
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->ntargets; i++) {
 		fputs("spanprobe: ", to);
-		describe_target(&p->targets[i], true, to);
+		describe_target(p, &p->targets[i], true, to);
 	}
 	fprintf(to, "spanprobe: python files:");
 	for (size_t i = 0; i < p->g.nfile_globs; i++)
@@ -704,7 +770,7 @@ void python_probe__describe(const struct python_probe *p, FILE *to)
 void python_probe__print_list(const struct python_probe *p, bool verbose, FILE *out)
 {
 	for (size_t i = 0; p && i < p->ntargets; i++)
-		describe_target(&p->targets[i], verbose, out);
+		describe_target(p, &p->targets[i], verbose, out);
 }
 
 void python_probe__counts(const struct python_probe *p, unsigned long long *hooked,

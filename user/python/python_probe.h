@@ -30,9 +30,11 @@ int python_probe__resolve(const struct probe_spec *specs, size_t nspecs, pid_t p
 			  bool verbose, bool list, struct python_probe **out);
 /* Should execs be reported (an absolute interpreter path: new containers)? */
 bool python_probe__watches_execs(const struct python_probe *p);
-/* Sets the globs in the object's rodata; with p NULL, turns the Python
+/* Sets the globs in the object's rodata and chooses how the evaluator path
+ * sees returns (python_eval_method.h); with p NULL, turns the Python
  * programs off. */
-void python_probe__configure(const struct python_probe *p, struct spanprobe_bpf *skel);
+void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel,
+			     bool session_refused);
 /* Stores each file's layout in the loaded object. */
 int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel);
 /* Attaches to target (-1: every process running the interpreters, filtered
@@ -66,6 +68,9 @@ void python_probe__restore(struct python_probe *p);
 /* Restores, then stops new calls from being seen (queued records can still
  * be read). */
 void python_probe__detach(struct python_probe *p);
+/* One line per file probed: the path and return method it got and what a
+ * Python call then pays (the start line's). */
+void python_probe__say_paths(const struct python_probe *p, FILE *to);
 /* Files, paths and globs, for -v and --dry-run. */
 void python_probe__describe(const struct python_probe *p, FILE *to);
 /* -l: one entry per file, its path and why. */

@@ -7,6 +7,7 @@
 #include "in_root.h"
 #include "libpython_path.h"
 #include "python_eval.h"
+#include "python_eval_method.h"
 #include "python_interp.h"
 #include "python_target.h"
 
@@ -80,6 +81,18 @@ int py_target__resolve(struct py_target *t, const char *spec_name, struct contai
 	snprintf(t->interp, sizeof(t->interp), "%s", t->exe.display);
 	t->ns_pid = ns_pid;
 	if (python_interp__has_usdt(t->exe.open_path)) {
+		if (py_eval_method__prefer_evaluator() &&
+		    python_eval__defines_evaluator(t->exe.open_path) &&
+		    use_evaluator(t, false, inside) == 0) {
+			snprintf(t->why, sizeof(t->why), "it has USDT probes, but with uprobe sessions "
+				 "the evaluator probe costs less (one probe hit per untraced call, not "
+				 "two; SPANPROBE_PYTHON_PATH=usdt for the USDT probes)");
+			return 0;
+		}
+		if (t->eval)
+			python_eval__release(t->eval);
+		free(t->eval);
+		t->eval = NULL;
 		snprintf(t->why, sizeof(t->why), "it has CPython's function__entry/return USDT probes");
 		return use_usdt(t, false);
 	}
@@ -118,11 +131,6 @@ int py_target__resolve(struct py_target *t, const char *spec_name, struct contai
 			"libpython3.X.so (give the python3.X binary, not a script or wrapper)\n",
 			spec_name);
 	return -ENOENT;
-}
-
-const char *py_target__path_name(const struct py_target *t)
-{
-	return t->kind == PY_PATH_USDT ? "USDT" : "evaluator";
 }
 
 void py_target__version(const struct py_target *t, char *buf, size_t len)

@@ -3,7 +3,12 @@
  * USDT, where the interpreter or the libpython it loads has CPython's
  * function__entry/return probes (built --with-dtrace: Debian, Fedora);
  * else the evaluator probe (python_eval.h) on the file that holds
- * _PyEval_EvalFrameDefault (the official images, pyenv, uv). */
+ * _PyEval_EvalFrameDefault (the official images, pyenv, uv). With uprobe
+ * sessions an interpreter with USDT probes and the evaluator inside takes
+ * the evaluator path too: an untraced call then pays one probe hit, not
+ * function__entry's and function__return's two (and on 3.11 the tracing
+ * dispatch the line semaphore forces); SPANPROBE_PYTHON_PATH=usdt keeps
+ * the USDT probes. */
 #ifndef SPANPROBE_PYTHON_TARGET_H
 #define SPANPROBE_PYTHON_TARGET_H
 
@@ -55,8 +60,6 @@ int py_target__resolve(struct py_target *t, const char *spec_name, struct contai
 		       const char *inside, pid_t ns_pid, pid_t run_pid);
 /* The file probed (exe or lib): attach through its open_path. */
 const struct container_file *py_target__probed(const struct py_target *t);
-/* "USDT" or "evaluator" */
-const char *py_target__path_name(const struct py_target *t);
 /* "CPython 3.10" (or "CPython" when the version is unknown) */
 void py_target__version(const struct py_target *t, char *buf, size_t len);
 void py_target__release(struct py_target *t);

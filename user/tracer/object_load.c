@@ -44,6 +44,8 @@ static const struct prog_feature features[] = {
 	  "Python without USDT probes is not traced" },
 	{ "py_eval_return", "Python through the evaluator",
 	  "Python without USDT probes is not traced" },
+	{ "py_eval_session", "uprobe sessions for Python's evaluator",
+	  "untraced Python calls pay a return probe too (return instructions or uretprobes)" },
 };
 
 static const struct prog_feature *feature_of(const char *prog)

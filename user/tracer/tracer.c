@@ -258,7 +258,8 @@ static int open_object(struct tracer *t)
 	}
 	/* run once, when tracing stops (open_calls.c) */
 	bpf_program__set_autoattach(skel->progs.open_calls_at_stop, false);
-	python_probe__configure(t->python, skel);
+	/* a refused session program: the evaluator's other return methods instead */
+	python_probe__configure(t->python, skel, object_load__was_refused(&t->load, "py_eval_session"));
 	choose_programs(t);
 	if (t->opts.ring_buffer_bytes &&
 	    bpf_map__set_max_entries(skel->maps.events, (uint32_t)t->opts.ring_buffer_bytes))
@@ -523,7 +524,7 @@ static void exec_chosen(struct tracer *t, pid_t pid, size_t first_bin)
 	}
 	choose(t, pid); /* a new process gets every probe here */
 	p = chosen_procs__find(t->chosen, pid);
-	if (was_chosen && p && p->py_attached.nlinks == 0 &&
+	if (was_chosen && p && p->py_attached.nlinks == 0 && p->py_attached.nfds == 0 &&
 	    python_probe__attach_process(t->python, pid, &p->py_attached) < 0)
 		unchoose(t, pid, false); /* gone meanwhile, or said why */
 }
@@ -935,6 +936,7 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 			: t->target > 0 ? " in one process" : "",
 			t->table.pending ? " (and watching for the paths not found yet)" : "",
 			classes, python);
+		python_probe__say_paths(t->python, stderr);
 		if (t->selecting)
 			fprintf(stderr, "spanprobe: %zu processes chosen now; new ones are decided as "
 				"they start\n", chosen_procs__count(t->chosen));
