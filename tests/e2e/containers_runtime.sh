@@ -213,6 +213,10 @@ finish r1 r2 r3
 for r in r1 r2 r3; do check_workload "$r" "${pid[$r]}" "$REQ"; done
 expect_eq replicas.one_file_attached "$(podman logs "$SP_CTR" 2>&1 | grep -c '^spanprobe: tracing 3 functions')" 1
 expect_eq replicas.two_links_for_one_file "$(sp_links "$first_sp")" 2
+if [ "$(sp_links "$first_sp")" != 2 ]; then # say which links, and what spanprobe said
+	for id in $(sp_link_ids "$first_sp"); do bpftool link show id "$id" 2>&1 | head -n 2 | tr '\n' ' '; echo; done
+	podman logs "$SP_CTR" 2>&1 | grep '^spanprobe: ' | head -n 20
+fi
 first_links=$(sp_link_ids "$first_sp")
 
 # --- a workload container restarted --------------------------------------------
