@@ -58,7 +58,8 @@ ready=$(sed -n 's/^ready-file *=\{0,1\} *//p' "$ROOT/deploy/spanprobe.conf")
 mkdir -p "$(dirname "$ready")"
 rm -f "$ready"
 
-env "${envs[@]}" "$SPANPROBE" "${args[@]}" --kube-api "$KUBE_API" --kube-token-file "$SCRATCH/sa.token" \
+# (-v: each process decided is named, the gate below waits for that line)
+env "${envs[@]}" "$SPANPROBE" "${args[@]}" -v --kube-api "$KUBE_API" --kube-token-file "$SCRATCH/sa.token" \
 	--kube-ca-file "$KUBE_CA" 2>"$SCRATCH/sp.err" &
 sp=$!
 bg_track $sp
@@ -67,8 +68,12 @@ check "waits_for_the_workload" grep -q "not found yet; waiting" "$SCRATCH/sp.err
 
 # pod_container UID OUT SEED: the demo image's container of pod UID: the
 # binary at its path, in fresh namespaces and the pod's kubelet-named cgroup
-# (entered before the runtime's exec). The short sleep is the container's
-# start-up; spanprobe sees its exec. Its pid in CTR.
+# (entered before the runtime's exec). Once the binary is in place the
+# container starts a marker program (gate-SEED, sleeping until it is
+# decided on: a process gone first is decided on unnamed) and waits for the file
+# $SCRATCH/gate-SEED before it execs the app: spanprobe names the marker once
+# it has decided on it, by then with the app's file found and its probes on
+# every chosen process (pod_gate). Its pid in CTR.
 pod_container() {
 	local cg
 	cg=$(_kube_cgroup_root)/kubepods/besteffort/pod$1/cri-containerd-$(openssl rand -hex 32) &&
@@ -76,14 +81,27 @@ pod_container() {
 	KUBE_CGROUPS="$cg $KUBE_CGROUPS"
 	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
 		unshare --mount --pid --fork --kill-child --propagation private sh -c \
-		"mount -t tmpfs tmpfs /usr/local/bin && cp '$DEMO' '$IN_PATH' && sleep 0.5 &&
+		"mount -t tmpfs tmpfs /usr/local/bin && cp '$DEMO' '$IN_PATH' &&
+		 cp /bin/sleep /usr/local/bin/gate-$3 || exit 1
+		 /usr/local/bin/gate-$3 $((120 * HANG_SCALE)) & g=\$!
+		 i=0
+		 while [ ! -e '$SCRATCH/gate-$3' ] && [ \$i -lt $((1200 * HANG_SCALE)) ]; do sleep 0.05; i=\$((i + 1)); done
+		 kill \$g
 		 exec '$IN_PATH' --requests $REQUESTS --seed $3 --time-scale 0.002 --annotate" >"$2" 2>&1 &
 	CTR=$!
 }
+# pod_gate NAME SEED DECISION: spanprobe said DECISION (chosen, not chosen)
+# for the marker of the container started with SEED: let its app start.
+pod_gate() {
+	check "$1" wait_for_line "$SCRATCH/sp.err" "process [0-9]* $3: [^;]*gate-$2" 60
+	touch "$SCRATCH/gate-$2"
+}
 pod_container "$DEMO_UID" "$SCRATCH/app.out" 77 || { fail demo_pod_started "see above"; exit 0; }
 ctr=$CTR
+pod_gate demo_pod_decided 77 chosen
 pod_container "$OTHER_UID" "$SCRATCH/other.out" 78 || { fail other_pod_started "see above"; exit 0; }
 other=$CTR
+pod_gate other_pod_decided 78 "not chosen"
 wait_or_fail $ctr 120
 expect_eq "workload_exit_status" "$?" 0
 wait_or_fail $other 120
