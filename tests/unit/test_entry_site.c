@@ -77,6 +77,7 @@ static void test_rule(void)
 			unit_failed_checks++;
 		}
 		CHECK_INT(e.offset, cases[i].moved ? SITE_OFF : FILE_OFF);
+		CHECK_INT(e.code_start, FILE_OFF);
 		CHECK_INT(e.cost, cases[i].moved ? ATTACH_EMULATED : ATTACH_SINGLE_STEP);
 		CHECK_INT(e.sp_delta, cases[i].moved ? cases[i].sp_delta : 0);
 		CHECK(cases[i].moved ? e.why != NULL : e.why_not != NULL);
@@ -100,6 +101,7 @@ static void test_no_body_site(void)
 
 	entry_site__of(&f, &e);
 	CHECK(!e.moved && e.offset == FILE_OFF + 4 && e.why_not == NULL);
+	CHECK_INT(e.code_start, FILE_OFF);
 	CHECK_STR(e.why, "endbr64 then push");
 	sym.cost = ATTACH_SINGLE_STEP;
 	sym.attach_offset = FILE_OFF;
@@ -108,6 +110,13 @@ static void test_no_body_site(void)
 	CHECK(!e.moved && e.offset == FILE_OFF && e.cost == ATTACH_SINGLE_STEP);
 	CHECK_STR(e.why_not, "it returns (or traps) first");
 	CHECK_INT(entry_site__cookie(&f) >> COOKIE_SP_SHIFT, 0);
+	/* a refused first instruction: left out, never moved */
+	sym.cost = ATTACH_UNPROBEABLE;
+	sym.skip = SKIP_REFUSED_INSN;
+	sym.body = (struct body_entry){ .found = true, .file_offset = SITE_OFF,
+					.cost = ATTACH_EMULATED };
+	entry_site__of(&f, &e);
+	CHECK(!e.moved && e.offset == FILE_OFF && e.cost == ATTACH_UNPROBEABLE);
 }
 
 int main(void)

@@ -274,6 +274,10 @@ static void test_body_entry(void)
 		{ "and $-16,%rsp; call: sp set otherwise",
 		  { 0x48, 0x83, 0xe4, 0xf0, 0xe8, 0, 0, 0, 0 }, 9, 0, false, 0, 0, 0, 0 },
 		{ "jmp *%rax first", { 0xff, 0xe0 }, 2, 0, false, 0, 0, 0, 0 },
+		{ "lock incl (%rdi) (refused as a probe site, skipped like any); jne",
+		  { 0xf0, 0xff, 0x07, 0x75, 0x02 }, 5, 0, true, 3, 0, 0, 1 },
+		{ "notrack jmp *%rax first", { 0x3e, 0xff, 0xe0 }, 3, 0, false, 0, 0, 0, 0 },
+		{ "undecodable", { 0x0f, 0xff }, 2, 0, false, 0, 0, 0, 0 },
 		{ "push first: the entry itself", { 0x55, 0x48, 0x89, 0xe5 }, 4, 0, true, 0, 0, 0, 0 },
 	};
 	struct x86_decoder *d = decoder_for("6.18");

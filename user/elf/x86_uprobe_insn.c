@@ -508,8 +508,10 @@ void x86_decoder__find_body_entry(struct x86_decoder *d, const uint8_t *code, si
 			return;
 		}
 		x86_decoder__classify(d, code + pos, n - pos, vaddr + pos, off + pos, &p);
-		if (p.len == 0 || p.cost == ATTACH_UNPROBEABLE) {
-			out->reason = "an instruction the kernel refuses comes before any emulated one";
+		/* (one the kernel refuses to probe, a lock-prefixed or VEX one, runs
+		 * like any other when skipped) */
+		if (p.len == 0) {
+			out->reason = "bytes that do not decode come before any emulated instruction";
 			return;
 		}
 		if (p.cost == ATTACH_EMULATED || p.cost == ATTACH_NOP5) {

@@ -34,6 +34,10 @@ static const char *why_not_moved(const struct traced_func *f)
 	const struct func_symbol *s = f->sym;
 	const struct body_entry *b = &s->body;
 
+	/* (a function whose first instruction is refused stays left out, as
+	 * its symbol says: the cheaper site is for functions spanprobe traces) */
+	if (s->skip != SKIP_NONE)
+		return "";
 	if (!b->found)
 		return b->reason;
 	if (b->file_offset == s->attach_offset || b->cost >= s->cost)
@@ -61,6 +65,7 @@ void entry_site__of(const struct traced_func *f, struct entry_site *out)
 	const char *why_not = why_not_moved(f);
 
 	out->offset = s->attach_offset;
+	out->code_start = s->attach_offset - (s->skipped_endbr64 ? 4 : 0);
 	out->cost = s->cost;
 	out->sp_delta = 0;
 	out->moved = false;

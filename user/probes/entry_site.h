@@ -13,6 +13,8 @@
 
 struct entry_site {
 	uint64_t offset;        /* file offset probed */
+	uint64_t code_start;    /* file offset of the code's first byte (an ifunc: its
+				 * implementation's): offset - code_start is "+0x9" */
 	enum attach_cost cost;
 	uint32_t sp_delta;      /* the entry's sp = the site's + sp_delta (in the cookie) */
 	bool moved;             /* past the first instructions (body_entry) */

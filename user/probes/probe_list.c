@@ -44,7 +44,7 @@ static void print_entry(FILE *out, const struct func_symbol *s, const struct ent
 	if (e->moved) {
 		fprintf(out, "  entry: past %u instruction%s to the %s at +0x%llx (%s",
 			s->body.nskipped, s->body.nskipped == 1 ? "" : "s", s->body.site_insn,
-			(unsigned long long)(e->offset - s->file_offset), e->why);
+			(unsigned long long)(e->offset - e->code_start), e->why);
 		if (e->sp_delta)
 			fprintf(out, ": 0x%x", e->sp_delta);
 		fputc(')', out);
@@ -104,7 +104,7 @@ void probe_list__print(const struct probe_table *t, bool verbose, FILE *out)
 								       : skip_reason__name(f->skip));
 		else if (entry.moved)
 			fprintf(out, "  [%s, at +0x%llx]", attach_cost__name(entry.cost),
-				(unsigned long long)(entry.offset - s->file_offset));
+				(unsigned long long)(entry.offset - entry.code_start));
 		else
 			fprintf(out, "  [%s%s]", attach_cost__name(entry.cost),
 				s->skipped_endbr64 ? ", past endbr64" : "");
