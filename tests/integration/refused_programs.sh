@@ -43,8 +43,8 @@ for prog in process_fork thread_exit process_exec open_calls_at_stop; do
 		--error 'goo:ret<0' "uprobe:$DEMO:foo,goo,zoo" >"$SCRATCH/$prog.app" 2>"$SCRATCH/$prog.err"
 	expect_eq "$prog.exit_status_is_the_commands" "$?" 0
 	one_refusal_line "$prog" "$prog" "$SCRATCH/$prog.err"
-	tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$prog.jsonl" "$SCRATCH/$prog.app" \
-		$((REQUESTS * 2)) | report_checks "$prog.spans"
+	report_checks "$prog.spans" tests/lib/check_demo_spans.sh jsonl "$SCRATCH/$prog.jsonl" \
+		"$SCRATCH/$prog.app" $((REQUESTS * 2))
 done
 
 # C++ through exceptions (returns seen at exit instructions, throws hooked):
