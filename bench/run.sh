@@ -4,7 +4,7 @@
 #      untraced, under spanprobe, under bpftrace's empty uprobe+uretprobe.
 #   2. spans/s the user-space pipeline sustains per CPU-second: the encoder
 #      alone, and ring buffer -> span -> jsonl / OTLP (null sink, Collector).
-#   4. a Flask service under gunicorn per CPython: untraced, the in-process
+#   python: a Flask service under gunicorn per CPython: untraced, the in-process
 #      OpenTelemetry SDK, spanprobe (bench/python_flask.sh; its table goes to
 #      bench/python_flask_latest.md, read in bench/python_flask_results.md;
 #      about 15 minutes).
@@ -14,7 +14,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-ONLY=${BENCH_ONLY:-calls,pipeline,python} # sections: calls (1), pipeline (2 and 3), python (4)
+ONLY=${BENCH_ONLY:-calls,pipeline,python} # sections: calls (1), pipeline (2 and 3), python
 REPS=${BENCH_REPS:-3}
 CALLS=${BENCH_CALLS:-200000}             # per traced run
 CALLS_UNTRACED=$((CALLS * 250))
