@@ -43,7 +43,7 @@ SKEL      := $(OUT)/spanprobe.skel.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all build-all deps test-deps demo test unit peers clean bench
+.PHONY: all build-all deps test-deps demo test unit peers clean bench bench-startup bench-load
 # Keep intermediate objects (test-obj, generated protos) between builds.
 .SECONDARY:
 # Entry points install what is missing first, then build in a sub-make, so no
@@ -143,6 +143,15 @@ test: test-deps
 bench: test-deps
 	@$(MAKE) --no-print-directory build-all
 	@bench/run.sh
+
+# Start-up against bpftrace (bench/startup-results.md); the load's memory and
+# CPU on this kernel (the kernel matrix runs it on the others).
+bench-startup: test-deps
+	@$(MAKE) --no-print-directory all
+	@bench/startup.sh
+bench-load: deps
+	@$(MAKE) --no-print-directory all
+	@bench/load_cost.sh
 
 clean:
 	rm -rf build

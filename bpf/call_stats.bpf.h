@@ -42,36 +42,10 @@ static __always_inline struct call_stats *call_stats__of(__u32 func_id)
 }
 
 /* A call of func_id ended after dur_ns, self_ns of it outside traced
- * calls. Atomic adds: a program preempted on its CPU by another run of it
- * must not lose a count. */
-static __always_inline void call_stats__add(__u32 func_id, __u64 dur_ns, __u64 self_ns, __u8 flags)
-{
-	struct call_stats *s;
-	__u32 b;
-
-	if (!stats_uprobe_slots && !stats_dyn_slots)
-		return;
-	s = call_stats__of(func_id);
-	if (!s) {
-		count(STAT_SUMMARY_DROPS);
-		return;
-	}
-	if (flags & SPAN_F_TRUNCATED) {
-		__sync_fetch_and_add(&s->truncated, 1);
-		return;
-	}
-	__sync_fetch_and_add(&s->calls, 1);
-	if (flags & SPAN_F_ERROR)
-		__sync_fetch_and_add(&s->errors, 1);
-	__sync_fetch_and_add(&s->total_ns, dur_ns);
-	__sync_fetch_and_add(&s->self_ns, self_ns);
-	if (dur_ns > s->max_ns)
-		s->max_ns = dur_ns;
-	if (!s->min_ns || dur_ns < s->min_ns)
-		s->min_ns = dur_ns;
-	b = hist_bucket(dur_ns);
-	if (b < HIST_BUCKETS)
-		__sync_fetch_and_add(&s->hist[b], 1);
-}
+ * calls (call_stats.bpf.c). A global function, so the verifier checks it
+ * once: inlined at each of the many places a frame ends, the histogram's
+ * branches multiplied the verifier's states (and the memory a load charges
+ * to its cgroup) several times over. */
+extern int call_stats__add(__u32 func_id, __u64 dur_ns, __u64 self_ns, __u8 flags);
 
 #endif /* SPANPROBE_CALL_STATS_BPF_H */

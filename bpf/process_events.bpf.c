@@ -113,41 +113,38 @@ int BPF_PROG(process_exec, struct task_struct *p, pid_t old_pid)
 	return 0;
 }
 
-/* Tracing stops. User space detaches every probe, then runs these
- * iterators once, before its last read of the ring: a call still open
- * then (a request in progress, a sleep) will never be seen returning, and
- * without a record its children's spans would point at a parent nobody
- * sent. It ends here as truncated at the stop; the program runs on
- * untraced. */
+/* One goroutine stack still open at the stop (bpf_for_each_map_elem
+ * over go_stacks): the thread that ran the goroutine last is not known
+ * here; its process id stands in. */
+static long go_stack_at_stop(struct bpf_map *map, struct go_key *key, struct go_stack *s,
+			     void *unused)
+{
+	shadow_stack__unwind(&s->calls, ~0ULL, true, (__u64)key->tgid << 32 | key->tgid,
+			     bpf_ktime_get_ns(), SPAN_LOST_STOPPED);
+	return 0;
+}
+
+/* Tracing stops. User space detaches every probe, then runs this iterator
+ * once, before its last read of the ring: a call still open then (a request
+ * in progress, a sleep) will never be seen returning, and without a record
+ * its children's spans would point at a parent nobody sent. It ends here as
+ * truncated at the stop; the program runs on untraced. Each thread's stack
+ * comes with its task; the goroutine stacks at the iterator's last call
+ * (task NULL), walked with bpf_for_each_map_elem: some kernels refuse
+ * iter/bpf_map_elem programs, and this needs none. */
 SEC("iter/task")
 int open_calls_at_stop(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct thread_calls *tc;
 
-	if (!task)
+	if (!task) {
+		bpf_for_each_map_elem(&go_stacks, go_stack_at_stop, NULL, 0);
 		return 0;
+	}
 	tc = thread_calls__of(task, false);
 	if (tc)
 		shadow_stack__unwind(tc, ~0ULL, true, (__u64)task->tgid << 32 | (__u32)task->pid,
-				     bpf_ktime_get_ns(), SPAN_LOST_STOPPED);
-	return 0;
-}
-
-/* The same for Go goroutines' stacks (call_stack.bpf.h): the thread that
- * ran the goroutine last is not known here; its process id stands in. */
-SEC("iter/bpf_map_elem")
-int go_calls_at_stop(struct bpf_iter__bpf_map_elem *ctx)
-{
-	struct go_key *k = ctx->key, key;
-	struct go_stack *s;
-
-	if (!k)
-		return 0;
-	key = *k;
-	s = bpf_map_lookup_elem(&go_stacks, &key);
-	if (s)
-		shadow_stack__unwind(&s->calls, ~0ULL, true, (__u64)key.tgid << 32 | key.tgid,
 				     bpf_ktime_get_ns(), SPAN_LOST_STOPPED);
 	return 0;
 }

@@ -436,9 +436,9 @@ static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 
  * written in place: the 80 bytes on the stack would take the unwind loop's
  * step (call_stack.bpf.h) past the 512 bytes Linux 6.1 allows a chain of
  * calls. */
-static __always_inline void shadow_stack__emit_as(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
-						  __u64 end_ns, __u64 ret, __u8 flags,
-						  __u8 lost_reason, const bool on_stack)
+static __always_inline void shadow_stack__emit_body(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
+						    __u64 end_ns, __u64 ret, __u8 flags,
+						    __u8 lost_reason, const bool on_stack)
 {
 	struct captured_args *args;
 	struct span_args_record *ea;
@@ -479,6 +479,29 @@ static __always_inline void shadow_stack__emit_as(struct thread_calls *tc, __u32
 	fill_span(&rec, REC_SPAN, sizeof(rec), tc, idx, pid_tgid, end_ns, ret, flags, lost_reason);
 	if (bpf_ringbuf_output(&events, &rec, sizeof(rec), span_wakeup_flag(tc, &events, sizeof(rec))))
 		count(STAT_RINGBUF_DROPS);
+}
+
+/* shadow_stack__emit_body as two global functions (span_emit.bpf.c), one
+ * per place the record is built: the verifier checks each once, where
+ * inlined at every place a frame ends (each pop, each unwinding step, each
+ * tail pop) its paths multiplied the verifier's states, and with them the
+ * memory a load charges to its cgroup. how: frame index, flags << 8,
+ * lost_reason << 16. */
+extern int span_emit_on_stack(struct thread_calls *tc, __u64 pid_tgid, __u64 end_ns, __u64 ret,
+			      __u32 how);
+extern int span_emit_in_place(struct thread_calls *tc, __u64 pid_tgid, __u64 end_ns, __u64 ret,
+			      __u32 how);
+
+static __always_inline void shadow_stack__emit_as(struct thread_calls *tc, __u32 idx, __u64 pid_tgid,
+						  __u64 end_ns, __u64 ret, __u8 flags,
+						  __u8 lost_reason, const bool on_stack)
+{
+	__u32 how = (idx & 0xff) | (__u32)flags << 8 | (__u32)lost_reason << 16;
+
+	if (on_stack)
+		span_emit_on_stack(tc, pid_tgid, end_ns, ret, how);
+	else
+		span_emit_in_place(tc, pid_tgid, end_ns, ret, how);
 }
 
 /* A returning call's span: the hot path. */

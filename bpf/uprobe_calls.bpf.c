@@ -333,7 +333,9 @@ int BPF_UPROBE(span_exit_site)
 	__u32 arg = (cookie >> COOKIE_ARG_SHIFT) & COOKIE_ARG_MASK;
 	bool go = cookie & COOKIE_GO;
 	const struct indirect_site *site;
+	bool have_ret = false, finish = false;
 	struct open_call *f;
+	__u64 rc = 0;
 
 	if (!traced_tgid(pid_tgid))
 		return 0;
@@ -343,22 +345,24 @@ int BPF_UPROBE(span_exit_site)
 		return 0;
 	if (!call_stack__get(ctx, go, false, &cs))
 		return 0;
+	/* one finish_call after the switch, not one per kind: each place it is
+	 * written, the verifier walks its loops again */
 	switch (kind) {
 	case EXIT_SITE_RET:
 		/* before the ret: sp points at the return address, the entry slot */
-		finish_call(&cs, func_id, cs.sp, pid_tgid, PT_REGS_RC(ctx), true);
+		rc = PT_REGS_RC(ctx);
+		have_ret = true;
+		finish = true;
 		break;
 	case EXIT_SITE_INDIRECT:
 		site = bpf_map_lookup_elem(&indirect_sites, &arg);
 		f = shadow_stack__top(cs.tc);
 		/* a tail call leaves with the frame torn down: sp at the entry slot */
-		if (!site || !f || f->func_id != func_id || f->entry_sp != cs.sp ||
-		    !indirect_leaves(ctx, site))
-			break;
-		finish_call(&cs, func_id, cs.sp, pid_tgid, 0, false);
+		finish = site && f && f->func_id == func_id && f->entry_sp == cs.sp &&
+			 indirect_leaves(ctx, site);
 		break;
 	case EXIT_SITE_TAIL_END:
-		finish_call(&cs, func_id, cs.sp, pid_tgid, 0, false);
+		finish = true;
 		break;
 	case EXIT_SITE_TAIL_KEEP:
 		/* the traced callee's entry keeps this frame open (at the same slot)
@@ -368,6 +372,8 @@ int BPF_UPROBE(span_exit_site)
 			f->flags = FRAME_F_TAIL | (arg << FRAME_TAIL_SHIFT);
 		break;
 	}
+	if (finish)
+		finish_call(&cs, func_id, cs.sp, pid_tgid, rc, have_ret);
 	call_stack__put(&cs);
 	return 0;
 }

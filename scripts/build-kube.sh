@@ -19,6 +19,7 @@ mkdir -p "$cache"
 # background (scripts/prepare-tests.sh), and a test that needs them waits here.
 exec 9>"$cache/.lock"
 flock 9
+source "$(dirname "$0")/progress.sh"
 export GOPATH=${GOPATH:-$cache/gopath} GOFLAGS=-mod=mod GOTOOLCHAIN=local GOWORK=off
 
 if ! command -v go >/dev/null; then
@@ -43,12 +44,13 @@ if [ ! -x "$etcd" ]; then
 	echo "build-kube: building etcd $ETCD_VERSION (once, about a minute)" >&2
 	dir=$(dirname "$etcd")
 	mkdir -p "$dir"
-	{
+	build_etcd() {
 		module_src "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "$dir/src"
 		# Its replace block points at sibling folders of the etcd repository.
 		sed -i '/^replace (/,/^)/d; /^replace .*=> \.\.\?\//d' "$dir/src/go.mod"
 		(cd "$dir/src" && go build -o "$etcd.tmp" . && mv "$etcd.tmp" "$etcd")
-	} >"$dir/build.log" 2>&1 || {
+	}
+	with_progress "building etcd" build_etcd >"$dir/build.log" 2>&1 || {
 		echo "build-kube: etcd build failed; see $dir/build.log" >&2
 		exit 1
 	}
@@ -60,14 +62,15 @@ if [ ! -x "$apiserver" ]; then
 	echo "build-kube: building kube-apiserver $KUBE_VERSION (once, about 8 minutes)" >&2
 	dir=$(dirname "$apiserver")
 	mkdir -p "$dir"
-	{
+	build_apiserver() {
 		module_src "k8s.io/kubernetes@$KUBE_VERSION" "$dir/src"
 		rm -f "$dir/src/go.work" "$dir/src/go.work.sum"
 		sed -i -e "s#^\(\s*k8s\.io/[a-z0-9-]*\) v0\.0\.0\$#\1 $KUBE_STAGING_VERSION#" \
 			-e '/=> \.\/staging\//d' "$dir/src/go.mod"
 		(cd "$dir/src" && go build -o "$apiserver.tmp" ./cmd/kube-apiserver &&
 			mv "$apiserver.tmp" "$apiserver")
-	} >"$dir/build.log" 2>&1 || {
+	}
+	with_progress "building kube-apiserver" build_apiserver >"$dir/build.log" 2>&1 || {
 		echo "build-kube: kube-apiserver build failed; see $dir/build.log" >&2
 		exit 1
 	}

@@ -18,6 +18,7 @@ mkdir -p "$cache"
 # background (scripts/prepare-tests.sh), and a test that needs them waits here.
 exec 9>"$cache/.lock"
 flock 9
+source "$(dirname "$0")/progress.sh"
 export GOPATH=${GOPATH:-$cache/gopath} GOFLAGS=-mod=mod GOTOOLCHAIN=local
 export GOBIN=$cache/bin
 mkdir -p "$GOBIN"
@@ -29,8 +30,9 @@ fi
 
 collector=$cache/otelcol-spanprobe-$COLLECTOR_VERSION/otelcol-spanprobe
 if [ ! -x "$collector" ]; then
-	echo "build-peers: building OpenTelemetry Collector $COLLECTOR_VERSION (once, a few minutes)" >&2
-	go install go.opentelemetry.io/collector/cmd/builder@$COLLECTOR_VERSION
+	echo "build-peers: building OpenTelemetry Collector $COLLECTOR_VERSION and then Jaeger (once," \
+		"about 7 minutes for both on 2 CPUs; cached in $cache)" >&2
+	with_progress "building the Collector" go install go.opentelemetry.io/collector/cmd/builder@$COLLECTOR_VERSION
 	dir=$(dirname "$collector")
 	mkdir -p "$dir"
 	cat >"$dir/builder.yaml" <<YAML
@@ -51,7 +53,7 @@ providers:
   - gomod: go.opentelemetry.io/collector/confmap/provider/fileprovider $CONFMAP_VERSION
   - gomod: go.opentelemetry.io/collector/confmap/provider/yamlprovider $CONFMAP_VERSION
 YAML
-	"$GOBIN/builder" --config "$dir/builder.yaml" >"$dir/build.log" 2>&1 || {
+	with_progress "building the Collector" "$GOBIN/builder" --config "$dir/builder.yaml" >"$dir/build.log" 2>&1 || {
 		echo "build-peers: collector build failed; see $dir/build.log" >&2
 		exit 1
 	}
@@ -59,10 +61,10 @@ fi
 
 jaeger=$cache/jaeger-$JAEGER_MODULE_VERSION/jaeger
 if [ ! -x "$jaeger" ]; then
-	echo "build-peers: building Jaeger v2 (module $JAEGER_MODULE_VERSION; once, a few minutes)" >&2
+	echo "build-peers: building Jaeger v2 (module $JAEGER_MODULE_VERSION; once, about 3 minutes)" >&2
 	dir=$(dirname "$jaeger")
 	mkdir -p "$dir"
-	{
+	build_jaeger() {
 		src=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" |
 			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 		[ -n "$src" ] || { echo "no module directory"; exit 1; }
@@ -70,7 +72,8 @@ if [ ! -x "$jaeger" ]; then
 		cp -r "$src" "$dir/src"
 		chmod -R u+w "$dir/src"
 		(cd "$dir/src" && go build -o "$jaeger" ./cmd/jaeger)
-	} >"$dir/build.log" 2>&1 || {
+	}
+	with_progress "building Jaeger" build_jaeger >"$dir/build.log" 2>&1 || {
 		echo "build-peers: jaeger build failed; see $dir/build.log" >&2
 		exit 1
 	}

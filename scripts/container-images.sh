@@ -41,6 +41,7 @@ IMPORT_CHANGES=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr
 	--change 'CMD ["bash"]')
 
 log() { echo "container-images: $*" >&2; }
+source "$(dirname "$0")/progress.sh"
 
 # base_image NAME OPTS...: the imported image for this recipe; sets BUILT.
 base_image() {
@@ -58,7 +59,7 @@ base_image() {
 		if [ ! -s "$tar" ]; then
 			mkdir -p "$IMAGES_CACHE"
 			log "making the $name root with mmdebstrap (once; about a minute)"
-			if ! mmdebstrap "${COMMON_OPTS[@]}" "$@" "$SUITE" "$tar.tmp" "${MIRRORS[@]}" \
+			if ! with_progress "making the $name root" mmdebstrap "${COMMON_OPTS[@]}" "$@" "$SUITE" "$tar.tmp" "${MIRRORS[@]}" \
 				>"$IMAGES_CACHE/$name.log" 2>&1; then
 				log "mmdebstrap failed; last lines of $IMAGES_CACHE/$name.log:"
 				tail -n 15 "$IMAGES_CACHE/$name.log" >&2
@@ -84,7 +85,7 @@ dockerfile_image() {
 	mkdir -p "$IMAGES_CACHE"
 	log "building $tag from $file (log: $out)"
 	# The registry names the Dockerfiles use map to the local bases.
-	if ! podman build --layers --pull=never \
+	if ! with_progress "building $tag" podman build --layers --pull=never \
 		--build-arg "DEBIAN_IMAGE=$BASE" --build-arg "DEBIAN_SLIM_IMAGE=$BASE_SLIM" \
 		-f "$file" -t "$tag" "$@" . >"$out" 2>&1; then
 		log "podman build failed; last lines of $out:"
@@ -113,7 +114,7 @@ peer_image() {
 	printf '%s\n' "FROM $BASE_SLIM" "COPY $name /usr/local/bin/$name" "USER ${user:-65534}" \
 		"ENTRYPOINT [\"/usr/local/bin/$name\"]" >"$ctx/Containerfile"
 	log "building localhost/$image from $binary"
-	if ! podman build --layers --pull=never -t "localhost/$image" "$ctx" \
+	if ! with_progress "building localhost/$image" podman build --layers --pull=never -t "localhost/$image" "$ctx" \
 		>"$IMAGES_CACHE/build-$name.log" 2>&1; then
 		log "podman build failed; last lines of $IMAGES_CACHE/build-$name.log:"
 		tail -n 15 "$IMAGES_CACHE/build-$name.log" >&2

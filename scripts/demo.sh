@@ -67,8 +67,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for tool in curl jq ss; do
 	command -v "$tool" >/dev/null || tree_only "$tool is not installed; the Jaeger part needs curl, jq and ss"
 done
-if ! peers=$(scripts/build-peers.sh 2>&1); then
-	printf '%s\n' "$peers" | sed 's/^/   /'
+# its progress lines (a first build takes minutes) go straight to the screen
+if ! peers=$(scripts/build-peers.sh); then
 	tree_only "the real Collector and Jaeger could not be built (reason above)"
 fi
 COLLECTOR=$(printf '%s\n' "$peers" | sed -n 's/^COLLECTOR=//p')

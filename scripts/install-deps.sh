@@ -53,8 +53,9 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 fi
-echo "install-deps: installing ${missing[*]}" >&2
+echo "install-deps: installing ${missing[*]} (a few minutes on a fresh machine)" >&2
+source "$(dirname "$0")/progress.sh"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq -t bookworm-backports "${backports_pkgs[@]}" >/dev/null
-apt-get install -y -qq "${pkgs[@]}" >/dev/null
+with_progress "installing packages" apt-get update -qq
+with_progress "installing packages" apt-get install -y -qq -t bookworm-backports "${backports_pkgs[@]}" >/dev/null
+with_progress "installing packages" apt-get install -y -qq "${pkgs[@]}" >/dev/null

@@ -7,6 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pattern=${1:-}
+source scripts/progress.sh # a line every 30 s while a suite runs
 log=$(mktemp /tmp/spanprobe-tests.XXXXXX)
 times=$(mktemp /tmp/spanprobe-times.XXXXXX)
 trap 'rm -f "$log" "$times"' EXIT
@@ -17,7 +18,7 @@ run() { # run LABEL COMMAND...
 	[ -n "$pattern" ] && [[ $label != *$pattern* ]] && return 0
 	echo "== $label"
 	local started=$SECONDS
-	"$@" 2>&1 | tee -a "$log" | sed 's/^/   /'
+	with_progress "in $label" "$@" 2>&1 | tee -a "$log" | sed 's/^/   /'
 	rc=${PIPESTATUS[0]}
 	# where a run's time goes, for keeping make test short (not a limit)
 	echo "$((SECONDS - started)) s $label" >>"$times"

@@ -14,7 +14,7 @@ ARG DEBIAN_SLIM_IMAGE=debian:bookworm-slim
 FROM ${DEBIAN_IMAGE} AS build
 # The same dependency script as a developer machine: it adds bookworm-backports
 # (libbpf 1.4, bpftool, elfutils 0.192) and installs clang-19 and the libraries.
-COPY scripts/install-deps.sh /src/scripts/install-deps.sh
+COPY scripts/install-deps.sh scripts/progress.sh /src/scripts/
 RUN /src/scripts/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . /src
 WORKDIR /src

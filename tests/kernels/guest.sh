@@ -5,6 +5,7 @@
 # loopback). Everything lands in OUTDIR (shared with the host):
 #   features.txt   what the kernel offers (build/tools/kernel-features)
 #   attach.txt     which links spanprobe picked (-v --dry-run)
+#   load.md        what loading the BPF object cost (bench/load_cost.sh)
 #   TEST.log       each test's PASS/FAIL/SKIP lines; times.txt its duration
 #   otlp.app/.err  the exported run: the app's own account and spanprobe's
 #   done           written last: the guest finished
@@ -29,11 +30,13 @@ fi
 build/tools/kernel-features >"$out/features.txt" 2>&1
 build/spanprobe -v --dry-run "uprobe:build/demo-app:foo,goo,zoo" 2>&1 | grep -v '^libbpf' >"$out/attach.txt"
 build/spanprobe -l "uprobe:build/demo-app:foo,goo,zoo" >>"$out/attach.txt" 2>&1
+# what loading the object costs on this kernel (bench/, numbers only)
+bench/load_cost.sh "$out/load.md" 2>"$out/load.err"
 
 # Small counts: QEMU without KVM runs 10-50x slower than the hardware; the
 # hang guards stretch as much (tests/lib/common.sh).
 export HANG_SCALE=${HANG_SCALE:-10}
-export DEMO_TRACE_REQUESTS=${DEMO_TRACE_REQUESTS:-50}
+export DEMO_TRACE_REQUESTS=${DEMO_TRACE_REQUESTS:-50} REFUSED_REQUESTS=${REFUSED_REQUESTS:-10}
 export PYTHON_TRACE_REQUESTS=${PYTHON_TRACE_REQUESTS:-10}
 export ATTACH_MANY_GLOB=${ATTACH_MANY_GLOB:-fn_1*}
 export THREADS_MIN=${THREADS_MIN:-1100} THREADS_COLLISIONS=${THREADS_COLLISIONS:-2}

@@ -17,7 +17,7 @@ source tests/kernels/vm.sh
 scratch
 
 # The tests that need no network peers, in the order they run.
-GUEST_TESTS=${GUEST_TESTS:-"demo_trace truncated threads attach_modes errors python_trace"}
+GUEST_TESTS=${GUEST_TESTS:-"demo_trace truncated threads attach_modes errors python_trace refused_programs"}
 
 log=$SCRATCH/results.log
 report() { tee -a "$log"; }
@@ -98,6 +98,9 @@ for name in $(kernels_names); do
 	fi
 	# What the kernel offers, which links spanprobe picked, how long it took.
 	echo "   features: $(awk '$1 == "feature" { printf "%s=%s ", $2, $3 }' "$out/features.txt" 2>/dev/null)"
+	sed -n 's/^| [^|]* | \([^|]*\) | \([^|]*\) | [^|]* | \([^|]*\) | \([^|]*\) |.*/   load (\1): peak \2, kernel CPU \3, attached after \4/p' \
+		"$out/load.md" 2>/dev/null | grep -v '^   load (configuration)'
+	[ -s "$out/load.err" ] && sed 's/^/   load: /' "$out/load.err"
 	echo "   spanprobe: $(sed -n 's/^spanprobe: attached .*(\(.*\) links).*/\1 links/p' "$out/attach.txt" 2>/dev/null)"
 	echo "   time: $((t1 - t0)) s in all; kernel boot to the tests $(awk '$1 == "start_uptime" { print $2 }' "$out/times.txt" 2>/dev/null) s;" \
 		"$(awk '$1 == "test" { printf "%s %s s, ", $2, $3 }' "$out/times.txt" 2>/dev/null)"

@@ -17,6 +17,7 @@
 #include "probe_list.h"
 #include "python_probe.h"
 #include "report.h"
+#include "child.h"
 #include "tracer.h"
 #include "tracer_config.h"
 
@@ -122,6 +123,10 @@ int main(int argc, char **argv)
 	if (options__parse(argc, argv, &opts))
 		goto cleanup;
 	libbpf_set_print(libbpf_print_fn);
+	/* a missing command says so at once, not after the probes are in */
+	if (opts.cmd && (exit_code = child__check_command(opts.cmd)) != 0)
+		goto cleanup;
+	exit_code = 1;
 	if (pod_choice__start(&opts, &pods))
 		goto cleanup;
 	tracer_config__from_options(&opts, pods.pods, &topts);

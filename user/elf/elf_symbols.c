@@ -54,6 +54,7 @@ const char *skip_reason__name(enum skip_reason r)
 	case SKIP_KERNEL_REFUSED: return "refused by the kernel at attach";
 	case SKIP_SAME_CODE: return "same code as another traced function";
 	case SKIP_EXITS_UNKNOWN: return "return needs exit sites, which are not all known";
+	case SKIP_NO_EXIT_PROGRAM: return "return needs exit sites, whose program the kernel refused";
 	case SKIP_REASON_MAX: break;
 	}
 	return "unknown";

@@ -33,6 +33,8 @@ enum skip_reason {
 			       * implementation shared by two): traced once */
 	SKIP_EXITS_UNKNOWN,   /* its return must be seen at its exits (Go, C++, Rust, returns
 			       * twice), which are not all known: never a uretprobe instead */
+	SKIP_NO_EXIT_PROGRAM, /* its return must be seen at its exits, and the kernel refused
+			       * the exit-site program (object_load.c) */
 	SKIP_REASON_MAX
 };
 

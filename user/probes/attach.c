@@ -291,11 +291,25 @@ static int attach_func_single(struct attachment *a, struct probe_table *t, struc
 	return err;
 }
 
+/* The kernel refused the exit-site program (said at load): a function whose
+ * return only its exits show is not traced, never given a uretprobe. */
+static void skip_exit_site_funcs(const struct attachment *a, struct probe_table *t,
+				 const struct traced_binary *b)
+{
+	if (bpf_program__fd(a->progs.exit_site) >= 0)
+		return;
+	for (size_t i = 0; i < t->nfuncs; i++)
+		if (t->funcs[i].bin == b && t->funcs[i].skip == SKIP_NONE &&
+		    t->funcs[i].ret_probe == RETURN_EXIT_SITES)
+			t->funcs[i].skip = SKIP_NO_EXIT_PROGRAM;
+}
+
 static int attach_one_binary(struct attachment *a, struct probe_table *t, const struct traced_binary *b,
 			     pid_t pid)
 {
 	int err = 0;
 
+	skip_exit_site_funcs(a, t, b);
 	if (a->multi)
 		return attach_binary_multi(a, t, b, pid);
 	for (size_t i = 0; i < t->nfuncs && !err; i++)

@@ -210,7 +210,8 @@ int exception_hooks__attach_binary(struct exception_hooks *h, const struct probe
 	uint64_t types = 0;
 	int n;
 
-	if (!returns_by_exits(t, b))
+	/* nothing to hook with, or the kernel refused the program (said at load) */
+	if (!returns_by_exits(t, b) || bpf_program__fd(h->prog) < 0)
 		return 0;
 	switch (b->lang) {
 	case LANG_CXX:

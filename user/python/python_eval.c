@@ -265,8 +265,16 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 	LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = idx, .retprobe = true);
 	int err;
 
+	/* with uprobe sessions (python_eval_method.h) one program does it all;
+	 * refused by the kernel, this path is off (object_load.c said so) */
 	if (bpf_program__autoload(skel->progs.py_eval_session))
-		return attach_session(t, idx, skel, pid, quiet_gone, attached);
+		return bpf_program__fd(skel->progs.py_eval_session) < 0
+			       ? 0 : attach_session(t, idx, skel, pid, quiet_gone, attached);
+	/* a program of this path refused by the kernel (object_load.c said so) */
+	if (bpf_program__fd(skel->progs.py_eval_entry) < 0 ||
+	    (t->uretprobe && bpf_program__fd(skel->progs.py_eval_return) < 0) ||
+	    (!t->uretprobe && t->nrets && bpf_program__fd(skel->progs.py_eval_ret_insn) < 0))
+		return 0;
 	if (bpf_program__expected_attach_type(skel->progs.py_eval_entry) == BPF_TRACE_UPROBE_MULTI) {
 		/* returns first, as below */
 		err = t->uretprobe ? attach_multi(skel->progs.py_eval_return, pid, t->bin.path,

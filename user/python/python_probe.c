@@ -393,6 +393,10 @@ static int attach_usdt(struct python_probe *p, const struct py_target *t,
 	const char *file = py_target__probed(t)->open_path;
 	int err;
 
+	/* a program of this path refused by the kernel (object_load.c said so) */
+	if (bpf_program__fd(skel->progs.py_entry) < 0 || bpf_program__fd(skel->progs.py_return) < 0 ||
+	    bpf_program__fd(skel->progs.py_line_semaphore) < 0)
+		return 0;
 	/* Return first, then entry: an entry seen is never without its return
 	 * (py_return ignores a return whose entry was not seen), even when
 	 * the entry's attach fails. */

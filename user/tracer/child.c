@@ -8,9 +8,67 @@
 #include <time.h>
 #include <unistd.h>
 #include <wordexp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "child.h"
+
+/* errno of exec'ing file: 0, ENOENT, EACCES (a directory or no x bit). */
+static int can_exec(const char *file)
+{
+	struct stat st;
+
+	if (stat(file, &st) != 0)
+		return errno == ENOTDIR ? ENOENT : errno;
+	if (S_ISDIR(st.st_mode) || access(file, X_OK) != 0)
+		return EACCES;
+	return 0;
+}
+
+/* execvp's search: a name with a slash as it is, else each PATH entry
+ * (empty: the current directory); the first executable wins, and a file
+ * found but not executable is EACCES unless a later one runs. */
+static int find_command(const char *name)
+{
+	const char *path = getenv("PATH");
+	char file[4096];
+	int err = ENOENT, e;
+
+	if (strchr(name, '/'))
+		return can_exec(name);
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (const char *p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		int n = (int)(end - p);
+
+		snprintf(file, sizeof(file), "%.*s%s%s", n, p, n ? "/" : "", name);
+		e = can_exec(file);
+		if (e == 0)
+			return 0;
+		if (e == EACCES)
+			err = EACCES;
+		if (!*end)
+			break;
+		p = end;
+	}
+	return err;
+}
+
+int child__check_command(const char *cmd)
+{
+	wordexp_t words;
+	int err;
+
+	if (wordexp(cmd, &words, WRDE_NOCMD) != 0)
+		return 0; /* child__spawn_held says what is wrong with it */
+	err = words.we_wordc ? find_command(words.we_wordv[0]) : 0;
+	if (err)
+		fprintf(stderr, "spanprobe: can't run the -c command: %s (check its path: %s)\n",
+			strerror(err), words.we_wordv[0]);
+	wordfree(&words);
+	return err == 0 ? 0 : err == ENOENT ? 127 : 126;
+}
 
 int child__spawn_held(struct child *c, const char *cmd, bool stdout_to_stderr)
 {

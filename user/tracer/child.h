@@ -14,6 +14,10 @@ struct child {
 	int exit_status;  /* exit code, or 128 + signal */
 };
 
+/* Finds the command as exec would (a path, or along PATH) before anything
+ * is loaded: 0 when it can run, else one line and the shell's status for
+ * it (127 not found, 126 not executable). */
+int child__check_command(const char *cmd);
 /* Splits cmd like a shell would (no command substitution) and forks; with
  * stdout_to_stderr the command's standard output is spanprobe's standard
  * error (so span output on standard output is not mixed with it). */

@@ -5,7 +5,7 @@
 
 struct spanprobe_bpf;
 
-/* Runs the stop iterators of bpf/process_events.bpf.c: every call open on
+/* Runs the stop iterator of bpf/process_events.bpf.c: every call open on
  * a thread or a goroutine goes into the ring as a truncated span ("tracing
  * stopped inside the call"). Call it after every probe is detached (no
  * frame moves any more) and before the last read of the ring. 0 or

@@ -73,6 +73,7 @@ static void probe_kernel(struct tracer *t)
 int tracer__new(const struct tracer_opts *o, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
+	struct timespec t0;
 	int err;
 
 	*out = NULL;
@@ -96,6 +97,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 			goto cleanup;
 		t->table.pid_start = t->target_ref.start_time;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = probe_table__resolve(&t->table, o->specs, o->nspecs, o->pid, o->wait && !o->list);
 	if (err)
 		goto cleanup;
@@ -103,6 +105,7 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 				    o->verbose || o->dry_run, o->list, &t->python);
 	if (err)
 		goto cleanup;
+	t->resolve_ms = ms_since(&t0);
 	if (o->list) {
 		*out = t;
 		return 0;
@@ -196,6 +199,34 @@ static int configure_filters(struct tracer *t)
 	return err;
 }
 
+/* Whether a function's return may need the exit-site program (and its
+ * throws the exception hooks): one resolved so, or files found later
+ * (containers, processes chosen later, files not there yet), not known now. */
+static bool may_need_exit_sites(const struct tracer *t)
+{
+	if (t->table.pending || t->selecting || has_absolute_uprobe(t->opts.specs, t->opts.nspecs))
+		return true;
+	for (size_t i = 0; i < t->table.nfuncs; i++)
+		if (t->table.funcs[i].ret_probe == RETURN_EXIT_SITES)
+			return true;
+	return false;
+}
+
+/* Only the programs the configuration uses go to the verifier. */
+static void choose_programs(struct tracer *t)
+{
+	struct spanprobe_bpf *skel = t->skel;
+	bool exits = may_need_exit_sites(t);
+
+	if (!t->table.nfuncs && !t->table.pending) {
+		bpf_program__set_autoload(skel->progs.span_enter, false);
+		bpf_program__set_autoload(skel->progs.span_exit, false);
+	}
+	bpf_program__set_autoload(skel->progs.span_exit_site, exits);
+	bpf_program__set_autoload(skel->progs.exception_hook, exits);
+	bpf_program__set_autoload(skel->progs.process_fork, skel->rodata->follow_tgids);
+}
+
 /* Opens the object and lets each probe source set its part of rodata. */
 static int open_object(struct tracer *t)
 {
@@ -226,32 +257,58 @@ static int open_object(struct tracer *t)
 	}
 	/* run once, when tracing stops (open_calls.c) */
 	bpf_program__set_autoattach(skel->progs.open_calls_at_stop, false);
-	bpf_program__set_autoattach(skel->progs.go_calls_at_stop, false);
-	bpf_program__set_autoload(skel->progs.go_calls_at_stop, false);
 	python_probe__configure(t->python, skel);
+	choose_programs(t);
 	if (t->opts.ring_buffer_bytes &&
 	    bpf_map__set_max_entries(skel->maps.events, (uint32_t)t->opts.ring_buffer_bytes))
 		return -EINVAL; /* options.c allowed only powers of two up to 1 GiB */
 	return configure_filters(t);
 }
 
+static int load_skeleton(void *skel)
+{
+	return spanprobe_bpf__load(skel);
+}
+
+/* Opens and loads the object; a program the kernel refuses that serves an
+ * optional feature is left out and the load tried again (object_load.c). */
 static int load_object(struct tracer *t)
 {
-	int err = spanprobe_bpf__load(t->skel);
+	struct timespec t0;
+	int err;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t->load.verbose = t->opts.verbose;
+	t->load.test_refuse = getenv("SPANPROBE_TEST_REFUSE");
+	for (;;) {
+		err = open_object(t);
+		if (!err)
+			err = object_load__prepare(&t->load, t->skel->obj);
+		if (err)
+			return err;
+		err = object_load__try(&t->load, load_skeleton, t->skel);
+		if (!err || !object_load__refusal(&t->load, err))
+			break;
+		spanprobe_bpf__destroy(t->skel);
+	object_load__release(&t->load);
+		t->skel = NULL;
+	}
 	if (err) {
-		if (err == -EPERM)
-			fprintf(stderr, "spanprobe: the kernel refused to load BPF programs: run as root, "
-				"or grant CAP_BPF and CAP_PERFMON\n");
+		if (t->load.failed[0])
+			; /* object_load__refusal named the program and the verifier's line */
 		else if (err == -ENOMEM && t->opts.ring_buffer_bytes)
 			fprintf(stderr, "spanprobe: the kernel can't allocate a %llu MiB ring buffer: "
 				"give a smaller --ring-buffer\n",
 				(unsigned long long)(t->opts.ring_buffer_bytes >> 20));
 		else
-			fprintf(stderr, "spanprobe: can't load the BPF programs: %s (run with -v for "
-				"the verifier's log)\n", strerror(-err));
+			fprintf(stderr, "spanprobe: can't load the BPF object: %s (run with -v for "
+				"libbpf's log)\n", strerror(-err));
 		return err;
 	}
+	t->load_ms = ms_since(&t0);
+	if (t->opts.verbose)
+		object_load__print_costs(&t->load, t->skel->obj, stderr);
+	object_load__release(&t->load);
 	err = store_rules(t, 0);
 	if (err)
 		return err;
@@ -581,9 +638,6 @@ int tracer__start(struct tracer *t)
 			return -ENOMEM;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = open_object(t);
-	if (err)
-		return err;
 	err = load_object(t);
 	if (err)
 		return err;
@@ -609,9 +663,11 @@ int tracer__start(struct tracer *t)
 	if (!t->opts.cmd || t->opts.verbose)
 		say_single_stepped(&t->table);
 	if (t->opts.verbose || t->opts.dry_run)
-		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links) in %.1f ms\n",
-			probe_table__attachable(&t->table), t->table.nbins, t->multi ? "uprobe_multi" : "per-function",
-			ms_since(&t0));
+		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links); start-up: "
+			"resolving probes %.1f ms, loading the BPF object %.1f ms, attaching %.1f ms%s\n",
+			probe_table__attachable(&t->table), t->table.nbins,
+			t->multi ? "uprobe_multi" : "per-function", t->resolve_ms, t->load_ms,
+			ms_since(&t0) - t->load_ms, t->selecting ? " (with the scan of processes)" : "");
 	return 0;
 }
 
@@ -940,6 +996,7 @@ void tracer__free(struct tracer *t)
 	indirect_sink__release(&t->indirect);
 	python_probe__free(t->python);
 	spanprobe_bpf__destroy(t->skel);
+	object_load__release(&t->load);
 	child__terminate(&t->child);
 	probe_table__release(&t->table);
 	process_ref__close(&t->target_ref);

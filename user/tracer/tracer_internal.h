@@ -14,6 +14,7 @@
 #include "probe_table.h"
 #include "chosen_procs.h"
 #include "kernel_features.h"
+#include "object_load.h"
 #include "process_ref.h"
 #include "process_tree.h"
 #include "tracer.h"
@@ -25,6 +26,8 @@ struct tracer {
 	struct probe_table table;
 	struct python_probe *python;
 	struct spanprobe_bpf *skel;
+	struct object_load load;    /* programs the kernel refused, the verifier's costs */
+	double resolve_ms, load_ms; /* start-up: where its time went (-v) */
 	struct attachment attached;
 	struct exception_hooks hooks;  /* __cxa_throw, gopanic, ...: exceptions leaving calls */
 	struct indirect_sink indirect; /* slots of the indirect jmps probed as exits */
