@@ -4,13 +4,17 @@
 #      untraced, under spanprobe, under bpftrace's empty uprobe+uretprobe.
 #   2. spans/s the user-space pipeline sustains per CPU-second: the encoder
 #      alone, and ring buffer -> span -> jsonl / OTLP (null sink, Collector).
+#   python: a Flask service under gunicorn per CPython: untraced, the in-process
+#      OpenTelemetry SDK, spanprobe (bench/python_flask.sh; its table goes to
+#      bench/python_flask_latest.md, read in bench/python_flask_results.md;
+#      about 15 minutes).
 # Prints a markdown table and writes it to bench/results.md. Run as root
 # (`make bench`); about 2-4 minutes. Sizes can be changed through the
 # environment: BENCH_REPS, BENCH_CALLS, BENCH_LOAD_THREADS, BENCH_LOAD_CALLS.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-ONLY=${BENCH_ONLY:-calls,pipeline}   # sections: calls (1), pipeline (2 and 3)
+ONLY=${BENCH_ONLY:-calls,pipeline,python} # sections: calls (1), pipeline (2 and 3), python
 REPS=${BENCH_REPS:-3}
 CALLS=${BENCH_CALLS:-200000}             # per traced run
 CALLS_UNTRACED=$((CALLS * 250))
@@ -35,6 +39,15 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 } >"$tmp/summary.md"
 [[ ,$ONLY, == *,calls,* ]] && source bench/per_call.sh
 [[ ,$ONLY, == *,pipeline,* ]] && source bench/pipeline.sh
+if [[ ,$ONLY, == *,python,* ]]; then
+	log "python: a Flask service under gunicorn per CPython"
+	if SPANPROBE=$SPANPROBE bench/python_flask.sh >"$tmp/python.md" 2>"$tmp/python.err"; then
+		cp "$tmp/python.md" bench/python_flask_latest.md
+		log "python: written to bench/python_flask_latest.md"
+	else
+		log "python: bench/python_flask.sh failed: $(tail -n 3 "$tmp/python.err")"
+	fi
+fi
 
 # ---- the report -------------------------------------------------------------------
 {
@@ -114,7 +127,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	fi
 } >"$tmp/results.md"
 
-if [ "$ONLY" = calls,pipeline ]; then
+if [[ ,$ONLY, == *,calls,* && ,$ONLY, == *,pipeline,* ]]; then
 	cp "$tmp/results.md" "$RESULTS"
 	cat "$RESULTS"
 	log "written to $RESULTS"

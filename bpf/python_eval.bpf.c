@@ -97,6 +97,27 @@ struct {
 
 #define UNHOOKED_REPORT_NS (10 * 1000 * 1000)
 
+/* Entries per CPU, for looking at the interpreter's eval_frame on one entry
+ * in UNHOOKED_CHECK_EVERY only: its two reads on every entry were a fifth
+ * of the entry's cost (bench/python_flask_results.md), and an interpreter
+ * running unhooked enters the evaluator thousands of times while it starts
+ * (each import), so it is still found within moments. */
+#define UNHOOKED_CHECK_EVERY 16
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} py_unhooked_tick SEC(".maps");
+
+static __always_inline bool unhooked_check_due(void)
+{
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&py_unhooked_tick, &zero);
+
+	return !n || ((*n)++ % UNHOOKED_CHECK_EVERY) == 0;
+}
+
 /* Where a str object's characters are as UTF-8: compact ASCII strings (file
  * and function names nearly always) hold them after the header; other
  * compact strings have their UTF-8 form cached in utf8 (NULL until asked
@@ -231,7 +252,7 @@ static __always_inline bool eval_entry(struct pt_regs *ctx)
 		tstate = PT_REGS_PARM1(ctx);
 		frame = PT_REGS_PARM2(ctx);
 	}
-	if (in->needs_hook && tstate)
+	if (in->needs_hook && tstate && unhooked_check_due())
 		report_unhooked(l, tstate, pid_tgid);
 	if (bpf_probe_read_user(&code, sizeof(code), (void *)(frame + l->frame_code)) || !code)
 		return false;

@@ -100,6 +100,7 @@ static int find_sites(struct py_eval_target *t, const struct container_file *fil
 		goto cleanup;
 	}
 	t->entry_offset = f->attach_offset;
+	t->entry_cost = f->cost_reason ? f->cost_reason : attach_cost__name(f->cost);
 	t->entry_addr = f->vaddr + (f->attach_offset - f->file_offset);
 	if (uretprobe_asked()) {
 		t->uretprobe = true;

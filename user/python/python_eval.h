@@ -41,6 +41,8 @@ struct py_eval_target {
 	ino_t ino;
 	uint64_t entry_offset;      /* file offset of the entry probe */
 	uint64_t entry_addr;        /* its link-time address */
+	const char *entry_cost;     /* the entry probe's instruction, as the kernel takes it:
+				     * "push %r15, emulated" (static text) */
 	uint64_t *ret_offsets;      /* return instructions (file offsets) */
 	size_t nrets;
 	bool uretprobe;             /* returns by uretprobe instead */

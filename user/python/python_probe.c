@@ -702,8 +702,9 @@ static void path_summary(const struct python_probe *p, const struct py_target *t
 		return;
 	}
 	return_how(p, t->eval, how, sizeof(how));
-	snprintf(buf, len, "evaluator probe, returns by %s: every Python call pays %s%s", how,
-		 p->configured && p->method.session ? "1 probe hit, a traced one 2"
+	snprintf(buf, len, "evaluator probe (entry: %s), returns by %s: every Python call of a "
+		 "traced process pays %s%s", t->eval->entry_cost, how,
+		 p->configured && p->method.session ? "1 probe hit, a traced call 2"
 						     : "2 probe hits",
 		 t->eval->bin.needs_eval_frame_hook ? "; inlining off while traced (3.11+)" : "");
 }
