@@ -7,11 +7,13 @@ with_progress() {
 	local what=$1 start ticker rc
 	shift
 	start=$(date +%s)
+	# its own stdout and stderr away from COMMAND's: a pipe it held open
+	# would keep the reader waiting for its sleep to end
 	(
 		while sleep 30; do
 			echo "  ... still $what ($(($(date +%s) - start)) s so far)" >&7
 		done
-	) &
+	) >/dev/null 2>&1 &
 	ticker=$!
 	# (set -e in the caller: neither COMMAND's failure nor the ticker's
 	# SIGTERM status may end the caller before the ticker is gone)
