@@ -113,7 +113,7 @@ python_case() {
 # (6.13+), whose refusal falls back to return instructions; else the entry
 # and return-instruction programs.
 python_case eval_control "$PYENV_PY" "" traced
-if [ -x "$PYENV_PY" ] && "$SPANPROBE" --dry-run "python:$PYENV_PY:calls.py:work" 2>&1 | grep -q 'uprobe session'; then
+if [ -x "$PYENV_PY" ] && "$SPANPROBE" --dry-run "python:$PYENV_PY:calls.py:work" 2>&1 | grep -q '+ uprobe session'; then
 	python_case eval_session "$PYENV_PY" py_eval_session traced
 	python_case eval_entry "$PYENV_PY" py_eval_session,py_eval_entry lost
 else
