@@ -4,7 +4,8 @@
  * programs (uprobe_calls.bpf.c) and the exception hooks
  * (exception_hooks.bpf.c); the frames themselves are shadow_stack.bpf.h's.
  *
- * Threads: the thread's task-storage stack, ordered by the stack pointer.
+ * Threads: the thread's stack of open calls (its thread slot, or task
+ * storage), ordered by the stack pointer.
  *
  * Go (register ABI, Go >= 1.17): goroutines move between threads, so the
  * goroutine (g, in r14 at every Go function's entry and exit) is the unit

@@ -38,6 +38,9 @@ void report__summary(const struct report_sources *r, FILE *to)
 	if (k[STAT_TREE_DROPS])
 		fprintf(to, "; %" PRIu64 " started processes not followed (the traced tree is full)",
 			k[STAT_TREE_DROPS]);
+	if (k[STAT_PROC_DROPS])
+		fprintf(to, "; %" PRIu64 " fork/exit reports lost (processes then followed or let go "
+			"late)", k[STAT_PROC_DROPS]);
 	if (k[STAT_EXEC_DROPS])
 		fprintf(to, "; exec reports lost %" PRIu64 " (containers started then were not "
 			"searched)", k[STAT_EXEC_DROPS]);

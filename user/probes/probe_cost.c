@@ -4,7 +4,7 @@
 #include "probe_cost.h"
 
 /* Median duration of an empty function, per entry class, with the
- * uretprobe on its return (bench/probe_floor.sh on the 2-CPU VM, Linux
+ * uretprobe on its return (bench/per_call.sh on the 2-CPU VM, Linux
  * 6.18: 9.2 us, 0.70 us, 0.58 us): what any call of that class shows at
  * least, however short it is. */
 #define FLOOR_SINGLE_STEP_NS 9000

@@ -4,7 +4,7 @@
  * emulation of the probed instruction, the return to user space) and the
  * part of the return probe before its timestamp (the trap into the
  * kernel). It depends on the cost class of the function's entry probe (user/elf/), and
- * was measured on empty functions of each class (bench/probe_floor.sh):
+ * was measured on empty functions of each class (bench/per_call.sh):
  * a function probed by single-step shows several microseconds however short
  * it is. */
 #ifndef SPANPROBE_PROBE_COST_H

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* A finished span as every output sees it: the kernel's span_event resolved
+/* A finished span as every output sees it: the kernel's span_record resolved
  * against the probe table (name, source location) and the wall clock. */
 #ifndef SPANPROBE_SPAN_H
 #define SPANPROBE_SPAN_H
