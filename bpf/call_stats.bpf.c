@@ -16,8 +16,6 @@ __noinline int call_stats__add(__u32 func_id, __u64 dur_ns, __u64 self_ns, __u8 
 	struct call_stats *s;
 	__u32 b;
 
-	if (!stats_uprobe_slots && !stats_dyn_slots)
-		return 0;
 	s = call_stats__of(func_id);
 	if (!s) {
 		count(STAT_SUMMARY_DROPS);

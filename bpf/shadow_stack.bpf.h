@@ -405,7 +405,9 @@ static __always_inline bool shadow_stack__finish(struct thread_calls *tc, __u32 
 	__u64 dur = end_ns - f->start_ns;
 	bool on_error_path = (flags & SPAN_F_ERROR) || f->error_below;
 
-	if (!ABLATED(ABLATE_STATS))
+	/* the test is here, on rodata: with the statistics off (--no-stats) the
+	 * verifier drops the call, which a global function's body can't */
+	if (!ABLATED(ABLATE_STATS) && (stats_uprobe_slots || stats_dyn_slots))
 		call_stats__add(f->func_id, dur, dur > f->child_ns ? dur - f->child_ns : 0, flags);
 	if (idx > 0) {
 		struct open_call *parent = FRAME(tc, idx - 1);

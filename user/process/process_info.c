@@ -203,21 +203,19 @@ static uint64_t now_ns(void)
 /* Names e's pod from the API's facts; true when the pod is known. */
 static bool name_pod(const struct process_table *t, struct process_entry *e)
 {
+	bool ok;
+
 	e->pod_tried_ns = now_ns();
 	if (!t->lookup || !e->info.k8s_pod_uid)
 		return false;
+	ok = t->lookup(t->lookup_ctx, e->info.k8s_pod_uid,
+		       e->info.container_id ? e->info.container_id : "", &e->info.k8s_pod_name,
+		       &e->info.k8s_namespace, &e->info.k8s_container_name) == 0;
 #ifdef MUTANT_POD_NAME /* make test-mutants: the pod's name loses its last letter */
-	if (t->lookup(t->lookup_ctx, e->info.k8s_pod_uid,
-		      e->info.container_id ? e->info.container_id : "", &e->info.k8s_pod_name,
-		      &e->info.k8s_namespace, &e->info.k8s_container_name))
-		return false;
-	if (e->info.k8s_pod_name && strlen(e->info.k8s_pod_name) > 1)
+	if (ok && e->info.k8s_pod_name && strlen(e->info.k8s_pod_name) > 1)
 		e->info.k8s_pod_name[strlen(e->info.k8s_pod_name) - 1] = 0;
-	return true;
 #endif
-	return t->lookup(t->lookup_ctx, e->info.k8s_pod_uid,
-			 e->info.container_id ? e->info.container_id : "", &e->info.k8s_pod_name,
-			 &e->info.k8s_namespace, &e->info.k8s_container_name) == 0;
+	return ok;
 }
 
 /* Pod uid and container id from the kernel's cgroup path (pod_cgroup.h);

@@ -265,11 +265,11 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 	LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = idx, .retprobe = true);
 	int err;
 
-	/* a program of this path refused by the kernel (object_load.c said so) */
+	/* the session program is loaded whenever chosen: a refused one was
+	 * chosen away at the retry (python_eval_method.c) */
 	if (bpf_program__autoload(skel->progs.py_eval_session))
-		return bpf_program__fd(skel->progs.py_eval_session) < 0
-			       ? 0
-			       : attach_session(t, idx, skel, pid, quiet_gone, attached);
+		return attach_session(t, idx, skel, pid, quiet_gone, attached);
+	/* a program of this path refused by the kernel (object_load.c said so) */
 	if (bpf_program__fd(skel->progs.py_eval_entry) < 0 ||
 	    (t->uretprobe && bpf_program__fd(skel->progs.py_eval_return) < 0) ||
 	    (!t->uretprobe && t->nrets && bpf_program__fd(skel->progs.py_eval_ret_insn) < 0))

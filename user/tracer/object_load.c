@@ -82,11 +82,12 @@ static void free_logs(struct object_load *l)
 	l->nlogs = 0;
 }
 
+/* Is name one of the comma-separated list's entries? */
 static bool in_list(const char *list, const char *name)
 {
 	size_t n = strlen(name);
 
-	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
 		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
 			return true;
 	return false;
