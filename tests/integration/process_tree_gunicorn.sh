@@ -4,7 +4,8 @@
 # serve every request. With -c on the master, and with -p on a master started
 # before spanprobe (a worker killed then and restarted by gunicorn): one trace
 # per request, foo -> goo, zoo, ERROR where the app printed the exception,
-# each span's process one of the workers.
+# each span's process one of the workers; with -p, from the first request
+# sent once spanprobe says it is ready.
 source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/python.sh"
 source "$ROOT/tests/lib/pyenvs.sh"
@@ -12,6 +13,7 @@ scratch
 APP_DIR=$ROOT/examples/python
 REQUESTS=${GUNICORN_REQUESTS:-30}
 PY=/usr/bin/python3.11
+EVAL_FRAME=$ROOT/build/tools/cpython-eval-frame
 python_prereqs || exit 0
 
 # gunicorn comes from PyPI, into a venv of the interpreter under test, made
@@ -95,10 +97,28 @@ run() {
 	master=$!
 	bg_track $master
 	wait_answers $port || { fail "$T.p_master.serves" "$(tail -n 3 "$SCRATCH/$T.p.gunicorn")"; return; }
-	"$SPANPROBE" -p $master -o jsonl --output-file "$SCRATCH/$T.p.jsonl" "python:$PYI:app.py:foo,goo,zoo" \
-		2>"$SCRATCH/$T.p.err" &
+	"$SPANPROBE" -p $master -o jsonl --output-file "$SCRATCH/$T.p.jsonl" --ready-file "$SCRATCH/$T.p.ready" \
+		"python:$PYI:app.py:foo,goo,zoo" 2>"$SCRATCH/$T.p.err" &
 	tracer=$!
 	bg_track $tracer
+	check "$T.p_master.ready" wait_for_line "$SCRATCH/$T.p.ready" "" 30
+	if [ "$INLINES" = 1 ]; then # 3.11+: inlining already off in every worker
+		local w out n=0 off=0
+		for w in $(workers $master); do
+			n=$((n + 1))
+			out=$("$EVAL_FRAME" "$w" "$PYI" 2>&1)
+			[[ $out =~ ^eval_frame\ (0x[0-9a-f]+)\ default\ (0x[0-9a-f]+) ]] &&
+				[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && off=$((off + 1))
+		done
+		expect_eq "$T.p_master.inlining_off_in_each_worker_when_ready" "$off of $n" "3 of 3"
+	fi
+	# the moment it says it is ready, every worker's calls are seen: on
+	# 3.11+ inlining is off in each before then, not at its first report
+	sent=0 ok=0
+	for ((i = 0; i < 6; i++)); do
+		curl -sf --max-time 30 "http://127.0.0.1:$port/" -o /dev/null && ok=$((ok + 1))
+		sent=$((sent + 1))
+	done
 	check "$T.p_master.started" wait_for_line "$SCRATCH/$T.p.err" "in a process and its descendants" 30
 	check "$T.p_master.workers_found" grep -q "4 processes traced ($master and its descendants)" "$SCRATCH/$T.p.err"
 	before=$(workers $master)
@@ -110,12 +130,11 @@ run() {
 		[ "$(wc -w <<<"$now")" = 3 ] && [[ " $now " != *" $victim "* ]] && break
 		sleep 0.05
 	done
-	echo "$now" >"$SCRATCH/$T.p_master.workers"
+	echo "$before $now" >"$SCRATCH/$T.p_master.workers" # the victim served the first requests
 	restarted=$(comm -13 <(tr ' ' '\n' <<<"$before" | sort) <(tr ' ' '\n' <<<"$now" | sort) | head -n 1)
 	wait_answers $port
 	# requests until the new worker has served some (gunicorn's workers race for
 	# each connection), REQUESTS at least; 600 at most (a hang guard)
-	sent=0 ok=0
 	while [ $sent -lt 600 ]; do
 		curl -sf --max-time 30 "http://127.0.0.1:$port/" -o /dev/null && ok=$((ok + 1))
 		sent=$((sent + 1))
@@ -134,12 +153,12 @@ run() {
 }
 
 if venv=$(gunicorn_venv debian-3.11 "$PY"); then
-	run usdt-3.11 "$PY" "$venv"
+	INLINES=1 run usdt-3.11 "$PY" "$venv"
 else
 	fail usdt-3.11.gunicorn_installed "pip install gunicorn failed: $(tail -n 3 "$SCRATCH/pip.log")"
 fi
 if flask_venv=$(pyenv_flask_venv 3.10) && venv=$(gunicorn_venv 3.10 "" "$flask_venv"); then
-	run evaluator-3.10 "$(pyenv_prefix 3.10)/bin/python3.10" "$venv"
+	INLINES=0 run evaluator-3.10 "$(pyenv_prefix 3.10)/bin/python3.10" "$venv"
 else
 	fail evaluator-3.10.gunicorn_installed "pyenv 3.10 with Flask and gunicorn: $(tail -n 3 "$SCRATCH/pip.log")"
 fi

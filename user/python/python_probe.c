@@ -542,6 +542,12 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 	return 0;
 }
 
+void python_probe__hook_process(struct python_probe *p, pid_t pid)
+{
+	if (p && !p->restoring && (p->target <= 0 || p->target == pid) && needs_hooks(p))
+		hook_process(p, pid);
+}
+
 void python_probe__on_unhooked(struct python_probe *p, pid_t pid)
 {
 	if (p && !p->restoring && (p->target <= 0 || p->target == pid))

@@ -55,6 +55,10 @@ int python_probe__attach_process(struct python_probe *p, pid_t pid, struct attac
 /* pid is no longer chosen: its inlining back on, before its links go; when
  * it exec'd (its memory is another program's), forgotten unwritten. */
 void python_probe__release_process(struct python_probe *p, pid_t pid, bool exec);
+/* pid is traced from now on (a descendant of -p's process found at the
+ * start): inlining off in its interpreters now, where it needs it, rather
+ * than at its evaluator's first report, after its first calls ran unseen. */
+void python_probe__hook_process(struct python_probe *p, pid_t pid);
 /* The BPF side saw pid's interpreter run with inlining on (REC_PY_UNHOOKED). */
 void python_probe__on_unhooked(struct python_probe *p, pid_t pid);
 /* pid exec'd (system-wide): probes the interpreters at the specs' absolute

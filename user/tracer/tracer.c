@@ -614,6 +614,18 @@ static void say_single_stepped(const struct probe_table *table)
 		fputc('\n', stderr);
 }
 
+/* -p's descendants running now get CPython's inlining turned off before
+ * the start is over (and the ready file says so): a worker's calls would
+ * otherwise run inlined and unseen until its evaluator reported it. */
+static void hook_descendants(struct tracer *t)
+{
+	pid_t pids[1024];
+	size_t n = process_tree__running(t->tree, pids, 1024);
+
+	for (size_t i = 0; i < n && i < 1024; i++)
+		python_probe__hook_process(t->python, pids[i]);
+}
+
 int tracer__start(struct tracer *t)
 {
 	struct timespec t0;
@@ -665,6 +677,7 @@ int tracer__start(struct tracer *t)
 				t->opts.pid, strerror(-err));
 			return err;
 		}
+		hook_descendants(t);
 	}
 	/* with -c, spanprobe says nothing at start: stderr is the command's too */
 	if (!t->opts.cmd || t->opts.verbose)
