@@ -121,3 +121,9 @@ $(BENCH_OUT)/bpf-stats-on: bench/bpf_stats_on.c
 	$(BENCH_CLANG) $(BENCH_CFLAGS) $< -lbpf -o $@
 
 bench-programs: $(BENCH_OUT)/bpf-stats-on
+
+$(BENCH_OUT)/empty-uprobe: bench/empty_uprobe.c
+	@mkdir -p $(@D)
+	$(BENCH_CLANG) $(BENCH_CFLAGS) $< -lbpf -o $@
+
+bench-programs: $(BENCH_OUT)/empty-uprobe

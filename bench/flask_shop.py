@@ -7,7 +7,14 @@ of untraced Python calls Flask and gunicorn make.
 SHOP_SDK=1 makes the same four functions spans with the in-process
 OpenTelemetry SDK (BatchSpanProcessor, OTLP/gRPC to
 OTEL_EXPORTER_OTLP_ENDPOINT): what spanprobe is compared with. A span left
-by an exception gets status ERROR, as spanprobe's do."""
+by an exception gets status ERROR, as spanprobe's do.
+
+SHOP_MONITOR=1 (3.12+) is the prototype of bench/python_no_trap.md: the
+four functions' code objects get sys.monitoring events (start and return;
+unwind globally, as CPython only offers it) whose callback is `slice`, a C
+callable that does nothing here, so only their calls leave the inlined path
+for CPython's instrumentation functions, where a probe can sit. It is what
+a tracer would install from outside through 3.14's sys.remote_exec."""
 import os
 
 from flask import Flask
@@ -61,6 +68,22 @@ if os.environ.get("SHOP_SDK") == "1":
         fib = spanned(tracer, fib)
         price = spanned(tracer, price)
         handle_order = spanned(tracer, handle_order)
+
+
+if os.environ.get("SHOP_MONITOR") == "1":
+    import sys
+
+    def monitor_chosen():
+        mon = sys.monitoring
+        ev = mon.events
+        mon.use_tool_id(mon.PROFILER_ID, "no-trap prototype")
+        for e in (ev.PY_START, ev.PY_RETURN, ev.PY_UNWIND):
+            mon.register_callback(mon.PROFILER_ID, e, slice)
+        for f in (handle_order, validate, price, fib):
+            mon.set_local_events(mon.PROFILER_ID, f.__code__, ev.PY_START | ev.PY_RETURN)
+        mon.set_events(mon.PROFILER_ID, ev.PY_UNWIND)
+
+    monitor_chosen()
 
 
 @app.route("/order/<int:n>")

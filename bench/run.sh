@@ -41,7 +41,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ ,$ONLY, == *,pipeline,* ]] && source bench/pipeline.sh
 if [[ ,$ONLY, == *,python,* ]]; then
 	log "python: a Flask service under gunicorn per CPython"
-	if SPANPROBE=$SPANPROBE bench/python_flask.sh >"$tmp/python.md" 2>"$tmp/python.err"; then
+	if SPANPROBE=$SPANPROBE bench/python_flask.sh 1000 5 >"$tmp/python.md" 2>"$tmp/python.err"; then
 		cp "$tmp/python.md" bench/python_flask_latest.md
 		log "python: written to bench/python_flask_latest.md"
 	else

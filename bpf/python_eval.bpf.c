@@ -6,8 +6,10 @@
  * user/python/python_hooks.c), and probes on its return instructions (or a
  * uretprobe where those can't all be found). The frame argument leads to
  * the code object; python_code.bpf.h judges it once against the globs
- * (keyed by the addresses of its co_filename and co_name objects), and
- * traced calls go on the thread's shadow stack like any other source's.
+ * (keyed by the addresses of its co_filename and co_name objects), the
+ * verdict is kept under the code object's address too (py_code_verdicts:
+ * a later call reads no string), and traced calls go on the thread's
+ * shadow stack like any other source's.
  *
  * With uprobe sessions (6.13+), one program on a session link does both: its
  * entry asks for the return of a traced call only (non-zero skips it), so
@@ -79,6 +81,34 @@ struct {
 	__type(key, struct gen_key);
 	__type(value, struct gen_span);
 } py_gens SEC(".maps");
+
+/* The verdict of a code object the evaluator ran, under the object's
+ * address: later calls of it read the frame's code and the code's two name
+ * pointers and look here, with no read of the strings (a third of an
+ * untraced call's reads). The pointers must still be the ones judged: a
+ * code object holds its names, so the same address with the same names is
+ * the same function, or one that would be judged the same. The verdict and
+ * the function id themselves come from py_verdicts (per file and name: the
+ * code objects of one function share an id). */
+struct code_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 code;
+};
+
+struct code_verdict {
+	__u64 file_ptr;
+	__u64 name_ptr;
+	__u32 func_id; /* 0: not traced */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct code_key);
+	__type(value, struct code_verdict);
+} py_code_verdicts SEC(".maps");
 
 /* 3.11+ interpreters seen running with inlining on, and when last reported
  * (at most one report per interpreter per 10 ms). */
@@ -219,6 +249,49 @@ static __always_inline void report_unhooked(const struct py_layout *l, __u64 tst
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
+/* The function id of a code object not in py_code_verdicts (or whose names
+ * changed): its verdict per file and name, judged on first sight, then
+ * remembered under the code object unless the judging could not finish
+ * (judged again at its next call). */
+static __always_inline __u32 code_func_id(const struct py_eval_interp *in, __u64 bias,
+					  __u64 code, const __u64 *ptrs, struct verdict_key *k)
+{
+	struct code_verdict cv = { .file_ptr = ptrs[0], .name_ptr = ptrs[1] };
+	struct code_key ck = { .tgid = k->tgid, .code = code };
+	const struct py_layout *l = &in->l;
+	__u64 name8 = 0;
+	__s64 cached;
+
+	if (l->version >= 0x030d) { /* f_executable: a code object, or None */
+		__u64 type = 0;
+
+		bpf_probe_read_user(&type, sizeof(type), (void *)(code + l->ob_type));
+		if (type != bias + in->code_type_addr)
+			return 0;
+	}
+	k->file_ptr = ptrs[0];
+	k->name_ptr = ptrs[1];
+	/* the first characters of a compact ASCII name; for another str, header
+	 * bytes as stable: either way a reused object reads differently */
+	bpf_probe_read_user(&name8, sizeof(name8), (void *)(k->name_ptr + l->str_ascii_data));
+	cached = py_code_cached(k, name8);
+	if (cached < 0) {
+		__s32 line = 0;
+		__u64 file_chars = str_chars(l, k->file_ptr), name_chars = str_chars(l, k->name_ptr);
+
+		if (!file_chars || !name_chars)
+			return 0;
+		bpf_probe_read_user(&line, sizeof(line), (void *)(code + l->code_firstlineno));
+		judge_code(k, file_chars, name_chars, name8, line);
+		cached = py_code_cached(k, name8);
+		if (cached < 0)
+			return 0;
+	}
+	cv.func_id = cached;
+	bpf_map_update_elem(&py_code_verdicts, &ck, &cv, BPF_ANY);
+	return cv.func_id;
+}
+
 /* A call entering the evaluator: true when it was pushed as a traced call
  * (its return is then wanted). */
 static __always_inline bool eval_entry(struct pt_regs *ctx)
@@ -226,14 +299,15 @@ static __always_inline bool eval_entry(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
 	struct verdict_key k = { .tgid = pid_tgid >> 32 };
+	struct code_key ck = { .tgid = k.tgid };
 	const struct py_eval_interp *in;
+	const struct code_verdict *cv;
 	const struct py_layout *l;
-	__u64 frame, code = 0, tstate = 0, sp = PT_REGS_SP(ctx), bias, name8 = 0, now;
+	__u64 frame, code = 0, tstate = 0, sp = PT_REGS_SP(ctx), bias, now;
 	__u64 ptrs[2] = {};
 	struct gen_span *g = NULL;
 	struct thread_calls *tc;
 	__u32 flags = 0, func_id;
-	__s64 cached;
 	bool gen;
 
 	if (!traced_tgid(pid_tgid) || py_eval_detaching)
@@ -256,32 +330,17 @@ static __always_inline bool eval_entry(struct pt_regs *ctx)
 		report_unhooked(l, tstate, pid_tgid);
 	if (bpf_probe_read_user(&code, sizeof(code), (void *)(frame + l->frame_code)) || !code)
 		return false;
-	if (l->version >= 0x030d) { /* f_executable: a code object, or None */
-		__u64 type = 0;
-
-		bpf_probe_read_user(&type, sizeof(type), (void *)(code + l->ob_type));
-		if (type != bias + in->code_type_addr)
-			return false;
-	}
-	/* co_filename and co_name are adjacent in every version (user space checks) */
+	/* co_filename and co_name are adjacent in every version (user space
+	 * checks); on 3.13 f_executable may be None, whose bytes here are no
+	 * cached code object's names */
 	if (bpf_probe_read_user(ptrs, sizeof(ptrs), (void *)(code + l->code_filename)))
 		return false;
-	k.file_ptr = ptrs[0];
-	k.name_ptr = ptrs[1];
-	/* the first characters of a compact ASCII name; for another str, header
-	 * bytes as stable: either way a reused object reads differently */
-	bpf_probe_read_user(&name8, sizeof(name8), (void *)(k.name_ptr + l->str_ascii_data));
-	cached = py_code_cached(&k, name8);
-	if (cached >= 0) {
-		func_id = cached;
+	ck.code = code;
+	cv = bpf_map_lookup_elem(&py_code_verdicts, &ck);
+	if (cv && cv->file_ptr == ptrs[0] && cv->name_ptr == ptrs[1]) {
+		func_id = cv->func_id;
 	} else {
-		__s32 line = 0;
-		__u64 file_chars = str_chars(l, k.file_ptr), name_chars = str_chars(l, k.name_ptr);
-
-		if (!file_chars || !name_chars)
-			return false;
-		bpf_probe_read_user(&line, sizeof(line), (void *)(code + l->code_firstlineno));
-		func_id = judge_code(&k, file_chars, name_chars, name8, line);
+		func_id = code_func_id(in, bias, code, ptrs, &k);
 	}
 	if (!func_id)
 		return false;
