@@ -12,7 +12,6 @@
 
 /* Calls with captured arguments open at once on one thread; more (nested
  * deeper) are sent without them and counted (STAT_ARGS_DROPS). */
-#define ARG_SLOTS 8
 _Static_assert((ARG_SLOTS & (ARG_SLOTS - 1)) == 0, "ARG_SLOTS must be a power of two");
 _Static_assert(ARG_MAX_STRINGS == 2, "the string index mask below");
 

@@ -74,6 +74,10 @@ struct call_stats {
 #define SAMPLE_RANDOM_BITS 56
 
 /* Argument types (--arg). */
+/* Calls with captured arguments open at once in a thread; a deeper one's
+ * arguments are not captured (STAT_ARGS_DROPS). */
+#define ARG_SLOTS 8
+
 #define ARG_T_INT   1 /* signed integer, arg_slot.size bytes */
 #define ARG_T_UINT  2 /* unsigned integer */
 #define ARG_T_HEX   3 /* unsigned, shown in hex */

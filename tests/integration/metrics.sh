@@ -29,6 +29,15 @@ expect_eq "hits_goo" "$(metric "spanprobe_probe_hits_total{function=\"goo\",bina
 expect_eq "spans_total" "$(metric spanprobe_spans_total)" 90
 expect_eq "span_errors_total" "$(metric spanprobe_span_errors_total)" "$errors"
 expect_eq "ring_buffer_losses" "$(metric 'spanprobe_spans_lost_total{cause="ring_buffer_full"}')" 0
+# every family served is in the README's list, and the counters the BPF
+# programs keep are all served (the summary line is made from the same table)
+families=$(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$SCRATCH/metrics.txt")
+undocumented=""
+for f in $families; do grep -q "\`$f[{\`]" "$ROOT/README.md" || undocumented+=" $f"; done
+check "families_served" test "$(wc -w <<<"$families")" -ge 15
+expect_eq "families_in_readme" "${undocumented:- none}" " none"
+expect_eq "spans_filtered_total" "$(metric spanprobe_spans_filtered_total)" 0
+expect_eq "traces_unsampled_total" "$(metric spanprobe_traces_unsampled_total)" 0
 kill -INT $sp
 wait_or_fail $sp
 check "summary_hits_line" grep -q "hits per function: foo 30, goo 30, zoo 30" "$SCRATCH/sp.err"

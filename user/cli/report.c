@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <linux/types.h>
 
+#include "kernel_counters.h"
 #include "otlp_exporter.h"
 #include "outputs.h"
 #include "report.h"
@@ -17,13 +18,9 @@ void report__summary(const struct report_sources *r, FILE *to)
 
 	tracer__kernel_stats(r->tracer, k);
 	outputs__counts(r->outputs, &c);
-	fprintf(to,
-		"spanprobe: %" PRIu64 " spans (%" PRIu64 " errors, %" PRIu64 " truncated); "
-		"lost %" PRIu64 " (ring buffer full %" PRIu64 ", nesting > %d %" PRIu64
-		", no thread slot %" PRIu64 ")",
-		c.spans, c.errors, c.truncated,
-		k[STAT_RINGBUF_DROPS] + k[STAT_DEPTH_DROPS] + k[STAT_STACK_DROPS],
-		k[STAT_RINGBUF_DROPS], SPAN_MAX_DEPTH, k[STAT_DEPTH_DROPS], k[STAT_STACK_DROPS]);
+	fprintf(to, "spanprobe: %" PRIu64 " spans (%" PRIu64 " errors, %" PRIu64 " truncated); ",
+		c.spans, c.errors, c.truncated);
+	kernel_counters__summary_lost(k, to);
 	if (c.unwritten)
 		fprintf(to, "; %" PRIu64 " not written to %s (%s)", c.unwritten,
 			r->output_name, outputs__write_error(r->outputs) ?: "out of memory");
@@ -35,25 +32,7 @@ void report__summary(const struct report_sources *r, FILE *to)
 		fprintf(to, "; %zu process%s traced", sel.procs_total, sel.procs_total == 1 ? "" : "es");
 	else if (tracer__processes_seen(r->tracer))
 		fprintf(to, "; %zu processes traced", tracer__processes_seen(r->tracer));
-	if (k[STAT_TREE_DROPS])
-		fprintf(to, "; %" PRIu64 " started processes not followed (the traced tree is full)",
-			k[STAT_TREE_DROPS]);
-	if (k[STAT_PROC_DROPS])
-		fprintf(to, "; %" PRIu64 " fork/exit reports lost (processes then followed or let go "
-			"late)", k[STAT_PROC_DROPS]);
-	if (k[STAT_EXEC_DROPS])
-		fprintf(to, "; exec reports lost %" PRIu64 " (containers started then were not "
-			"searched)", k[STAT_EXEC_DROPS]);
-	if (k[STAT_UNSAMPLED])
-		fprintf(to, "; %" PRIu64 " traces not sampled", k[STAT_UNSAMPLED]);
-	if (k[STAT_FILTERED])
-		fprintf(to, "; %" PRIu64 " spans filtered out", k[STAT_FILTERED]);
-	if (k[STAT_ARGS_DROPS])
-		fprintf(to, "; arguments not captured for %" PRIu64 " calls (captured calls nested "
-			"deeper than 8)", k[STAT_ARGS_DROPS]);
-	if (k[STAT_SUMMARY_DROPS])
-		fprintf(to, "; %" PRIu64 " calls not in the summary (more functions than its slots)",
-			k[STAT_SUMMARY_DROPS]);
+	kernel_counters__summary_notes(k, to);
 	if (outputs__otlp_stats(r->outputs, &os))
 		fprintf(to, "; OTLP exported %" PRIu64 ", dropped %" PRIu64 ", rejected %" PRIu64
 			", retries %" PRIu64, os.exported, os.dropped, os.rejected, os.retries);

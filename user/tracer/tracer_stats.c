@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "elf_symbols.h"
+#include "kernel_counters.h"
 #include "percpu_stats.h"
 #include "probe_cost.h"
 #include "span_decode.h"
@@ -116,15 +117,7 @@ void tracer__write_metrics(struct tracer *t, FILE *to)
 	pthread_mutex_unlock(&t->table_lock);
 	write_python_metrics(t, to);
 	tracer__kernel_stats(t, k);
-	fprintf(to, "# HELP spanprobe_spans_lost_total Calls not turned into spans, by cause.\n"
-		    "# TYPE spanprobe_spans_lost_total counter\n"
-		    "spanprobe_spans_lost_total{cause=\"ring_buffer_full\"} %" PRIu64 "\n"
-		    "spanprobe_spans_lost_total{cause=\"nesting_too_deep\"} %" PRIu64 "\n"
-		    "spanprobe_spans_lost_total{cause=\"no_thread_slot\"} %" PRIu64 "\n"
-		    "# HELP spanprobe_exec_reports_lost_total Process execs not reported: their containers were not searched for probed paths.\n"
-		    "# TYPE spanprobe_exec_reports_lost_total counter\n"
-		    "spanprobe_exec_reports_lost_total %" PRIu64 "\n",
-		k[STAT_RINGBUF_DROPS], k[STAT_DEPTH_DROPS], k[STAT_STACK_DROPS], k[STAT_EXEC_DROPS]);
+	kernel_counters__metrics(k, to);
 }
 
 
