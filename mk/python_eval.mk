@@ -4,7 +4,8 @@
 # interpreter's eval_frame (inlining off while traced, back on after).
 # Included by the Makefile.
 
-CPYTHON_OBJS := $(OUT)/obj/python/cpython_layout.o $(OUT)/obj/python/cpython_binary.o
+CPYTHON_OBJS := $(OUT)/obj/python/cpython_layout.o $(OUT)/obj/python/cpython_binary.o \
+		$(OUT)/obj/elf/elf_raw.o
 $(OUT)/obj/python/cpython_layout.o $(OUT)/obj/python/cpython_binary.o: bpf/python_layout.h
 
 build/tools/cpython-layout-dump: tests/tools/cpython_layout_dump.c $(CPYTHON_OBJS)

@@ -17,17 +17,10 @@
 
 #include "binary_path.h"
 
-#if defined(__x86_64__)
-#define MULTIARCH "x86_64-linux-gnu"
-#elif defined(__aarch64__)
-#define MULTIARCH "aarch64-linux-gnu"
-#else
-#define MULTIARCH "unknown-linux-gnu"
-#endif
-
-static const char *const default_lib_dirs[] = {
-	"/lib/" MULTIARCH, "/usr/lib/" MULTIARCH, "/lib64", "/usr/lib64", "/lib", "/usr/lib",
+const char *const loader_default_dirs[] = {
+	"/lib/" LOADER_MULTIARCH, "/usr/lib/" LOADER_MULTIARCH, "/lib64", "/usr/lib64", "/lib", "/usr/lib",
 };
+const size_t loader_default_ndirs = sizeof(loader_default_dirs) / sizeof(loader_default_dirs[0]);
 
 #define MAX_LIB_DIRS 64
 
@@ -213,8 +206,8 @@ int resolve_binary_path(const char *name, char *out, size_t out_len)
 		dir_list__add(&dirs, p, (size_t)(end - p));
 	}
 	read_ld_so_conf(&dirs, "/etc/ld.so.conf", 0);
-	for (i = 0; i < sizeof(default_lib_dirs) / sizeof(default_lib_dirs[0]); i++)
-		dir_list__add(&dirs, default_lib_dirs[i], strlen(default_lib_dirs[i]));
+	for (i = 0; i < loader_default_ndirs; i++)
+		dir_list__add(&dirs, loader_default_dirs[i], strlen(loader_default_dirs[i]));
 
 	for (i = 0; i < dirs.n; i++) {
 		if ((size_t)snprintf(found, sizeof(found), "%s/%s", dirs.dirs[i], name) <

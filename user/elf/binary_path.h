@@ -14,4 +14,17 @@
  * -EINVAL for an empty name). */
 int resolve_binary_path(const char *name, char *out, size_t out_len);
 
+#if defined(__x86_64__)
+#define LOADER_MULTIARCH "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define LOADER_MULTIARCH "aarch64-linux-gnu"
+#else
+#define LOADER_MULTIARCH "unknown-linux-gnu"
+#endif
+
+/* The directories the loader searches last, after the run path,
+ * LD_LIBRARY_PATH and ld.so.conf (Debian's multiarch ones first). */
+extern const char *const loader_default_dirs[];
+extern const size_t loader_default_ndirs;
+
 #endif /* SPANPROBE_BINARY_PATH_H */

@@ -124,7 +124,7 @@ static const char *debuglink_name(const struct elf_binary *b)
 	GElf_Shdr sh;
 	const char *link;
 
-	scn = elf_binary__section(b->elf, ".gnu_debuglink", &sh);
+	scn = elf_raw__section(b->elf, ".gnu_debuglink", &sh);
 	if (!scn || sh.sh_type == SHT_NOBITS || sh.sh_offset > b->image_size ||
 	    sh.sh_size > b->image_size - sh.sh_offset)
 		return NULL;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "elf_raw.h"
 #include "elf_symbols.h"
 #include "in_root.h"
 #include "x86_uprobe_insn.h"
@@ -130,8 +131,6 @@ struct sym_entry *elf_binary__at(const struct elf_binary *b, uint64_t vaddr);
 struct sym_entry *elf_binary__by_name(const struct elf_binary *b, const char *name);
 /* Sets the attach point and cost of a function from its code. */
 void elf_binary__place(const struct elf_binary *b, struct sym_entry *e);
-/* The section named name, or NULL; fills *sh. */
-Elf_Scn *elf_binary__section(Elf *elf, const char *name, GElf_Shdr *sh);
 
 /* elf_debug_file.c */
 bool elf_read_build_id(Elf *elf, const unsigned char **id, size_t *len);

@@ -79,7 +79,7 @@ enum binary_lang elf_binary__lang(const struct elf_binary *b)
 		return LANG_RUST;
 	if (s.cxx)
 		return LANG_CXX;
-	if (!s.any && elf_binary__section(b->elf, ".gcc_except_table", &sh))
+	if (!s.any && elf_raw__section(b->elf, ".gcc_except_table", &sh))
 		return LANG_UNKNOWN_EH;
 	return LANG_C;
 }
@@ -125,5 +125,5 @@ uint64_t elf_binary__section_vaddr(const struct elf_binary *b, const char *name)
 {
 	GElf_Shdr sh;
 
-	return b && elf_binary__section(b->elf, name, &sh) ? sh.sh_addr : 0;
+	return b && elf_raw__section(b->elf, name, &sh) ? sh.sh_addr : 0;
 }

@@ -71,25 +71,6 @@ const char *exit_kind__name(enum exit_kind k)
 	return "unknown";
 }
 
-Elf_Scn *elf_binary__section(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn)) != NULL) {
-		const char *n;
-
-		if (!gelf_getshdr(scn, sh))
-			continue;
-		n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && strcmp(n, name) == 0)
-			return scn;
-	}
-	return NULL;
-}
-
 /* File offset of vaddr through the PT_LOAD holding it (falling back to the
  * symbol's section when the file has no program headers). *avail is how many
  * file bytes follow it within that segment/section; *exec whether it is

@@ -64,7 +64,7 @@ char *go_buildinfo_version(const unsigned char *data, size_t size)
 static const unsigned char *section_bytes(const struct elf_binary *b, const char *name,
 					  GElf_Shdr *sh)
 {
-	if (!elf_binary__section(b->elf, name, sh) || sh->sh_type == SHT_NOBITS ||
+	if (!elf_raw__section(b->elf, name, sh) || sh->sh_type == SHT_NOBITS ||
 	    sh->sh_offset > b->image_size || sh->sh_size > b->image_size - sh->sh_offset)
 		return NULL;
 	return b->image + sh->sh_offset;
@@ -80,8 +80,8 @@ void go_symbols__detect(struct elf_binary *b)
 		b->is_go = true;
 		b->go_version = go_buildinfo_version(info, sh.sh_size);
 	}
-	if (elf_binary__section(b->elf, ".note.go.buildid", &sh) ||
-	    elf_binary__section(b->elf, ".gopclntab", &sh))
+	if (elf_raw__section(b->elf, ".note.go.buildid", &sh) ||
+	    elf_raw__section(b->elf, ".gopclntab", &sh))
 		b->is_go = true;
 }
 
@@ -147,7 +147,7 @@ int go_symbols__read(struct elf_binary *b, struct sym_list *out)
 		return -ENOEXEC;
 	if (t.text == 0) {
 		/* a PIE's textStart is filled by a relocation: runtime.text is .text */
-		if (!elf_binary__section(b->elf, ".text", &text))
+		if (!elf_raw__section(b->elf, ".text", &text))
 			return -ENOEXEC;
 		t.text = text.sh_addr;
 	}

@@ -23,57 +23,15 @@
 #include <unistd.h>
 
 #include "cpython_binary.h"
+#include "elf_raw.h"
 
 struct elf_file {
 	int fd;
 	Elf *elf;
 };
 
-static bool find_symbol(struct elf_file *f, const char *name, GElf_Sym *out)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(f->elf, scn))) {
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !sh.sh_entsize)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			const char *n;
-
-			if (!gelf_getsym(data, i, out) || out->st_shndx == SHN_UNDEF)
-				continue;
-			n = elf_strptr(f->elf, sh.sh_link, out->st_name);
-			if (n && strcmp(n, name) == 0)
-				return true;
-		}
-	}
-	return false;
-}
-
 /* File offset of a link-time address inside a PT_LOAD's file bytes; 0 when
  * none holds it (.bss, or outside the file). */
-static uint64_t vaddr_to_offset(struct elf_file *f, uint64_t vaddr, uint64_t len)
-{
-	size_t n;
-
-	if (elf_getphdrnum(f->elf, &n))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(f->elf, i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (vaddr >= ph.p_vaddr && vaddr + len <= ph.p_vaddr + ph.p_filesz)
-			return vaddr - ph.p_vaddr + ph.p_offset;
-	}
-	return 0;
-}
-
 static uint64_t lowest_load_vaddr(struct elf_file *f)
 {
 	uint64_t low = UINT64_MAX;
@@ -92,7 +50,7 @@ static uint64_t lowest_load_vaddr(struct elf_file *f)
 
 static int read_vaddr(struct elf_file *f, uint64_t vaddr, void *buf, size_t len)
 {
-	uint64_t off = vaddr_to_offset(f, vaddr, len);
+	uint64_t off = elf_raw__file_offset(f->elf, vaddr, len);
 
 	return off && pread(f->fd, buf, len, off) == (ssize_t)len ? 0 : -EIO;
 }
@@ -103,7 +61,7 @@ static int read_function(struct elf_file *f, const char *name, uint8_t *buf, siz
 {
 	GElf_Sym sym;
 
-	if (!find_symbol(f, name, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+	if (!elf_raw__symbol(f->elf, name, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 		return -ENOENT;
 	if (sym.st_size && sym.st_size < *len)
 		*len = sym.st_size;
@@ -251,8 +209,8 @@ static int find_version(struct elf_file *f, struct cpython_binary *b)
 			so ? so : "its name says so");
 		return -ENOTSUP;
 	}
-	if (find_symbol(f, "Py_Version", &sym) && !read_vaddr(f, sym.st_value, &hex, sizeof(hex)) &&
-	    (hex >> 24) >= 3) {
+	if (elf_raw__symbol(f->elf, "Py_Version", &sym) &&
+	    !read_vaddr(f, sym.st_value, &hex, sizeof(hex)) && (hex >> 24) >= 3) {
 		b->version_hex = hex;
 		b->major = hex >> 24;
 		b->minor = (hex >> 16) & 0xff;
@@ -273,7 +231,7 @@ static int find_version(struct elf_file *f, struct cpython_binary *b)
 		b->major = nmaj;
 		b->minor = nmin;
 		b->version_how = so ? "the soname" : "the file name";
-	} else if (!find_symbol(f, "_PyEval_EvalFrameDefault", &sym)) {
+	} else if (!elf_raw__symbol(f->elf, "_PyEval_EvalFrameDefault", &sym)) {
 		fprintf(stderr, "spanprobe: %s defines no _PyEval_EvalFrameDefault: not a CPython "
 			"interpreter, or one whose interpreter is in the libpython3.X.so it loads "
 			"(give that file, or trace by PID)\n", b->name);
@@ -373,7 +331,7 @@ int cpython_binary__inspect(const char *path, const char *name, struct cpython_b
 			b->major, b->minor, why);
 		goto cleanup;
 	}
-	if (!find_symbol(&f, "_PyEval_EvalFrameDefault", &sym) ||
+	if (!elf_raw__symbol(f.elf, "_PyEval_EvalFrameDefault", &sym) ||
 	    GELF_ST_TYPE(sym.st_info) != STT_FUNC) {
 		err = -ENOENT;
 		fprintf(stderr, "spanprobe: %s defines no _PyEval_EvalFrameDefault: the interpreter "
@@ -383,11 +341,11 @@ int cpython_binary__inspect(const char *path, const char *name, struct cpython_b
 	}
 	b->eval_addr = sym.st_value;
 	b->eval_size = sym.st_size;
-	b->eval_offset = vaddr_to_offset(&f, sym.st_value, 1);
+	b->eval_offset = elf_raw__file_offset(f.elf, sym.st_value, 1);
 	b->load_vaddr = lowest_load_vaddr(&f);
-	if (find_symbol(&f, "_PyRuntime", &sym))
+	if (elf_raw__symbol(f.elf, "_PyRuntime", &sym))
 		b->runtime_addr = sym.st_value;
-	if (find_symbol(&f, "PyCode_Type", &sym))
+	if (elf_raw__symbol(f.elf, "PyCode_Type", &sym))
 		b->code_type_addr = sym.st_value;
 	if (!b->eval_offset || !b->runtime_addr || !b->code_type_addr) {
 		err = -ENOENT;

@@ -11,23 +11,14 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "binary_path.h"
 #include "in_root.h"
 #include "libpython_path.h"
 
-#if defined(__x86_64__)
-#define MULTIARCH "x86_64-linux-gnu"
-#elif defined(__aarch64__)
-#define MULTIARCH "aarch64-linux-gnu"
-#else
-#define MULTIARCH "unknown-linux-gnu"
-#endif
-
-/* Where the loader looks after the run path, as the official images and
- * distributions install libpython (their ld.so.conf lists /usr/local/lib). */
-static const char *const lib_dirs[] = {
-	"/usr/local/lib", "/usr/local/lib64", "/lib/" MULTIARCH, "/usr/lib/" MULTIARCH,
-	"/lib64", "/usr/lib64", "/lib", "/usr/lib",
-};
+/* Where the official images and distributions' ld.so.conf send the loader
+ * before its own directories: /usr/local/lib holds their libpython. */
+static const char *const local_lib_dirs[] = { "/usr/local/lib", "/usr/local/lib64" };
+#define NLOCAL (sizeof(local_lib_dirs) / sizeof(local_lib_dirs[0]))
 
 bool libpython__is_name(const char *base)
 {
@@ -125,8 +116,10 @@ int libpython__find_needed(const struct container_file *exe, const char *inside_
 		err = 0;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < sizeof(lib_dirs) / sizeof(lib_dirs[0]); i++) {
-		if (try_dir(lib_dirs[i], strlen(lib_dirs[i]), origin, needed, exe, out) == 0) {
+	for (size_t i = 0; i < NLOCAL + loader_default_ndirs; i++) {
+		const char *dir = i < NLOCAL ? local_lib_dirs[i] : loader_default_dirs[i - NLOCAL];
+
+		if (try_dir(dir, strlen(dir), origin, needed, exe, out) == 0) {
 			err = 0;
 			goto cleanup;
 		}

@@ -8,53 +8,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elf_raw.h"
 #include "python_interp.h"
 
 /* File offset of a link-time address, through the PT_LOAD segment holding
  * it; 0 when none does. */
-static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
-{
-	size_t n;
-
-	if (elf_getphdrnum(elf, &n))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz)
-			return vaddr - ph.p_vaddr + ph.p_offset;
-	}
-	return 0;
-}
-
-static Elf_Scn *section_by_name(Elf *elf, const char *name, GElf_Shdr *sh)
-{
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *n;
-
-		if (!gelf_getshdr(scn, sh))
-			continue;
-		n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && strcmp(n, name) == 0)
-			return scn;
-	}
-	return NULL;
-}
-
 /* The python provider's probes from .note.stapsdt (SystemTap SDT v3 notes:
  * pc, base, semaphore, then "provider\0name\0args\0"). */
 static void read_usdt_notes(Elf *elf, struct python_interp *in)
 {
 	GElf_Shdr sh, base_sh;
-	Elf_Scn *scn = section_by_name(elf, ".note.stapsdt", &sh);
-	Elf_Scn *base = section_by_name(elf, ".stapsdt.base", &base_sh);
+	Elf_Scn *scn = elf_raw__section(elf, ".note.stapsdt", &sh);
+	Elf_Scn *base = elf_raw__section(elf, ".stapsdt.base", &base_sh);
 	Elf_Data *data;
 	size_t off = 0, name_off, desc_off;
 	GElf_Nhdr nh;
@@ -93,35 +58,9 @@ static void read_usdt_notes(Elf *elf, struct python_interp *in)
 			a[0] += base_sh.sh_addr - a[1];
 		site->found = true;
 		site->addr = a[0];
-		site->offset = vaddr_to_offset(elf, a[0]);
-		site->sema_offset = a[2] ? vaddr_to_offset(elf, a[2]) : 0;
+		site->offset = elf_raw__file_offset(elf, a[0], 1);
+		site->sema_offset = a[2] ? elf_raw__file_offset(elf, a[2], 1) : 0;
 	}
-}
-
-static bool find_symbol(Elf *elf, const char *name, GElf_Sym *out)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_DYNSYM && sh.sh_type != SHT_SYMTAB))
-			continue;
-		data = elf_getdata(scn, NULL);
-		if (!data || !sh.sh_entsize)
-			continue;
-		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
-			const char *n;
-
-			if (!gelf_getsym(data, i, out) || out->st_shndx == SHN_UNDEF)
-				continue;
-			n = elf_strptr(elf, sh.sh_link, out->st_name);
-			if (n && strcmp(n, name) == 0)
-				return true;
-		}
-	}
-	return false;
 }
 
 static int read_at(int fd, uint64_t offset, void *buf, size_t len)
@@ -155,12 +94,12 @@ static void find_tstate(Elf *elf, int fd, struct python_interp *in)
 
 	if ((in->version >> 16) != 0x030b)
 		return; /* thread-state offsets known for 3.11 only */
-	if (find_symbol(elf, "PyThreadState_Get", &sym) &&
-	    !read_at(fd, vaddr_to_offset(elf, sym.st_value), code, sizeof(code))) {
+	if (elf_raw__symbol(elf, "PyThreadState_Get", &sym) &&
+	    !read_at(fd, elf_raw__file_offset(elf, sym.st_value, 1), code, sizeof(code))) {
 		in->tstate_addr = decode_rip_load(code, sizeof(code), sym.st_value);
 		in->tstate_how = "decoded from PyThreadState_Get";
 	}
-	if (!in->tstate_addr && find_symbol(elf, "_PyRuntime", &sym)) {
+	if (!in->tstate_addr && elf_raw__symbol(elf, "_PyRuntime", &sym)) {
 		in->tstate_addr = sym.st_value + 576; /* offsetof gilstate.tstate_current, 3.11 */
 		in->tstate_how = "_PyRuntime + 576 (3.11 layout)";
 	}
@@ -227,8 +166,8 @@ int python_interp__inspect(const char *path, const char *name, struct python_int
 			"check with: readelf -n %s)\n", name, name);
 		goto cleanup;
 	}
-	if (find_symbol(elf, "Py_Version", &sym) &&
-	    !read_at(fd, vaddr_to_offset(elf, sym.st_value), &version, sizeof(version)))
+	if (elf_raw__symbol(elf, "Py_Version", &sym) &&
+	    !read_at(fd, elf_raw__file_offset(elf, sym.st_value, 1), &version, sizeof(version)))
 		in->version = version;
 	find_tstate(elf, fd, in);
 	if (python_interp__needs_line_semaphore(in) && (!in->line.sema_offset || !in->idle.found)) {
