@@ -62,19 +62,6 @@ static int remember(struct exception_hooks *h, const char *path)
 	return h->hooked[h->nhooked++] ? 0 : -ENOMEM;
 }
 
-static int add_link(struct exception_hooks *h, struct bpf_link *link)
-{
-	struct bpf_link **grown = realloc(h->links, (h->nlinks + 1) * sizeof(*grown));
-
-	if (!grown) {
-		bpf_link__destroy(link);
-		return -ENOMEM;
-	}
-	h->links = grown;
-	h->links[h->nlinks++] = link;
-	return 0;
-}
-
 /* Attaches the hooks of want[] found in elf, through attach_path (our own
  * descriptor of the file read: /proc/self/fd/N); path names it in
  * messages. Returns how many. */
@@ -113,7 +100,7 @@ static int hook_file(struct exception_hooks *h, struct elf_binary *elf, const ch
 				syms[0]->name, path, strerror(-err));
 			continue;
 		}
-		err = add_link(h, link);
+		err = attachment__add(&h->attached, link);
 		if (err)
 			return err;
 		found++;
@@ -272,13 +259,10 @@ void exception_hooks__detach(struct exception_hooks *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < h->nlinks; i++)
-		bpf_link__destroy(h->links[i]);
-	free(h->links);
+	attachment__destroy(&h->attached);
 	for (size_t i = 0; i < h->nhooked; i++)
 		free(h->hooked[i]);
 	free(h->hooked);
-	h->links = NULL;
 	h->hooked = NULL;
-	h->nlinks = h->nhooked = 0;
+	h->nhooked = 0;
 }

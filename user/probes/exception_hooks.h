@@ -12,16 +12,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "attach.h"
+
 struct bpf_program;
-struct bpf_link;
 struct probe_table;
 struct traced_binary;
 
 struct exception_hooks {
 	struct bpf_program *prog;
 	int infos_fd;        /* the hook_infos map */
-	struct bpf_link **links;
-	size_t nlinks;
+	struct attachment attached; /* the hooks' links */
 	uint32_t ninfos;
 	char **hooked;       /* files hooked already (libstdc++ once for all) */
 	size_t nhooked;
