@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 
 #include "elf_symbols.h"
+#include "env_switches.h"
 #include "attach.h"
 #include "python_eval.h"
 #include "python_eval_method.h"
@@ -61,7 +62,7 @@ bool python_eval__defines_evaluator(const char *path)
 /* SPANPROBE_PYTHON_RETURN=uretprobe: compare the two ways (bench/). */
 static bool uretprobe_asked(void)
 {
-	const char *v = getenv("SPANPROBE_PYTHON_RETURN");
+	const char *v = env_switch__python_return();
 
 	return v && strcmp(v, "uretprobe") == 0;
 }

@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "env_switches.h"
 #include "python_eval_method.h"
 #include "spanprobe.skel.h"
 
@@ -74,20 +75,10 @@ bool py_eval_method__sessions_available(void)
 	return known;
 }
 
-static const char *asked(void)
-{
-	const char *v = getenv("SPANPROBE_PYTHON_RETURN");
-
-	return v && *v && strcmp(v, "session") != 0 ? v : NULL;
-}
-
 bool py_eval_method__prefer_evaluator(void)
 {
-	const char *path = getenv("SPANPROBE_PYTHON_PATH"), *no_multi = getenv("SPANPROBE_NO_UPROBE_MULTI");
-
-	if (path && strcmp(path, "usdt") == 0)
-		return false;
-	if (asked() || (no_multi && *no_multi && strcmp(no_multi, "0") != 0))
+	if (env_switch__python_usdt() || env_switch__python_return() ||
+	    env_switch__no_uprobe_multi())
 		return false;
 	return py_eval_method__sessions_available();
 }
@@ -96,8 +87,9 @@ void py_eval_method__choose(struct py_eval_method *m, struct spanprobe_bpf *skel
 			    bool session_refused)
 {
 	memset(m, 0, sizeof(*m));
-	if (asked())
-		snprintf(m->why_not, sizeof(m->why_not), "SPANPROBE_PYTHON_RETURN=%s", asked());
+	if (env_switch__python_return())
+		snprintf(m->why_not, sizeof(m->why_not), "SPANPROBE_PYTHON_RETURN=%s",
+			 env_switch__python_return());
 	else if (!multi)
 		snprintf(m->why_not, sizeof(m->why_not), "no uprobe_multi links");
 	else if (!py_eval_method__sessions_available())

@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "env_switches.h"
 #include "kernel_features.h"
 
 struct feature_info {
@@ -163,9 +164,7 @@ static bool kernel_has_function(const struct btf *vmlinux, const char *name)
 
 static bool uprobe_multi_turned_off(void)
 {
-	const char *off = getenv("SPANPROBE_NO_UPROBE_MULTI");
-
-	return off && *off && strcmp(off, "0") != 0;
+	return env_switch__no_uprobe_multi();
 }
 
 int kernel_features__probe(struct kernel_features *kf)

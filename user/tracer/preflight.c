@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "env_switches.h"
 #include "preflight.h"
 
 #define CAP_SYS_ADMIN_BIT 21
@@ -32,10 +33,9 @@ static uint64_t effective_caps(void)
 
 static bool sysfs_has(const char *rel)
 {
-	const char *root = getenv("SPANPROBE_SYSFS");
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", root && *root ? root : "/sys", rel);
+	snprintf(path, sizeof(path), "%s/%s", env_switch__sysfs(), rel);
 	return access(path, F_OK) == 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "attach.h"
 #include "child.h"
+#include "env_switches.h"
 #include "elf_symbols.h"
 #include "exception_hooks.h"
 #include "preflight.h"
@@ -281,7 +282,7 @@ static int load_object(struct tracer *t)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	t->load.verbose = t->opts.verbose;
-	t->load.test_refuse = getenv("SPANPROBE_TEST_REFUSE");
+	t->load.test_refuse = env_switch__test_refuse();
 	for (;;) {
 		err = open_object(t);
 		if (!err)
