@@ -9,7 +9,8 @@ to a BatchSpanProcessor whose exporter drops it: the in-process cost without
 serialisation or network, a lower bound of the SDK's.
 """
 import sys
-import time
+
+from call_timing import inline_ns, per_call_ns
 
 mode, calls = sys.argv[1], int(sys.argv[2])
 
@@ -38,21 +39,6 @@ if mode == "sdk":
     def work(i):  # noqa: F811 - the instrumented version
         with tracer.start_as_current_span("work"):
             return i + 1
-
-
-def per_call_ns(fn, n):
-    start = time.perf_counter_ns()
-    for i in range(n):
-        fn(i)
-    return (time.perf_counter_ns() - start) / n
-
-
-def inline_ns(n):
-    start = time.perf_counter_ns()
-    x = 0
-    for i in range(n):
-        x = i + 1
-    return (time.perf_counter_ns() - start) / n
 
 
 per_call_ns(work, 1000)

@@ -13,6 +13,8 @@ import os
 import sys
 import time
 
+from call_timing import inline_ns, per_call_ns
+
 calls = int(sys.argv[1])
 go, detached = (sys.argv[2], sys.argv[3]) if len(sys.argv) > 3 else (None, None)
 
@@ -31,21 +33,6 @@ def fib(n):
 
 FIB_N = 20
 FIB_CALLS = 21891  # calls of fib() made by fib(20)
-
-
-def per_call_ns(fn, n):
-    start = time.perf_counter_ns()
-    for i in range(n):
-        fn(i)
-    return (time.perf_counter_ns() - start) / n
-
-
-def inline_ns(n):
-    start = time.perf_counter_ns()
-    x = 0
-    for i in range(n):
-        x = i + 1
-    return (time.perf_counter_ns() - start) / n
 
 
 def fib_ns():
