@@ -16,47 +16,12 @@ CALLS_UNTRACED=$((CALLS * 250))
 SPANPROBE=build/spanprobe
 BIN=build/bench/call-cost-fp
 RESULTS=bench/return-results.md
-tmp=$(mktemp -d)
-
-track() { echo "$1" >>"$tmp/pids"; }
-cleanup() {
-	local pid
-	for pid in $(cat "$tmp/pids" 2>/dev/null); do
-		grep -sqx "$pid" "$tmp/ended" || kill -KILL "$pid" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { echo "bench: $*" >&2; }
-
-[ "$(id -u)" -eq 0 ] || { log "run as root: the benchmarks attach uprobes"; exit 1; }
-[ -x "$SPANPROBE" ] || { log "$SPANPROBE is missing: run make first"; exit 1; }
+source bench/lib.sh
+bench_start
 make --no-print-directory -f Makefile -f bench/bench.mk "$BIN" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log" >&2; exit 1; }
 bpftrace_ok=0
 command -v bpftrace >/dev/null && bpftrace_ok=1
-
-wait_for() {
-	local i
-	for ((i = 0; i < $3 * 20; i++)); do
-		grep -qE "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# wait_exit PID SECONDS (a hang guard: the runs take a second or two)
-wait_exit() {
-	local i
-	for ((i = 0; i < $2 * 20; i++)); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$1" 2>/dev/null && { kill -INT "$1"; sleep 1; kill -KILL "$1" 2>/dev/null; }
-	wait "$1" 2>/dev/null
-	echo "$1" >>"$tmp/ended"
-}
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "" }'; }
 
 # one_run FUNC MODE: ns per call. FUNC: target | tail. MODE: untraced,
 # uretprobe, exits (spanprobe --return-probes), bt-pair, bt-entry (bpftrace).
