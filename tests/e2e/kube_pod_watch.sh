@@ -9,12 +9,7 @@ source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/peers.sh"
 source "$ROOT/tests/lib/kube.sh"
 scratch
-kube_build kube || exit 0
-if [ ! -x "$KUBE_WATCH" ]; then
-	fail kube_watch_built "$KUBE_WATCH missing (make fixtures)"
-	exit 1
-fi
-kube_start || { fail kube_start "see above"; exit 1; }
+kube_suite_start watch
 pass kube_start
 
 NODE=node-a

@@ -13,12 +13,7 @@ source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/peers.sh"
 source "$ROOT/tests/lib/kube.sh"
 scratch
-kube_build kube || exit 0
-if [ ! -x "$KUBE_WATCH" ]; then
-	fail kube_watch_built "$KUBE_WATCH missing (make fixtures)"
-	exit 1
-fi
-kube_start || { fail kube_start "see above"; exit 1; }
+kube_suite_start watch
 NODE=node-r
 kube_create_namespace demo || { fail namespace "see above"; exit 1; }
 uid_a=$(kube_create_pod demo a $NODE) && uid_b=$(kube_create_pod demo b $NODE) || { fail pods "see above"; exit 1; }

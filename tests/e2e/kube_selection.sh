@@ -33,8 +33,7 @@ if [ ! -x "$PY" ]; then
 	skip py310 "CPython $PYV is not installed (pyenv install $PYV)"
 	PY=
 fi
-kube_build kube || exit 0
-kube_start || { fail kube_start "see above"; exit 1; }
+kube_suite_start
 kube_apply "$ROOT/deploy/base/namespaces.yaml" && kube_apply "$ROOT/deploy/base/spanprobe-rbac.yaml" ||
 	{ fail rbac_applied "see above"; exit 1; }
 token=$SCRATCH/sa.token

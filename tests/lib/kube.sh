@@ -53,6 +53,19 @@ kube_build() {
 	fi
 }
 
+# kube_suite_start [watch]: what a suite on the real API server does first:
+# etcd and kube-apiserver built (a SKIP line and exit when they can't be:
+# CI=true counts it as a failure), with "watch" the pod-watch tool there,
+# and the API server up; otherwise a FAIL line and the suite ends.
+kube_suite_start() {
+	kube_build kube || exit 0
+	if [ "${1:-}" = watch ] && [ ! -x "$KUBE_WATCH" ]; then
+		fail kube_watch_built "$KUBE_WATCH missing (make fixtures)"
+		exit 1
+	fi
+	kube_start || { fail kube_start "see above"; exit 1; }
+}
+
 _kube_apiserver_run() {
 	"$KUBE_APISERVER" \
 		--etcd-servers="$ETCD_URL" \
