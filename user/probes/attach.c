@@ -49,6 +49,21 @@ int attachment__add(struct attachment *a, struct bpf_link *link)
 	return 0;
 }
 
+int attachment__keep(struct attachment *a, struct bpf_link *link, const char *what,
+		     const char *path, bool quiet_gone)
+{
+	int err;
+
+	if (!link) {
+		err = -errno;
+		if (!(quiet_gone && err == -ESRCH))
+			fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path,
+				strerror(-err));
+		return err;
+	}
+	return attachment__add(a, link);
+}
+
 int attachment__add_fd(struct attachment *a, int link_fd)
 {
 	int *grown = realloc(a->link_fds, (a->nfds + 1) * sizeof(*a->link_fds));

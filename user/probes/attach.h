@@ -59,6 +59,11 @@ int attach_process_binary(struct attachment *a, struct probe_table *t, const str
 			  pid_t pid);
 /* Keeps link (destroyed with the attachment; destroyed now on -ENOMEM). */
 int attachment__add(struct attachment *a, struct bpf_link *link);
+/* Keeps a link libbpf just made for what (in path, for the message); when
+ * it could not be made (NULL), one line saying why, unless the process
+ * (one chosen by selection) is gone and quiet_gone; a negative errno then. */
+int attachment__keep(struct attachment *a, struct bpf_link *link, const char *what,
+		     const char *path, bool quiet_gone);
 /* Keeps a link's descriptor (closed with the attachment; closed now on
  * -ENOMEM). */
 int attachment__add_fd(struct attachment *a, int link_fd);

@@ -184,22 +184,6 @@ int python_eval__store(const struct py_eval_target *t, uint32_t idx, struct span
 	return err;
 }
 
-static int keep(struct bpf_link *link, const char *what, const char *path, bool quiet_gone,
-		struct attachment *attached)
-{
-	int err;
-
-	if (!link) {
-		err = -errno;
-		/* one process (chosen by selection) that exited meanwhile: ordinary */
-		if (!(quiet_gone && err == -ESRCH))
-			fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path,
-				strerror(errno));
-		return err;
-	}
-	return attachment__add(attached, link);
-}
-
 /* One uprobe_multi link per kind of probe point, where the tracer loaded
  * the programs for them (the kernel has uprobe_multi links): a perf-event
  * uprobe needs CAP_SYS_ADMIN (CAP_PERFMON is refused it, on 6.18 too),
@@ -221,8 +205,9 @@ static int attach_multi(struct bpf_program *prog, pid_t pid, const char *path,
 		}
 		opts.offsets = offs;
 		opts.cookies = cookies;
-		err = keep(bpf_program__attach_uprobe_multi(prog, pid, path, NULL, &opts), what, name,
-			   quiet_gone, attached);
+		err = attachment__keep(attached, bpf_program__attach_uprobe_multi(prog, pid, path, NULL,
+										       &opts),
+				       what, name, quiet_gone);
 	}
 	free(offs);
 	free(cookies);
@@ -294,23 +279,27 @@ int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spa
 
 	/* returns first: an entry seen is then never without its return */
 	if (t->uretprobe) {
-		err = keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_return, pid,
-							   t->bin.path, t->entry_offset, &ret_opts),
-			   "the return of " EVALUATOR, t->bin.name, quiet_gone, attached);
+		err = attachment__keep(attached,
+				       bpf_program__attach_uprobe_opts(skel->progs.py_eval_return, pid,
+								       t->bin.path, t->entry_offset,
+								       &ret_opts),
+				       "the return of " EVALUATOR, t->bin.name, quiet_gone);
 		if (err)
 			return err;
 	}
 	for (size_t i = 0; i < t->nrets; i++) {
-		err = keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_ret_insn, pid,
-							   t->bin.path, t->ret_offsets[i],
-							   &entry_opts),
-			   "a return instruction of " EVALUATOR, t->bin.name, quiet_gone, attached);
+		err = attachment__keep(attached,
+				       bpf_program__attach_uprobe_opts(skel->progs.py_eval_ret_insn, pid,
+								       t->bin.path, t->ret_offsets[i],
+								       &entry_opts),
+				       "a return instruction of " EVALUATOR, t->bin.name, quiet_gone);
 		if (err)
 			return err;
 	}
-	return keep(bpf_program__attach_uprobe_opts(skel->progs.py_eval_entry, pid, t->bin.path,
-						    t->entry_offset, &entry_opts),
-		    EVALUATOR, t->bin.name, quiet_gone, attached);
+	return attachment__keep(attached,
+				bpf_program__attach_uprobe_opts(skel->progs.py_eval_entry, pid,
+								t->bin.path, t->entry_offset, &entry_opts),
+				EVALUATOR, t->bin.name, quiet_gone);
 }
 
 void python_eval__release(struct py_eval_target *t)

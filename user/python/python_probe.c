@@ -369,22 +369,6 @@ int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel)
 	return 0;
 }
 
-static int keep_link(struct attachment *into, struct bpf_link *link, const char *what,
-		     const char *path, bool quiet_gone)
-{
-	int err;
-
-	if (!link) {
-		err = -errno;
-		/* a chosen process that exited meanwhile: ordinary */
-		if (!(quiet_gone && err == -ESRCH))
-			fprintf(stderr, "spanprobe: can't attach to %s in %s: %s\n", what, path,
-				strerror(errno));
-		return err;
-	}
-	return attachment__add(into, link);
-}
-
 static int attach_usdt(struct python_probe *p, const struct py_target *t,
 		       struct spanprobe_bpf *skel, pid_t pid, struct attachment *into)
 {
@@ -402,19 +386,23 @@ static int attach_usdt(struct python_probe *p, const struct py_target *t,
 	/* Return first, then entry: an entry seen is never without its return
 	 * (py_return ignores a return whose entry was not seen), even when
 	 * the entry's attach fails. */
-	err = keep_link(into, bpf_program__attach_usdt(skel->progs.py_return, pid, file, "python",
-						       "function__return", &uopts),
-			"python:function__return", t->path, p->selecting);
+	err = attachment__keep(into,
+			       bpf_program__attach_usdt(skel->progs.py_return, pid, file, "python",
+							"function__return", &uopts),
+			       "python:function__return", t->path, p->selecting);
 	if (err)
 		return err;
-	err = keep_link(into, bpf_program__attach_usdt(skel->progs.py_entry, pid, file, "python",
-						       "function__entry", &uopts),
-			"python:function__entry", t->path, p->selecting);
+	err = attachment__keep(into,
+			       bpf_program__attach_usdt(skel->progs.py_entry, pid, file, "python",
+							"function__entry", &uopts),
+			       "python:function__entry", t->path, p->selecting);
 	if (err || !python_interp__needs_line_semaphore(in))
 		return err;
-	return keep_link(into, bpf_program__attach_uprobe_opts(skel->progs.py_line_semaphore, pid,
+	return attachment__keep(into,
+				bpf_program__attach_uprobe_opts(skel->progs.py_line_semaphore, pid,
 								file, in->idle.offset, &sema_opts),
-			 "the line semaphore (through python:audit's site)", t->path, p->selecting);
+				"the line semaphore (through python:audit's site)", t->path,
+				p->selecting);
 }
 
 /* Does pid map the file (dev, ino)? */
