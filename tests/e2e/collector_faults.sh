@@ -18,17 +18,9 @@
 source "$(dirname "$0")/../lib/common.sh"
 source "$ROOT/tests/lib/peers.sh"
 scratch
-peers_build peers || exit 0
-if [ ! -x "$FAULT_PROXY" ]; then
-	fail proxy_built "$FAULT_PROXY missing (make fixtures)"
-	exit 1
-fi
+faults_suite_start
 UNIQUE=$$-$RANDOM
 PROBE="uprobe:$DEMO:foo,goo,zoo"
-if ! jaeger_start; then
-	fail jaeger_start "see the log above"
-	exit 1
-fi
 
 
 # read_accounting NAME REQUESTS: spans, exported and dropped from the

@@ -2,6 +2,8 @@
 # Collector, built by scripts/build-peers.sh, run on loopback on free ports.
 # Source after common.sh, call `scratch` first (logs go to $SCRATCH).
 #   peers_build NAME || exit 0     find the binaries; SKIP NAME when they can't be built
+#   faults_suite_start             peers built, the fault proxy there and Jaeger
+#                                  running, or the suite ends (SKIP or FAIL line)
 #   jaeger_start                   sets JAEGER_PID, JAEGER_QUERY (http://host:port),
 #                                  JAEGER_OTLP_GRPC, JAEGER_OTLP_HTTP (host:port)
 #   collector_start UPSTREAM [GRPC_PORT [HTTP_PORT]]
@@ -34,6 +36,18 @@ peers_build() {
 		skip "$name" "curl and jq are needed to read Jaeger's API"
 		return 1
 	}
+}
+
+faults_suite_start() {
+	peers_build peers || exit 0
+	if [ ! -x "$FAULT_PROXY" ]; then
+		fail proxy_built "$FAULT_PROXY missing (make fixtures)"
+		exit 1
+	fi
+	if ! jaeger_start; then
+		fail jaeger_start "see the log above"
+		exit 1
+	fi
 }
 
 port_in_use() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
