@@ -62,13 +62,15 @@ struct {
 	__type(value, struct py_eval_interp);
 } py_eval_interps SEC(".maps");
 
-/* A suspended generator/coroutine's span, under its frame. */
-struct gen_key {
+/* The key of the maps below: something of one process at an address (a
+ * generator's frame, a code object, an interpreter). */
+struct proc_addr_key {
 	__u32 tgid;
 	__u32 pad;
-	__u64 frame;
+	__u64 addr;
 };
 
+/* A suspended generator/coroutine's span, under its frame. */
 struct gen_span {
 	__u8 trace_id[16];
 	__u64 span_id;
@@ -78,7 +80,7 @@ struct gen_span {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct gen_key);
+	__type(key, struct proc_addr_key);
 	__type(value, struct gen_span);
 } py_gens SEC(".maps");
 
@@ -90,12 +92,6 @@ struct {
  * the same function, or one that would be judged the same. The verdict and
  * the function id themselves come from py_verdicts (per file and name: the
  * code objects of one function share an id). */
-struct code_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 code;
-};
-
 struct code_verdict {
 	__u64 file_ptr;
 	__u64 name_ptr;
@@ -106,22 +102,16 @@ struct code_verdict {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct code_key);
+	__type(key, struct proc_addr_key);
 	__type(value, struct code_verdict);
 } py_code_verdicts SEC(".maps");
 
 /* 3.11+ interpreters seen running with inlining on, and when last reported
  * (at most one report per interpreter per 10 ms). */
-struct unhooked_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 interp;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
-	__type(key, struct unhooked_key);
+	__type(key, struct proc_addr_key);
 	__type(value, __u64);
 } py_unhooked SEC(".maps");
 
@@ -219,14 +209,14 @@ static __always_inline void read_exception(const struct py_layout *l, __u64 tsta
 static __always_inline void report_unhooked(const struct py_layout *l, __u64 tstate,
 					    __u64 pid_tgid)
 {
-	struct unhooked_key k = { .tgid = pid_tgid >> 32 };
+	struct proc_addr_key k = { .tgid = pid_tgid >> 32 };
 	__u64 eval_frame = 1, now, *last;
 	struct exec_record *e;
 
-	if (bpf_probe_read_user(&k.interp, sizeof(k.interp), (void *)(tstate + l->tstate_interp)) ||
-	    !k.interp ||
+	if (bpf_probe_read_user(&k.addr, sizeof(k.addr), (void *)(tstate + l->tstate_interp)) ||
+	    !k.addr ||
 	    bpf_probe_read_user(&eval_frame, sizeof(eval_frame),
-				(void *)(k.interp + l->interp_eval_frame)) ||
+				(void *)(k.addr + l->interp_eval_frame)) ||
 	    eval_frame)
 		return;
 	now = bpf_ktime_get_ns();
@@ -257,7 +247,7 @@ static __always_inline __u32 code_func_id(const struct py_eval_interp *in, __u64
 					  __u64 code, const __u64 *ptrs, struct verdict_key *k)
 {
 	struct code_verdict cv = { .file_ptr = ptrs[0], .name_ptr = ptrs[1] };
-	struct code_key ck = { .tgid = k->tgid, .code = code };
+	struct proc_addr_key ck = { .tgid = k->tgid, .addr = code };
 	const struct py_layout *l = &in->l;
 	__u64 name8 = 0;
 	__s64 cached;
@@ -299,7 +289,7 @@ static __always_inline bool eval_entry(struct pt_regs *ctx)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 idx = (__u32)bpf_get_attach_cookie(ctx);
 	struct verdict_key k = { .tgid = pid_tgid >> 32 };
-	struct code_key ck = { .tgid = k.tgid };
+	struct proc_addr_key ck = { .tgid = k.tgid };
 	const struct py_eval_interp *in;
 	const struct code_verdict *cv;
 	const struct py_layout *l;
@@ -335,7 +325,7 @@ static __always_inline bool eval_entry(struct pt_regs *ctx)
 	 * cached code object's names */
 	if (bpf_probe_read_user(ptrs, sizeof(ptrs), (void *)(code + l->code_filename)))
 		return false;
-	ck.code = code;
+	ck.addr = code;
 	cv = bpf_map_lookup_elem(&py_code_verdicts, &ck);
 	if (cv && cv->file_ptr == ptrs[0] && cv->name_ptr == ptrs[1]) {
 		func_id = cv->func_id;
@@ -348,7 +338,7 @@ static __always_inline bool eval_entry(struct pt_regs *ctx)
 	bpf_probe_read_user(&flags, sizeof(flags), (void *)(code + l->code_flags));
 	gen = flags & l->code_gen_flags;
 	if (gen) {
-		struct gen_key gk = { .tgid = k.tgid, .frame = frame };
+		struct proc_addr_key gk = { .tgid = k.tgid, .addr = frame };
 
 		if (l->frame_owner != PY_LAYOUT_ABSENT) {
 			__s8 owner = 0;
@@ -451,7 +441,7 @@ static __always_inline int eval_return(struct pt_regs *ctx, __u64 sp, __u64 ret)
 	tstate = f->key[1] & ~PY_FRAME_GEN;
 	gen = f->key[1] & PY_FRAME_GEN;
 	if (gen) {
-		struct gen_key gk = { .tgid = pid_tgid >> 32, .frame = frame };
+		struct proc_addr_key gk = { .tgid = pid_tgid >> 32, .addr = frame };
 
 		if (ret && yielded(&in->l, frame)) {
 			struct gen_span g = { .span_id = f->span_id, .start_ns = f->start_ns };
