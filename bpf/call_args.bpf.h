@@ -4,11 +4,12 @@
  * wait in the thread's own task storage (a small stack of slots, used in
  * call order, freed as the calls end) until the call ends, when
  * shadow_stack.bpf.h sends them with the span. A read that faults is
- * marked in the record, never dropped. Included by shadow_stack.bpf.h. */
+ * marked in the record, never dropped. */
 #ifndef SPANPROBE_CALL_ARGS_BPF_H
 #define SPANPROBE_CALL_ARGS_BPF_H
 
 #include "call_settings.h"
+#include "trace_state.bpf.h"
 
 /* Calls with captured arguments open at once on one thread; more (nested
  * deeper) are sent without them and counted (STAT_ARGS_DROPS). */

@@ -4,12 +4,13 @@
  * histogram (call_settings.h), per function and per CPU. Kept for every
  * call that ends, whatever is sent to user space: the summary is exact when
  * span records are sampled out, filtered out or lost, and costs no record
- * in the summary-only mode. Included by shadow_stack.bpf.h, whose pop and
- * unwind paths feed it. */
+ * in the summary-only mode. The stack's pop and unwind paths feed it
+ * (record_emit.bpf.h). */
 #ifndef SPANPROBE_CALL_STATS_BPF_H
 #define SPANPROBE_CALL_STATS_BPF_H
 
 #include "call_settings.h"
+#include "span_record.h"
 
 /* Slots of call_stats: uprobe function ids [0, stats_uprobe_slots), then
  * run-time (Python) ids from DYN_FUNC_ID_BASE, stats_dyn_slots of them.
