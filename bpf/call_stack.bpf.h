@@ -35,18 +35,6 @@
 #define GO_VSP_TOP (1ULL << 62)
 #define GO_MAX_STACKS 16384
 
-/* An exception or panic in flight on one stack. */
-struct pending_exc {
-	__u32 active;
-	__u8 span_flags;   /* SPAN_F_EXC_* for the decoder */
-	__u8 pad[3];
-	__u64 since_sp;    /* (virtual) sp where it started: frames above are left */
-	__u64 clear_above; /* the first call or return above this sp ends it (after the
-			    * frames it left are sent); ~0: only a catch ends it */
-	char type[EXC_TYPE_LEN];
-	char message[EXC_MESSAGE_LEN];
-};
-
 struct thread_exc {
 	struct pending_exc cur;
 	struct pending_exc caught; /* the last one caught: __cxa_rethrow throws it again */
@@ -177,57 +165,13 @@ static __always_inline void call_stack__put(struct call_stack *cs)
 		bpf_map_delete_elem(&go_stacks, &cs->key);
 }
 
-struct unwind_ctx {
-	struct thread_calls *tc;
-	struct pending_exc *exc;
-	__u64 limit, pid_tgid, now;
-	bool inclusive;
-	__u8 reason;
-};
-
-/* One frame of call_stack__unwind; 1 stops the loop. */
-static int unwind_one(__u32 i, void *arg)
-{
-	struct unwind_ctx *u = arg;
-	struct thread_calls *tc = u->tc;
-	struct pending_exc *exc = u->exc;
-	struct exception_record *x;
-	__u32 d = shadow_stack__left_depth(tc, u->limit, u->inclusive);
-
-	if (!d)
-		return 1;
-	if (exc && exc->active && FRAME(tc, d - 1)->entry_sp > exc->since_sp) {
-		x = shadow_stack__reserve_exception(tc, d - 1, u->pid_tgid, u->now);
-		if (x) {
-			__builtin_memcpy(x->type, exc->type, sizeof(x->type));
-			__builtin_memcpy(x->message, exc->message, sizeof(x->message));
-			x->span.flags |= exc->span_flags;
-			shadow_stack__submit_exception(x);
-		}
-	} else {
-		shadow_stack__emit_truncated(tc, d - 1, u->pid_tgid, u->now, u->reason);
-	}
-	tc->depth = d - 1;
-	return 0;
-}
-
 /* Pops every open frame whose entry sp is below limit (or at it, when
- * inclusive): calls left without their return firing. With an exception
- * in flight, the ones it left (above where it started) go as exception
- * records with status ERROR; the others as truncated spans. One frame per
- * bpf_loop step: the verifier checks the step once, not 32 times over. */
+ * inclusive): calls left without their return firing; with an exception in
+ * flight, the ones it left go as exception records (shadow_stack.bpf.h). */
 static __always_inline void call_stack__unwind(struct call_stack *cs, __u64 limit, bool inclusive,
 					       __u64 pid_tgid, __u64 now, __u8 reason)
 {
-	struct unwind_ctx u = {
-		.tc = cs->tc, .exc = cs->exc, .limit = limit, .pid_tgid = pid_tgid, .now = now,
-		.inclusive = inclusive, .reason = reason,
-	};
-
-	/* the common case, nothing left behind, without a loop */
-	if (!shadow_stack__left_depth(cs->tc, limit, inclusive))
-		return;
-	bpf_loop(SPAN_MAX_DEPTH, unwind_one, &u, 0);
+	shadow_stack__unwind_exc(cs->tc, cs->exc, limit, inclusive, pid_tgid, now, reason);
 }
 
 /* A call or return at sp: once above where the exception asked, the

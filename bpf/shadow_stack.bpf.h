@@ -43,36 +43,53 @@ static __always_inline __u32 shadow_stack__left_depth(struct thread_calls *tc, _
 
 struct shadow_unwind {
 	struct thread_calls *tc;
+	struct pending_exc *exc;
 	__u64 limit, pid_tgid, now;
 	bool inclusive;
 	__u8 reason;
 };
 
-/* One frame of shadow_stack__unwind; 1 stops the loop. */
+/* One frame of shadow_stack__unwind_exc; 1 stops the loop. */
 static int shadow_unwind_one(__u32 i, void *arg)
 {
 	struct shadow_unwind *u = arg;
 	struct thread_calls *tc = u->tc;
+	struct pending_exc *exc = u->exc;
+	struct exception_record *x;
 	__u32 d = shadow_stack__left_depth(tc, u->limit, u->inclusive);
 
 	if (!d)
 		return 1;
-	shadow_stack__emit_truncated(tc, d - 1, u->pid_tgid, u->now, u->reason);
+	if (exc && exc->active && FRAME(tc, d - 1)->entry_sp > exc->since_sp) {
+		x = shadow_stack__reserve_exception(tc, d - 1, u->pid_tgid, u->now);
+		if (x) {
+			__builtin_memcpy(x->type, exc->type, sizeof(x->type));
+			__builtin_memcpy(x->message, exc->message, sizeof(x->message));
+			x->span.flags |= exc->span_flags;
+			shadow_stack__submit_exception(x);
+		}
+	} else {
+		shadow_stack__emit_truncated(tc, d - 1, u->pid_tgid, u->now, u->reason);
+	}
 	tc->depth = d - 1;
 	return 0;
 }
 
-/* Pops (as truncated spans) every open frame whose entry stack pointer is
- * below `limit` (or at it, when `inclusive`): those calls were left without
- * their return firing. One frame per bpf_loop step: the verifier checks the
- * step once, where a loop of SPAN_MAX_DEPTH steps written out took it 32
- * times over (most of the object's load time: bench/README.md). */
-static __always_inline void shadow_stack__unwind(struct thread_calls *tc, __u64 limit,
-						 bool inclusive, __u64 pid_tgid, __u64 now,
-						 __u8 reason)
+/* Pops every open frame whose entry stack pointer is below `limit` (or at
+ * it, when `inclusive`): those calls were left without their return
+ * firing. With an exception in flight (exc, the stack's own: NULL when
+ * none can be), the frames it left (above where it started) go as
+ * exception records with status ERROR, the others as truncated spans. One
+ * frame per bpf_loop step: the verifier checks the step once, where a loop
+ * of SPAN_MAX_DEPTH steps written out took it 32 times over (most of the
+ * object's load time: bench/README.md). */
+static __always_inline void shadow_stack__unwind_exc(struct thread_calls *tc,
+						     struct pending_exc *exc, __u64 limit,
+						     bool inclusive, __u64 pid_tgid, __u64 now,
+						     __u8 reason)
 {
 	struct shadow_unwind u = {
-		.tc = tc, .limit = limit, .pid_tgid = pid_tgid, .now = now,
+		.tc = tc, .exc = exc, .limit = limit, .pid_tgid = pid_tgid, .now = now,
 		.inclusive = inclusive, .reason = reason,
 	};
 
@@ -80,6 +97,14 @@ static __always_inline void shadow_stack__unwind(struct thread_calls *tc, __u64 
 	if (!shadow_stack__left_depth(tc, limit, inclusive))
 		return;
 	bpf_loop(SPAN_MAX_DEPTH, shadow_unwind_one, &u, 0);
+}
+
+/* The same, for a stack on which no exception can be in flight. */
+static __always_inline void shadow_stack__unwind(struct thread_calls *tc, __u64 limit,
+						 bool inclusive, __u64 pid_tgid, __u64 now,
+						 __u8 reason)
+{
+	shadow_stack__unwind_exc(tc, NULL, limit, inclusive, pid_tgid, now, reason);
 }
 
 /* Opens a frame for a new call; false (counted) when the stack is full. A

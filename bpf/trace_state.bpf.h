@@ -46,6 +46,18 @@ struct thread_calls {
 	struct open_call frames[SPAN_MAX_DEPTH];
 };
 
+/* An exception or panic in flight on one stack. */
+struct pending_exc {
+	__u32 active;
+	__u8 span_flags;   /* SPAN_F_EXC_* for the decoder */
+	__u8 pad[3];
+	__u64 since_sp;    /* (virtual) sp where it started: frames above are left */
+	__u64 clear_above; /* the first call or return above this sp ends it (after the
+			    * frames it left are sent); ~0: only a catch ends it */
+	char type[EXC_TYPE_LEN];
+	char message[EXC_MESSAGE_LEN];
+};
+
 /* What is sent (set by user space before load). send_spans false: the
  * summary-only mode, no span record at all (and no ids are drawn). */
 const volatile bool send_spans __weak = true;
