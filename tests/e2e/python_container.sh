@@ -107,11 +107,27 @@ expect_eq tracer_exit_status $? 0
 { sed '1,/zoo_sleep_us=/d' "$SCRATCH/first.app"; cat "$SCRATCH/second.app"; } >"$SCRATCH/all.app"
 n=$(grep -c zoo_sleep_us= "$SCRATCH/all.app")
 expect_eq requests_served "$n" $((2 * REQUESTS + 1))
-if ! jaeger_wait_traces "$service" $n $((3 * n)) "$SCRATCH/jaeger.json" 30; then
-	fail jaeger_has_every_trace_once "$(jaeger_count "$SCRATCH/jaeger.json") (traces spans) in Jaeger, want $n $((3 * n))"
-	exit 0
-fi
-pass jaeger_has_every_trace_once
+# Only the traces of this test's two containers count: spanprobe traces
+# every process running the interpreter's path, and another container on
+# the machine (a pod of an image laid out the same way) may run it too.
+ours() { # JAEGER_JSON: its traces whose spans all come from CTR_PIDS
+	jq --argjson pids "[$(tr -s ' ' ',' <<<"${CTR_PIDS# }" | sed 's/,$//')]" '
+		.data |= map(. as $t | select(all($t.spans[];
+			($t.processes[.processID].tags[]? | select(.key == "process.pid") | .value)
+			as $p | $pids | index($p) != null)))' "$1"
+}
+url="$JAEGER_QUERY/api/traces?service=$service&limit=$((4 * n + 50))&lookback=1h"
+got="0 0"
+for ((i = 0; i < 120 * HANG_SCALE; i++)); do
+	curl -sf -o "$SCRATCH/all-traces.json" "$url" && ours "$SCRATCH/all-traces.json" >"$SCRATCH/jaeger.json" &&
+		got=$(jaeger_count "$SCRATCH/jaeger.json")
+	[ "$got" = "$n $((3 * n))" ] && break
+	sleep 0.25
+done
+sleep 1 # late duplicates would land now
+curl -sf -o "$SCRATCH/all-traces.json" "$url" && ours "$SCRATCH/all-traces.json" >"$SCRATCH/jaeger.json"
+check "jaeger_answers" test -s "$SCRATCH/all-traces.json"
+expect_eq jaeger_has_every_trace_once "$(jaeger_count "$SCRATCH/jaeger.json")" "$n $((3 * n))"
 spans=$(jq -c '.data[] | .traceID as $t | .spans[] | {t: $t, id: .spanID, name: .operationName,
 	parent: ((.references // []) | map(select(.refType == "CHILD_OF")) | .[0].spanID // ""),
 	start: .startTime, dur: .duration, err: any(.tags[]; .key == "error" and .value == true)}' "$SCRATCH/jaeger.json")
