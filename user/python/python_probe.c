@@ -302,7 +302,7 @@ bool python_probe__watches_execs(const struct python_probe *p)
 	return false;
 }
 
-void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel,
+void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel, bool multi,
 			     bool session_refused)
 {
 	if (!p) {
@@ -316,11 +316,15 @@ void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel,
 		bpf_program__set_autoload(skel->progs.py_eval_session, false);
 		return;
 	}
-	/* the tracer chose uprobe_multi links for every program when it set
-	 * this one's attach type */
-	py_eval_method__choose(&p->method, skel, bpf_program__expected_attach_type(
-				       skel->progs.py_eval_entry) == BPF_TRACE_UPROBE_MULTI,
-			       session_refused);
+	if (multi) { /* as the other probes (python_eval.c: no CAP_SYS_ADMIN needed) */
+		bpf_program__set_expected_attach_type(skel->progs.py_eval_entry,
+						      BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.py_eval_ret_insn,
+						      BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.py_eval_return,
+						      BPF_TRACE_UPROBE_MULTI);
+	}
+	py_eval_method__choose(&p->method, skel, multi, session_refused);
 	p->configured = true;
 	skel->rodata->nfile_globs = p->g.nfile_globs;
 	skel->rodata->nfunc_globs = p->g.nfunc_globs;

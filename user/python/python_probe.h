@@ -30,10 +30,11 @@ int python_probe__resolve(const struct probe_spec *specs, size_t nspecs, pid_t p
 			  bool verbose, bool list, struct python_probe **out);
 /* Should execs be reported (an absolute interpreter path: new containers)? */
 bool python_probe__watches_execs(const struct python_probe *p);
-/* Sets the globs in the object's rodata and chooses how the evaluator path
- * sees returns (python_eval_method.h); with p NULL, turns the Python
- * programs off. */
-void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel,
+/* Sets the globs in the object's rodata, the evaluator programs' attach
+ * type (multi: uprobe_multi links, as the tracer's other probes) and how
+ * the evaluator path sees returns (python_eval_method.h); with p NULL,
+ * turns the Python programs off. */
+void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel, bool multi,
 			     bool session_refused);
 /* Stores each file's layout in the loaded object. */
 int python_probe__store(struct python_probe *p, struct spanprobe_bpf *skel);

@@ -252,15 +252,12 @@ static int open_object(struct tracer *t)
 		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
-		/* the evaluator's probes too (python_eval.c: no CAP_SYS_ADMIN needed) */
-		bpf_program__set_expected_attach_type(skel->progs.py_eval_entry, BPF_TRACE_UPROBE_MULTI);
-		bpf_program__set_expected_attach_type(skel->progs.py_eval_ret_insn, BPF_TRACE_UPROBE_MULTI);
-		bpf_program__set_expected_attach_type(skel->progs.py_eval_return, BPF_TRACE_UPROBE_MULTI);
 	}
 	/* run once, when tracing stops (open_calls.c) */
 	bpf_program__set_autoattach(skel->progs.open_calls_at_stop, false);
 	/* a refused session program: the evaluator's other return methods instead */
-	python_probe__configure(t->python, skel, object_load__was_refused(&t->load, "py_eval_session"));
+	python_probe__configure(t->python, skel, t->multi,
+				object_load__was_refused(&t->load, "py_eval_session"));
 	choose_programs(t);
 	if (t->opts.ring_buffer_bytes &&
 	    bpf_map__set_max_entries(skel->maps.events, (uint32_t)t->opts.ring_buffer_bytes))
