@@ -168,6 +168,10 @@ struct found {
 	size_t n;
 	struct root_key *roots;
 	size_t nroots;
+	int own_err;         /* our root's lookup: 0, or why the path can't be used here */
+	size_t nrefused;     /* other roots where the path is there but can't be used */
+	int refused_err;     /* the first one's reason, */
+	pid_t refused_pid;   /* and a process of it */
 };
 
 static bool seen_file(const struct found *s, const struct container_file *f)
@@ -223,11 +227,32 @@ static bool refused(int err)
 	       err != -ENOMEM;
 }
 
-static void warn_refused(const char *path, pid_t pid, int err)
+/* The path is there in another root but can't be used: noted, and said
+ * in one line for all of them once the search is over (a node runs many
+ * containers of one image). */
+static void note_refused(struct found *s, pid_t pid, int err)
 {
-	fprintf(stderr, "spanprobe: warning: %s in the root of process %d: %s (looked up inside "
-		"that container; a link leaving it is followed only within it); not traced there\n",
-		path, (int)pid, in_root__strerror(err));
+	if (!s->nrefused++) {
+		s->refused_err = err;
+		s->refused_pid = pid;
+	}
+}
+
+/* Said unless nothing was found anywhere and our own root refuses the path
+ * too: the caller's one error line then says it all. */
+static void warn_refused(const struct found *s, const char *path)
+{
+	if (!s->nrefused || (!s->n && s->own_err && s->own_err != -ENOENT && s->own_err != -ENOTDIR))
+		return;
+	if (s->nrefused == 1)
+		fprintf(stderr, "spanprobe: warning: %s in the root of process %d: %s (looked up "
+			"inside that container; a link leaving it is followed only within it); not "
+			"traced there\n", path, (int)s->refused_pid, in_root__strerror(s->refused_err));
+	else
+		fprintf(stderr, "spanprobe: warning: %s in the roots of %zu processes (process %d "
+			"among them): %s (looked up inside each container; a link leaving it is "
+			"followed only within it); not traced there\n", path, s->nrefused,
+			(int)s->refused_pid, in_root__strerror(s->refused_err));
 }
 
 /* Our own root: the path as spanprobe's user means it, symlinks and all. */
@@ -239,8 +264,10 @@ static int search_own_root(struct found *s, const char *path)
 
 	file_init(&f);
 	fd = in_root__open(IN_ROOT_HOST, path, &st);
-	if (fd < 0)
+	if (fd < 0) {
+		s->own_err = fd;
 		return 0; /* the caller says why when nothing is found anywhere */
+	}
 	file_fill(&f, fd, &st, NULL, path);
 	return add_file(s, &f);
 }
@@ -320,7 +347,7 @@ static int search_other_roots(struct found *s, const char *path)
 		if (err == 0)
 			err = add_file(s, &f);
 		else if (refused(err))
-			warn_refused(path, r.proc.pid, err);
+			note_refused(s, r.proc.pid, err);
 		if (err != -ENOMEM)
 			err = add_root(s, &r.key);
 		container_root__close(&r);
@@ -353,6 +380,8 @@ int container_files__find(const char *path, pid_t pid, struct container_file **o
 		err = search_own_root(&s, path);
 		if (!err)
 			err = search_other_roots(&s, path);
+		if (!err)
+			warn_refused(&s, path);
 	}
 	free(s.roots);
 	if (err) {
