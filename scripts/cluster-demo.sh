@@ -51,9 +51,40 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 kubectl get nodes -o wide
-say "kubectl apply -k deploy/"
+
+# A node whose own capability bounding set lacks one the DaemonSet adds can't
+# run its pod: runc fails with "unable to apply caps: operation not
+# permitted" (podman drops such a capability silently; the CRI does not).
+# Such a node (a VM or container without CAP_SYS_RESOURCE) gets deploy/
+# through an overlay that removes just that capability, said out loud; any
+# other node gets deploy/ itself.
+DEPLOY=deploy/
+bounding=$((16#$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)))
+if [ $((bounding >> 24 & 1)) = 0 ]; then
+	DEPLOY=$STATE/no-sys-resource
+	mkdir -p "$DEPLOY"
+	cat >"$DEPLOY/kustomization.yaml" <<-'EOF'
+	apiVersion: kustomize.config.k8s.io/v1beta1
+	kind: Kustomization
+	resources:
+	  - ../../../deploy
+	patches:
+	  - target: {kind: DaemonSet, name: spanprobe}
+	    patch: |-
+	      - op: test
+	        path: /spec/template/spec/containers/0/securityContext/capabilities/add/3
+	        value: SYS_RESOURCE
+	      - op: remove
+	        path: /spec/template/spec/containers/0/securityContext/capabilities/add/3
+	EOF
+	echo "cluster-demo: this node has no CAP_SYS_RESOURCE in its bounding set (CapBnd" \
+		"$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)), so no container on it can" \
+		"get it: deploy/ is applied through $DEPLOY, which removes SYS_RESOURCE (needed for" \
+		"RLIMIT_MEMLOCK on kernels < 5.11 only; this is $(uname -r)) from the DaemonSet."
+fi
+say "kubectl apply -k $DEPLOY"
 start_us=$(($(date +%s%N) / 1000))
-kubectl apply -k deploy/ || die "kubectl apply -k deploy/ failed"
+kubectl apply -k "$DEPLOY" || die "kubectl apply -k $DEPLOY failed"
 
 say "waiting for the rollouts"
 kubectl -n opentelemetry rollout status daemonset/spanprobe --timeout=180s || die "spanprobe's DaemonSet did not roll out"
@@ -176,8 +207,8 @@ check_traces demo-app "$STATE/demo-app.log" "$DEMO_POD"
 check_traces python3.10 "$STATE/python-app.log" "$PY_POD"
 echo "both apps: every traced request is foo -> goo, zoo; ERROR on goo where the app printed the exception"
 
-say "kubectl delete -k deploy/"
-kubectl delete -k deploy/ --wait=true --timeout=180s || die "kubectl delete -k deploy/ failed"
+say "kubectl delete -k $DEPLOY"
+kubectl delete -k "$DEPLOY" --wait=true --timeout=180s || die "kubectl delete -k $DEPLOY failed"
 left=$(for id in $SP_LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && echo "$id"; done)
 echo "spanprobe's BPF links left: $(grep -c . <<<"$left") (bpftool link show id N for each of its $(grep -c . <<<"$SP_LINKS"))"
 [ -z "$left" ] || die "BPF links left after kubectl delete -k deploy/: $left"

@@ -73,8 +73,32 @@ cgroup_hierarchies() {
 # The KUBE-* chains of iptables and ip6tables, and the jumps to them: kube-proxy
 # --cleanup removes its own, the kubelet's (KUBE-FIREWALL, which drops
 # non-loopback packets to 127/8, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT)
-# stay behind. No other component on this machine makes KUBE-* chains.
+# stay behind; no other component on this machine makes KUBE-* chains. And
+# the CNI bridge plugin's masquerade chain of any pod whose teardown did not
+# run (its rules carry the network's name, `name: "spanprobe"`).
 iptables_cleanup() {
+	local cmd table rules chains rule chain
+	for cmd in iptables ip6tables; do
+		command -v "$cmd" >/dev/null || continue
+		for table in filter nat mangle; do
+			rules=$("$cmd-save" -t "$table" 2>/dev/null)
+			chains=$({
+				sed -n 's/^:\(KUBE-[^ ]*\) .*/\1/p' <<<"$rules"
+				grep -F "name: \\\"$CNI_NETWORK\\\" " <<<"$rules" |
+					sed -n 's/^-A POSTROUTING .* -j \(CNI-[0-9a-f]*\)$/\1/p'
+			} | sort -u)
+			[ -n "$chains" ] || continue
+			# the jumps to them from the chains that stay, then the chains
+			grep -E "^-A [^ ]+ .*-j ($(paste -sd"|" <<<"$chains"))\$" <<<"$rules" |
+				grep -vE "^-A ($(paste -sd'|' <<<"$chains")) " | sed 's/^-A /-D /' |
+				while read -r rule; do eval "$cmd -w -t $table $rule"; done
+			for chain in $chains; do "$cmd" -w -t "$table" -F "$chain"; done
+			for chain in $chains; do "$cmd" -w -t "$table" -X "$chain"; done
+		done
+	done
+}
+
+up() {
 	local cmd table rule chain
 	for cmd in iptables ip6tables; do
 		command -v "$cmd" >/dev/null || continue
@@ -82,7 +106,7 @@ iptables_cleanup() {
 			"$cmd-save" -t "$table" 2>/dev/null | grep -E '^-A [^ ]+ .*-j KUBE-' |
 				grep -v '^-A KUBE-' | sed 's/^-A /-D /' | while read -r rule; do
 				eval "$cmd -w -t $table $rule" || true
-			done
+			done || true
 			for chain in $("$cmd-save" -t "$table" 2>/dev/null | sed -n 's/^:\(KUBE-[^ ]*\) .*/\1/p'); do
 				"$cmd" -w -t "$table" -F "$chain" || true
 			done
@@ -147,6 +171,7 @@ up() {
 		--client-ca-file="$PKI/ca.crt" \
 		--kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
 		--kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
+		--kubelet-preferred-address-types=InternalIP \
 		--service-account-issuer=https://kubernetes.default.svc \
 		--service-account-key-file="$PKI/sa.pub" \
 		--service-account-signing-key-file="$PKI/sa.key" \
@@ -183,6 +208,8 @@ down() {
 	[ "$(id -u)" -eq 0 ] || die "run as root"
 	[ -d "$RUN" ] || { log "not up"; return 0; }
 	binaries
+	# every step, whatever the one before it could not do
+	set +e +o pipefail
 	export PATH=$(dirname "$CONTAINERD_SHIM"):$PATH
 	log "stopping the kubelet, then every pod sandbox (CNI teardown included)"
 	stop kubelet

@@ -23,6 +23,7 @@ NODE_NAME=${SPANPROBE_NODE_NAME:-spanprobe-node}
 # which a kubelet at / would treat as orphaned pods and kill.
 CGROUP_ROOT=/$NODE_NAME
 BRIDGE=spanprobe0
+CNI_NETWORK=spanprobe
 POD_CIDR=10.244.0.0/24
 SERVICE_CIDR=10.96.0.0/16
 API_SERVICE_IP=10.96.0.1

@@ -47,7 +47,7 @@ cni_config() {
 	cat >"$CNI_CONF_DIR/10-spanprobe.conflist" <<-EOF
 	{
 	  "cniVersion": "1.0.0",
-	  "name": "spanprobe",
+	  "name": "$CNI_NETWORK",
 	  "plugins": [
 	    {
 	      "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": true,
