@@ -40,7 +40,7 @@ if [ ! -d "$PIDS" ]; then
 fi
 eval "$(scripts/cluster.sh env)"
 on_exit() {
-	[ -z "${LOGS_PID:-}" ] || kill "$LOGS_PID" 2>/dev/null
+	kill ${LOGS_PID:-} ${DEMO_LOGS_PID:-} ${PY_LOGS_PID:-} 2>/dev/null
 	if [ "$started" = 1 ] && [ "$keep" != 1 ]; then
 		say "stopping the cluster (scripts/cluster.sh down)"
 		scripts/cluster.sh down
@@ -82,6 +82,11 @@ if [ $((bounding >> 24 & 1)) = 0 ]; then
 		"get it: deploy/ is applied through $DEPLOY, which removes SYS_RESOURCE (needed for" \
 		"RLIMIT_MEMLOCK on kernels < 5.11 only; this is $(uname -r)) from the DaemonSet."
 fi
+if kubectl get namespace opentelemetry >/dev/null 2>&1; then
+	say "deploy/ of an earlier run is still there: kubectl delete -k $DEPLOY first"
+	kubectl delete -k "$DEPLOY" --ignore-not-found --wait=true --timeout=180s >/dev/null 2>&1
+	! kubectl get namespace opentelemetry >/dev/null 2>&1 || die "kubectl delete -k $DEPLOY failed"
+fi
 say "kubectl apply -k $DEPLOY"
 start_us=$(($(date +%s%N) / 1000))
 kubectl apply -k "$DEPLOY" || die "kubectl apply -k $DEPLOY failed"
@@ -95,9 +100,14 @@ kubectl get pods -A -o wide
 SP_POD=$(kubectl -n opentelemetry get pods -l app.kubernetes.io/name=spanprobe -o jsonpath='{.items[0].metadata.name}')
 DEMO_POD=$(kubectl -n demo get pods -l app.kubernetes.io/name=demo-app -o jsonpath='{.items[0].metadata.name}')
 PY_POD=$(kubectl -n demo get pods -l app.kubernetes.io/name=python-app -o jsonpath='{.items[0].metadata.name}')
-# spanprobe's summary comes as it stops: follow its log from now on.
+# spanprobe's summary comes as it stops, and a pod's log goes with the pod:
+# follow the three logs from now on, to their ends.
 kubectl -n opentelemetry logs -f "$SP_POD" >"$STATE/spanprobe.log" 2>&1 &
 LOGS_PID=$!
+kubectl -n demo logs -f "$DEMO_POD" >"$STATE/demo-app.log" 2>&1 &
+DEMO_LOGS_PID=$!
+kubectl -n demo logs -f "$PY_POD" -c app >"$STATE/python-app.log" 2>&1 &
+PY_LOGS_PID=$!
 # spanprobe's BPF links, from the link fds its process holds (other
 # spanprobes on this machine have links of their own): its process is the
 # one in the pod's cgroup (the pod shares the host's PID namespace).
@@ -113,38 +123,47 @@ sp_links() {
 }
 
 say "the workloads: until $REQUESTS requests and an exception in each"
-completed() { # completed NAMESPACE POD [CONTAINER]
-	local log
-	log=$(kubectl -n "$1" logs "$2" ${3:+-c "$3"} 2>&1)
-	[ "$(grep -c 'Zoo function completed' <<<"$log")" -ge $((REQUESTS + 1)) ] &&
-		grep -q 'Exception in goo' <<<"$log"
+completed() { # completed LOG
+	[ "$(grep -c 'Zoo function completed' "$1")" -ge $((REQUESTS + 1)) ] &&
+		grep -q 'Exception in goo' "$1"
 }
 drained() {
-	local log
-	log=$(kubectl -n demo logs "$PY_POD" -c app 2>&1)
-	[ "$(grep -c -e 'Goo function completed' -e 'Exception in goo' <<<"$log")" = \
-		"$(grep -c 'Zoo function completed' <<<"$log")" ]
+	[ "$(grep -c -e 'Goo function completed' -e 'Exception in goo' "$STATE/python-app.log")" = \
+		"$(grep -c 'Zoo function completed' "$STATE/python-app.log")" ]
 }
-wait_until $((REQUESTS * 30 + 60)) "$REQUESTS requests of demo-app, one with the exception" completed demo "$DEMO_POD"
-wait_until $((REQUESTS * 60 + 120)) "$REQUESTS requests of python-app, one with the exception" completed demo "$PY_POD" app
+wait_until $((REQUESTS * 30 + 60)) "$REQUESTS requests of demo-app, one with the exception" completed "$STATE/demo-app.log"
+wait_until $((REQUESTS * 60 + 120)) "$REQUESTS requests of python-app, one with the exception" completed "$STATE/python-app.log"
 
 SP_LINKS=$(sp_links)
-echo "spanprobe's pod holds $(grep -c . <<<"$SP_LINKS") BPF links: $(tr '\n' ' ' <<<"$SP_LINKS")"
+echo "spanprobe's pod holds $(grep -c . <<<"$SP_LINKS") BPF links (link_id in its fdinfo); bpftool link show:"
 [ -n "$SP_LINKS" ] || die "spanprobe's pod holds no BPF link"
-bpftool link show | grep -A1 -E "^($(paste -sd'|' <<<"$SP_LINKS")):" | grep -E 'path|tp ' | sort | uniq -c | sed 's/^/   /'
+for id in $SP_LINKS; do bpftool link show id "$id" | grep -oE "(uprobe[a-z._]*|uretprobe[a-z._]*) +path [^ ]+|tp '[a-z_]+'"; done |
+	sort | uniq -c | sed 's/^/   /'
 
 say "stopping the workloads, then spanprobe's pod (it flushes its last batch)"
-# python-app's load container sends a request a second: its app's log is
-# read when no request is open (zoo sleeps up to 5 s), then the pods go.
-wait_until 60 "python-app between two requests" drained
-kubectl -n demo logs "$DEMO_POD" >"$STATE/demo-app.log" 2>&1
-kubectl -n demo logs "$PY_POD" -c app >"$STATE/python-app.log" 2>&1
+# python-app's load container sends a request a second; frozen (SIGSTOP to
+# its processes, found by the container's cgroup), the request it has sent
+# ends, and the app is idle: CPython as PID 1 has no SIGTERM handler and is
+# killed, which loses nothing then. demo-app ends its request on SIGTERM.
+load_id=$(kubectl -n demo get pod "$PY_POD" -o jsonpath='{.status.containerStatuses[?(@.name=="load")].containerID}')
+load_id=${load_id#*://}
+[ -n "$load_id" ] || die "no container id for python-app's load container"
+for f in $(grep -l "$load_id" /proc/[0-9]*/cgroup 2>/dev/null); do
+	f=${f#/proc/}
+	kill -STOP "${f%/cgroup}" 2>/dev/null
+done
+wait_until 60 "python-app's last request ending" drained
 kubectl -n demo scale deployment/demo-app deployment/python-app --replicas=0 >/dev/null
+kubectl -n demo delete pod "$PY_POD" --grace-period=1 --wait=false >/dev/null 2>&1
 kubectl -n demo wait --for=delete pod/"$DEMO_POD" pod/"$PY_POD" --timeout=120s >/dev/null ||
 	die "the workloads' pods did not stop"
-# The apps may have served a request between reading their logs and stopping.
+wait "$DEMO_LOGS_PID" "$PY_LOGS_PID" 2>/dev/null
+DEMO_LOGS_PID= PY_LOGS_PID=
 kubectl -n opentelemetry delete daemonset spanprobe --wait=true --timeout=120s >/dev/null
 kubectl -n opentelemetry wait --for=delete pod/"$SP_POD" --timeout=120s >/dev/null
+left=$(for id in $SP_LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && echo "$id"; done)
+echo "spanprobe's BPF links left after its pod stopped: $(grep -c . <<<"$left") of $(grep -c . <<<"$SP_LINKS")"
+[ -z "$left" ] || die "BPF links left after spanprobe's pod stopped: $left"
 wait "$LOGS_PID" 2>/dev/null
 LOGS_PID=
 echo "kubectl -n opentelemetry logs -f $SP_POD (its last lines):"
@@ -172,14 +191,15 @@ echo "spanprobe exported $exported spans; Jaeger holds $in_jaeger"
 [ "$in_jaeger" = "$exported" ] || die "Jaeger holds $in_jaeger spans; spanprobe exported $exported"
 
 # check_traces SERVICE APP_LOG POD: Jaeger's traces of POD (k8s.pod.name, as
-# spanprobe named it from its pod watch) are the app's requests in order, a
-# root foo with goo and zoo under it, ERROR on goo exactly where the app
-# printed the exception. The first may have started before spanprobe
-# attached (then it is missing or without its foo), and the app may have
-# served a request or two after its log was read.
+# spanprobe named it from its pod watch) are the app's requests in order
+# (APP_LOG: its whole log, followed to its end), each a root foo with goo and
+# zoo under it, ERROR on goo exactly where the app printed the exception. Only
+# the first may be missing or without its foo: it may have started before
+# spanprobe attached to the new process.
 check_traces() {
-	local service=$1 log=$2 pod=$3 url app_errors traced n bad want got
+	local service=$1 log=$2 pod=$3 url app_requests app_errors traced n bad want got
 	url="$JAEGER/api/traces?service=$service&start=$start_us&limit=100000"
+	app_requests=$(grep -c 'Zoo function completed' "$log")
 	app_errors=$(awk '/Exception in goo/ {e = 1} /Zoo function completed/ {print e + 0; e = 0}' "$log")
 	curl -sf "$url" | jq --arg pod "$pod" '{data: [.data[]? | select(any(.processes[];
 		any(.tags[]; .key == "k8s.pod.name" and .value == $pod)))]}' >"$STATE/traces-$service.json"
@@ -192,24 +212,26 @@ check_traces() {
 	sed -n 1p <<<"$traced" | grep -q ' foo,' || traced=$(sed 1d <<<"$traced")
 	n=$(grep -c . <<<"$traced")
 	bad=$(grep -vcE '^(0 foo,goo<,zoo< |1 foo,goo<,zoo< goo)$' <<<"$traced")
-	echo "Jaeger (service $service, pod $pod) holds $n complete traces;" \
-		"the app had printed $(grep -c . <<<"$app_errors") requests, $(grep -c 1 <<<"$app_errors") with the exception."
+	echo "Jaeger (service $service, k8s.pod.name $pod) holds $n traces;" \
+		"the app printed $app_requests requests, $(grep -c 1 <<<"$app_errors") with the exception."
+	echo "  API: curl '$url'"
 	[ "$n" -gt 0 ] || die "$service: no trace of pod $pod in Jaeger"
 	[ "$bad" -eq 0 ] || die "$service: $bad traces are not a root foo with goo and zoo under it, ERROR on goo alone"
-	# the app's requests as its log had them, matched from the first traced one
-	want=$(tail -n +"$(( $(grep -c . <<<"$app_errors") - n + 1 > 1 ? $(grep -c . <<<"$app_errors") - n + 1 : 1))" <<<"$app_errors")
-	got=$(cut -d' ' -f1 <<<"$traced" | head -n "$(grep -c . <<<"$want")")
-	[ "$(grep -c . <<<"$want")" -ge $((n - 3)) ] ||
-		die "$service: Jaeger has $n traces, the app printed only $(grep -c . <<<"$app_errors") requests"
-	[ "$got" = "$want" ] || die "$service: errors in Jaeger ($(tr '\n' ' ' <<<"$got")) differ from the app's ($(tr '\n' ' ' <<<"$want"))"
+	[ "$n" -ge $((app_requests - 1)) ] && [ "$n" -le "$app_requests" ] ||
+		die "$service: Jaeger has $n traces of the app's $app_requests requests (only the first may start before spanprobe attaches)"
+	want=$(tail -n "$n" <<<"$app_errors")
+	got=$(cut -d' ' -f1 <<<"$traced")
+	[ "$got" = "$want" ] || die "$service: errors in Jaeger ($(tr '\n' ' ' <<<"$got")) differ from the app's last $n requests ($(tr '\n' ' ' <<<"$want"))"
 }
 check_traces demo-app "$STATE/demo-app.log" "$DEMO_POD"
 check_traces python3.10 "$STATE/python-app.log" "$PY_POD"
 echo "both apps: every traced request is foo -> goo, zoo; ERROR on goo where the app printed the exception"
 
 say "kubectl delete -k $DEPLOY"
-kubectl delete -k "$DEPLOY" --wait=true --timeout=180s || die "kubectl delete -k $DEPLOY failed"
+# (spanprobe's DaemonSet is gone already: its pod stopped above)
+kubectl delete -k "$DEPLOY" --ignore-not-found --wait=true --timeout=180s
+! kubectl get namespace opentelemetry demo >/dev/null 2>&1 || die "kubectl delete -k $DEPLOY left its namespaces"
 left=$(for id in $SP_LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && echo "$id"; done)
-echo "spanprobe's BPF links left: $(grep -c . <<<"$left") (bpftool link show id N for each of its $(grep -c . <<<"$SP_LINKS"))"
+echo "spanprobe's BPF links left: $(grep -c . <<<"$left") of $(grep -c . <<<"$SP_LINKS") (bpftool link show id N)"
 [ -z "$left" ] || die "BPF links left after kubectl delete -k deploy/: $left"
 echo "cluster-demo: OK"
