@@ -52,36 +52,8 @@ trap on_exit EXIT
 trap 'exit 130' INT TERM
 kubectl get nodes -o wide
 
-# A node whose own capability bounding set lacks one the DaemonSet adds can't
-# run its pod: runc fails with "unable to apply caps: operation not
-# permitted" (podman drops such a capability silently; the CRI does not).
-# Such a node (a VM or container without CAP_SYS_RESOURCE) gets deploy/
-# through an overlay that removes just that capability, said out loud; any
-# other node gets deploy/ itself.
-DEPLOY=deploy/
-bounding=$((16#$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)))
-if [ $((bounding >> 24 & 1)) = 0 ]; then
-	DEPLOY=$STATE/no-sys-resource
-	mkdir -p "$DEPLOY"
-	cat >"$DEPLOY/kustomization.yaml" <<-'EOF'
-	apiVersion: kustomize.config.k8s.io/v1beta1
-	kind: Kustomization
-	resources:
-	  - ../../../deploy
-	patches:
-	  - target: {kind: DaemonSet, name: spanprobe}
-	    patch: |-
-	      - op: test
-	        path: /spec/template/spec/containers/0/securityContext/capabilities/add/3
-	        value: SYS_RESOURCE
-	      - op: remove
-	        path: /spec/template/spec/containers/0/securityContext/capabilities/add/3
-	EOF
-	echo "cluster-demo: this node has no CAP_SYS_RESOURCE in its bounding set (CapBnd" \
-		"$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/self/status)), so no container on it can" \
-		"get it: deploy/ is applied through $DEPLOY, which removes SYS_RESOURCE (needed for" \
-		"RLIMIT_MEMLOCK on kernels < 5.11 only; this is $(uname -r)) from the DaemonSet."
-fi
+source scripts/cluster/deploy_dir.sh
+DEPLOY=$(deploy_dir "$STATE/no-sys-resource") || die "can't write the overlay"
 if kubectl get namespace opentelemetry >/dev/null 2>&1; then
 	say "deploy/ of an earlier run is still there: kubectl delete -k $DEPLOY first"
 	kubectl delete -k "$DEPLOY" --ignore-not-found --wait=true --timeout=180s >/dev/null 2>&1
