@@ -9,7 +9,11 @@
 #     binary in a pod of another namespace carries none;
 #   - a workload pod deleted and recreated by its Deployment is traced again,
 #     its spans in Jaeger named by its new pod (k8s.pod.name, k8s.namespace.name);
-#   - `kubectl delete -k` leaves none of spanprobe's BPF links.
+#   - the demo pod's process has spanprobe's breakpoints at the probed
+#     offsets, the other namespace's the file's bytes;
+#   - spanprobe's DaemonSet deleted: none of its BPF links is left, and the
+#     running workload's code is its file's again; `kubectl delete -k`
+#     removes the rest.
 # Not part of `make test` (`make test-cluster`): the cluster's parts take
 # about 10 minutes to build once (scripts/build-kube.sh cluster).
 source "$(dirname "$0")/../lib/common.sh"
@@ -173,17 +177,46 @@ else
 	fail recreated_pod_spans_named_in_jaeger "no span of demo/$NEW_POD in Jaeger ($JAEGER)"
 fi
 
-# kubectl delete -k: none of spanprobe's links is left.
-LINKS=$(sp_links)
-if [ -z "$LINKS" ]; then
-	fail links_gone_after_delete "spanprobe held no BPF link to check"
+# The probed instructions: the file offsets of spanprobe's entry uprobes on
+# demo-app in the new pod's process (bpftool), changed in its memory (the
+# breakpoint), unchanged in the other namespace's process.
+DEMO_FILE=/proc/$NEW_PID/root/usr/local/bin/demo-app
+OFFSETS=$(for id in $(sp_links); do bpftool link show id "$id" -j 2>/dev/null; done |
+	jq -r --argjson pid "${NEW_PID:-0}" 'select(.type == "uprobe_multi" and .retprobe == false
+		and .pid == $pid and (.path | endswith("/demo-app"))) | .funcs[].offset' | sort -un)
+file_byte() { od -An -tx1 -j "$1" -N 1 "$DEMO_FILE" | tr -d ' '; }
+# bytes PID: "offset:byte" in PID's memory for each probed offset
+bytes() { local o; for o in $OFFSETS; do echo "$o:$(code_byte "$1" "$DEMO_FILE" "$o")"; done; }
+FILE_BYTES=$(for o in $OFFSETS; do echo "$o:$(file_byte "$o")"; done)
+if [ -z "$OFFSETS" ]; then
+	fail breakpoints_in_traced_pod "no entry uprobe link on demo-app for process ${NEW_PID:-?}"
 else
-	kubectl delete -k "$DEPLOY" --wait=true --timeout="${LIMIT}s" >/dev/null 2>&1
-	left=$(for id in $LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && echo "$id"; done)
-	if [ -z "$left" ] && ! kubectl get namespace opentelemetry >/dev/null 2>&1; then
-		pass links_gone_after_delete
+	probed=$(bytes "$NEW_PID")
+	if [ -z "$(comm -12 <(sort <<<"$probed") <(sort <<<"$FILE_BYTES"))" ]; then
+		pass breakpoints_in_traced_pod
 	else
-		fail links_gone_after_delete "links $(tr '\n' ' ' <<<"$left")of $(grep -c . <<<"$LINKS") left"
+		fail breakpoints_in_traced_pod "memory $probed, file $FILE_BYTES"
 	fi
-	DEPLOY=
+	[ -n "$OTHER_PID" ] && expect_eq no_breakpoint_in_other_namespace "$(bytes "$OTHER_PID")" "$FILE_BYTES"
 fi
+
+# spanprobe's DaemonSet deleted while the workload runs on: none of its links
+# is left, and the workload's code is as in its file again.
+LINKS=$(sp_links)
+kubectl -n opentelemetry delete daemonset spanprobe --wait=true --timeout="${LIMIT}s" >/dev/null
+kubectl -n opentelemetry wait --for=delete pod -l app.kubernetes.io/name=spanprobe \
+	--timeout="${LIMIT}s" >/dev/null 2>&1
+left=$(for id in $LINKS; do bpftool link show id "$id" >/dev/null 2>&1 && echo "$id"; done)
+if [ -z "$LINKS" ]; then
+	fail links_gone_with_the_daemonset "spanprobe held no BPF link to check"
+elif [ -n "$left" ]; then
+	fail links_gone_with_the_daemonset "links $(tr '\n' ' ' <<<"$left")of $(grep -c . <<<"$LINKS") left"
+else
+	pass links_gone_with_the_daemonset
+fi
+[ -z "$OFFSETS" ] || expect_eq workload_code_restored "$(bytes "$NEW_PID")" "$FILE_BYTES"
+
+# kubectl delete -k: everything deploy/ made is gone.
+kubectl delete -k "$DEPLOY" --ignore-not-found --wait=true --timeout="${LIMIT}s" >/dev/null 2>&1
+check delete_k_removes_all bash -c "! kubectl get namespace opentelemetry demo 2>/dev/null | grep -q ."
+DEPLOY=
