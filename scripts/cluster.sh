@@ -125,6 +125,14 @@ up() {
 	binaries
 	NODE_IP=$(node_ip)
 	[ -n "$NODE_IP" ] || die "no default route: the node needs an address for its pods to reach"
+	# etcd, API server, kubelet (API, healthz), kube-proxy (metrics, healthz),
+	# controller-manager, scheduler
+	local port
+	for port in "$ETCD_PORT" $((ETCD_PORT + 1)) "$API_PORT" "$KUBELET_PORT" 10248 10249 10256 10257 10259; do
+		[ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ] ||
+			die "TCP port $port is in use ($(ss -Hltnp "sport = :$port" | grep -o 'users:.*' | head -n 1)); SPANPROBE_ETCD_PORT and SPANPROBE_API_PORT move etcd and the API server"
+	done
+	trap '[ $? -eq 0 ] || log "up failed; scripts/cluster.sh down removes what it started (logs: $LOGS)"' EXIT
 	mkdir -p "$RUN" "$LOGS" "$PIDS" "$CONTAINERD_ROOT"
 	export PATH=$(dirname "$CONTAINERD_SHIM"):$PATH   # containerd finds its shim on PATH
 
