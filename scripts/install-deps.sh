@@ -22,8 +22,11 @@ if [ "${1:-}" = test ]; then
 	# and nginx, binaries nobody here wrote (their counts against bpftrace's,
 	# bench/redis_cost.sh, bench/entry_share.sh). Go and Rust fixtures
 	# use the machine's own toolchains (go, rustc on PATH): Debian's are too
-	# old for the module-built peers.
+	# old for the module-built peers. The single-node cluster
+	# (scripts/cluster.sh) uses runc too, Debian's CNI plugins and iptables
+	# (kube-proxy).
 	pkgs+=(valgrind bpftrace podman runc mmdebstrap uidmap fuse-overlayfs slirp4netns
+	       containernetworking-plugins iptables
 	       qemu-system-x86 busybox-static kmod iproute2 openssl strace sqlite3 libsqlite3-0 xz-utils
 	       redis-server redis-tools nginx)
 fi

@@ -138,7 +138,11 @@ for n in "${numbers[@]}"; do
 done
 echo "seccomp-derive: run 2 (container, logged beyond run 1): ${logged[*]:-none}" >&2
 
-mapfile -t names < <(printf '%s\n' "${seen[@]}" "${logged[@]}" | grep . | sort -u)
+# Both runs export to an address; in a cluster the Collector's name goes
+# through glibc's resolver, which sends its A and AAAA queries with sendmmsg
+# (seen on a real node, scripts/cluster.sh: every export failed without it).
+dns=(sendmmsg)
+mapfile -t names < <(printf '%s\n' "${seen[@]}" "${logged[@]}" "${dns[@]}" | grep . | sort -u)
 mkdir -p "$(dirname "$out")"
 profile SCMP_ACT_ERRNO "${names[@]}" >"$out"
 echo "seccomp-derive: $out allows ${#names[@]} system calls" >&2
