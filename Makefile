@@ -28,7 +28,7 @@ USER_DIRS := $(sort $(patsubst %/,%,$(dir $(wildcard user/*/*.[ch]))))
 USER_HDRS := $(wildcard user/*/*.h)
 BPF_HDRS  := $(wildcard bpf/*.h)
 CPPFLAGS += $(addprefix -I,$(USER_DIRS)) -Ibpf -I$(OUT) -Ibuild/proto
-LDLIBS   += -lbpf -lelf -ldw -lcapstone -liberty -lz -lprotobuf-c -lcurl -ljson-c -lpthread -lm
+LDLIBS   += -lbpf -lelf -ldw -lcapstone -liberty -lz -lprotobuf-c -lcurl -ljson-c -lyaml -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
 
 PROTO_FILES := $(shell find proto -name '*.proto' | sort)

@@ -13,6 +13,7 @@ set -euo pipefail
 backports_pkgs=(libbpf-dev bpftool libelf-dev libdw-dev libcurl4-openssl-dev curl)
 pkgs=(clang-19 llvm-19 libclang-rt-19-dev lld-19 make pkg-config zlib1g-dev g++
       protobuf-c-compiler libprotobuf-c-dev libnghttp2-dev libcapstone-dev libiberty-dev libjson-c-dev
+      libyaml-dev
       python3.11 python3.11-venv python3-flask ca-certificates jq procps util-linux)
 if [ "${1:-}" = test ]; then
 	# Containers (podman + runc; crun refuses hybrid cgroups), base images,

@@ -33,7 +33,7 @@ RUN printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         -t bookworm-backports libbpf1 libelf1 libdw1 libcurl4 \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libprotobuf-c1 libcapstone4 libjson-c5 zlib1g ca-certificates \
+        libprotobuf-c1 libcapstone4 libjson-c5 libyaml-0-2 zlib1g ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/spanprobe /usr/local/bin/spanprobe
 # Fail the build, not the pod, when a shared library is missing.

@@ -70,12 +70,16 @@ const struct option_def option_defs[] = {
 	  "Rust code and functions that return twice, uretprobes elsewhere), exits or uretprobe",
 	  false },
 	{ "node-name", OPT_NODE_NAME, "NAME",
-	  "This node's name, whose pods name traced processes (default: $K8S_NODE_NAME)", false },
+	  "This node's name, whose pods name traced processes (default: $K8S_NODE_NAME; with a "
+	  "kubeconfig, this host's name)", false },
 	{ "kube-api", OPT_KUBE_API, "URL",
-	  "Kubernetes API server to name pods from, outside a pod (inside one: its ServiceAccount)",
-	  false },
+	  "Kubernetes API server to name pods from (default: in a pod its ServiceAccount, outside "
+	  "one the kubeconfig of $KUBECONFIG or ~/.kube/config, as kubectl)", false },
 	{ "kube-token-file", OPT_KUBE_TOKEN_FILE, "FILE", "Bearer token for --kube-api", false },
 	{ "kube-ca-file", OPT_KUBE_CA_FILE, "FILE", "CA bundle of --kube-api's certificate", false },
+	{ "kube-context", OPT_KUBE_CONTEXT, "NAME",
+	  "The kubeconfig context to use instead of its current-context (as kubectl --context)",
+	  false },
 	{ "verbose", 'v', NULL, "libbpf debug output; with -l, why each cost", false },
 };
 const size_t option_defs_count = sizeof(option_defs) / sizeof(option_defs[0]);

@@ -252,6 +252,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_KUBE_CA_FILE:
 		o->kube_ca_file = arg;
 		break;
+	case OPT_KUBE_CONTEXT:
+		o->kube_context = arg;
+		break;
 	case OPT_RING_BUFFER:
 		if (ring_size__parse(arg, &o->ring_buffer_bytes, err, sizeof(err)))
 			argp_error(state, "--ring-buffer: %s", err);

@@ -45,7 +45,7 @@ struct options {
 	int returns;               /* --return-probes: enum return_choice */
 	uint64_t ring_buffer_bytes; /* --ring-buffer; 0: the default */
 	/* Kubernetes (node_pods.h) */
-	const char *node_name, *kube_api, *kube_token_file, *kube_ca_file;
+	const char *node_name, *kube_api, *kube_token_file, *kube_ca_file, *kube_context;
 	/* the argument vector after --config expansion (owns the strings above) */
 	int argc;
 	char **argv, **orig_argv;

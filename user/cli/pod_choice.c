@@ -57,7 +57,8 @@ int pod_choice__start(struct options *o, struct pod_choice *c)
 	err = node_pods__start(&(struct node_pods_opts){
 				       .node_name = o->node_name, .api_url = o->kube_api,
 				       .token_file = o->kube_token_file,
-				       .ca_file = o->kube_ca_file, .verbose = o->verbose,
+				       .ca_file = o->kube_ca_file, .context = o->kube_context,
+				       .verbose = o->verbose,
 				       .needed_by = sel ? o->pod_option : NULL,
 				       .on_pod = sel ? pod_selection__pod_event : NULL,
 				       .on_synced = sel ? pod_selection__synced : NULL,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "exec_credential.h"
 #include "kube_http.h"
 #include "version.h"
 
@@ -40,6 +41,7 @@ struct request {
 	int abort_err;
 	char abort_msg[256];
 	char *body; /* a non-200 answer, for its Status message */
+	bool refresh; /* run the exec plugin again: the server refused its credential */
 	size_t body_len;
 };
 
@@ -61,12 +63,12 @@ struct kube_http *kube_http__new(const struct kube_config *cfg)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->cfg.server = strdup(cfg->server);
-	h->cfg.token_file = cfg->token_file ? strdup(cfg->token_file) : NULL;
-	h->cfg.ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+	if (kube_config__copy(&h->cfg, cfg)) {
+		free(h);
+		return NULL;
+	}
 	h->multi = curl_multi_init();
-	if (!h->cfg.server || (cfg->token_file && !h->cfg.token_file) ||
-	    (cfg->ca_file && !h->cfg.ca_file) || !h->multi) {
+	if (!h->multi) {
 		kube_http__free(h);
 		return NULL;
 	}
@@ -201,13 +203,83 @@ static void status_message(const struct request *r, char *err, size_t err_len)
 	json_object_put(obj);
 }
 
+/* Blobs are copied by libcurl: the config keeps the only long-lived copy. */
+static void set_blob(CURL *easy, CURLoption opt, const char *data, size_t len)
+{
+	struct curl_blob blob = { .data = (void *)data, .len = len, .flags = CURL_BLOB_COPY };
+
+	curl_easy_setopt(easy, opt, &blob);
+}
+
+/* The server's CA and the client certificate: files or, from a
+ * kubeconfig's -data fields, memory (never a temporary file). */
+static void tls_options(struct kube_http *h, CURL *easy)
+{
+	const struct kube_config *c = &h->cfg;
+
+	if (c->insecure) {
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (c->ca_data)
+		set_blob(easy, CURLOPT_CAINFO_BLOB, c->ca_data, c->ca_data_len);
+	else if (c->ca_file)
+		curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_file);
+	if (c->cert_data)
+		set_blob(easy, CURLOPT_SSLCERT_BLOB, c->cert_data, c->cert_data_len);
+	else if (c->cert_file)
+		curl_easy_setopt(easy, CURLOPT_SSLCERT, c->cert_file);
+	if (c->key_data)
+		set_blob(easy, CURLOPT_SSLKEY_BLOB, c->key_data, c->key_data_len);
+	else if (c->key_file)
+		curl_easy_setopt(easy, CURLOPT_SSLKEY, c->key_file);
+	if (c->cert_data || c->cert_file) {
+		curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
+	}
+}
+
+/* The bearer token (malloc'ed, or NULL for none) and, from an exec plugin,
+ * a client certificate: the plugin's credential while it lasts, else the
+ * token file (re-read: it may be rotated), else the kubeconfig's token. */
+static int credentials(struct kube_http *h, struct request *r, char **token, char *err, size_t err_len)
+{
+	struct exec_plugin *p = h->cfg.exec;
+	int rc;
+
+	*token = NULL;
+	if (p) {
+		rc = exec_plugin__credential(p, r->refresh, err, err_len);
+		if (rc)
+			return rc;
+		if (p->cred.cert) {
+			set_blob(r->easy, CURLOPT_SSLCERT_BLOB, p->cred.cert, strlen(p->cred.cert));
+			set_blob(r->easy, CURLOPT_SSLKEY_BLOB, p->cred.key, strlen(p->cred.key));
+			curl_easy_setopt(r->easy, CURLOPT_SSLCERTTYPE, "PEM");
+			curl_easy_setopt(r->easy, CURLOPT_SSLKEYTYPE, "PEM");
+		}
+		if (p->cred.token && !(*token = strdup(p->cred.token)))
+			goto nomem;
+		if (p->cred.token || p->cred.cert)
+			return 0;
+	}
+	if (h->cfg.token_file)
+		return kube_config__read_token(&h->cfg, token, err, err_len);
+	if (h->cfg.token && !(*token = strdup(h->cfg.token)))
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(err, err_len, "out of memory");
+	return -ENOMEM;
+}
+
 static int setup(struct kube_http *h, struct request *r, const char *path, unsigned idle_timeout_s,
 		 struct curl_slist **headers, char *curl_err, char *err, size_t err_len)
 {
 	char *token = NULL, *url = NULL, *auth = NULL;
 	int rc;
 
-	rc = kube_config__read_token(&h->cfg, &token, err, err_len);
+	rc = credentials(h, r, &token, err, err_len);
 	if (rc)
 		return rc;
 	rc = -ENOMEM;
@@ -236,8 +308,7 @@ static int setup(struct kube_http *h, struct request *r, const char *path, unsig
 	curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (h->cfg.ca_file)
-		curl_easy_setopt(r->easy, CURLOPT_CAINFO, h->cfg.ca_file);
+	tls_options(h, r->easy);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, curl_err);
@@ -284,10 +355,10 @@ static CURLcode perform(struct kube_http *h, CURL *easy, int *canceled)
 	return result;
 }
 
-int kube_http__get(struct kube_http *h, const char *path, unsigned idle_timeout_s,
-		   kube_http_object_fn on_object, void *ctx, char *err, size_t err_len)
+static int get_once(struct kube_http *h, const char *path, unsigned idle_timeout_s,
+		    kube_http_object_fn on_object, void *ctx, bool refresh, char *err, size_t err_len)
 {
-	struct request r = { .on_object = on_object, .ctx = ctx };
+	struct request r = { .on_object = on_object, .ctx = ctx, .refresh = refresh };
 	struct curl_slist *headers = NULL;
 	char curl_err[CURL_ERROR_SIZE] = "";
 	CURLcode result;
@@ -340,5 +411,18 @@ cleanup:
 	if (r.tok)
 		json_tokener_free(r.tok);
 	free(r.body);
+	return rc;
+}
+
+int kube_http__get(struct kube_http *h, const char *path, unsigned idle_timeout_s,
+		   kube_http_object_fn on_object, void *ctx, char *err, size_t err_len)
+{
+	int rc = get_once(h, path, idle_timeout_s, on_object, ctx, false, err, err_len);
+
+	/* An exec plugin's credential the server refuses is fetched again
+	 * once at once, as client-go does on a 401 (a 401 delivers no object,
+	 * so nothing is seen twice). */
+	if (rc == 401 && h->cfg.exec)
+		rc = get_once(h, path, idle_timeout_s, on_object, ctx, true, err, err_len);
 	return rc;
 }

@@ -14,6 +14,7 @@ struct node_pods_opts {
 	const char *api_url;    /* --kube-api; NULL: in-cluster when in a pod */
 	const char *token_file; /* --kube-token-file (with --kube-api) */
 	const char *ca_file;    /* --kube-ca-file (with --kube-api) */
+	const char *context;    /* --kube-context: this kubeconfig context */
 	bool verbose;
 	/* The option that needs the pods (e.g. "--namespace"), or NULL: then
 	 * a run with no watch is an error (one line), not a local run. */
@@ -26,12 +27,17 @@ struct node_pods_opts {
 	void *ctx;
 };
 
-/* Starts the watch: with --kube-api, or inside a pod (KUBERNETES_SERVICE_HOST
- * set). 0 and *out NULL when neither (a local run: no pod names). A bad
- * option: one line naming it, -EINVAL. In a pod without a node name or
- * credentials: one warning line, no watch. With needed_by, each of those
- * "no watch" cases is one error line naming the fix, and -EINVAL. Failing requests later are
- * reported by the watch thread (one line each, repeats not reported). */
+/* Starts the watch, from the first of: --kube-api; inside a pod
+ * (KUBERNETES_SERVICE_HOST set), its ServiceAccount; a kubeconfig
+ * ($KUBECONFIG, or ~/.kube/config when it exists; --kube-context makes it
+ * the choice even in a pod). 0 and *out NULL when none applies (a local
+ * run: no pod names). A bad option: one line naming it, -EINVAL. In a pod
+ * without a node name or credentials, or with a broken kubeconfig: one
+ * warning line, no watch. With needed_by, each of those "no watch" cases is
+ * one error line naming the fix, and -EINVAL. Outside a pod the node name
+ * defaults, on the kubeconfig path only, to this host's name (said once).
+ * Failing requests later are reported by the watch thread (one line each,
+ * repeats not reported). */
 int node_pods__start(const struct node_pods_opts *o, struct pod_watch **out);
 
 /* What the API server says of the pod with this uid and of its container

@@ -205,7 +205,8 @@ static void report_failure(struct pod_watch *w, const char *verb, int rc, const 
 	if (rc == 401)
 		snprintf(msg, sizeof(msg),
 			 "the Kubernetes API server refused spanprobe's token (401 Unauthorized: %s); "
-			 "check the ServiceAccount token it reads", detail);
+			 "check the token it sends (the ServiceAccount's, --kube-token-file's or the kubeconfig user's)",
+			 detail);
 	else if (rc == 403)
 		snprintf(msg, sizeof(msg),
 			 "the Kubernetes API server forbids spanprobe to %s pods on node %s (403: %s); grant get, list "
