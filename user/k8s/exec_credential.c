@@ -19,7 +19,7 @@
 
 #include "base64.h"
 #include "exec_credential.h"
-#include "unittest.h"
+#include "exec_credential_internal.h"
 
 extern char **environ;
 
@@ -134,7 +134,7 @@ int exec_plugin__set_exec_info(struct exec_plugin *p, bool provide_cluster_info,
 	}
 	json_object_object_add(spec, "interactive", json_object_new_boolean(0));
 	free(p->exec_info);
-	p->exec_info = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN));
+	p->exec_info = strdup(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	rc = p->exec_info ? 0 : -ENOMEM;
 cleanup:
 	if (root)
