@@ -81,7 +81,7 @@ in_order() {
 	for t in "$@"; do echo "$dir/$t.sh"; done
 }
 for t in $(in_order tests/integration deploy_manifests) \
-	$(in_order tests/e2e daemonset kube_identity kube_pod_watch kube_rbac kube_relist kube_selection); do
+	$(in_order tests/e2e daemonset kube_identity kube_kubeconfig kube_pod_watch kube_rbac kube_relist kube_selection); do
 	[ -f "$t" ] && run "${t#tests/}" bash "$t"
 done
 # The kernel matrix: the no-peer tests again on 6.1 and 6.12, under QEMU.

@@ -6,7 +6,9 @@
 # started here is stopped at exit (bg_track).
 #   kube_build NAME || exit 0      find the binaries; SKIP NAME when they can't be built
 #   kube_start                     sets KUBE_API (https://127.0.0.1:PORT), KUBE_CA (PEM),
-#                                  KUBE_ADMIN_TOKEN_FILE, ETCD_URL, KUBE_APISERVER_PID
+#                                  KUBE_ADMIN_TOKEN_FILE, ETCD_URL, KUBE_APISERVER_PID,
+#                                  KUBE_CLIENT_CA and KUBE_CLIENT_CA_KEY (the CA the API
+#                                  server trusts for client certificates)
 #   kube_restart_apiserver         stop and start kube-apiserver (same etcd, port, keys)
 #   kube_api [--token-file F] METHOD PATH [BODY [CONTENT-TYPE]]
 #                                  prints the answer; sets KUBE_HTTP_CODE; fails on >= 400
@@ -75,6 +77,7 @@ _kube_apiserver_run() {
 		--service-account-key-file="$KUBE_DIR/sa.pub" \
 		--service-account-signing-key-file="$KUBE_DIR/sa.key" \
 		--token-auth-file="$KUBE_DIR/tokens.csv" \
+		--client-ca-file="$KUBE_CLIENT_CA" \
 		--authorization-mode=RBAC \
 		--service-cluster-ip-range=10.96.0.0/16 \
 		--profiling=false \
@@ -126,6 +129,12 @@ kube_start() {
 	}
 	openssl genrsa -out "$KUBE_DIR/sa.key" 2048 2>/dev/null &&
 		openssl rsa -in "$KUBE_DIR/sa.key" -pubout -out "$KUBE_DIR/sa.pub" 2>/dev/null || return 1
+	# Client certificates signed by this CA authenticate as their CN, in the
+	# groups of their O fields.
+	KUBE_CLIENT_CA=$KUBE_DIR/client-ca.crt
+	KUBE_CLIENT_CA_KEY=$KUBE_DIR/client-ca.key
+	openssl req -x509 -new -nodes -newkey rsa:2048 -keyout "$KUBE_CLIENT_CA_KEY" -out "$KUBE_CLIENT_CA" \
+		-subj /CN=spanprobe-test-client-ca -days 2 2>/dev/null || return 1
 	KUBE_ADMIN_TOKEN_FILE=$KUBE_DIR/admin.token
 	openssl rand -hex 24 >"$KUBE_ADMIN_TOKEN_FILE"
 	echo "$(cat "$KUBE_ADMIN_TOKEN_FILE"),test-admin,test-admin-uid,\"system:masters\"" >"$KUBE_DIR/tokens.csv"
