@@ -83,13 +83,14 @@ KC
 # run_named NAME PID WANT ENV...: spanprobe -p PID with only the kubeconfig
 # environment ENV (no --kube-api, not in a pod); PID's spans named WANT
 run_named() {
-	local name=$1 pid=$2 want=$3 out=$SCRATCH/$1.jsonl err=$SCRATCH/$1.err sp i got
+	local name=$1 pid=$2 want=$3 out=$SCRATCH/$1.jsonl err=$SCRATCH/$1.err sp got
+	local deadline=$((SECONDS + 60 * HANG_SCALE)) # hang guard; named in ~1 s
 	shift 3
 	env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT -u K8S_NODE_NAME "$@" \
 		"$SPANPROBE" -p "$pid" -o jsonl --output-file "$out" "uprobe:$APP:foo" 2>"$err" &
 	sp=$!
 	bg_track $sp
-	for ((i = 0; i < 600 * HANG_SCALE; i++)); do # hang guard 60 s; named in ~1 s
+	while [ $SECONDS -lt $deadline ]; do
 		attrs "$out" "$pid" | tail -n 1 | grep -q '"k8s.pod.name"' && break
 		sleep 0.1
 	done
