@@ -187,3 +187,11 @@ broken unreadable_ca "$SCRATCH/noca/config" \
 printf 'current-context: kc\nclusters: [\n' >"$SCRATCH/bad.yaml"
 broken bad_yaml "$SCRATCH/bad.yaml" \
 	"$(printf 'spanprobe: kubeconfig %s: not valid YAML: did not find expected node content at line 3 column 1 (fix the file, or point KUBECONFIG at another)' "$SCRATCH/bad.yaml")"
+
+# Only naming pods (-p, no selection): the broken kubeconfig is one warning
+# line, and tracing goes on.
+env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT KUBECONFIG="$SCRATCH/nouser/config" \
+	"$SPANPROBE" --dry-run -p "$PK" --node-name $NODE "uprobe:$APP:foo" 2>"$SCRATCH/warn.err"
+expect_eq broken_only_naming.exit_status "$?" 0
+expect_eq broken_only_naming.one_warning "$(grep kubeconfig "$SCRATCH/warn.err")" \
+	"spanprobe: warning: kubeconfig $SCRATCH/nouser/config: context \"kc\" names user \"ghost\" which it does not define (add it under users:, or change the context's user); pods are not named"
