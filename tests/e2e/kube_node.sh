@@ -11,6 +11,8 @@
 #     its spans in Jaeger named by its new pod (k8s.pod.name, k8s.namespace.name);
 #   - the demo pod's process has spanprobe's breakpoints at the probed
 #     offsets, the other namespace's the file's bytes;
+#   - a DaemonSet rollout: the new pod traces the running workload again,
+#     and Jaeger holds every span the old and the new pod say they exported;
 #   - spanprobe's DaemonSet deleted: none of its BPF links is left, and the
 #     running workload's code is its file's again; `kubectl delete -k`
 #     removes the rest.
@@ -32,6 +34,11 @@ if ! scripts/build-kube.sh cluster >"$SCRATCH/build.log" 2>&1; then
 	exit 0
 fi
 started=0
+# A cluster left half up (a run stopped by its hang guard) is taken down
+# first: its pids directory is there but its API server does not answer.
+if [ -d "$PIDS" ] && ! (eval "$(scripts/cluster.sh env)" && kubectl get --raw /readyz) >/dev/null 2>&1; then
+	scripts/cluster.sh down >"$SCRATCH/down.log" 2>&1
+fi
 if [ ! -d "$PIDS" ]; then
 	if ! scripts/cluster.sh up >"$SCRATCH/up.log" 2>&1; then
 		fail node_ready "scripts/cluster.sh up failed: $(grep '^cluster:' "$SCRATCH/up.log" | tail -n 1)"
@@ -177,6 +184,40 @@ else
 	fail recreated_pod_spans_named_in_jaeger "no span of demo/$NEW_POD in Jaeger ($JAEGER)"
 fi
 
+# A DaemonSet rollout (a new pod template: `kubectl rollout restart`): the
+# old pod flushes as it stops, the new one attaches to the running workload;
+# every span either says it exported is in Jaeger (a span lost is at worst
+# counted as dropped, never lost silently). Only the demo namespace's spans
+# count: Jaeger also traces its own queries.
+jaeger_spans() {
+	local svc total=0 c
+	for svc in $(curl -sf "$JAEGER/api/services" | jq -r '.data[]?'); do
+		c=$(curl -sf "$JAEGER/api/traces?service=$svc&start=$start_us&limit=100000" |
+			jq '[.data[]? | .processes as $p | .spans[]? | select(any($p[.processID].tags[];
+				.key == "k8s.namespace.name" and .value == "demo"))] | length') || return 1
+		total=$((total + c))
+	done
+	echo "$total"
+}
+OLD_SP_POD=$(pod_name opentelemetry app.kubernetes.io/name=spanprobe)
+kubectl -n opentelemetry logs -f "$OLD_SP_POD" >"$SCRATCH/spanprobe-old.log" 2>&1 &
+old_logs=$!
+bg_track $old_logs
+kubectl -n opentelemetry rollout restart daemonset/spanprobe >/dev/null
+kubectl -n opentelemetry rollout status daemonset/spanprobe --timeout="${LIMIT}s" >/dev/null
+wait_exit $old_logs 60
+SP_UID=$(pod_uid opentelemetry app.kubernetes.io/name=spanprobe)
+SP_POD=$(pod_name opentelemetry app.kubernetes.io/name=spanprobe)
+SP_PID=$(host_pids "$SP_UID" spanprobe | head -n 1)
+kubectl -n opentelemetry logs -f "$SP_POD" >"$SCRATCH/spanprobe-new.log" 2>&1 &
+new_logs=$!
+bg_track $new_logs
+if [ "$SP_POD" != "$OLD_SP_POD" ] && [ -n "$SP_PID" ] && wait_until 60 traced "$NEW_PID"; then
+	pass traced_again_after_rollout
+else
+	fail traced_again_after_rollout "pod $SP_POD (was $OLD_SP_POD), process ${SP_PID:-?}: links to $(traced_pids | tr '\n' ' ')"
+fi
+
 # The probed instructions: the file offsets of spanprobe's entry uprobes on
 # demo-app in the new pod's process (bpftool), changed in its memory (the
 # breakpoint), unchanged in the other namespace's process.
@@ -215,6 +256,24 @@ else
 	pass links_gone_with_the_daemonset
 fi
 [ -z "$OFFSETS" ] || expect_eq workload_code_restored "$(bytes "$NEW_PID")" "$FILE_BYTES"
+
+# Both of the rollout's pods: what they exported is what Jaeger holds.
+wait_exit $new_logs 60
+old_exported=$(summary_field exported "$SCRATCH/spanprobe-old.log")
+new_exported=$(summary_field exported "$SCRATCH/spanprobe-new.log")
+if [ -z "$old_exported" ] || [ -z "$new_exported" ] || [ "$old_exported" -eq 0 ]; then
+	fail rollout_spans_all_in_jaeger "no summary with exported spans from both pods (old: ${old_exported:-none}, new: ${new_exported:-none})"
+else
+	want=$((old_exported + new_exported))
+	jaeger_has() { [ "$(jaeger_spans)" = "$1" ]; }
+	wait_until 60 jaeger_has "$want"
+	got=$(jaeger_spans)
+	if [ "$got" = "$want" ]; then
+		pass rollout_spans_all_in_jaeger
+	else
+		fail rollout_spans_all_in_jaeger "Jaeger holds $got spans, the pods exported $want: $(grep -h OTLP "$SCRATCH"/spanprobe-*.log | cut -c1-200)"
+	fi
+fi
 
 # kubectl delete -k: everything deploy/ made is gone.
 kubectl delete -k "$DEPLOY" --ignore-not-found --wait=true --timeout="${LIMIT}s" >/dev/null 2>&1
