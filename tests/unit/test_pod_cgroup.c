@@ -54,6 +54,11 @@ static const struct row rows[] = {
 	  "4:memory:/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_
 	  ".slice/docker-" CID ".scope\n",
 	  0, UID, CID },
+	/* minikube's default: cgroup v2, the systemd driver, cri-dockerd */
+	{ "systemd_docker_v2_minikube",
+	  "0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_
+	  ".slice/docker-" CID ".scope\n",
+	  0, UID, CID },
 	{ "systemd_kind_root",
 	  "0::/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
 	  "kubelet-kubepods-besteffort-pod" UID_ ".slice/cri-containerd-" CID ".scope\n",
