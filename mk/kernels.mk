@@ -10,9 +10,11 @@
 
 .PHONY: test-kernels bench-kernels kernel-tools
 
-build/tools/kernel-features: tests/tools/kernel_features_report.c $(OUT)/obj/tracer/kernel_features.o
+build/tools/kernel-features: tests/tools/kernel_features_report.c $(OUT)/obj/tracer/kernel_features.o \
+		$(OUT)/obj/common/env_switches.o
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUT)/obj/tracer/kernel_features.o -lbpf -lelf -lz -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(OUT)/obj/tracer/kernel_features.o $(OUT)/obj/common/env_switches.o \
+		-lbpf -lelf -lz -o $@
 
 kernel-tools: build/tools/kernel-features
 
