@@ -12,6 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster/config.sh
+source scripts/lib/jaeger_traces.sh
 
 REQUESTS=${DEMO_REQUESTS:-5}
 STATE=build/cluster-demo
@@ -145,58 +146,12 @@ exported=$(sed -n 's/.*OTLP exported \([0-9]*\), dropped 0,.*/\1/p' "$STATE/span
 
 say "reading the traces back from Jaeger's API (Service jaeger-service)"
 JAEGER=http://$(kubectl -n opentelemetry get svc jaeger-service -o jsonpath='{.spec.clusterIP}'):16686
-jaeger_spans() {
-	local svc total=0 c
-	for svc in $(curl -sf "$JAEGER/api/services" | jq -r '.data[]?'); do
-		c=$(curl -sf "$JAEGER/api/traces?service=$svc&start=$start_us&limit=100000" |
-			jq '[.data[]?.spans[]?] | length') || return 1
-		total=$((total + c))
-	done
-	echo "$total"
-}
-in_jaeger=0
-for ((i = 0; i < 120; i++)); do # hang guard: 60 s
-	in_jaeger=$(jaeger_spans) && [ "$in_jaeger" -ge "$exported" ] && break
-	sleep 0.5
-done
-echo "spanprobe exported $exported spans; Jaeger holds $in_jaeger"
-[ "$in_jaeger" = "$exported" ] || die "Jaeger holds $in_jaeger spans; spanprobe exported $exported"
+jaeger_wait_spans "$JAEGER" "$start_us" "$exported"
 
-# check_traces SERVICE APP_LOG POD: Jaeger's traces of POD (k8s.pod.name, as
-# spanprobe named it from its pod watch) are the app's requests in order
-# (APP_LOG: its whole log, followed to its end), each a root foo with goo and
-# zoo under it, ERROR on goo exactly where the app printed the exception. Only
-# the first may be missing or without its foo: it may have started before
-# spanprobe attached to the new process.
-check_traces() {
-	local service=$1 log=$2 pod=$3 url app_requests app_errors traced n bad want got
-	url="$JAEGER/api/traces?service=$service&start=$start_us&limit=100000"
-	app_requests=$(grep -c 'Zoo function completed' "$log")
-	app_errors=$(awk '/Exception in goo/ {e = 1} /Zoo function completed/ {print e + 0; e = 0}' "$log")
-	curl -sf "$url" | jq --arg pod "$pod" '{data: [.data[]? | select(any(.processes[];
-		any(.tags[]; .key == "k8s.pod.name" and .value == $pod)))]}' >"$STATE/traces-$service.json"
-	traced=$(jq -r '[.data[]
-		| {start: ([.spans[].startTime] | min),
-		   names: ([.spans[] | .operationName + (if (.references // [] | length) == 0 then "" else "<" end)] | sort),
-		   error: (if any(.spans[]; any(.tags[]; .key == "error" and .value == true)) then 1 else 0 end),
-		   error_on: ([.spans[] | select(any(.tags[]; .key == "error" and .value == true)) | .operationName] | unique)}]
-		| sort_by(.start) | .[] | "\(.error) \(.names | join(",")) \(.error_on | join(","))"' "$STATE/traces-$service.json")
-	sed -n 1p <<<"$traced" | grep -q ' foo,' || traced=$(sed 1d <<<"$traced")
-	n=$(grep -c . <<<"$traced")
-	bad=$(grep -vcE '^(0 foo,goo<,zoo< |1 foo,goo<,zoo< goo)$' <<<"$traced")
-	echo "Jaeger (service $service, k8s.pod.name $pod) holds $n traces;" \
-		"the app printed $app_requests requests, $(grep -c 1 <<<"$app_errors") with the exception."
-	echo "  API: curl '$url'"
-	[ "$n" -gt 0 ] || die "$service: no trace of pod $pod in Jaeger"
-	[ "$bad" -eq 0 ] || die "$service: $bad traces are not a root foo with goo and zoo under it, ERROR on goo alone"
-	[ "$n" -ge $((app_requests - 1)) ] && [ "$n" -le "$app_requests" ] ||
-		die "$service: Jaeger has $n traces of the app's $app_requests requests (only the first may start before spanprobe attaches)"
-	want=$(tail -n "$n" <<<"$app_errors")
-	got=$(cut -d' ' -f1 <<<"$traced")
-	[ "$got" = "$want" ] || die "$service: errors in Jaeger ($(tr '\n' ' ' <<<"$got")) differ from the app's last $n requests ($(tr '\n' ' ' <<<"$want"))"
-}
-check_traces demo-app "$STATE/demo-app.log" "$DEMO_POD"
-check_traces python3.10 "$STATE/python-app.log" "$PY_POD"
+check_traces "$JAEGER" "$start_us" demo-app "$STATE/demo-app.log" k8s.pod.name "$DEMO_POD" \
+	"$STATE/traces-demo-app.json"
+check_traces "$JAEGER" "$start_us" python3.10 "$STATE/python-app.log" k8s.pod.name "$PY_POD" \
+	"$STATE/traces-python3.10.json"
 echo "both apps: every traced request is foo -> goo, zoo; ERROR on goo where the app printed the exception"
 
 say "kubectl delete -k $DEPLOY"

@@ -27,6 +27,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/containers/podman-env.sh
 source scripts/containers/pods.sh
+source scripts/lib/jaeger_traces.sh
 
 REQUESTS=${DEMO_REQUESTS:-5}
 STATE=build/container-demo
@@ -169,58 +170,11 @@ say "reading the traces back from Jaeger's API"
 # DaemonSet traces the node): each app's traces are told apart by its process.
 exported=$(sed -n 's/.*OTLP exported \([0-9]*\), dropped 0,.*/\1/p' "$STATE/spanprobe.log" | tail -n 1)
 [ -n "$exported" ] || die "spanprobe did not say it exported every span (OTLP exported N, dropped 0)"
-jaeger_spans() {
-	local svc total=0 c
-	for svc in $(curl -sf "http://$JAEGER_IP:16686/api/services" | jq -r '.data[]?'); do
-		c=$(curl -sf "http://$JAEGER_IP:16686/api/traces?service=$svc&start=$start_us&limit=100000" |
-			jq '[.data[]?.spans[]?] | length') || return 1
-		total=$((total + c))
-	done
-	echo "$total"
-}
-in_jaeger=0
-for ((i = 0; i < 120; i++)); do # hang guard: 60 s
-	in_jaeger=$(jaeger_spans) && [ "$in_jaeger" -ge "$exported" ] && break
-	sleep 0.5
-done
-echo "spanprobe exported $exported spans; Jaeger holds $in_jaeger"
-[ "$in_jaeger" = "$exported" ] || die "Jaeger holds $in_jaeger spans; spanprobe exported $exported"
+jaeger_wait_spans "http://$JAEGER_IP:16686" "$start_us" "$exported"
 
-# check_traces SERVICE APP_LOG PID: Jaeger's traces of process PID (host PID)
-# are complete (a root foo with goo and zoo under it) and are the app's
-# requests in order, ERROR on goo exactly where the app printed the exception
-# (its first request may start before spanprobe has attached to the new
-# process, then that one is missing or without its foo; no other may be).
-check_traces() {
-	local service=$1 log=$2 pid=$3 url app_requests app_errors traced n bad want got
-	url="http://$JAEGER_IP:16686/api/traces?service=$service&start=$start_us&limit=100000"
-	app_requests=$(grep -c 'Zoo function completed' "$log")
-	# The app's requests in order, 1 = goo raised the simulated exception.
-	app_errors=$(awk '/Exception in goo/ {e = 1} /Zoo function completed/ {print e + 0; e = 0}' "$log")
-	curl -sf "$url" | jq --argjson pid "$pid" '{data: [.data[]? | select(any(.processes[];
-		any(.tags[]; .key == "process.pid" and .value == $pid)))]}' >"$STATE/traces-$service.json"
-	# Traces in start order: "1 foo,goo,zoo goo" for one with an error span on goo.
-	traced=$(jq -r '[.data[]
-		| {start: ([.spans[].startTime] | min),
-		   names: ([.spans[] | .operationName + (if (.references // [] | length) == 0 then "" else "<" end)] | sort),
-		   error: (if any(.spans[]; any(.tags[]; .key == "error" and .value == true)) then 1 else 0 end),
-		   error_on: ([.spans[] | select(any(.tags[]; .key == "error" and .value == true)) | .operationName] | unique)}]
-		| sort_by(.start) | .[] | "\(.error) \(.names | join(",")) \(.error_on | join(","))"' "$STATE/traces-$service.json")
-	# A request running when spanprobe attached has no root foo: only the first.
-	sed -n 1p <<<"$traced" | grep -q ' foo,' || traced=$(sed 1d <<<"$traced")
-	n=$(grep -c . <<<"$traced")
-	bad=$(grep -vcE '^(0 foo,goo<,zoo< |1 foo,goo<,zoo< goo)$' <<<"$traced")
-	echo "Jaeger (service $service, process $pid) holds $n traces;" \
-		"the app printed $app_requests requests, $(grep -c 1 <<<"$app_errors") with the exception."
-	echo "  API: curl '$url'"
-	[ "$bad" -eq 0 ] || die "$service: $bad traces are not a root foo with goo and zoo under it, ERROR on goo alone"
-	[ "$n" -ge $((app_requests - 1)) ] && [ "$n" -le "$app_requests" ] ||
-		die "$service: Jaeger has $n traces of the app's $app_requests requests (only the first may start before spanprobe attaches)"
-	want=$(tail -n "$n" <<<"$app_errors")
-	got=$(cut -d' ' -f1 <<<"$traced")
-	[ "$got" = "$want" ] || die "$service: errors in Jaeger ($(tr '\n' ' ' <<<"$got")) differ from the app's last $n requests ($(tr '\n' ' ' <<<"$want"))"
-}
-check_traces demo-app "$STATE/demo-app.log" "$DEMO_PID"
+check_traces "http://$JAEGER_IP:16686" "$start_us" demo-app "$STATE/demo-app.log" process.pid "$DEMO_PID" \
+	"$STATE/traces-demo-app.json"
 # The Python app's spans carry the interpreter's name (no service name is set).
-check_traces python3.10 "$STATE/python-app.log" "$PY_PID"
+check_traces "http://$JAEGER_IP:16686" "$start_us" python3.10 "$STATE/python-app.log" process.pid "$PY_PID" \
+	"$STATE/traces-python3.10.json"
 echo "both apps: every traced request is foo -> goo, zoo; ERROR on goo exactly in the requests where the app printed the exception"

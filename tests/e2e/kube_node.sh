@@ -23,6 +23,7 @@ scratch
 cd "$ROOT" || exit 1
 source scripts/cluster/config.sh
 source scripts/cluster/deploy_dir.sh
+source scripts/lib/jaeger_traces.sh
 LIMIT=$((180 * HANG_SCALE)) # hang guard for each rollout (seconds here)
 
 for tool in curl jq bpftool; do
@@ -187,18 +188,7 @@ fi
 # A DaemonSet rollout (a new pod template: `kubectl rollout restart`): the
 # old pod flushes as it stops, the new one attaches to the running workload;
 # every span either says it exported is in Jaeger (a span lost is at worst
-# counted as dropped, never lost silently). Only the demo namespace's spans
-# count: Jaeger also traces its own queries.
-jaeger_spans() {
-	local svc total=0 c
-	for svc in $(curl -sf "$JAEGER/api/services" | jq -r '.data[]?'); do
-		c=$(curl -sf "$JAEGER/api/traces?service=$svc&start=$start_us&limit=100000" |
-			jq '[.data[]? | .processes as $p | .spans[]? | select(any($p[.processID].tags[];
-				.key == "k8s.namespace.name" and .value == "demo"))] | length') || return 1
-		total=$((total + c))
-	done
-	echo "$total"
-}
+# counted as dropped, never lost silently).
 OLD_SP_POD=$(pod_name opentelemetry app.kubernetes.io/name=spanprobe)
 kubectl -n opentelemetry logs -f "$OLD_SP_POD" >"$SCRATCH/spanprobe-old.log" 2>&1 &
 old_logs=$!
@@ -265,9 +255,9 @@ if [ -z "$old_exported" ] || [ -z "$new_exported" ] || [ "$old_exported" -eq 0 ]
 	fail rollout_spans_all_in_jaeger "no summary with exported spans from both pods (old: ${old_exported:-none}, new: ${new_exported:-none})"
 else
 	want=$((old_exported + new_exported))
-	jaeger_has() { [ "$(jaeger_spans)" = "$1" ]; }
+	jaeger_has() { [ "$(jaeger_spanprobe_spans "$JAEGER" "$start_us")" = "$1" ]; }
 	wait_until 60 jaeger_has "$want"
-	got=$(jaeger_spans)
+	got=$(jaeger_spanprobe_spans "$JAEGER" "$start_us")
 	if [ "$got" = "$want" ]; then
 		pass rollout_spans_all_in_jaeger
 	else
