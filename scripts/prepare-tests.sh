@@ -40,7 +40,7 @@ kernels() {
 
 # In the order the suites reach them (integration/hostile_*, python_*,
 # deploy_manifests, then the end-to-end suites, the kube ones last (see
-# tests/run.sh), then the kernel matrix).
+# tests/run.sh), then the kernel matrix, then the single-node cluster).
 step "container root for the hostile-input tests" hostile
 step "Flask venvs of pyenv's CPythons" pyenvs
 step "OpenTelemetry Collector and Jaeger" scripts/build-peers.sh
@@ -48,3 +48,4 @@ step "manifest checker (tests/deploy)" deploy_check
 step "container images" scripts/container-images.sh all peers
 step "kube-apiserver and etcd" scripts/build-kube.sh
 step "kernels of the matrix" kernels
+step "the single-node cluster's parts (kubelet, containerd, CoreDNS)" scripts/build-kube.sh cluster

@@ -11,13 +11,19 @@
 #     its spans in Jaeger named by its new pod (k8s.pod.name, k8s.namespace.name);
 #   - the demo pod's process has spanprobe's breakpoints at the probed
 #     offsets, the other namespace's the file's bytes;
-#   - a DaemonSet rollout: the new pod traces the running workload again,
-#     and Jaeger holds every span the old and the new pod say they exported;
+#   - a DaemonSet rollout (spanprobe.conf changed, applied again): the new
+#     pod traces the running workload again, and Jaeger holds every span the
+#     old and the new pod say they exported;
+#   - selection by labels: a new replica is attached, a relabelled one
+#     detached (its code its file's again);
+#   - spanprobe on the node's shell, with only the admin kubeconfig, chooses
+#     and names the demo namespace's pods from the real API server;
 #   - spanprobe's DaemonSet deleted: none of its BPF links is left, and the
 #     running workload's code is its file's again; `kubectl delete -k`
 #     removes the rest.
-# Not part of `make test` (`make test-cluster`): the cluster's parts take
-# about 10 minutes to build once (scripts/build-kube.sh cluster).
+# The last suite of `make test` (alone: `make test-cluster`): the cluster's
+# parts take about 10 minutes to build once (scripts/build-kube.sh cluster),
+# made beside the other suites by scripts/prepare-tests.sh.
 source "$(dirname "$0")/../lib/common.sh"
 scratch
 cd "$ROOT" || exit 1
@@ -185,15 +191,33 @@ else
 	fail recreated_pod_spans_named_in_jaeger "no span of demo/$NEW_POD in Jaeger ($JAEGER)"
 fi
 
-# A DaemonSet rollout (a new pod template: `kubectl rollout restart`): the
-# old pod flushes as it stops, the new one attaches to the running workload;
-# every span either says it exported is in Jaeger (a span lost is at worst
-# counted as dropped, never lost silently).
+# A DaemonSet rollout, as a user makes one: spanprobe.conf edited (here: the
+# pods labelled traced=no are left out) and `kubectl apply -k` again; the
+# ConfigMap's new name changes the pod template. The old pod flushes as it
+# stops, the new one attaches to the running workload; every span either
+# says it exported is in Jaeger (a span lost is at worst counted as
+# dropped, never lost silently).
+SELECTOR_DIR=$SCRATCH/selector
+mkdir -p "$SELECTOR_DIR"
+{ cat deploy/spanprobe.conf; echo 'pod-selector traced!=no'; } >"$SELECTOR_DIR/spanprobe.conf"
+cat >"$SELECTOR_DIR/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - $(realpath --relative-to="$SELECTOR_DIR" "$DEPLOY")
+configMapGenerator:
+  - name: spanprobe-config
+    namespace: opentelemetry
+    behavior: replace
+    files:
+      - spanprobe.conf
+EOF
 OLD_SP_POD=$(pod_name opentelemetry app.kubernetes.io/name=spanprobe)
 kubectl -n opentelemetry logs -f "$OLD_SP_POD" >"$SCRATCH/spanprobe-old.log" 2>&1 &
 old_logs=$!
 bg_track $old_logs
-kubectl -n opentelemetry rollout restart daemonset/spanprobe >/dev/null
+kubectl apply -k "$SELECTOR_DIR" >"$SCRATCH/apply-selector.log" 2>&1 ||
+	fail applied_with_pod_selector "$(tail -n 3 "$SCRATCH/apply-selector.log")"
 kubectl -n opentelemetry rollout status daemonset/spanprobe --timeout="${LIMIT}s" >/dev/null
 wait_exit $old_logs 60
 SP_UID=$(pod_uid opentelemetry app.kubernetes.io/name=spanprobe)
@@ -206,6 +230,58 @@ if [ "$SP_POD" != "$OLD_SP_POD" ] && [ -n "$SP_PID" ] && wait_until 60 traced "$
 	pass traced_again_after_rollout
 else
 	fail traced_again_after_rollout "pod $SP_POD (was $OLD_SP_POD), process ${SP_PID:-?}: links to $(traced_pids | tr '\n' ' ')"
+fi
+
+# Selection by labels from the real pod watch: a new replica of the
+# Deployment is attached as it starts; relabelled traced=no, it is detached
+# (no link of spanprobe's limited to it, its code its file's again).
+kubectl -n demo scale deployment/demo-app --replicas=2 >/dev/null
+kubectl -n demo rollout status deployment/demo-app --timeout="${LIMIT}s" >/dev/null
+REPLICA_POD=$(kubectl -n demo get pods -l app.kubernetes.io/name=demo-app -o json |
+	jq -r --arg old "$NEW_POD" '[.items[] | select(.metadata.name != $old
+		and .metadata.deletionTimestamp == null)][0].metadata.name // empty')
+REPLICA_PID=
+[ -z "$REPLICA_POD" ] ||
+	REPLICA_PID=$(host_pids "$(kubectl -n demo get pod "$REPLICA_POD" -o jsonpath='{.metadata.uid}')" demo-app)
+if [ -n "$REPLICA_PID" ] && wait_until 60 traced "$REPLICA_PID"; then
+	pass new_replica_attached
+else
+	fail new_replica_attached "replica ${REPLICA_POD:-?}, process ${REPLICA_PID:-?}: links to $(traced_pids | tr '\n' ' ')"
+fi
+if [ -n "$REPLICA_PID" ]; then
+	kubectl -n demo label pod "$REPLICA_POD" traced=no >/dev/null
+	untraced() { ! traced "$1"; }
+	if wait_until 60 untraced "$REPLICA_PID" && traced "$NEW_PID"; then
+		pass relabel_detaches
+	else
+		fail relabel_detaches "process $REPLICA_PID of $REPLICA_POD (traced=no): links to $(traced_pids | tr '\n' ' ') (the other replica's: $NEW_PID)"
+	fi
+fi
+
+# Outside a pod, the kubectl way: spanprobe on the node's shell with only the
+# admin kubeconfig (KUBECONFIG, from scripts/cluster.sh env) chooses the demo
+# namespace's pods from the real API server and names their spans.
+# pod_attrs FILE PID: PID's foo spans' pod name and namespace, one a line
+pod_attrs() {
+	jq -r --argjson pid "$2" 'select(.name == "foo") | select(any(.attributes[];
+		.key == "process.pid" and .value.intValue == ($pid | tostring)))
+		| [.attributes[] | select(.key == "k8s.pod.name" or .key == "k8s.namespace.name")
+		| .value.stringValue] | join(" ")' "$1" 2>/dev/null
+}
+KC_OUT=$SCRATCH/kubeconfig.jsonl
+env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT -u K8S_NODE_NAME "$SPANPROBE" \
+	--node-name "$NODE_NAME" --namespace demo -o jsonl --output-file "$KC_OUT" \
+	uprobe:/usr/local/bin/demo-app:foo 2>"$SCRATCH/kubeconfig.err" &
+kc_sp=$!
+bg_track $kc_sp
+kc_named() { pod_attrs "$KC_OUT" "$NEW_PID" | grep -qx "$NEW_POD demo"; }
+wait_until 60 kc_named
+kill -INT $kc_sp
+wait_exit $kc_sp 60 || fail kubeconfig_run_exits "hang guard: spanprobe still runs 60 s after SIGINT"
+if kc_named && ! pod_attrs "$KC_OUT" "${OTHER_PID:-0}" | grep -q .; then
+	pass kubeconfig_chooses_and_names_pods
+else
+	fail kubeconfig_chooses_and_names_pods "want foo spans of process $NEW_PID named '$NEW_POD demo', none of $OTHER_PID (namespace other); got: $(pod_attrs "$KC_OUT" "$NEW_PID" | sort | uniq -c | head -n 3); stderr: $(head -n 3 "$SCRATCH/kubeconfig.err")"
 fi
 
 # The probed instructions: the file offsets of spanprobe's entry uprobes on
@@ -229,6 +305,7 @@ else
 		fail breakpoints_in_traced_pod "memory $probed, file $FILE_BYTES"
 	fi
 	[ -n "$OTHER_PID" ] && expect_eq no_breakpoint_in_other_namespace "$(bytes "$OTHER_PID")" "$FILE_BYTES"
+	[ -n "$REPLICA_PID" ] && expect_eq relabelled_code_restored "$(bytes "$REPLICA_PID")" "$FILE_BYTES"
 fi
 
 # spanprobe's DaemonSet deleted while the workload runs on: none of its links
