@@ -28,6 +28,7 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 source "$(dirname "$0")/progress.sh"
+source "$(dirname "$0")/lib/go_module.sh"
 export GOPATH=${GOPATH:-$cache/gopath} GOFLAGS=-mod=mod GOTOOLCHAIN=local GOWORK=off
 # Builds of several minutes on a machine that runs tests at the same time.
 GO=$(type -P go) || true
@@ -37,16 +38,6 @@ if [ -z "$GO" ]; then
 	echo "build-kube: no Go toolchain on PATH (install golang-go or Go >= 1.24)" >&2
 	exit 1
 fi
-
-# module_src MODULE@VERSION DEST: a writable copy of the module's zip content.
-module_src() {
-	local src
-	src=$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-	[ -n "$src" ] || { echo "go mod download $1: no module directory"; return 1; }
-	rm -rf "$2"
-	cp -r "$src" "$2"
-	chmod -R u+w "$2"
-}
 
 # What `kubectl version` and the node's kubeletVersion report (the
 # repository's build sets these from git; a module copy has no git).
@@ -154,33 +145,13 @@ fi
 coredns=$cache/coredns-$COREDNS_VERSION/coredns
 if [ ! -x "$coredns" ]; then
 	echo "build-kube: building CoreDNS $COREDNS_VERSION (once, a few minutes)" >&2
-	dir=$(dirname "$coredns")
-	mkdir -p "$dir"
-	build_coredns() {
-		module_src "github.com/coredns/coredns@$COREDNS_VERSION" "$dir/src" || return 1
-		(cd "$dir/src" && CGO_ENABLED=0 go build -o "$coredns.tmp" . && mv "$coredns.tmp" "$coredns")
-	}
-	with_progress "building CoreDNS" build_coredns >"$dir/build.log" 2>&1 || {
-		echo "build-kube: CoreDNS build failed; see $dir/build.log" >&2
-		exit 1
-	}
-	rm -rf "$dir/src"
+	CGO_ENABLED=0 module_binary CoreDNS "$coredns" "github.com/coredns/coredns@$COREDNS_VERSION" .
 fi
 
 crictl=$cache/cri-tools-$CRI_TOOLS_VERSION/crictl
 if [ ! -x "$crictl" ]; then
 	echo "build-kube: building crictl $CRI_TOOLS_VERSION (once, a minute)" >&2
-	dir=$(dirname "$crictl")
-	mkdir -p "$dir"
-	build_crictl() {
-		module_src "sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION" "$dir/src" || return 1
-		(cd "$dir/src" && CGO_ENABLED=0 go build -o "$crictl.tmp" ./cmd/crictl && mv "$crictl.tmp" "$crictl")
-	}
-	with_progress "building crictl" build_crictl >"$dir/build.log" 2>&1 || {
-		echo "build-kube: crictl build failed; see $dir/build.log" >&2
-		exit 1
-	}
-	rm -rf "$dir/src"
+	CGO_ENABLED=0 module_binary crictl "$crictl" "sigs.k8s.io/cri-tools@$CRI_TOOLS_VERSION" ./cmd/crictl
 fi
 
 for c in "${node_cmds[@]}"; do

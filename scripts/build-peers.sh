@@ -19,6 +19,7 @@ mkdir -p "$cache"
 exec 9>"$cache/.lock"
 flock 9
 source "$(dirname "$0")/progress.sh"
+source "$(dirname "$0")/lib/go_module.sh"
 export GOPATH=${GOPATH:-$cache/gopath} GOFLAGS=-mod=mod GOTOOLCHAIN=local
 export GOBIN=$cache/bin
 mkdir -p "$GOBIN"
@@ -62,22 +63,7 @@ fi
 jaeger=$cache/jaeger-$JAEGER_MODULE_VERSION/jaeger
 if [ ! -x "$jaeger" ]; then
 	echo "build-peers: building Jaeger v2 (module $JAEGER_MODULE_VERSION; once, about 3 minutes)" >&2
-	dir=$(dirname "$jaeger")
-	mkdir -p "$dir"
-	build_jaeger() {
-		src=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" |
-			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-		[ -n "$src" ] || { echo "no module directory"; exit 1; }
-		rm -rf "$dir/src"
-		cp -r "$src" "$dir/src"
-		chmod -R u+w "$dir/src"
-		(cd "$dir/src" && go build -o "$jaeger" ./cmd/jaeger)
-	}
-	with_progress "building Jaeger" build_jaeger >"$dir/build.log" 2>&1 || {
-		echo "build-peers: jaeger build failed; see $dir/build.log" >&2
-		exit 1
-	}
-	rm -rf "$dir/src"
+	module_binary Jaeger "$jaeger" "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" ./cmd/jaeger
 fi
 
 echo "COLLECTOR=$collector"

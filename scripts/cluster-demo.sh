@@ -13,23 +13,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/cluster/config.sh
 source scripts/lib/jaeger_traces.sh
+source scripts/lib/demo_steps.sh
 
 REQUESTS=${DEMO_REQUESTS:-5}
 STATE=build/cluster-demo
 keep=${DEMO_KEEP:-0}
-say() { printf '\n== %s\n' "$*"; }
 die() { echo "cluster-demo: $*" >&2; exit 1; }
-
-# wait_until SECS WHAT COMMAND...: COMMAND succeeds within SECS (a hang guard).
-wait_until() {
-	local secs=$1 what=$2 i
-	shift 2
-	for ((i = 0; i < secs * 2; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.5
-	done
-	die "$what did not happen in $secs s"
-}
 
 for tool in curl jq bpftool; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
 mkdir -p "$STATE"

@@ -28,12 +28,12 @@ cd "$(dirname "$0")/.."
 source scripts/containers/podman-env.sh
 source scripts/containers/pods.sh
 source scripts/lib/jaeger_traces.sh
+source scripts/lib/demo_steps.sh
 
 REQUESTS=${DEMO_REQUESTS:-5}
 STATE=build/container-demo
 keep=${DEMO_KEEP:-0}
 PODS=(demo-app python-app spanprobe otel-collector jaeger) # stop order
-say() { printf '\n== %s\n' "$*"; }
 die() { echo "container-demo: $*" >&2; exit 1; }
 # podman warns on every play that it can't reach systemd for healthchecks
 # (the probes run from here instead); keep its other messages.
@@ -58,17 +58,6 @@ on_exit() {
 	else
 		stop_pods
 	fi
-}
-
-# wait_until SECS WHAT COMMAND...: COMMAND succeeds within SECS (a hang guard).
-wait_until() {
-	local secs=$1 what=$2 i
-	shift 2
-	for ((i = 0; i < secs * 4; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.25
-	done
-	die "$what did not happen in $secs s"
 }
 
 why=$(podman_usable) || die "$why"

@@ -8,6 +8,7 @@
 # built (no Go toolchain), the tree is all there is.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/demo_steps.sh
 
 SPANPROBE=build/spanprobe
 DEMO=build/demo-app
@@ -19,7 +20,6 @@ PIDS_FILE=$STATE/peers.pids
 keep=${DEMO_KEEP:-0}
 jaeger_pid="" collector_pid=""
 
-say() { printf '\n== %s\n' "$*"; }
 
 tree_only() {
 	say "spanprobe -o tree (only; $1)"

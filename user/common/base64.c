@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,14 +9,16 @@
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int sextet(char c)
+static int sextet(char c, bool lenient)
 {
 	const char *p = c ? strchr(alphabet, c) : NULL;
 
+	if (lenient && (c == '-' || c == '_'))
+		return c == '-' ? 62 : 63;
 	return p ? (int)(p - alphabet) : -1;
 }
 
-int base64__decode(const char *text, char **out, size_t *out_len)
+static int decode(const char *text, bool lenient, char **out, size_t *out_len)
 {
 	size_t cap = strlen(text) / 4 * 3 + 3, len = 0;
 	unsigned char *buf = malloc(cap + 1);
@@ -35,7 +38,7 @@ int base64__decode(const char *text, char **out, size_t *out_len)
 			pad++;
 			continue;
 		}
-		v = sextet(*p);
+		v = sextet(*p, lenient);
 		if (v < 0 || pad)
 			goto bad; /* a letter outside the alphabet, or data after '=' */
 		group = group << 6 | (uint32_t)v;
@@ -47,8 +50,9 @@ int base64__decode(const char *text, char **out, size_t *out_len)
 			have = 0;
 		}
 	}
-	/* What is left must be a group that padding completes. */
-	if (have == 1 || (have && pad != 4 - have) || (!have && pad))
+	/* What is left must be a group that padding completes (or, lenient,
+	 * that it would have). */
+	if (have == 1 || (have && pad != 4 - have && !(lenient && !pad)) || (!have && pad))
 		goto bad;
 	if (have == 2) {
 		buf[len++] = group >> 4;
@@ -63,6 +67,16 @@ int base64__decode(const char *text, char **out, size_t *out_len)
 bad:
 	free(buf);
 	return -EINVAL;
+}
+
+int base64__decode(const char *text, char **out, size_t *out_len)
+{
+	return decode(text, false, out, out_len);
+}
+
+int base64__decode_lenient(const char *text, char **out, size_t *out_len)
+{
+	return decode(text, true, out, out_len);
 }
 
 char *base64__encode(const void *data, size_t len)

@@ -20,24 +20,18 @@
 #include "base64.h"
 #include "exec_credential.h"
 #include "exec_credential_internal.h"
+#include "secret_str.h"
 
 extern char **environ;
 
 #define MAX_OUTPUT (1u << 20)
 #define PLUGIN_TIMEOUT_MS 60000 /* cloud plugins answer in a second or two */
 
-static void wipe_free(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 void exec_credential__clear(struct exec_credential *c)
 {
-	wipe_free(c->token);
-	wipe_free(c->cert);
-	wipe_free(c->key);
+	secret_free_str(c->token);
+	secret_free_str(c->cert);
+	secret_free_str(c->key);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -62,19 +56,13 @@ void exec_plugin__free(struct exec_plugin *p)
 	free(p);
 }
 
-static int dup_str(char **dst, const char *src)
-{
-	*dst = src ? strdup(src) : NULL;
-	return src && !*dst ? -ENOMEM : 0;
-}
-
 static int dup_strv(char ***dst, char *const *src, size_t n)
 {
 	*dst = n ? calloc(n, sizeof(char *)) : NULL;
 	if (n && !*dst)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (dup_str(&(*dst)[i], src[i]))
+		if (str_copy(&(*dst)[i], src[i]))
 			return -ENOMEM;
 	return 0;
 }
@@ -90,11 +78,11 @@ struct exec_plugin *exec_plugin__copy(const struct exec_plugin *p)
 	c->interactive_always = p->interactive_always;
 	c->have_cred = p->have_cred;
 	c->cred.expires = p->cred.expires;
-	if (dup_str(&c->api_version, p->api_version) || dup_str(&c->command, p->command) ||
+	if (str_copy(&c->api_version, p->api_version) || str_copy(&c->command, p->command) ||
 	    dup_strv(&c->args, p->args, p->nargs) || dup_strv(&c->env, p->env, p->nenv) ||
-	    dup_str(&c->install_hint, p->install_hint) || dup_str(&c->exec_info, p->exec_info) ||
-	    dup_str(&c->cred.token, p->cred.token) || dup_str(&c->cred.cert, p->cred.cert) ||
-	    dup_str(&c->cred.key, p->cred.key)) {
+	    str_copy(&c->install_hint, p->install_hint) || str_copy(&c->exec_info, p->exec_info) ||
+	    str_copy(&c->cred.token, p->cred.token) || str_copy(&c->cred.cert, p->cred.cert) ||
+	    str_copy(&c->cred.key, p->cred.key)) {
 		exec_plugin__free(c);
 		return NULL;
 	}
@@ -231,8 +219,9 @@ UNITTEST int parse_exec_credential(const char *text, const char *api_version, st
 		goto cleanup;
 	}
 	rc = -ENOMEM;
-	if (dup_str(&out->token, token && *token ? token : NULL) || dup_str(&out->cert, cert && *cert ? cert : NULL) ||
-	    dup_str(&out->key, key && *key ? key : NULL)) {
+	if (str_copy(&out->token, token && *token ? token : NULL) ||
+	    str_copy(&out->cert, cert && *cert ? cert : NULL) ||
+	    str_copy(&out->key, key && *key ? key : NULL)) {
 		snprintf(err, err_len, "out of memory");
 		exec_credential__clear(out);
 		goto cleanup;

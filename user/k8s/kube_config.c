@@ -10,15 +10,9 @@
 
 #include "exec_credential.h"
 #include "kube_config.h"
+#include "secret_str.h"
 
 #define MAX_TOKEN (64 * 1024)
-
-static void wipe_free(char *s, size_t len)
-{
-	if (s)
-		explicit_bzero(s, len);
-	free(s);
-}
 
 void kube_config__clear(struct kube_config *cfg)
 {
@@ -27,21 +21,15 @@ void kube_config__clear(struct kube_config *cfg)
 	free(cfg->server);
 	free(cfg->token_file);
 	free(cfg->ca_file);
-	wipe_free(cfg->token, cfg->token ? strlen(cfg->token) : 0);
+	secret_free_str(cfg->token);
 	free(cfg->ca_data);
 	free(cfg->cert_file);
 	free(cfg->key_file);
 	free(cfg->cert_data);
-	wipe_free(cfg->key_data, cfg->key_data_len);
+	secret_free(cfg->key_data, cfg->key_data_len);
 	exec_plugin__free(cfg->exec);
 	free(cfg->source);
 	memset(cfg, 0, sizeof(*cfg));
-}
-
-static int copy_str(char **dst, const char *src)
-{
-	*dst = src ? strdup(src) : NULL;
-	return src && !*dst ? -ENOMEM : 0;
 }
 
 /* A buffer of len bytes and a NUL (PEM blobs are handed to libcurl by length). */
@@ -65,12 +53,12 @@ int kube_config__copy(struct kube_config *dst, const struct kube_config *src)
 	dst->cert_data_len = src->cert_data_len;
 	dst->key_data_len = src->key_data_len;
 	dst->insecure = src->insecure;
-	if (copy_str(&dst->server, src->server) || copy_str(&dst->token_file, src->token_file) ||
-	    copy_str(&dst->ca_file, src->ca_file) || copy_str(&dst->token, src->token) ||
+	if (str_copy(&dst->server, src->server) || str_copy(&dst->token_file, src->token_file) ||
+	    str_copy(&dst->ca_file, src->ca_file) || str_copy(&dst->token, src->token) ||
 	    copy_mem(&dst->ca_data, src->ca_data, src->ca_data_len) ||
-	    copy_str(&dst->cert_file, src->cert_file) || copy_str(&dst->key_file, src->key_file) ||
+	    str_copy(&dst->cert_file, src->cert_file) || str_copy(&dst->key_file, src->key_file) ||
 	    copy_mem(&dst->cert_data, src->cert_data, src->cert_data_len) ||
-	    copy_mem(&dst->key_data, src->key_data, src->key_data_len) || copy_str(&dst->source, src->source) ||
+	    copy_mem(&dst->key_data, src->key_data, src->key_data_len) || str_copy(&dst->source, src->source) ||
 	    (src->exec && !(dst->exec = exec_plugin__copy(src->exec)))) {
 		kube_config__clear(dst);
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 
 #include "exec_credential.h"
 #include "kube_http.h"
+#include "secret_str.h"
 #include "version.h"
 
 /* One object (a list page, an event) larger than this is refused: pages
@@ -316,12 +317,8 @@ static int setup(struct kube_http *h, struct request *r, const char *path, unsig
 cleanup:
 	if (rc == -ENOMEM)
 		snprintf(err, err_len, "out of memory");
-	if (token)
-		explicit_bzero(token, strlen(token));
-	if (auth)
-		explicit_bzero(auth, strlen(auth)); /* curl copied the header list's strings */
-	free(token);
-	free(auth);
+	secret_free_str(token);
+	secret_free_str(auth); /* curl copied the header list's strings */
 	free(url);
 	return rc;
 }

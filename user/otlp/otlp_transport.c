@@ -19,6 +19,7 @@
 
 #include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb-c.h"
+#include "base64.h"
 #include "otlp_encode.h"
 #include "otlp_exporter.h"
 #include "otlp_transport.h"
@@ -184,35 +185,23 @@ void otlp_transport__abort_at(struct otlp_transport *t, uint64_t deadline_ms)
 		atomic_store(&t->abort_at_ms, deadline_ms ? deadline_ms : 1);
 }
 
-/* Standard base64 with or without padding (gRPC's -bin headers omit it).
- * Returns the decoded length or -EINVAL. */
+/* gRPC's -bin header value (base64 with or without padding) into out;
+ * the decoded length, or -EINVAL (not base64, or longer than cap). */
 UNITTEST ssize_t base64_decode(const char *in, uint8_t *out, size_t cap)
 {
-	uint32_t acc = 0;
-	size_t n = 0;
-	int bits = 0;
+	size_t len;
+	char *raw;
+	int err = base64__decode_lenient(in, &raw, &len);
 
-	for (; *in && *in != '='; in++) {
-		const char c = *in;
-		int v = c >= 'A' && c <= 'Z'   ? c - 'A'
-			: c >= 'a' && c <= 'z' ? c - 'a' + 26
-			: c >= '0' && c <= '9' ? c - '0' + 52
-			: c == '+' || c == '-' ? 62
-			: c == '/' || c == '_' ? 63
-					       : -1;
-
-		if (v < 0)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == cap)
-				return -EINVAL;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
+	if (err)
+		return err;
+	if (len > cap) {
+		free(raw);
+		return -EINVAL;
 	}
-	return (ssize_t)n;
+	memcpy(out, raw, len);
+	free(raw);
+	return (ssize_t)len;
 }
 
 /* The wait a google.rpc.Status in grpc-status-details-bin asks for through

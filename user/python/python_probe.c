@@ -534,15 +534,23 @@ int python_probe__attach(struct python_probe *p, struct spanprobe_bpf *skel, pid
 	return 0;
 }
 
+/* pid's interpreter may be hooked now: spanprobe is not stopping, and pid
+ * is the one traced process or, with none named (p->target <= 0), one the
+ * kernel's process filter lets through. */
+static bool may_hook(const struct python_probe *p, pid_t pid)
+{
+	return p && !p->restoring && (p->target <= 0 || p->target == pid);
+}
+
 void python_probe__hook_process(struct python_probe *p, pid_t pid)
 {
-	if (p && !p->restoring && (p->target <= 0 || p->target == pid) && needs_hooks(p))
+	if (may_hook(p, pid) && needs_hooks(p))
 		hook_process(p, pid);
 }
 
 void python_probe__on_unhooked(struct python_probe *p, pid_t pid)
 {
-	if (p && !p->restoring && (p->target <= 0 || p->target == pid))
+	if (may_hook(p, pid))
 		hook_process(p, pid);
 }
 

@@ -618,9 +618,10 @@ static void say_single_stepped(const struct probe_table *table)
 static void hook_descendants(struct tracer *t)
 {
 	pid_t pids[1024];
-	size_t n = process_tree__running(t->tree, pids, 1024);
+	size_t n = process_tree__running(t->tree, pids, sizeof(pids) / sizeof(pids[0]));
 
-	for (size_t i = 0; i < n && i < 1024; i++)
+	/* beyond the array: hooked when their evaluator reports them unhooked */
+	for (size_t i = 0; i < n && i < sizeof(pids) / sizeof(pids[0]); i++)
 		python_probe__hook_process(t->python, pids[i]);
 }
 
