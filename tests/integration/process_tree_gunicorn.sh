@@ -44,8 +44,17 @@ requests() {
 }
 # workers MASTER: the master's children (the workers), sorted
 workers() { pgrep -P "$1" | sort -n | tr '\n' ' '; }
+wait_workers() { # MASTER N: until the master has N workers (hang guard 60 s)
+	local i
+	for ((i = 0; i < 1200 * HANG_SCALE; i++)); do
+		[ "$(workers "$1" | wc -w)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 wait_answers() { # PORT: until the server answers (hang guard 60 s)
-	for ((i = 0; i < 1200; i++)); do
+	local i
+	for ((i = 0; i < 1200 * HANG_SCALE; i++)); do
 		curl -sf --max-time 5 "http://127.0.0.1:$1/health-check-404" -o /dev/null
 		[ $? -ne 7 ] && return 0 # anything but "connection refused"
 		sleep 0.05
@@ -97,6 +106,9 @@ run() {
 	master=$!
 	bg_track $master
 	wait_answers $port || { fail "$T.p_master.serves" "$(tail -n 3 "$SCRATCH/$T.p.gunicorn")"; return; }
+	# gunicorn answers once its first worker is up; the checks below count
+	# all three as spanprobe's start finds them
+	wait_workers $master 3 || { fail "$T.p_master.workers_started" "workers: $(workers $master)"; return; }
 	"$SPANPROBE" -p $master -o jsonl --output-file "$SCRATCH/$T.p.jsonl" --ready-file "$SCRATCH/$T.p.ready" \
 		"python:$PYI:app.py:foo,goo,zoo" 2>"$SCRATCH/$T.p.err" &
 	tracer=$!
