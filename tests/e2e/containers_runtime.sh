@@ -220,14 +220,34 @@ fi
 first_links=$(sp_link_ids "$first_sp")
 
 # --- a workload container restarted --------------------------------------------
+# restarted_runs: the restarted container's output, "RUN ERRORS SUCCESSES" per
+# run (a run starts where the request number falls back to 1)
+restarted_runs() {
+	podman logs "$T-restarted" 2>&1 | awk 'BEGIN { run = 0 }
+		match($0, / req=[0-9]+ /) { r = substr($0, RSTART + 5, RLENGTH - 6) + 0
+			if (r < last) run++; last = r }
+		/Exception in goo/ { err[run]++ } /Goo function completed/ { ok[run]++ }
+		END { for (i = 0; i <= run; i++) print i, err[i] + 0, ok[i] + 0 }'
+}
+# wait_run_mixed RUN: until run RUN has shown an error and a success, so that
+# the spans of each run are checked against both (the requests are the app's,
+# however slow the machine)
+wait_run_mixed() {
+	local i
+	for ((i = 0; i < 30 * 10 * HANG_SCALE; i++)); do
+		restarted_runs | awk -v r="$1" '$1 == r && $2 > 0 && $3 > 0 { f = 1 } END { exit !f }' && return 0
+		sleep 0.1
+	done
+	return 1
+}
 close_gate
 workload restarted "$DEMO_APP_IMAGE" 41 0 # runs until stopped
 pid1=$(host_pid restarted)
 open_gate
-for ((i = 0; i < 100; i++)); do [ "$(podman logs "$T-restarted" 2>&1 | grep -c 'Zoo function')" -ge 3 ] && break; sleep 0.1; done
+wait_run_mixed 0 || fail restarted.first_run_mixed "no error and success from the first run in $((30 * HANG_SCALE)) s"
 podman restart -t 10 "$T-restarted" >/dev/null
 pid2=$(host_pid restarted)
-for ((i = 0; i < 100; i++)); do [ "$(podman logs "$T-restarted" 2>&1 | grep -c 'Zoo function')" -ge 8 ] && break; sleep 0.1; done
+wait_run_mixed 1 || fail restarted.second_run_mixed "no error and success from the second run in $((30 * HANG_SCALE)) s"
 podman stop -t 10 "$T-restarted" >/dev/null
 podman logs "$T-restarted" >"$SCRATCH/restarted.all" 2>&1
 check restarted.new_process test "$pid1" != "$pid2"
