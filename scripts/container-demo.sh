@@ -53,7 +53,7 @@ stop_pods() {
 grace_of() { sed -n 's/^ *terminationGracePeriodSeconds: *//p' "$1" | head -n 1 | grep . || echo 30; }
 on_exit() {
 	if [ "$keep" = 1 ]; then
-		echo "pods keep running (DEMO_KEEP=1): Jaeger at http://${POD_SUBNET_PREFIX:-?}10:16686"
+		echo "pods keep running (DEMO_KEEP=1): Jaeger at http://${POD_SUBNET_PREFIX:-?}200:16686"
 		echo "stop them with: podman pod rm -f demo-app python-app otel-collector jaeger; podman rm -f spanprobe-spanprobe"
 	else
 		stop_pods
@@ -70,7 +70,7 @@ sed 's/^/   /' "$STATE/images.txt"
 pods_deploy_check || die "the manifests can't be rendered"
 pods_network "$POD_NETWORK" || die "podman network $POD_NETWORK can't be made"
 P=$POD_SUBNET_PREFIX
-JAEGER_IP=${P}10 COLLECTOR_IP=${P}11 SPANPROBE_IP=${P}12 DEMO_IP=${P}13 PYTHON_IP=${P}14
+JAEGER_IP=${P}200 COLLECTOR_IP=${P}201 SPANPROBE_IP=${P}202 DEMO_IP=${P}203 PYTHON_IP=${P}204
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 

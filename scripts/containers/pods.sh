@@ -1,7 +1,7 @@
 # Playing deploy/'s workloads as pods on podman (sourced after podman-env.sh).
 #   pods_deploy_check               builds tests/deploy (cached) and sets DEPLOY_CHECK
 #   pods_network NAME               creates the network if needed; sets POD_SUBNET_PREFIX
-#                                   (e.g. 10.89.3.) for static pod addresses
+#                                   (e.g. 10.89.3.): static pod addresses are .128 to .254
 #   pod_render OUT REF [ARGS...]    deploy-check pod ROOT deploy REF ARGS --drop-ports > OUT
 #   pod_play FILE IP [ARGS...]      podman kube play on the network, at address IP
 #   pod_run IP DIR REF [ARGS...]    the pod's container with `podman run`, as deploy-check run
@@ -34,6 +34,9 @@ pods_deploy_check() {
 	return $rc
 }
 
+# The network leases .1-.127 to containers without an address; the pods'
+# static addresses are .128 and up, so a container's lease never takes one
+# (podman hands leases out round the whole subnet).
 pods_network() {
 	local subnet
 	podman network exists "$1" || podman network create "$1" >/dev/null || return 1
@@ -42,6 +45,11 @@ pods_network() {
 	*.0/24) POD_SUBNET_PREFIX=${subnet%0/24} ;;
 	*) echo "network $1 has subnet '$subnet'; want an IPv4 /24" >&2; return 1 ;;
 	esac
+	podman network inspect "$1" | jq -e '.[0].subnets[0].lease_range' >/dev/null && return 0
+	# made before the lease range, or by podman alone: made again on the same subnet
+	podman network rm "$1" >/dev/null 2>&1 &&
+		podman network create --subnet "$subnet" --ip-range "${POD_SUBNET_PREFIX}0/25" "$1" >/dev/null ||
+		{ echo "network $1 leases its whole subnet and is in use: stop its containers, or podman network rm $1" >&2; return 1; }
 }
 
 pod_render() {

@@ -67,7 +67,7 @@ pods_deploy_check || { fail deploy_check "see above"; exit 0; }
 pods_network "$POD_NETWORK" || { fail network "podman network $POD_NETWORK"; exit 0; }
 P=$POD_SUBNET_PREFIX
 # Addresses from the test's pid, so two runs at once don't collide.
-base=$((20 + ($$ % 20) * 10))
+base=$((130 + ($$ % 12) * 10)) # static: .128 and up
 JAEGER_IP=$P$base COLLECTOR_IP=$P$((base + 1)) SPANPROBE_IP=$P$((base + 2))
 SP_POD=$T-spanprobe
 SP_CTR=$(pod_container "$SP_POD" spanprobe)
