@@ -14,8 +14,6 @@
 #include "options.h"
 #include "outputs.h"
 #include "pod_choice.h"
-#include "probe_list.h"
-#include "python_probe.h"
 #include "report.h"
 #include "child.h"
 #include "tracer.h"
@@ -134,8 +132,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	pod_choice__follow(&pods, tracer);
 	if (opts.list) {
-		probe_list__print(tracer__table(tracer), opts.verbose, stdout);
-		python_probe__print_list(tracer__python(tracer), opts.verbose, stdout);
+		tracer__print_list(tracer, stdout);
 		exit_code = 0;
 		goto cleanup;
 	}

@@ -169,3 +169,31 @@ void probe_list__print_skipped(FILE *out, const struct probe_table *t, const str
 	}
 	fprintf(out, "; -l -v says why\n");
 }
+
+/* " (2 emulated, 1 single-step: ~4 us of each call is the probe's)": what
+ * the probes cost, by class, so slow-looking short calls are understood. */
+void probe_list__cost_classes(const struct probe_table *table, char *buf, size_t len)
+{
+	size_t count[ATTACH_UNPROBEABLE + 1] = { 0 }, n = 0, kinds = 0;
+	static const enum attach_cost order[] = { ATTACH_SINGLE_STEP, ATTACH_EMULATED, ATTACH_NOP5 };
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < table->nfuncs; i++) {
+		struct entry_site entry;
+
+		if (table->funcs[i].skip != SKIP_NONE)
+			continue;
+		entry_site__of(&table->funcs[i], &entry);
+		if (entry.cost <= ATTACH_UNPROBEABLE)
+			count[entry.cost]++;
+	}
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]) && n + 1 < len; k++) {
+		if (!count[order[k]])
+			continue;
+		n += snprintf(buf + n, len - n, "%s%zu %s", kinds++ ? ", " : " (", count[order[k]],
+			      attach_cost__name(order[k]));
+	}
+	if (kinds && n + 1 < len)
+		n += snprintf(buf + n, len - n, "%s)", count[ATTACH_SINGLE_STEP] ?
+			      ": a single-stepped probe adds microseconds to each call" : "");
+}

@@ -19,5 +19,8 @@ void probe_list__print(const struct probe_table *t, bool verbose, FILE *out);
  * functions of only (NULL: all); prints nothing when none is skipped. */
 void probe_list__print_skipped(FILE *out, const struct probe_table *t,
 			       const struct traced_binary *only);
+/* " (2 emulated, 1 single-step: a single-stepped probe adds microseconds
+ * to each call)" for the start line, or "" when no function is probed. */
+void probe_list__cost_classes(const struct probe_table *t, char *buf, size_t len);
 
 #endif /* SPANPROBE_PROBE_LIST_H */

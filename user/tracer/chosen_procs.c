@@ -50,8 +50,9 @@ void chosen_procs__remove(struct chosen_procs *c, pid_t pid)
 	for (size_t i = 0; c && i < c->n; i++) {
 		if (c->procs[i]->pid != pid)
 			continue;
-		attachment__destroy(&c->procs[i]->py_attached);
-		attachment__destroy(&c->procs[i]->attached);
+		/* the last source's first, as the tracer detaches */
+		for (size_t s = PROBE_SOURCES_MAX; s-- > 0;)
+			attachment__destroy(&c->procs[i]->attached[s]);
 		free(c->procs[i]);
 		c->procs[i] = c->procs[--c->n];
 		return;

@@ -9,14 +9,16 @@
 #include <sys/types.h>
 
 #include "attach.h"
+#include "probe_source.h"
 #include "proc_stat.h"
 
 struct chosen_proc {
 	pid_t pid;
 	uint64_t start_time;        /* /proc/PID/stat field 22, clock ticks since boot */
 	char pod_uid[37];           /* the pod its cgroup names, or "" */
-	struct attachment attached; /* its function probes: kept across its execs */
-	struct attachment py_attached; /* its Python probes: of its image */
+	/* its probes, by source (probe_sources[i]); some kept across its
+	 * execs, some of its image (probes_of_image) */
+	struct attachment attached[PROBE_SOURCES_MAX];
 };
 
 struct chosen_procs;

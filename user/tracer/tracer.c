@@ -17,36 +17,23 @@
 #include "attach.h"
 #include "child.h"
 #include "env_switches.h"
-#include "elf_symbols.h"
-#include "exception_hooks.h"
 #include "preflight.h"
-#include "entry_site.h"
-#include "probe_cost.h"
-#include "probe_spec.h"
 #include "probe_table.h"
 #include "node_pods.h"
 #include "open_calls.h"
 #include "pod_cgroup.h"
 #include "process_info.h"
 #include "process_ref.h"
-#include "python_probe.h"
 #include "span.h"
 #include "span_decode.h"
 #include "spanprobe.skel.h"
 #include "tracer.h"
-#include "x86_uprobe_insn.h"
 #include "tracer_internal.h"
 #include "probe_list.h"
+#include "probe_source.h"
+#include "x86_uprobe_insn.h"
 #include "selection.h"
 #include <dirent.h>
-
-static bool has_absolute_uprobe(const struct probe_spec *specs, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (specs[i].kind == PROBE_UPROBE && specs[i].binary[0] == '/')
-			return true;
-	return false;
-}
 
 static double ms_since(const struct timespec *since)
 {
@@ -72,9 +59,38 @@ static void probe_kernel(struct tracer *t)
 	uprobe_rules__set_running(&rules);
 }
 
+/* The process the probes go into: one (-p, -c without following), or all
+ * (-1): following a tree needs them in every process, filtered in the
+ * kernel, so a child runs traced from its first instruction. */
+static pid_t attach_pid(const struct tracer *t)
+{
+	return t->following ? -1 : t->target;
+}
+
+/* What the probe sources are told, as things stand now. */
+static const struct source_env *env_of(struct tracer *t)
+{
+	t->env = (struct source_env){
+		.opts = &t->opts,
+		.table = &t->table,
+		.table_lock = &t->table_lock,
+		.skel = t->skel,
+		.load = &t->load,
+		.decoder = t->decoder,
+		.multi = t->multi,
+		.target = t->target,
+		.attach_pid = attach_pid(t),
+		.following = t->following,
+		.selecting = t->selecting,
+		.chosen = t->chosen,
+	};
+	return &t->env;
+}
+
 int tracer__new(const struct tracer_opts *o, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
+	bool found = false;
 	struct timespec t0;
 	int err;
 
@@ -100,29 +116,30 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 		t->table.pid_start = t->target_ref.start_time;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = probe_table__resolve(&t->table, o->specs, o->nspecs, o->pid, o->wait && !o->list);
-	if (err)
-		goto cleanup;
-	err = python_probe__resolve(o->specs, o->nspecs, o->pid, o->wait && !o->list,
-				    o->verbose || o->dry_run, o->list, &t->python);
-	if (err)
-		goto cleanup;
+	for (size_t i = 0; i < nprobe_sources; i++) {
+		err = probe_sources[i]->resolve(env_of(t), &t->source_state[i]);
+		if (err < 0)
+			goto cleanup;
+		t->source_found[i] = err > 0;
+		found |= err > 0;
+	}
 	t->resolve_ms = ms_since(&t0);
 	if (o->list) {
 		*out = t;
 		return 0;
 	}
-	if (t->table.nfuncs == 0 && !t->table.pending && !t->python) {
+	if (!found) {
 		fprintf(stderr, "spanprobe: no PROBE given\n");
 		err = -EINVAL;
 		goto cleanup;
 	}
-	err = probe_table__apply_rules(&t->table, o->rules, o->nrules);
-	if (err)
-		goto cleanup;
-	err = probe_table__apply_args(&t->table, o->arg_rules, o->narg_rules);
-	if (err)
-		goto cleanup;
+	for (size_t i = 0; i < nprobe_sources; i++) {
+		if (!probe_sources[i]->apply_rules)
+			continue;
+		err = probe_sources[i]->apply_rules(t->source_state[i], env_of(t));
+		if (err)
+			goto cleanup;
+	}
 	*out = t;
 	return 0;
 cleanup:
@@ -130,50 +147,19 @@ cleanup:
 	return err;
 }
 
-const struct probe_table *tracer__table(const struct tracer *t)
+void tracer__print_list(struct tracer *t, FILE *out)
 {
-	return &t->table;
+	for (size_t i = 0; i < nprobe_sources; i++)
+		if (probe_sources[i]->print_list)
+			probe_sources[i]->print_list(t->source_state[i], env_of(t), out);
 }
 
-const struct python_probe *tracer__python(const struct tracer *t)
-{
-	return t->python;
-}
-
-static int store_rules(struct tracer *t, size_t first)
-{
-	for (uint32_t i = first; i < t->table.nfuncs; i++) {
-		const struct traced_func *f = &t->table.funcs[i];
-		int err = bpf_map__update_elem(t->skel->maps.func_rules, &i, sizeof(i), &f->rule,
-					       sizeof(f->rule), 0);
-		if (err) {
-			fprintf(stderr, "spanprobe: can't store the rule of %s: %s\n", f->sym->name,
-				strerror(-err));
-			return err;
-		}
-		if (!f->args.spec.nargs)
-			continue;
-		err = bpf_map__update_elem(t->skel->maps.func_args, &i, sizeof(i), &f->args.spec,
-					   sizeof(f->args.spec), 0);
-		if (err) {
-			fprintf(stderr, "spanprobe: can't store the arguments of %s: %s\n",
-				f->sym->name, strerror(-err));
-			return err;
-		}
-	}
-	return 0;
-}
-
-/* Room in the statistics map for the functions resolved now, those found
- * later in new containers, and Python functions found at run time. */
-#define STATS_SPARE_SLOTS 64
-#define STATS_DYN_SLOTS 512
-
-static int configure_filters(struct tracer *t)
+/* The settings of the shadow stack every source shares, and the
+ * statistics map sized for the slots the sources asked for. */
+static int configure_filters(struct tracer *t, const struct stats_slots *slots)
 {
 	struct spanprobe_bpf *skel = t->skel;
 	const struct tracer_opts *o = &t->opts;
-	size_t up = t->table.nfuncs;
 	int err;
 
 	skel->rodata->send_spans = !o->summary_only;
@@ -181,58 +167,26 @@ static int configure_filters(struct tracer *t)
 	skel->rodata->errors_only = o->errors_only;
 	skel->rodata->sample_mode = o->sample_mode;
 	skel->rodata->sample_threshold = o->sample_threshold;
-	skel->rodata->capture_args = probe_table__with_args(&t->table) > 0 ||
-				     (t->table.pending && o->narg_rules);
 	if (o->no_stats)
 		return 0;
-	if (t->table.pending || has_absolute_uprobe(o->specs, o->nspecs))
-		up += STATS_SPARE_SLOTS;
-	if (up > SPAN_MAX_FUNCS)
-		up = SPAN_MAX_FUNCS;
-	t->stats_uprobe_slots = (uint32_t)up;
-	t->stats_dyn_slots = t->python ? STATS_DYN_SLOTS : 0;
+	t->stats_uprobe_slots = slots->by_id;
+	t->stats_dyn_slots = slots->dynamic;
 	skel->rodata->stats_uprobe_slots = t->stats_uprobe_slots;
 	skel->rodata->stats_dyn_slots = t->stats_dyn_slots;
-	if (!up && !t->stats_dyn_slots)
+	if (!t->stats_uprobe_slots && !t->stats_dyn_slots)
 		return 0;
-	err = bpf_map__set_max_entries(skel->maps.call_stats, up + t->stats_dyn_slots);
+	err = bpf_map__set_max_entries(skel->maps.call_stats,
+				       t->stats_uprobe_slots + t->stats_dyn_slots);
 	if (err)
 		fprintf(stderr, "spanprobe: can't size the statistics map: %s\n", strerror(-err));
 	return err;
-}
-
-/* Whether a function's return may need the exit-site program (and its
- * throws the exception hooks): one resolved so, or files found later
- * (containers, processes chosen later, files not there yet), not known now. */
-static bool may_need_exit_sites(const struct tracer *t)
-{
-	if (t->table.pending || t->selecting || has_absolute_uprobe(t->opts.specs, t->opts.nspecs))
-		return true;
-	for (size_t i = 0; i < t->table.nfuncs; i++)
-		if (t->table.funcs[i].ret_probe == RETURN_EXIT_SITES)
-			return true;
-	return false;
-}
-
-/* Only the programs the configuration uses go to the verifier. */
-static void choose_programs(struct tracer *t)
-{
-	struct spanprobe_bpf *skel = t->skel;
-	bool exits = may_need_exit_sites(t);
-
-	if (!t->table.nfuncs && !t->table.pending) {
-		bpf_program__set_autoload(skel->progs.span_enter, false);
-		bpf_program__set_autoload(skel->progs.span_exit, false);
-	}
-	bpf_program__set_autoload(skel->progs.span_exit_site, exits);
-	bpf_program__set_autoload(skel->progs.exception_hook, exits);
-	bpf_program__set_autoload(skel->progs.process_fork, skel->rodata->follow_tgids);
 }
 
 /* Opens the object and lets each probe source set its part of rodata. */
 static int open_object(struct tracer *t)
 {
 	struct spanprobe_bpf *skel = spanprobe_bpf__open();
+	struct stats_slots slots = { 0 };
 
 	if (!skel) {
 		int err = -errno;
@@ -243,26 +197,19 @@ static int open_object(struct tracer *t)
 	t->skel = skel;
 	skel->rodata->target_tgid = t->target > 0 ? (uint32_t)t->target : 0;
 	skel->rodata->follow_tgids = t->following || t->selecting;
-	skel->rodata->watch_execs = t->selecting ||
-				    (t->target <= 0 &&
-				     (has_absolute_uprobe(t->opts.specs, t->opts.nspecs) ||
-				      python_probe__watches_execs(t->python)));
+	/* a source adds the execs it watches for (container paths) */
+	skel->rodata->watch_execs = t->selecting;
 	t->multi = t->kf.has[KF_UPROBE_MULTI];
-	if (t->multi) {
-		bpf_program__set_expected_attach_type(skel->progs.span_enter, BPF_TRACE_UPROBE_MULTI);
-		bpf_program__set_expected_attach_type(skel->progs.span_exit, BPF_TRACE_UPROBE_MULTI);
-		bpf_program__set_expected_attach_type(skel->progs.span_exit_site, BPF_TRACE_UPROBE_MULTI);
-	}
 	/* run once, when tracing stops (open_calls.c) */
 	bpf_program__set_autoattach(skel->progs.open_calls_at_stop, false);
-	/* a refused session program: the evaluator's other return methods instead */
-	python_probe__configure(t->python, skel, t->multi,
-				object_load__was_refused(&t->load, "py_eval_session"));
-	choose_programs(t);
+	bpf_program__set_autoload(skel->progs.process_fork, skel->rodata->follow_tgids);
+	for (size_t i = 0; i < nprobe_sources; i++)
+		if (probe_sources[i]->configure)
+			probe_sources[i]->configure(t->source_state[i], env_of(t), &slots);
 	if (t->opts.ring_buffer_bytes &&
 	    bpf_map__set_max_entries(skel->maps.events, (uint32_t)t->opts.ring_buffer_bytes))
 		return -EINVAL; /* options.c allowed only powers of two up to 1 GiB */
-	return configure_filters(t);
+	return configure_filters(t, &slots);
 }
 
 static int load_skeleton(void *skel)
@@ -309,40 +256,14 @@ static int load_object(struct tracer *t)
 	if (t->opts.verbose)
 		object_load__print_costs(&t->load, t->skel->obj, stderr);
 	object_load__release(&t->load);
-	err = store_rules(t, 0);
-	if (err)
-		return err;
-	return python_probe__store(t->python, t->skel);
-}
-
-/* The process the probes go into: one (-p, -c without following), or all
- * (-1): following a tree needs them in every process, filtered in the
- * kernel, so a child runs traced from its first instruction. */
-static pid_t attach_pid(const struct tracer *t)
-{
-	return t->following ? -1 : t->target;
-}
-
-/* The programs of the function probes; the indirect-jump slots are the
- * tracer's, shared by every attachment. */
-static struct attach_progs attach_progs_of(struct tracer *t)
-{
-	t->indirect.map_fd = bpf_map__fd(t->skel->maps.indirect_sites);
-	return (struct attach_progs){
-		.enter = t->skel->progs.span_enter,
-		.exit = t->skel->progs.span_exit,
-		.exit_site = t->skel->progs.span_exit_site,
-		.indirect = &t->indirect,
-	};
-}
-
-/* C++ throws, Rust and Go panics in the files whose returns are seen at
- * their exits (user/probes/exception_hooks.h). */
-static int attach_exception_hooks(struct tracer *t, pid_t pid)
-{
-	return exception_hooks__attach(&t->hooks, &t->table, t->skel->progs.exception_hook,
-				       bpf_map__fd(t->skel->maps.hook_infos), pid,
-				       t->opts.verbose || t->opts.dry_run);
+	for (size_t i = 0; i < nprobe_sources; i++) {
+		if (!probe_sources[i]->store)
+			continue;
+		err = probe_sources[i]->store(t->source_state[i], env_of(t));
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* Selection: the counts the summary and the metrics thread read. */
@@ -397,14 +318,15 @@ static void count_chosen(struct tracer *t, pid_t pid, uint64_t start)
 	t->chosen_total++;
 }
 
-/* Selection: forget pid, its probes and its place in the traced set.
- * Python's inlining goes back on in it first, unless it exec'd (its memory
- * is another program's now). */
+/* Selection: forget pid, its probes and its place in the traced set; each
+ * source lets go of it first (exec: its memory is another program's now). */
 static void unchoose(struct tracer *t, pid_t pid, bool exec)
 {
 	__u32 key = pid;
 
-	python_probe__release_process(t->python, pid, exec);
+	for (size_t i = 0; i < nprobe_sources; i++)
+		if (probe_sources[i]->release_process)
+			probe_sources[i]->release_process(t->source_state[i], pid, exec);
 	chosen_procs__remove(t->chosen, pid);
 	bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
 	update_counts(t);
@@ -418,9 +340,8 @@ static void choose(struct tracer *t, pid_t pid)
 	uint64_t start = process_start_time(pid);
 	__u32 key = pid, parent = 0;
 	struct pod_cgroup_ids ids;
-	struct attach_progs progs;
 	char why[512];
-	int chosen, err;
+	int chosen, err = 0;
 
 	/* draining at the end: the chosen set is gone, nothing is attached */
 	if (pid == getpid() || !t->chosen)
@@ -454,10 +375,11 @@ static void choose(struct tracer *t, pid_t pid)
 		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", ids.pod_uid);
 	bpf_map__update_elem(t->skel->maps.traced_tgids, &key, sizeof(key), &parent, sizeof(parent),
 			     BPF_ANY);
-	progs = attach_progs_of(t);
-	err = attach_process(&p->attached, &t->table, &progs, pid, t->multi);
-	if (!err) {
-		int n = python_probe__attach_process(t->python, pid, &p->py_attached);
+	for (size_t i = 0; i < nprobe_sources && !err; i++) {
+		int n = probe_sources[i]->attach_process
+				? probe_sources[i]->attach_process(t->source_state[i], env_of(t), pid,
+								   &p->attached[i])
+				: 0;
 
 		err = n < 0 ? n : 0;
 	}
@@ -496,35 +418,45 @@ static void choose_all(struct tracer *t)
 	closedir(proc);
 }
 
-/* Selection: pid exec'd; files from first_bin on are new in the table.
- * A new file's functions go into every chosen process at once: one that
- * maps it later (a container's shell about to exec the binary its image
- * holds) gets the breakpoints as the kernel maps it, with no call missed
- * while spanprobe reads the exec. A chosen process keeps its function
- * links across the exec (they follow the process, not its image): only
- * its Python probes are of its image, so they are made again. Then pid is
- * decided again (an --exe glob may no longer match). */
-static void exec_chosen(struct tracer *t, pid_t pid, size_t first_bin)
+/* Selection: pid exec'd. What the sources found at the exec goes into
+ * every chosen process (attach_found). A chosen process keeps the probes
+ * that follow the process across the exec; those of its image
+ * (probes_of_image) are made again. Then pid is decided again (an --exe
+ * glob may no longer match). */
+static void exec_chosen(struct tracer *t, pid_t pid)
 {
 	struct chosen_proc *p;
 	bool was_chosen;
 
-	for (size_t i = 0; i < chosen_procs__count(t->chosen); i++) {
-		p = chosen_procs__at(t->chosen, i);
-		for (size_t b = first_bin; b < t->table.nbins; b++)
-			attach_process_binary(&p->attached, &t->table, t->table.bins[b], p->pid);
+	for (size_t c = 0; c < chosen_procs__count(t->chosen); c++) {
+		p = chosen_procs__at(t->chosen, c);
+		for (size_t i = 0; i < nprobe_sources; i++)
+			if (probe_sources[i]->attach_found)
+				probe_sources[i]->attach_found(t->source_state[i], env_of(t), p->pid,
+							       &p->attached[i]);
 	}
 	p = chosen_procs__find(t->chosen, pid);
 	was_chosen = p != NULL;
-	if (p) {
-		python_probe__release_process(t->python, pid, true);
-		attachment__destroy(&p->py_attached);
+	for (size_t i = 0; p && i < nprobe_sources; i++) {
+		if (!probe_sources[i]->probes_of_image)
+			continue;
+		if (probe_sources[i]->release_process)
+			probe_sources[i]->release_process(t->source_state[i], pid, true);
+		attachment__destroy(&p->attached[i]);
 	}
 	choose(t, pid); /* a new process gets every probe here */
 	p = chosen_procs__find(t->chosen, pid);
-	if (was_chosen && p && p->py_attached.nlinks == 0 && p->py_attached.nfds == 0 &&
-	    python_probe__attach_process(t->python, pid, &p->py_attached) < 0)
-		unchoose(t, pid, false); /* gone meanwhile, or said why */
+	for (size_t i = 0; was_chosen && p && i < nprobe_sources; i++) {
+		const struct probe_source_ops *ops = probe_sources[i];
+
+		if (!ops->probes_of_image || !ops->attach_process || p->attached[i].nlinks ||
+		    p->attached[i].nfds)
+			continue;
+		if (ops->attach_process(t->source_state[i], env_of(t), pid, &p->attached[i]) < 0) {
+			unchoose(t, pid, false); /* gone meanwhile, or said why */
+			return;
+		}
+	}
 }
 
 void tracer__request_rescan(struct tracer *t)
@@ -532,9 +464,21 @@ void tracer__request_rescan(struct tracer *t)
 	__atomic_store_n(&t->rescan, 1, __ATOMIC_RELEASE);
 }
 
+static int attach_each_source(struct tracer *t)
+{
+	for (size_t i = 0; i < nprobe_sources; i++) {
+		int err = probe_sources[i]->attach
+				  ? probe_sources[i]->attach(t->source_state[i], env_of(t))
+				  : 0;
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int attach_sources(struct tracer *t)
 {
-	struct attach_progs progs = attach_progs_of(t);
 	int err;
 
 	if (t->selecting) {
@@ -547,30 +491,15 @@ static int attach_sources(struct tracer *t)
 		t->chosen = chosen_procs__new();
 		if (!t->chosen)
 			return -ENOMEM;
-		/* the hooks go into every process, filtered in the kernel by the
-		 * chosen set, like the following probes */
-		err = attach_exception_hooks(t, -1);
+		err = attach_each_source(t);
 		if (err)
 			return err;
-		python_probe__select(t->python, t->skel);
-		if (t->python && (t->opts.verbose || t->opts.dry_run))
-			python_probe__describe(t->python, stderr);
 		choose_all(t);
-		probe_list__print_skipped(stderr, &t->table, NULL);
 		return 0;
 	}
-	err = attach_probes(&t->attached, &t->table, &progs, attach_pid(t), t->multi);
-	if (!err)
-		err = attach_exception_hooks(t, attach_pid(t));
+	err = attach_each_source(t);
 	if (err)
 		return err;
-	if (t->python) {
-		err = python_probe__attach(t->python, t->skel, attach_pid(t), t->target);
-		if (err)
-			return err;
-		if (t->opts.verbose || t->opts.dry_run)
-			python_probe__describe(t->python, stderr);
-	}
 	err = spanprobe_bpf__attach(t->skel); /* the thread-exit and exec tracepoints */
 	if (err) {
 		fprintf(stderr, "spanprobe: can't attach the thread-exit tracepoint: %s\n",
@@ -580,49 +509,18 @@ static int attach_sources(struct tracer *t)
 	return 0;
 }
 
-/* The functions whose probe is single-stepped, named once at start: each of
- * their calls shows several microseconds of the probe's own work (the tree
- * and lines outputs then mark the durations it dominates). */
-static void say_single_stepped(const struct probe_table *table)
-{
-	struct probe_cost cost = { 0 };
-	size_t n = 0;
-
-	for (size_t i = 0; i < table->nfuncs; i++) {
-		const struct traced_func *f = &table->funcs[i];
-
-		struct entry_site entry;
-
-		if (f->skip != SKIP_NONE)
-			continue;
-		entry_site__of(f, &entry);
-		if (entry.cost != ATTACH_SINGLE_STEP)
-			continue;
-		if (!n++) {
-			probe_cost__of(f, &cost);
-			fprintf(stderr, "spanprobe: single-stepped probes (about %u us of each call is "
-				"the probe's own work; spanprobe -l says why):", cost.overhead_ns / 1000);
-		}
-		if (n <= 8)
-			fprintf(stderr, " %s", f->sym->name);
-	}
-	if (n > 8)
-		fprintf(stderr, " and %zu more", n - 8);
-	if (n)
-		fputc('\n', stderr);
-}
-
-/* -p's descendants running now get CPython's inlining turned off before
- * the start is over (and the ready file says so): a worker's calls would
- * otherwise run inlined and unseen until its evaluator reported it. */
+/* -p's descendants running now are traced from the start on: each source
+ * may hook them (hook_process) before the start is over. */
 static void hook_descendants(struct tracer *t)
 {
 	pid_t pids[1024];
 	size_t n = process_tree__running(t->tree, pids, sizeof(pids) / sizeof(pids[0]));
 
-	/* beyond the array: hooked when their evaluator reports them unhooked */
+	/* beyond the array: hooked when they report themselves (control) */
 	for (size_t i = 0; i < n && i < sizeof(pids) / sizeof(pids[0]); i++)
-		python_probe__hook_process(t->python, pids[i]);
+		for (size_t s = 0; s < nprobe_sources; s++)
+			if (probe_sources[s]->hook_process)
+				probe_sources[s]->hook_process(t->source_state[s], pids[i]);
 }
 
 int tracer__start(struct tracer *t)
@@ -678,9 +576,9 @@ int tracer__start(struct tracer *t)
 		}
 		hook_descendants(t);
 	}
-	/* with -c, spanprobe says nothing at start: stderr is the command's too */
-	if (!t->opts.cmd || t->opts.verbose)
-		say_single_stepped(&t->table);
+	for (size_t i = 0; i < nprobe_sources; i++)
+		if (probe_sources[i]->say_attached)
+			probe_sources[i]->say_attached(t->source_state[i], env_of(t));
 	if (t->opts.verbose || t->opts.dry_run)
 		fprintf(stderr, "spanprobe: attached %zu functions in %zu files (%s links); start-up: "
 			"resolving probes %.1f ms, loading the BPF object %.1f ms, attaching %.1f ms%s\n",
@@ -688,23 +586,6 @@ int tracer__start(struct tracer *t)
 			t->multi ? "uprobe_multi" : "per-function", t->resolve_ms, t->load_ms,
 			ms_since(&t0) - t->load_ms, t->selecting ? " (with the scan of processes)" : "");
 	return 0;
-}
-
-/* "found" lines for each of the first Python functions, then at each
- * power of ten (all of them with -v), so a glob matching thousands does not
- * flood. */
-static void say_python_found(struct tracer *t, const struct py_func_record *r)
-{
-	size_t n = ++t->py_found;
-	char name[PY_NAME_LEN + 1], where[PY_FILE_LEN + 16];
-
-	if (!t->opts.verbose && n > 10 && n != 100 && n != 1000 && n != 10000 && n != 100000)
-		return;
-	if (!span_decoder__dyn_name(t->decoder, r->func_id, name, sizeof(name), where,
-				    sizeof(where)))
-		return;
-	fprintf(stderr, "spanprobe: python: tracing %s (%s, process %u); %zu Python function%s "
-		"found so far\n", name, where, r->pid, n, n == 1 ? "" : "s");
 }
 
 static int handle_span_record(void *ctx, void *data, size_t size)
@@ -716,8 +597,9 @@ static int handle_span_record(void *ctx, void *data, size_t size)
 
 	if (n == -ENOMEM)
 		return n;
-	if (n == 0 && h->kind == REC_PY_FUNC)
-		say_python_found(t, data);
+	for (size_t i = 0; n == 0 && i < nprobe_sources; i++)
+		if (probe_sources[i]->announced)
+			probe_sources[i]->announced(t->source_state[i], env_of(t), h);
 	if (n <= 0)
 		return 0; /* an announcement, or a record naming nothing known */
 	err = t->sink.span(t->sink.ctx, &s);
@@ -728,26 +610,18 @@ static int handle_span_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* A process exec'd while watching for container paths: trace the probed
- * files its mount namespace holds that are not traced yet. */
+/* The control ring: forks and exits of the traced tree, execs (a source's
+ * files not traced yet may be in the new program's mount namespace), and
+ * the kinds the sources handle. */
 static int handle_control_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *t = ctx;
-	size_t first_bin, first_func;
 	struct control_event ev;
 	uint64_t start;
 	pid_t pid;
-	int n;
 
 	if (span_decoder__control(data, size, &ev))
 		return 0;
-	/* CPython 3.11+ running inlined in a traced process: turn that off
-	 * (with selection, not in one unchosen since it reported) */
-	if (ev.kind == REC_PY_UNHOOKED) {
-		if (!t->selecting || chosen_procs__find(t->chosen, ev.pid))
-			python_probe__on_unhooked(t->python, ev.pid);
-		return 0;
-	}
 	if (ev.kind == REC_FORK) {
 		process_tree__fork(t->tree, ev.pid, ev.ppid);
 		if (t->selecting)
@@ -760,38 +634,31 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 			unchoose(t, ev.pid, true); /* gone: nothing to write back */
 		return 0;
 	}
+	if (ev.kind != REC_EXEC) {
+		for (size_t i = 0; i < nprobe_sources; i++)
+			if (probe_sources[i]->control)
+				probe_sources[i]->control(t->source_state[i], env_of(t), &ev);
+		return 0;
+	}
 	pid = ev.pid;
 	/* another program now: its spans name it (resource, service) */
 	process_table__forget(t->procs, pid);
 	start = process_start_ticks_from_ns(ev.start_boottime);
-	python_probe__discover(t->python, t->skel, pid, start, stderr);
-	pthread_mutex_lock(&t->table_lock);
-	n = probe_table__discover(&t->table, pid, start, &first_bin, &first_func);
-	pthread_mutex_unlock(&t->table_lock);
-	if (n > 0 && store_rules(t, first_func))
-		return 0;
+	for (size_t i = nprobe_sources; i-- > 0;)
+		if (probe_sources[i]->discover &&
+		    probe_sources[i]->discover(t->source_state[i], env_of(t), pid, start) < 0)
+			return 0;
 	if (t->selecting) {
 		/* chosen before the exec: its probes stayed through it, so the
 		 * new program's calls were traced even if it has ended by now */
 		bool traced = chosen_procs__find(t->chosen, pid) != NULL;
 
-		exec_chosen(t, pid, n > 0 ? first_bin : t->table.nbins);
+		exec_chosen(t, pid);
 		/* Who it is now, read while it runs: a short-lived process can
 		 * be gone from /proc by the time its spans are read on a busy
 		 * machine; then the report's name stands. */
 		if (traced || chosen_procs__find(t->chosen, pid))
 			process_table__note_exec(t->procs, pid, ev.comm);
-		return 0;
-	}
-	if (n <= 0)
-		return 0; /* nothing new, or the process is already gone */
-	for (size_t i = first_bin; i < t->table.nbins; i++) {
-		const struct traced_binary *b = t->table.bins[i];
-
-		if (attach_binary(&t->attached, &t->table, b, -1) == 0 &&
-		    exception_hooks__attach_binary(&t->hooks, &t->table, b, -1) == 0)
-			fprintf(stderr, "spanprobe: tracing %s (%s, seen by process %d)\n", b->spec_name,
-				b->path, pid);
 	}
 	return 0;
 }
@@ -828,34 +695,6 @@ static int open_rings(struct tracer *t)
 		return err;
 	}
 	return 0;
-}
-
-/* " (2 emulated, 1 single-step: ~4 us of each call is the probe's)": what
- * the probes cost, by class, so slow-looking short calls are understood. */
-static void describe_probe_classes(const struct probe_table *table, char *buf, size_t len)
-{
-	size_t count[ATTACH_UNPROBEABLE + 1] = { 0 }, n = 0, kinds = 0;
-	static const enum attach_cost order[] = { ATTACH_SINGLE_STEP, ATTACH_EMULATED, ATTACH_NOP5 };
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < table->nfuncs; i++) {
-		struct entry_site entry;
-
-		if (table->funcs[i].skip != SKIP_NONE)
-			continue;
-		entry_site__of(&table->funcs[i], &entry);
-		if (entry.cost <= ATTACH_UNPROBEABLE)
-			count[entry.cost]++;
-	}
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]) && n + 1 < len; k++) {
-		if (!count[order[k]])
-			continue;
-		n += snprintf(buf + n, len - n, "%s%zu %s", kinds++ ? ", " : " (", count[order[k]],
-			      attach_cost__name(order[k]));
-	}
-	if (kinds && n + 1 < len)
-		n += snprintf(buf + n, len - n, "%s)", count[ATTACH_SINGLE_STEP] ?
-			      ": a single-stepped probe adds microseconds to each call" : "");
 }
 
 /* The root is gone (or tracing stopped) while descendants run on: they are
@@ -896,16 +735,15 @@ size_t tracer__processes_seen(const struct tracer *t)
 	return t->following && process_tree__seen(t->tree) > 1 ? process_tree__seen(t->tree) : 0;
 }
 
-/* Detach so nothing new arrives, end the calls still open, then drain
- * what is queued. Python's inlining goes back on first
- * (python_probe__detach), while the program is still traced. */
+/* Detach so nothing new arrives (the sources last first: see
+ * probe_source.h), end the calls still open, then drain what is queued. */
 static void detach_and_drain(struct tracer *t)
 {
 	int err;
 
-	python_probe__detach(t->python);
-	attachment__destroy(&t->attached);
-	exception_hooks__detach(&t->hooks);
+	for (size_t i = nprobe_sources; i-- > 0;)
+		if (probe_sources[i]->detach)
+			probe_sources[i]->detach(t->source_state[i]);
 	err = t->skel && t->ran ? open_calls__end(t->skel) : 0;
 	if (err)
 		fprintf(stderr, "spanprobe: the calls still open are not sent (their children's "
@@ -936,19 +774,23 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 				"error, so standard output carries spans only (--output-file keeps "
 				"them apart too)\n");
 	} else {
-		char classes[160], python[64];
+		char classes[160], notes[64] = "";
 
-		describe_probe_classes(&t->table, classes, sizeof(classes));
-		snprintf(python, sizeof(python), "%s", t->python ? " and Python functions as they "
-			 "are found" : "");
+		probe_list__cost_classes(&t->table, classes, sizeof(classes));
+		for (size_t i = 0; i < nprobe_sources; i++)
+			if (t->source_found[i] && probe_sources[i]->start_note)
+				snprintf(notes + strlen(notes), sizeof(notes) - strlen(notes), "%s",
+					 probe_sources[i]->start_note);
 		fprintf(stderr, "spanprobe: tracing %zu functions%s%s%s%s; Ctrl-C to stop\n",
 			probe_table__attachable(&t->table),
 			t->selecting ? " in the processes chosen"
 			: t->following ? " in a process and its descendants"
 			: t->target > 0 ? " in one process" : "",
 			t->table.pending ? " (and watching for the paths not found yet)" : "",
-			classes, python);
-		python_probe__say_paths(t->python, stderr);
+			classes, notes);
+		for (size_t i = 0; i < nprobe_sources; i++)
+			if (probe_sources[i]->say_tracing)
+				probe_sources[i]->say_tracing(t->source_state[i], stderr);
 		if (t->selecting)
 			fprintf(stderr, "spanprobe: %zu processes chosen now; new ones are decided as "
 				"they start\n", chosen_procs__count(t->chosen));
@@ -1016,10 +858,9 @@ void tracer__free(struct tracer *t)
 	ring_buffer__free(t->rb);
 	span_decoder__free(t->decoder);
 	process_table__free(t->procs);
-	attachment__destroy(&t->attached);
-	exception_hooks__detach(&t->hooks);
-	indirect_sink__release(&t->indirect);
-	python_probe__free(t->python);
+	for (size_t i = 0; i < nprobe_sources; i++)
+		if (probe_sources[i]->free)
+			probe_sources[i]->free(t->source_state[i]);
 	spanprobe_bpf__destroy(t->skel);
 	object_load__release(&t->load);
 	child__terminate(&t->child);

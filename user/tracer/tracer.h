@@ -3,7 +3,7 @@
  * start (open, configure, load and attach the BPF object; the command of -c
  * is started held) -> run (release the command, poll the ring buffers until
  * asked to stop or the traced process ends, then detach and drain) -> free.
- * Every probe source (function uprobes, Python) plugs in here. */
+ * Every probe source plugs in here (probe_source.h). */
 #ifndef SPANPROBE_TRACER_H
 #define SPANPROBE_TRACER_H
 
@@ -21,8 +21,6 @@
 struct probe_spec;
 struct error_rule;
 struct arg_rule;
-struct probe_table;
-struct python_probe;
 struct span;
 struct tracer;
 
@@ -71,10 +69,8 @@ struct tracer_sink {
 
 /* Resolves every probe. Errors print one line and return a negative errno. */
 int tracer__new(const struct tracer_opts *o, struct tracer **out);
-/* The uprobe functions resolved, for -l. */
-const struct probe_table *tracer__table(const struct tracer *t);
-/* The python: probes resolved (NULL: none), for -l. */
-const struct python_probe *tracer__python(const struct tracer *t);
+/* -l: what each probe source resolved. */
+void tracer__print_list(struct tracer *t, FILE *out);
 /* Loads and attaches everything. With -v or --dry-run, says what was
  * attached and how long it took. */
 int tracer__start(struct tracer *t);

@@ -8,9 +8,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "attach.h"
 #include "child.h"
-#include "exception_hooks.h"
+#include "probe_source.h"
 #include "probe_table.h"
 #include "chosen_procs.h"
 #include "kernel_features.h"
@@ -24,13 +23,12 @@ struct tracer {
 	/* The table grows when new containers appear; the metrics thread reads it. */
 	pthread_mutex_t table_lock;
 	struct probe_table table;
-	struct python_probe *python;
+	void *source_state[PROBE_SOURCES_MAX]; /* each source's (probe_sources[i]) */
+	bool source_found[PROBE_SOURCES_MAX];  /* it resolved something to trace */
+	struct source_env env;                 /* what the sources are told (env_of) */
 	struct spanprobe_bpf *skel;
 	struct object_load load;    /* programs the kernel refused, the verifier's costs */
 	double resolve_ms, load_ms; /* start-up: where its time went (-v) */
-	struct attachment attached;
-	struct exception_hooks hooks;  /* __cxa_throw, gopanic, ...: exceptions leaving calls */
-	struct indirect_sink indirect; /* slots of the indirect jmps probed as exits */
 	bool multi;                 /* uprobe_multi links */
 	struct kernel_features kf;  /* what the kernel offers, probed once */
 	struct child child;
@@ -62,7 +60,15 @@ struct tracer {
 	bool draining;              /* detached: read what is queued whatever the sink says */
 	bool ran;                   /* the ring buffers were read: a summary is due */
 	uint32_t stats_uprobe_slots, stats_dyn_slots; /* call_stats map: see call_stats.bpf.h */
-	size_t py_found;            /* Python functions announced so far */
 };
+
+/* The state of source ops (one of probe_sources), or NULL. */
+static inline void *tracer__source_state(const struct tracer *t, const struct probe_source_ops *ops)
+{
+	for (size_t i = 0; i < nprobe_sources; i++)
+		if (probe_sources[i] == ops)
+			return t->source_state[i];
+	return NULL;
+}
 
 #endif

@@ -15,6 +15,7 @@
 #include "probe_cost.h"
 #include "span_decode.h"
 #include "python_probe.h"
+#include "python_source.h"
 #include "spanprobe.skel.h"
 #include "tracer_internal.h"
 
@@ -27,13 +28,14 @@ void tracer__kernel_stats(const struct tracer *t, uint64_t out[STAT_MAX])
  * turned off in 1 interpreter, restored in 1" */
 static void print_python(struct tracer *t, FILE *to)
 {
+	const struct python_probe *py = python_source__probe(tracer__source_state(t, &python_source));
 	unsigned long long hooked, restored;
 	uint64_t k[STAT_MAX];
 
-	if (!t->skel || !t->python)
+	if (!t->skel || !py)
 		return;
 	tracer__kernel_stats(t, k);
-	python_probe__counts(t->python, &hooked, &restored);
+	python_probe__counts(py, &hooked, &restored);
 	fprintf(to, "spanprobe: python: %" PRIu64 " traced calls", k[STAT_PY_CALLS]);
 	if (k[STAT_PY_EVAL_ENTRIES])
 		fprintf(to, ", %" PRIu64 " evaluator entries", k[STAT_PY_EVAL_ENTRIES]);
@@ -77,7 +79,7 @@ static void write_python_metrics(struct tracer *t, FILE *to)
 	struct func_stats *fs;
 	size_t n;
 
-	if (!t->python)
+	if (!python_source__probe(tracer__source_state(t, &python_source)))
 		return;
 	fprintf(to, "# HELP spanprobe_python_functions_found Python functions matched so far.\n"
 		    "# TYPE spanprobe_python_functions_found gauge\n"
