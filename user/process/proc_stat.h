@@ -4,6 +4,7 @@
 #ifndef SPANPROBE_PROC_STAT_H
 #define SPANPROBE_PROC_STAT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -11,5 +12,7 @@
 uint64_t process_start_time(pid_t pid);
 /* Field 4; 0 when the process is gone. */
 pid_t process_parent_pid(pid_t pid);
+/* Both from one read; 0s when the process is gone. */
+void process_parent_and_start(pid_t pid, pid_t *parent, uint64_t *start);
 
 #endif

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Per-process resource facts read from /proc once, on a process's first
- * span, while it is most likely still alive; cached by pid for the table's
- * lifetime (a reused pid keeps the first process's facts: acceptable for a
- * tracing session, and it keeps entries stable for the exporter). Nothing
+ * span, while it is most likely still alive; kept for the table's lifetime
+ * in a process hash (process_hash.h), found by pid, as a span names its
+ * process (a reused pid keeps the first process's facts until its
+ * executable is seen to differ: acceptable for a tracing session, and it
+ * keeps entries stable for the exporter). Nothing
  * is read from inside the process's root: a container writes its own
  * /etc/hostname and service-account files, and could name itself anything
  * (or, through a symlink, make spanprobe read a host file into a span). */
@@ -10,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +23,9 @@
 
 #include "pod_cgroup.h"
 #include "proc_stat.h"
+#include "process_hash.h"
 #include "process_info.h"
 #include "unittest.h"
-
-#define PROCESS_BUCKETS 256
 
 #define POD_RETRY_NS 250000000ULL
 
@@ -31,16 +33,17 @@
 #define EXE_CHECK_NS 1000000000ULL
 
 struct process_entry {
+	struct process_link link; /* in entries: key (pid, start time) */
 	struct process_info info;
 	bool pod_pending;        /* in a pod whose name is not known yet */
 	uint64_t pod_tried_ns;   /* when it was last looked up */
 	uint64_t checked_ns;     /* when /proc/PID/exe was last seen to match */
-	struct process_entry *next;
+	struct process_entry *retired_next;
 };
 
 struct process_table {
 	pthread_mutex_t lock;
-	struct process_entry *buckets[PROCESS_BUCKETS];
+	struct process_hash entries;
 	struct process_entry *retired; /* replaced versions, still in callers' hands */
 	pod_lookup_fn lookup;
 	void *lookup_ctx;
@@ -237,11 +240,14 @@ static void read_cgroup_ids(struct process_entry *e)
 static struct process_entry *process_entry__read(const struct process_table *t, uint32_t pid)
 {
 	struct process_entry *e = calloc(1, sizeof(*e));
+	pid_t parent;
 
 	if (!e)
 		return NULL;
 	e->info.pid = pid;
-	e->info.parent_pid = process_parent_pid(pid);
+	e->link.key.pid = (pid_t)pid;
+	process_parent_and_start((pid_t)pid, &parent, &e->link.key.start);
+	e->info.parent_pid = (uint32_t)parent;
 	e->info.exe_path = read_exe_path(pid);
 	e->info.exe_name = read_exe_name(pid, e->info.exe_path);
 	e->info.command_line = read_command_line(pid);
@@ -266,6 +272,7 @@ static struct process_entry *process_entry__renamed(struct process_table *t, str
 
 	if (!n)
 		return e;
+	n->link.key = e->link.key;
 	n->info.pid = e->info.pid;
 	n->info.exe_name = dup_or_null(e->info.exe_name);
 	n->info.exe_path = dup_or_null(e->info.exe_path);
@@ -286,6 +293,10 @@ struct process_table *process_table__new(void)
 
 	if (!t)
 		return NULL;
+	if (process_hash__init(&t->entries)) {
+		free(t);
+		return NULL;
+	}
 	pthread_mutex_init(&t->lock, NULL);
 	return t;
 }
@@ -298,20 +309,34 @@ void process_table__set_pod_lookup(struct process_table *t, pod_lookup_fn lookup
 	pthread_mutex_unlock(&t->lock);
 }
 
+static struct process_entry *entry_of(struct process_link *l)
+{
+	return (struct process_entry *)((char *)l - offsetof(struct process_entry, link));
+}
+
+/* Takes e out of the table (lock held); it stays valid, retired. */
+static void retire_locked(struct process_table *t, struct process_entry *e)
+{
+	process_hash__remove(&t->entries, &e->link);
+	e->retired_next = t->retired;
+	t->retired = e;
+}
+
+/* The entry for pid, or NULL (lock held). */
+static struct process_entry *find_locked(struct process_table *t, uint32_t pid)
+{
+	struct process_link *l = process_hash__find(&t->entries, (pid_t)pid);
+
+	return l ? entry_of(l) : NULL;
+}
+
 /* Unlinks pid's entry (lock held); it stays valid, retired. */
 static void forget_locked(struct process_table *t, uint32_t pid)
 {
-	struct process_entry *e;
+	struct process_entry *e = find_locked(t, pid);
 
-	for (struct process_entry **link = &t->buckets[pid % PROCESS_BUCKETS]; (e = *link) != NULL;
-	     link = &e->next) {
-		if (e->info.pid != pid)
-			continue;
-		*link = e->next;
-		e->next = t->retired;
-		t->retired = e;
-		return;
-	}
+	if (e)
+		retire_locked(t, e);
 }
 
 void process_table__forget(struct process_table *t, uint32_t pid)
@@ -346,11 +371,8 @@ static bool still_same(struct process_entry *e)
 /* e into the table, checked now (lock held). */
 static void insert_locked(struct process_table *t, struct process_entry *e)
 {
-	struct process_entry **bucket = &t->buckets[e->info.pid % PROCESS_BUCKETS];
-
 	e->checked_ns = now_ns();
-	e->next = *bucket;
-	*bucket = e;
+	process_hash__add(&t->entries, &e->link);
 }
 
 void process_table__note_exec(struct process_table *t, uint32_t pid, const char *name)
@@ -378,29 +400,25 @@ void process_table__note_exec(struct process_table *t, uint32_t pid, const char 
 
 const struct process_info *process_table__get(struct process_table *t, uint32_t pid)
 {
-	struct process_entry **bucket, *e;
+	struct process_entry *e;
 
 	if (!t)
 		return NULL;
-	bucket = &t->buckets[pid % PROCESS_BUCKETS];
 	pthread_mutex_lock(&t->lock);
-	for (struct process_entry **link = bucket; (e = *link) != NULL; link = &e->next) {
+	e = find_locked(t, pid);
+	if (e && !still_same(e)) {
+		retire_locked(t, e);
+		e = NULL; /* read again below */
+	}
+	if (e) {
 		struct process_entry *n;
 
-		if (e->info.pid != pid)
-			continue;
-		if (!still_same(e)) {
-			forget_locked(t, pid);
-			break; /* read again below */
-		}
 		if (!e->pod_pending || now_ns() - e->pod_tried_ns < POD_RETRY_NS)
 			goto out;
 		n = process_entry__renamed(t, e);
 		if (n != e) {
-			n->next = e->next;
-			*link = n;
-			e->next = t->retired;
-			t->retired = e;
+			retire_locked(t, e);
+			process_hash__add(&t->entries, &n->link);
 			e = n;
 		}
 		goto out;
@@ -421,14 +439,13 @@ void process_table__free(struct process_table *t)
 
 	if (!t)
 		return;
-	for (int i = 0; i < PROCESS_BUCKETS; i++) {
-		for (e = t->buckets[i]; e; e = next) {
-			next = e->next;
-			process_entry__free(e);
-		}
+	for (struct process_link *l = process_hash__first(&t->entries), *after; l; l = after) {
+		after = process_hash__next(&t->entries, l);
+		process_entry__free(entry_of(l));
 	}
+	process_hash__fini(&t->entries);
 	for (e = t->retired; e; e = next) {
-		next = e->next;
+		next = e->retired_next;
 		process_entry__free(e);
 	}
 	pthread_mutex_destroy(&t->lock);

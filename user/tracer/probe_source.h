@@ -20,9 +20,9 @@
 #include <sys/types.h>
 
 struct attachment;
-struct chosen_procs;
 struct control_event;
 struct object_load;
+struct process_choice;
 struct probe_table;
 struct record_header;
 struct span_decoder;
@@ -44,7 +44,8 @@ struct source_env {
 	pid_t attach_pid;               /* where probes go: target, or -1 (every process) */
 	bool following;                 /* target and its descendants */
 	bool selecting;                 /* probes only in the processes chosen one by one */
-	struct chosen_procs *chosen;    /* when selecting; NULL at the stop */
+	/* selecting: who is chosen (process_choice__chosen; none once stopped) */
+	const struct process_choice *choice;
 };
 
 /* Slots a source needs in the call_stats map (bpf/call_stats.bpf.h). */

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "chosen_procs.h"
+#include "process_choice.h"
 #include "object_load.h"
 #include "python_probe.h"
 #include "python_source.h"
@@ -131,7 +131,7 @@ static void control(void *state, const struct source_env *env, const struct cont
 {
 	if (ev->kind != REC_PY_UNHOOKED)
 		return;
-	if (!env->selecting || chosen_procs__find(env->chosen, ev->pid))
+	if (!env->selecting || process_choice__chosen(env->choice, ev->pid))
 		python_probe__on_unhooked(probe_of(state), ev->pid);
 }
 

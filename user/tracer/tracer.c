@@ -21,7 +21,6 @@
 #include "probe_table.h"
 #include "node_pods.h"
 #include "open_calls.h"
-#include "pod_cgroup.h"
 #include "process_info.h"
 #include "process_ref.h"
 #include "span.h"
@@ -32,8 +31,8 @@
 #include "probe_list.h"
 #include "probe_source.h"
 #include "x86_uprobe_insn.h"
+#include "process_choice.h"
 #include "selection.h"
-#include <dirent.h>
 
 static double ms_since(const struct timespec *since)
 {
@@ -82,7 +81,7 @@ static const struct source_env *env_of(struct tracer *t)
 		.attach_pid = attach_pid(t),
 		.following = t->following,
 		.selecting = t->selecting,
-		.chosen = t->chosen,
+		.choice = t->choice,
 	};
 	return &t->env;
 }
@@ -266,199 +265,6 @@ static int load_object(struct tracer *t)
 	return 0;
 }
 
-/* Selection: the counts the summary and the metrics thread read. */
-static void update_counts(struct tracer *t)
-{
-	__atomic_store_n(&t->procs_now, chosen_procs__count(t->chosen), __ATOMIC_RELAXED);
-	__atomic_store_n(&t->pods_now, chosen_procs__pods(t->chosen), __ATOMIC_RELAXED);
-}
-
-/* Selection: a pod whose process was chosen, counted once. */
-static void note_pod(struct tracer *t, const char *uid)
-{
-	char (*grown)[37];
-
-	if (!uid[0])
-		return;
-	for (size_t i = 0; i < t->npods_seen; i++)
-		if (strcmp(t->pods_seen[i], uid) == 0)
-			return;
-	grown = realloc(t->pods_seen, (t->npods_seen + 1) * sizeof(*grown));
-	if (!grown)
-		return;
-	t->pods_seen = grown;
-	snprintf(t->pods_seen[t->npods_seen++], sizeof(*grown), "%s", uid);
-}
-
-/* -v: whether "process PID not chosen: WHY" was said already (each pod
- * event decides every process again; the same line each time would flood). */
-static bool said_before(struct tracer *t, pid_t pid, uint64_t start, const char *why)
-{
-	struct said_unchosen *s = &t->said[(uint32_t)pid % (sizeof(t->said) / sizeof(t->said[0]))];
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (const char *c = why; *c; c++)
-		h = (h ^ (unsigned char)*c) * 16777619u;
-	if (s->pid == pid && s->start == start && s->why_hash == h)
-		return true;
-	*s = (struct said_unchosen){ .pid = pid, .start = start, .why_hash = h };
-	return false;
-}
-
-/* Selection: counts pid once in chosen_total, however often it is chosen
- * (a pod relabelled back and forth). A direct-mapped memory of the last
- * process per slot: a collision can count one twice, never once too few. */
-static void count_chosen(struct tracer *t, pid_t pid, uint64_t start)
-{
-	struct counted_proc *c = &t->counted[(uint32_t)pid % (sizeof(t->counted) / sizeof(t->counted[0]))];
-
-	if (c->pid == pid && c->start == start)
-		return;
-	*c = (struct counted_proc){ .pid = pid, .start = start };
-	t->chosen_total++;
-}
-
-/* Selection: forget pid, its probes and its place in the traced set; each
- * source lets go of it first (exec: its memory is another program's now). */
-static void unchoose(struct tracer *t, pid_t pid, bool exec)
-{
-	__u32 key = pid;
-
-	for (size_t i = 0; i < nprobe_sources; i++)
-		if (probe_sources[i]->release_process)
-			probe_sources[i]->release_process(t->source_state[i], pid, exec);
-	chosen_procs__remove(t->chosen, pid);
-	bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
-	update_counts(t);
-}
-
-/* Selection: decide on pid now, and put the probes into it alone, or take
- * them out. A reused PID (another start time) is a new process. */
-static void choose(struct tracer *t, pid_t pid)
-{
-	struct chosen_proc *p = chosen_procs__find(t->chosen, pid);
-	uint64_t start = process_start_time(pid);
-	__u32 key = pid, parent = 0;
-	struct pod_cgroup_ids ids;
-	char why[512];
-	int chosen, err = 0;
-
-	/* draining at the end: the chosen set is gone, nothing is attached */
-	if (pid == getpid() || !t->chosen)
-		return;
-	if (p && p->start_time != start) {
-		unchoose(t, pid, true);
-		p = NULL;
-	}
-	if (!start)
-		return; /* gone */
-	chosen = selection__decide(t->opts.selection, pid, why, sizeof(why));
-	if (chosen <= 0) {
-		if (p) {
-			unchoose(t, pid, false);
-			fprintf(stderr, "spanprobe: process %d no longer chosen: %s\n", pid, why);
-			said_before(t, pid, start, why); /* not "not chosen" next time */
-		} else {
-			/* a chosen process's child the kernel followed */
-			bpf_map__delete_elem(t->skel->maps.traced_tgids, &key, sizeof(key), 0);
-			if (t->opts.verbose && chosen == 0 && !said_before(t, pid, start, why))
-				fprintf(stderr, "spanprobe: process %d not chosen: %s\n", pid, why);
-		}
-		return;
-	}
-	if (p)
-		return;
-	p = chosen_procs__add(t->chosen, pid, start);
-	if (!p)
-		return;
-	if (pod_cgroup__read(pid, &ids) == 0)
-		snprintf(p->pod_uid, sizeof(p->pod_uid), "%s", ids.pod_uid);
-	bpf_map__update_elem(t->skel->maps.traced_tgids, &key, sizeof(key), &parent, sizeof(parent),
-			     BPF_ANY);
-	for (size_t i = 0; i < nprobe_sources && !err; i++) {
-		int n = probe_sources[i]->attach_process
-				? probe_sources[i]->attach_process(t->source_state[i], env_of(t), pid,
-								   &p->attached[i])
-				: 0;
-
-		err = n < 0 ? n : 0;
-	}
-	if (err) {
-		unchoose(t, pid, false); /* gone meanwhile, or said why */
-		return;
-	}
-	count_chosen(t, pid, start);
-	note_pod(t, p->pod_uid);
-	update_counts(t);
-	if (t->opts.verbose)
-		fprintf(stderr, "spanprobe: process %d chosen: %s\n", pid, why);
-}
-
-/* Selection: every process now, chosen ones decided again. */
-static void choose_all(struct tracer *t)
-{
-	DIR *proc = opendir("/proc");
-	struct dirent *d;
-
-	for (size_t i = chosen_procs__count(t->chosen); i > 0; i--) {
-		struct chosen_proc *p = chosen_procs__at(t->chosen, i - 1);
-
-		if (p)
-			choose(t, p->pid);
-	}
-	if (!proc)
-		return;
-	while ((d = readdir(proc))) {
-		char *end;
-		long pid = strtol(d->d_name, &end, 10);
-
-		if (!*end && pid > 0)
-			choose(t, pid);
-	}
-	closedir(proc);
-}
-
-/* Selection: pid exec'd. What the sources found at the exec goes into
- * every chosen process (attach_found). A chosen process keeps the probes
- * that follow the process across the exec; those of its image
- * (probes_of_image) are made again. Then pid is decided again (an --exe
- * glob may no longer match). */
-static void exec_chosen(struct tracer *t, pid_t pid)
-{
-	struct chosen_proc *p;
-	bool was_chosen;
-
-	for (size_t c = 0; c < chosen_procs__count(t->chosen); c++) {
-		p = chosen_procs__at(t->chosen, c);
-		for (size_t i = 0; i < nprobe_sources; i++)
-			if (probe_sources[i]->attach_found)
-				probe_sources[i]->attach_found(t->source_state[i], env_of(t), p->pid,
-							       &p->attached[i]);
-	}
-	p = chosen_procs__find(t->chosen, pid);
-	was_chosen = p != NULL;
-	for (size_t i = 0; p && i < nprobe_sources; i++) {
-		if (!probe_sources[i]->probes_of_image)
-			continue;
-		if (probe_sources[i]->release_process)
-			probe_sources[i]->release_process(t->source_state[i], pid, true);
-		attachment__destroy(&p->attached[i]);
-	}
-	choose(t, pid); /* a new process gets every probe here */
-	p = chosen_procs__find(t->chosen, pid);
-	for (size_t i = 0; was_chosen && p && i < nprobe_sources; i++) {
-		const struct probe_source_ops *ops = probe_sources[i];
-
-		if (!ops->probes_of_image || !ops->attach_process || p->attached[i].nlinks ||
-		    p->attached[i].nfds)
-			continue;
-		if (ops->attach_process(t->source_state[i], env_of(t), pid, &p->attached[i]) < 0) {
-			unchoose(t, pid, false); /* gone meanwhile, or said why */
-			return;
-		}
-	}
-}
-
 void tracer__request_rescan(struct tracer *t)
 {
 	__atomic_store_n(&t->rescan, 1, __ATOMIC_RELEASE);
@@ -488,13 +294,10 @@ static int attach_sources(struct tracer *t)
 				strerror(-err));
 			return err;
 		}
-		t->chosen = chosen_procs__new();
-		if (!t->chosen)
-			return -ENOMEM;
 		err = attach_each_source(t);
 		if (err)
 			return err;
-		choose_all(t);
+		process_choice__decide_all(t->choice);
 		return 0;
 	}
 	err = attach_each_source(t);
@@ -509,18 +312,27 @@ static int attach_sources(struct tracer *t)
 	return 0;
 }
 
-/* -p's descendants running now are traced from the start on: each source
- * may hook them (hook_process) before the start is over. */
-static void hook_descendants(struct tracer *t)
+static const struct source_env *env_for_choice(void *tracer)
 {
-	pid_t pids[1024];
-	size_t n = process_tree__running(t->tree, pids, sizeof(pids) / sizeof(pids[0]));
+	return env_of(tracer);
+}
 
-	/* beyond the array: hooked when they report themselves (control) */
-	for (size_t i = 0; i < n && i < sizeof(pids) / sizeof(pids[0]); i++)
-		for (size_t s = 0; s < nprobe_sources; s++)
-			if (probe_sources[s]->hook_process)
-				probe_sources[s]->hook_process(t->source_state[s], pids[i]);
+/* Selection or a followed tree: the processes traced one by one. */
+static int new_choice(struct tracer *t)
+{
+	struct process_choice_setup setup = {
+		.selection = t->selecting ? t->opts.selection : NULL,
+		.root = t->target,
+		.verbose = t->opts.verbose,
+		.traced_tgids = t->skel->maps.traced_tgids,
+		.source_state = t->source_state,
+		.env = env_for_choice,
+		.env_ctx = t,
+	};
+
+	if (!t->selecting && !t->following)
+		return 0;
+	return process_choice__new(&setup, &t->choice);
 }
 
 int tracer__start(struct tracer *t)
@@ -547,14 +359,12 @@ int tracer__start(struct tracer *t)
 	}
 	if (t->target <= 0 && selection__active(t->opts.selection))
 		t->selecting = true;
-	if (t->target > 0 && t->opts.follow) {
+	if (t->target > 0 && t->opts.follow)
 		t->following = true;
-		t->tree = process_tree__new(t->target);
-		if (!t->tree)
-			return -ENOMEM;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = load_object(t);
+	if (!err)
+		err = new_choice(t);
 	if (err)
 		return err;
 	err = attach_sources(t);
@@ -568,13 +378,9 @@ int tracer__start(struct tracer *t)
 	}
 	/* After the fork tracepoint is attached: no descendant falls between. */
 	if (t->following && t->opts.pid > 0) {
-		err = process_tree__add_existing(t->tree, bpf_map__fd(t->skel->maps.traced_tgids));
-		if (err < 0) {
-			fprintf(stderr, "spanprobe: can't read the descendants of %d: %s\n",
-				t->opts.pid, strerror(-err));
+		err = process_choice__add_descendants(t->choice);
+		if (err < 0)
 			return err;
-		}
-		hook_descendants(t);
 	}
 	for (size_t i = 0; i < nprobe_sources; i++)
 		if (probe_sources[i]->say_attached)
@@ -623,15 +429,11 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 	if (span_decoder__control(data, size, &ev))
 		return 0;
 	if (ev.kind == REC_FORK) {
-		process_tree__fork(t->tree, ev.pid, ev.ppid);
-		if (t->selecting)
-			choose(t, ev.pid); /* a chosen process's child: chosen too, if selection says so */
+		process_choice__fork(t->choice, ev.pid, ev.ppid);
 		return 0;
 	}
 	if (ev.kind == REC_EXIT) {
-		process_tree__exit(t->tree, ev.pid);
-		if (t->selecting && chosen_procs__find(t->chosen, ev.pid))
-			unchoose(t, ev.pid, true); /* gone: nothing to write back */
+		process_choice__exit(t->choice, ev.pid);
 		return 0;
 	}
 	if (ev.kind != REC_EXEC) {
@@ -648,18 +450,11 @@ static int handle_control_record(void *ctx, void *data, size_t size)
 		if (probe_sources[i]->discover &&
 		    probe_sources[i]->discover(t->source_state[i], env_of(t), pid, start) < 0)
 			return 0;
-	if (t->selecting) {
-		/* chosen before the exec: its probes stayed through it, so the
-		 * new program's calls were traced even if it has ended by now */
-		bool traced = chosen_procs__find(t->chosen, pid) != NULL;
-
-		exec_chosen(t, pid);
-		/* Who it is now, read while it runs: a short-lived process can
-		 * be gone from /proc by the time its spans are read on a busy
-		 * machine; then the report's name stands. */
-		if (traced || chosen_procs__find(t->chosen, pid))
-			process_table__note_exec(t->procs, pid, ev.comm);
-	}
+	/* Who a traced process is now, read while it runs: a short-lived
+	 * process can be gone from /proc by the time its spans are read on a
+	 * busy machine; then the report's name stands. */
+	if (process_choice__exec(t->choice, pid))
+		process_table__note_exec(t->procs, pid, ev.comm);
 	return 0;
 }
 
@@ -697,42 +492,16 @@ static int open_rings(struct tracer *t)
 	return 0;
 }
 
-/* The root is gone (or tracing stopped) while descendants run on: they are
- * not waited for (unlike strace -f), but named. */
-static void report_still_running(const struct tracer *t)
-{
-	pid_t pids[8];
-	size_t n;
-
-	if (!t->following)
-		return;
-	n = process_tree__running(t->tree, pids, 8);
-	if (!n)
-		return;
-	fprintf(stderr, "spanprobe: %zu traced process%s still running, no longer traced:", n,
-		n == 1 ? " is" : "es are");
-	for (size_t i = 0; i < n && i < 8; i++)
-		fprintf(stderr, " %d", pids[i]);
-	fprintf(stderr, "%s\n", n > 8 ? " ..." : "");
-}
-
 void tracer__selection_counts(const struct tracer *t, struct selection_counts *out)
 {
-	*out = (struct selection_counts){
-		.selecting = t->selecting,
-		.procs_now = __atomic_load_n(&t->procs_now, __ATOMIC_RELAXED),
-		.pods_now = __atomic_load_n(&t->pods_now, __ATOMIC_RELAXED),
-		.procs_total = t->chosen_total,
-		.pods_total = t->npods_seen,
-	};
+	*out = (struct selection_counts){ .selecting = t->selecting };
+	if (t->selecting)
+		process_choice__counts(t->choice, out);
 }
 
 size_t tracer__processes_seen(const struct tracer *t)
 {
-	if (t->selecting)
-		return t->chosen_total;
-	/* one process needs no count */
-	return t->following && process_tree__seen(t->tree) > 1 ? process_tree__seen(t->tree) : 0;
+	return process_choice__traced_so_far(t->choice);
 }
 
 /* Detach so nothing new arrives (the sources last first: see
@@ -748,8 +517,7 @@ static void detach_and_drain(struct tracer *t)
 	if (err)
 		fprintf(stderr, "spanprobe: the calls still open are not sent (their children's "
 			"parent is missing): the kernel refused the iterator: %s\n", strerror(-err));
-	chosen_procs__free(t->chosen);
-	t->chosen = NULL;
+	process_choice__stop(t->choice);
 	t->draining = true;
 	if (t->rb)
 		ring_buffer__consume(t->rb);
@@ -791,12 +559,7 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 		for (size_t i = 0; i < nprobe_sources; i++)
 			if (probe_sources[i]->say_tracing)
 				probe_sources[i]->say_tracing(t->source_state[i], stderr);
-		if (t->selecting)
-			fprintf(stderr, "spanprobe: %zu processes chosen now; new ones are decided as "
-				"they start\n", chosen_procs__count(t->chosen));
-		if (t->following && process_tree__seen(t->tree) > 1)
-			fprintf(stderr, "spanprobe: %zu processes traced (%d and its descendants)\n",
-				process_tree__seen(t->tree), t->opts.pid);
+		process_choice__say_start(t->choice, stderr);
 	}
 	/* -p's process, named while it runs (see the exec report's) */
 	if (t->opts.pid > 0)
@@ -818,7 +581,7 @@ int tracer__run(struct tracer *t, const struct tracer_sink *sink, const volatile
 		if (t->opts.cmd && child__reap(&t->child, false))
 			break;
 		if (t->selecting && __atomic_exchange_n(&t->rescan, 0, __ATOMIC_ACQ_REL))
-			choose_all(t);
+			process_choice__decide_all(t->choice);
 		if (t->opts.pid > 0 && process_ref__alive(&t->target_ref) != 0)
 			break;
 	}
@@ -828,7 +591,7 @@ out:
 	if (t->opts.cmd)
 		child__terminate(&t->child);
 	detach_and_drain(t);
-	report_still_running(t);
+	process_choice__say_still_running(t->choice, stderr);
 	return err;
 }
 
@@ -866,9 +629,7 @@ void tracer__free(struct tracer *t)
 	child__terminate(&t->child);
 	probe_table__release(&t->table);
 	process_ref__close(&t->target_ref);
-	process_tree__free(t->tree);
-	chosen_procs__free(t->chosen);
-	free(t->pods_seen);
+	process_choice__free(t->choice);
 	pthread_mutex_destroy(&t->table_lock);
 	free(t);
 }

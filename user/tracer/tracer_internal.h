@@ -11,11 +11,10 @@
 #include "child.h"
 #include "probe_source.h"
 #include "probe_table.h"
-#include "chosen_procs.h"
 #include "kernel_features.h"
 #include "object_load.h"
 #include "process_ref.h"
-#include "process_tree.h"
+#include "process_choice.h"
 #include "tracer.h"
 
 struct tracer {
@@ -35,22 +34,8 @@ struct tracer {
 	pid_t target;               /* the one traced process (the tree's root), or -1 */
 	struct process_ref target_ref; /* -p: that process itself (pidfd), not its PID */
 	bool following;             /* target and its descendants, probes system-wide */
-	struct process_tree *tree;  /* when following */
 	bool selecting;             /* probes only in the processes selection chooses */
-	struct chosen_procs *chosen;
-	size_t chosen_total;        /* processes chosen so far */
-	char (*pods_seen)[37];      /* pods whose processes were chosen so far */
-	size_t npods_seen;
-	size_t procs_now, pods_now; /* chosen now; read by the metrics thread (atomics) */
-	struct said_unchosen {      /* -v: "not chosen" said once per process and reason */
-		pid_t pid;
-		uint64_t start;
-		uint32_t why_hash;
-	} said[256];
-	struct counted_proc {       /* the processes counted in chosen_total lately: */
-		pid_t pid;          /* one chosen again (relabelled back) is not */
-		uint64_t start;     /* counted twice */
-	} counted[256];
+	struct process_choice *choice; /* selecting or following: the processes traced */
 	volatile int rescan;        /* set from other threads: decide every process again */
 	struct ring_buffer *rb;
 	struct span_decoder *decoder;
