@@ -274,6 +274,7 @@ static struct process_entry *process_entry__renamed(struct process_table *t, str
 		return e;
 	n->link.key = e->link.key;
 	n->info.pid = e->info.pid;
+	n->info.parent_pid = e->info.parent_pid;
 	n->info.exe_name = dup_or_null(e->info.exe_name);
 	n->info.exe_path = dup_or_null(e->info.exe_path);
 	n->info.command_line = dup_or_null(e->info.command_line);
