@@ -5,6 +5,7 @@
 # a char **); Debian's sqlite3 CLI runs a script, and libsqlite3's
 # sqlite3_prepare_v2 shows each statement's SQL text.
 source "$(dirname "$0")/../lib/common.sh"
+source "$ROOT/tests/lib/cases.sh"
 scratch
 APP=$ROOT/build/fixtures/args-app
 [ -x "$APP" ] || { fail setup "$APP is missing (make fixtures)"; exit 0; }
@@ -65,20 +66,18 @@ check lines.shows_quoted_strings grep -qF "run_query(sql=\"INSERT INTO t VALUES 
 	"$SCRATCH/lines.txt"
 check lines.shows_faults grep -q 'run_query(sql=<unreadable at 0x10>, nbytes=1)' "$SCRATCH/lines.txt"
 
-# Bad specs: one line naming the cause, non-zero exit.
-# (a spec that does not parse is a usage error: argp adds its "Try --help" line)
-bad() { # NAME WANT ARG [PROBE]
-	"$SPANPROBE" --arg "$3" "${4:-uprobe:$APP:run_query,set_option}" >/dev/null 2>"$SCRATCH/bad.err"
-	local rc=$?
-	check "bad.$1.exit_status" test "$rc" -ne 0
-	check "bad.$1.message" grep -q -- "$2" "$SCRATCH/bad.err"
-	check "bad.$1.one_message" test "$(grep -vc '^Try ' "$SCRATCH/bad.err")" -eq 1
-}
-bad no_such_parameter "has no parameter named 'nosuch'" 'run_query:nosuch'
-bad stack_argument "not in a register" 'run_query:arg6=int'
-bad unknown_type "unknown type 'float'" 'run_query:arg1=float'
-bad names_no_function "names no traced function" 'nosuch:arg0=int'
-bad no_dwarf_needs_type "its type is unknown" 'getpid:arg0' 'uprobe:libc:getpid'
+# Bad specs: one line naming the cause, non-zero exit. One row a case
+# (tests/lib/cases.sh), each three checks: NAME.exit_status, .message and
+# .one_message (a spec that does not parse is a usage error: argp adds its
+# "Try --help" line, not counted).
+CASE_SPLIT=1 CASE_ONE_LINE=only CASE_TIMEOUT=30
+SP=$SPANPROBE
+Q="uprobe:$APP:run_query,set_option"
+case_row bad.no_such_parameter   err "has no parameter named 'nosuch'" -- $SP --arg 'run_query:nosuch' "$Q"
+case_row bad.stack_argument      err "not in a register"               -- $SP --arg 'run_query:arg6=int' "$Q"
+case_row bad.unknown_type        err "unknown type 'float'"            -- $SP --arg 'run_query:arg1=float' "$Q"
+case_row bad.names_no_function   err "names no traced function"        -- $SP --arg 'nosuch:arg0=int' "$Q"
+case_row bad.no_dwarf_needs_type err "its type is unknown"             -- $SP --arg 'getpid:arg0' 'uprobe:libc:getpid'
 
 # Debian's sqlite3 CLI: sqlite3_prepare_v2's SQL text (arg1) for every
 # statement of the script, in order. The library prepares statements of its

@@ -6,8 +6,10 @@
 # text in names, and malformed OTEL_* values. Each must give one clear
 # error line and a small exit code, or be handled (a warning, then a normal
 # run); never a signal, a hang (a 30 s guard, times HANG_SCALE) or a sanitizer report.
-# Table rows: NAME | EXIT (a number, or "err" for any of 1..127) | STDERR REGEX | ARGS...
+# One row a case (tests/lib/cases.sh), run by each build, named BUILD.NAME:
+# NAME | EXIT (a number, or "err" for any of 1..123) | STDERR REGEX | REQUIRES | -- COMMAND
 source "$(dirname "$0")/../lib/common.sh"
+source "$ROOT/tests/lib/cases.sh"
 scratch
 ASAN_SP=$ROOT/build/asan/spanprobe
 # A sanitizer report exits 99. A huge OTEL_BSP_MAX_QUEUE_SIZE is a failed
@@ -45,35 +47,9 @@ NAMES_10K=$(seq -f 'f%g' 1 10000 | paste -sd,)
 FOO_10K=$(yes foo | head -n 10000 | paste -sd,)
 LONG_PATH=/$(head -c 5000 /dev/zero | tr '\0' a)
 
-# --- the runner --------------------------------------------------------------
-no_reports() { ! grep -Eq "Sanitizer|runtime error|LeakSanitizer" "$1"; }
-# row NAME EXIT REGEX -- COMMAND...: with both builds ($SP in the command).
-row() {
-	local name=$1 want=$2 regex=$3 build sp rc lines
-	shift 4
-	for build in plain asan; do
-		sp=$SPANPROBE
-		[ "$build" = asan ] && sp=$ASAN_SP
-		SP=$sp timeout $((30 * HANG_SCALE)) bash -c '"$@"' row "$@" >"$SCRATCH/out" 2>"$SCRATCH/err" </dev/null
-		rc=$?
-		lines=$(grep -c '^spanprobe: ' "$SCRATCH/err")
-		if [ "$rc" -ge 124 ]; then
-			fail "$build.$name" "exit $rc (signal, timeout or sanitizer); stderr: $(head -c 400 "$SCRATCH/err")"
-		elif ! no_reports "$SCRATCH/err"; then
-			fail "$build.$name" "sanitizer report: $(grep -m1 -E 'Sanitizer|runtime error' "$SCRATCH/err")"
-		elif [ "$want" = err ] && [ "$rc" -eq 0 ]; then
-			fail "$build.$name" "exit 0, want an error; stderr: $(head -c 300 "$SCRATCH/err")"
-		elif [ "$want" != err ] && [ "$rc" != "$want" ]; then
-			fail "$build.$name" "exit $rc, want $want; stderr: $(head -c 300 "$SCRATCH/err")"
-		elif [ -n "$regex" ] && ! grep -Eq -- "$regex" "$SCRATCH/err"; then
-			fail "$build.$name" "stderr '$(head -c 300 "$SCRATCH/err")' does not match /$regex/"
-		elif [ "$rc" -ne 0 ] && [ "$lines" != 1 ]; then
-			fail "$build.$name" "$lines error lines: $(head -c 500 "$SCRATCH/err")"
-		else
-			pass "$build.$name"
-		fi
-	done
-}
+# --- the runner (tests/lib/cases.sh): every row with both builds -------------
+CASE_TIMEOUT=30
+CASE_BUILDS="plain=$SPANPROBE asan=$ASAN_SP"
 sp() { "$SP" "$@"; }
 # As nobody, who can't read a mode-000 file (root reads anything).
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
@@ -91,67 +67,63 @@ if [ ! -x "$ASAN_SP" ]; then
 fi
 
 # --- files (listing resolves and reads symbols as attaching does) ------------
-row missing_file        1 "no such file"                    -- sp -l "uprobe:$H/nonexistent:foo"
-if command -v setpriv >/dev/null; then
-	row unreadable_as_nobody 1 "unreadable: permission denied"  -- sp_as_nobody -l "uprobe:$H/unreadable:foo"
-else
-	skip unreadable_as_nobody "setpriv (util-linux) is not installed"
-fi
-row script              1 "not an ELF file"                 -- sp -l "uprobe:$H/script:foo"
-row empty_file          1 "not an ELF file"                 -- sp -l "uprobe:$H/empty:foo"
-row elf_header_cut      1 "not an ELF file"                 -- sp -l "uprobe:$H/elf-header-cut:foo"
-row elf_cut_5k          1 "elf-cut-5k: "                    -- sp -l "uprobe:$H/elf-cut-5k:foo"
-row elf_cut_half        err "elf-cut-half"                  -- sp -l "uprobe:$H/elf-cut-half:foo"
-row elf_bad_shoff       err "elf-bad-shoff"                 -- sp -l "uprobe:$H/elf-bad-shoff:foo"
-row elf_bad_shnum       err "elf-bad-shnum"                 -- sp -l "uprobe:$H/elf-bad-shnum:foo"
-row elf_bad_phoff       err "elf-bad-phoff"                 -- sp -l "uprobe:$H/elf-bad-phoff:foo"
-row elf_garbage_shdrs   err "elf-garbage-shdrs"             -- sp -l "uprobe:$H/elf-garbage-shdrs:foo"
-row elf_garbage_attach  err "elf-garbage-shdrs"             -- sp --dry-run "uprobe:$H/elf-garbage-shdrs:foo"
-row relocatable_object  1 "reloc.o: "                       -- sp -l "uprobe:$H/reloc.o:f"
-row stripped_all        1 "stripped"                        -- sp -l "uprobe:$ROOT/build/fixtures/elf-stripped:*"
-row directory           1 "is a directory"                  -- sp -l "uprobe:$H/dir:foo"
-row symlink_loop        1 "loop-a: "                        -- sp -l "uprobe:$H/loop-a:foo"
-row fifo                1 "fifo: "                          -- sp -l "uprobe:$H/fifo:foo"
-row fifo_attach         1 "fifo: "                          -- sp --dry-run "uprobe:$H/fifo:foo"
-row dev_zero            1 "/dev/zero: "                     -- sp -l "uprobe:/dev/zero:foo"
-row dev_null            1 "/dev/null: "                     -- sp -l "uprobe:/dev/null:foo"
-row proc_self_mem       1 "/proc/self/mem: "                -- sp -l "uprobe:/proc/self/mem:foo"
-row path_5000_bytes     1 "aaaa"                            -- sp -l "uprobe:$LONG_PATH:foo"
+case_row missing_file        1 "no such file"                    -- sp -l "uprobe:$H/nonexistent:foo"
+case_row unreadable_as_nobody 1 "unreadable: permission denied"  requires=setpriv -- sp_as_nobody -l "uprobe:$H/unreadable:foo"
+case_row script              1 "not an ELF file"                 -- sp -l "uprobe:$H/script:foo"
+case_row empty_file          1 "not an ELF file"                 -- sp -l "uprobe:$H/empty:foo"
+case_row elf_header_cut      1 "not an ELF file"                 -- sp -l "uprobe:$H/elf-header-cut:foo"
+case_row elf_cut_5k          1 "elf-cut-5k: "                    -- sp -l "uprobe:$H/elf-cut-5k:foo"
+case_row elf_cut_half        err "elf-cut-half"                  -- sp -l "uprobe:$H/elf-cut-half:foo"
+case_row elf_bad_shoff       err "elf-bad-shoff"                 -- sp -l "uprobe:$H/elf-bad-shoff:foo"
+case_row elf_bad_shnum       err "elf-bad-shnum"                 -- sp -l "uprobe:$H/elf-bad-shnum:foo"
+case_row elf_bad_phoff       err "elf-bad-phoff"                 -- sp -l "uprobe:$H/elf-bad-phoff:foo"
+case_row elf_garbage_shdrs   err "elf-garbage-shdrs"             -- sp -l "uprobe:$H/elf-garbage-shdrs:foo"
+case_row elf_garbage_attach  err "elf-garbage-shdrs"             -- sp --dry-run "uprobe:$H/elf-garbage-shdrs:foo"
+case_row relocatable_object  1 "reloc.o: "                       -- sp -l "uprobe:$H/reloc.o:f"
+case_row stripped_all        1 "stripped"                        -- sp -l "uprobe:$ROOT/build/fixtures/elf-stripped:*"
+case_row directory           1 "is a directory"                  -- sp -l "uprobe:$H/dir:foo"
+case_row symlink_loop        1 "loop-a: "                        -- sp -l "uprobe:$H/loop-a:foo"
+case_row fifo                1 "fifo: "                          -- sp -l "uprobe:$H/fifo:foo"
+case_row fifo_attach         1 "fifo: "                          -- sp --dry-run "uprobe:$H/fifo:foo"
+case_row dev_zero            1 "/dev/zero: "                     -- sp -l "uprobe:/dev/zero:foo"
+case_row dev_null            1 "/dev/null: "                     -- sp -l "uprobe:/dev/null:foo"
+case_row proc_self_mem       1 "/proc/self/mem: "                -- sp -l "uprobe:/proc/self/mem:foo"
+case_row path_5000_bytes     1 "aaaa"                            -- sp -l "uprobe:$LONG_PATH:foo"
 
 # --- probe and rule lists ----------------------------------------------------
-row names_10000_none_match 1 "no function matches 'f1'"     -- sp -l "uprobe:$DEMO:$NAMES_10K"
-row names_10000_same       0 ""                             -- sp -l "uprobe:$DEMO:$FOO_10K"
-row names_10000_attach     0 "attached 1 functions"         -- sp --dry-run "uprobe:$DEMO:$FOO_10K"
-row rule_10000_funcs       0 ""                             -- sp --error "$FOO_10K:ret<0" -l "uprobe:$DEMO:foo,goo"
-row probes_1000_args       0 ""                             -- sp -l $(yes "uprobe:$DEMO:foo" | head -n 1000)
-row name_invalid_utf8      1 "no function matches"          -- sp -l "uprobe:$DEMO:"$'\xff\xfe\xc3'
-row name_newline           64 "control characters"          -- sp -l "uprobe:$DEMO:foo"$'\n'"bar"
-row name_escape_sequence   64 "control characters"          -- sp -l "uprobe:$DEMO:"$'\e[31mred'
-row rule_control_chars     err "."                          -- sp --error $'goo\r:ret<0' -l "uprobe:$DEMO:foo,goo"
-row rule_huge_value        64 "ret<99999999999999999999"    -- sp --error 'goo:ret<99999999999999999999' -l "uprobe:$DEMO:goo"
-row binary_invalid_utf8    1 "."                            -- sp -l $'uprobe:/tmp/\xff\xfe:foo'
+case_row names_10000_none_match 1 "no function matches 'f1'"     -- sp -l "uprobe:$DEMO:$NAMES_10K"
+case_row names_10000_same       0 ""                             -- sp -l "uprobe:$DEMO:$FOO_10K"
+case_row names_10000_attach     0 "attached 1 functions"         -- sp --dry-run "uprobe:$DEMO:$FOO_10K"
+case_row rule_10000_funcs       0 ""                             -- sp --error "$FOO_10K:ret<0" -l "uprobe:$DEMO:foo,goo"
+case_row probes_1000_args       0 ""                             -- sp -l $(yes "uprobe:$DEMO:foo" | head -n 1000)
+case_row name_invalid_utf8      1 "no function matches"          -- sp -l "uprobe:$DEMO:"$'\xff\xfe\xc3'
+case_row name_newline           64 "control characters"          -- sp -l "uprobe:$DEMO:foo"$'\n'"bar"
+case_row name_escape_sequence   64 "control characters"          -- sp -l "uprobe:$DEMO:"$'\e[31mred'
+case_row rule_control_chars     err "."                          -- sp --error $'goo\r:ret<0' -l "uprobe:$DEMO:foo,goo"
+case_row rule_huge_value        64 "ret<99999999999999999999"    -- sp --error 'goo:ret<99999999999999999999' -l "uprobe:$DEMO:goo"
+case_row binary_invalid_utf8    1 "."                            -- sp -l $'uprobe:/tmp/\xff\xfe:foo'
 
 # --- OTEL_* values: refused at start with one line, or warned and handled ----
-row env_queue_negative     1 "OTEL_BSP_MAX_QUEUE_SIZE='-1'"    -- run_env OTEL_BSP_MAX_QUEUE_SIZE=-1
-row env_queue_text         1 "OTEL_BSP_MAX_QUEUE_SIZE='abc'"   -- run_env OTEL_BSP_MAX_QUEUE_SIZE=abc
-row env_queue_overflow     1 "OTEL_BSP_MAX_QUEUE_SIZE"         -- run_env OTEL_BSP_MAX_QUEUE_SIZE=99999999999999999999
-row env_queue_huge         1 "queue of 2147483647"             -- run_env OTEL_BSP_MAX_QUEUE_SIZE=2147483647
-row env_batch_zero         1 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"  -- run_env OTEL_BSP_MAX_EXPORT_BATCH_SIZE=0
-row env_batch_over_queue   0 "warning: .*using 2048"           -- run_env OTEL_BSP_MAX_EXPORT_BATCH_SIZE=100000
-row env_schedule_delay_0   0 "6 spans"                         -- run_env OTEL_BSP_SCHEDULE_DELAY=0
-row env_export_timeout_exp 1 "OTEL_BSP_EXPORT_TIMEOUT='1e99'"  -- run_env OTEL_BSP_EXPORT_TIMEOUT=1e99
-row env_timeout_too_big    1 "OTEL_EXPORTER_OTLP_TIMEOUT"      -- run_env OTEL_EXPORTER_OTLP_TIMEOUT=99999999999999
-row env_headers_garbage    1 "OTEL_EXPORTER_OTLP_HEADERS"      -- run_env "OTEL_EXPORTER_OTLP_HEADERS==,,%zz"
-row env_headers_crlf       1 "OTEL_EXPORTER_OTLP_HEADERS"      -- run_env "OTEL_EXPORTER_OTLP_HEADERS=a=b%0d%0aX-Injected: 1"
-row env_headers_9000_key   0 "6 spans"                         -- run_env "OTEL_EXPORTER_OTLP_HEADERS=$(head -c 9000 /dev/zero | tr '\0' k)=v"
-row env_resource_garbage   0 "warning: ignoring OTEL_RESOURCE_ATTRIBUTES" -- run_env "OTEL_RESOURCE_ATTRIBUTES=%%%,=,a"
-row env_service_binary     0 "6 spans"                         -- run_env OTEL_SERVICE_NAME=$'\x01\xff\x7f'
-row env_endpoint_no_url    1 "OTEL_EXPORTER_OTLP_ENDPOINT"     -- run_env OTEL_EXPORTER_OTLP_ENDPOINT=::::
-row env_endpoint_ftp       1 "OTEL_EXPORTER_OTLP_ENDPOINT"     -- run_env OTEL_EXPORTER_OTLP_ENDPOINT=ftp://x
-row env_endpoint_bad_ipv6  1 "not a URL"                       -- run_env "OTEL_EXPORTER_OTLP_ENDPOINT=http://[::1"
-row env_endpoint_bad_port  1 "not a URL"                       -- run_env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:99999
-row env_traces_endpoint_binary 1 "."                           -- run_env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=$'\x01\xff'
-row env_protocol           1 "OTEL_EXPORTER_OTLP_PROTOCOL='xml'" -- run_env OTEL_EXPORTER_OTLP_PROTOCOL=xml
-row env_compression        1 "OTEL_EXPORTER_OTLP_COMPRESSION='br'" -- run_env OTEL_EXPORTER_OTLP_COMPRESSION=br
-row env_insecure           0 "warning: OTEL_EXPORTER_OTLP_INSECURE" -- run_env OTEL_EXPORTER_OTLP_INSECURE=maybe
-row env_certificate_missing 1 "OTEL_EXPORTER_OTLP_CERTIFICATE" -- run_env OTEL_EXPORTER_OTLP_CERTIFICATE=/nonexistent
+case_row env_queue_negative     1 "OTEL_BSP_MAX_QUEUE_SIZE='-1'"    -- run_env OTEL_BSP_MAX_QUEUE_SIZE=-1
+case_row env_queue_text         1 "OTEL_BSP_MAX_QUEUE_SIZE='abc'"   -- run_env OTEL_BSP_MAX_QUEUE_SIZE=abc
+case_row env_queue_overflow     1 "OTEL_BSP_MAX_QUEUE_SIZE"         -- run_env OTEL_BSP_MAX_QUEUE_SIZE=99999999999999999999
+case_row env_queue_huge         1 "queue of 2147483647"             -- run_env OTEL_BSP_MAX_QUEUE_SIZE=2147483647
+case_row env_batch_zero         1 "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"  -- run_env OTEL_BSP_MAX_EXPORT_BATCH_SIZE=0
+case_row env_batch_over_queue   0 "warning: .*using 2048"           -- run_env OTEL_BSP_MAX_EXPORT_BATCH_SIZE=100000
+case_row env_schedule_delay_0   0 "6 spans"                         -- run_env OTEL_BSP_SCHEDULE_DELAY=0
+case_row env_export_timeout_exp 1 "OTEL_BSP_EXPORT_TIMEOUT='1e99'"  -- run_env OTEL_BSP_EXPORT_TIMEOUT=1e99
+case_row env_timeout_too_big    1 "OTEL_EXPORTER_OTLP_TIMEOUT"      -- run_env OTEL_EXPORTER_OTLP_TIMEOUT=99999999999999
+case_row env_headers_garbage    1 "OTEL_EXPORTER_OTLP_HEADERS"      -- run_env "OTEL_EXPORTER_OTLP_HEADERS==,,%zz"
+case_row env_headers_crlf       1 "OTEL_EXPORTER_OTLP_HEADERS"      -- run_env "OTEL_EXPORTER_OTLP_HEADERS=a=b%0d%0aX-Injected: 1"
+case_row env_headers_9000_key   0 "6 spans"                         -- run_env "OTEL_EXPORTER_OTLP_HEADERS=$(head -c 9000 /dev/zero | tr '\0' k)=v"
+case_row env_resource_garbage   0 "warning: ignoring OTEL_RESOURCE_ATTRIBUTES" -- run_env "OTEL_RESOURCE_ATTRIBUTES=%%%,=,a"
+case_row env_service_binary     0 "6 spans"                         -- run_env OTEL_SERVICE_NAME=$'\x01\xff\x7f'
+case_row env_endpoint_no_url    1 "OTEL_EXPORTER_OTLP_ENDPOINT"     -- run_env OTEL_EXPORTER_OTLP_ENDPOINT=::::
+case_row env_endpoint_ftp       1 "OTEL_EXPORTER_OTLP_ENDPOINT"     -- run_env OTEL_EXPORTER_OTLP_ENDPOINT=ftp://x
+case_row env_endpoint_bad_ipv6  1 "not a URL"                       -- run_env "OTEL_EXPORTER_OTLP_ENDPOINT=http://[::1"
+case_row env_endpoint_bad_port  1 "not a URL"                       -- run_env OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:99999
+case_row env_traces_endpoint_binary 1 "."                           -- run_env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=$'\x01\xff'
+case_row env_protocol           1 "OTEL_EXPORTER_OTLP_PROTOCOL='xml'" -- run_env OTEL_EXPORTER_OTLP_PROTOCOL=xml
+case_row env_compression        1 "OTEL_EXPORTER_OTLP_COMPRESSION='br'" -- run_env OTEL_EXPORTER_OTLP_COMPRESSION=br
+case_row env_insecure           0 "warning: OTEL_EXPORTER_OTLP_INSECURE" -- run_env OTEL_EXPORTER_OTLP_INSECURE=maybe
+case_row env_certificate_missing 1 "OTEL_EXPORTER_OTLP_CERTIFICATE" -- run_env OTEL_EXPORTER_OTLP_CERTIFICATE=/nonexistent

@@ -6,6 +6,7 @@
 # slow / failed requests, whole), sampling at 0.25 over 2,000 traces, the
 # lines output and the tree's wall-clock headers.
 source "$(dirname "$0")/../lib/common.sh"
+source "$ROOT/tests/lib/cases.sh"
 scratch
 # A private copy: other demo-app runs on the machine add no calls.
 cp "$DEMO" "$SCRATCH/demo-app"
@@ -100,18 +101,14 @@ check tree.flood_brings_the_summary grep -q "^spanprobe summary: 3 functions cal
 run few -o tree --output-file "$SCRATCH/few.txt" -- --requests 3 --seed 12 --time-scale 0
 check tree.no_summary_without_flood test -s "$SCRATCH/few.txt" -a "$(grep -c 'spanprobe summary' "$SCRATCH/few.txt")" -eq 0
 
-# 9. Bad input: one line, non-zero exit.
-bad() { # NAME WANT-IN-MESSAGE SPANPROBE-ARGS...
-	local name=$1 want=$2
-	shift 2
-	"$SPANPROBE" "$@" "$PROBE" >/dev/null 2>"$SCRATCH/bad.err"
-	local rc=$?
-	check "bad.$name.exit_status" test "$rc" -ne 0
-	check "bad.$name.message" grep -q -- "$want" "$SCRATCH/bad.err"
-}
-bad min_duration_unit "no unit" --min-duration 10
-bad summary_both "exclude each other" --summary --no-summary
-bad summary_output_off "exclude each other" -o summary --no-summary
-bad top "invalid --top" --top -1
-OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=2 bad sampler_arg "OTEL_TRACES_SAMPLER_ARG"
-OTEL_TRACES_SAMPLER=xray bad sampler_name "is not one spanprobe knows"
+# 9. Bad input: refused, saying why. One row a case (tests/lib/cases.sh),
+# each two checks: NAME.exit_status and NAME.message.
+CASE_SPLIT=1 CASE_ONE_LINE=off CASE_TIMEOUT=30
+SP=$SPANPROBE
+case_row bad.min_duration_unit  err "no unit"                    -- $SP --min-duration 10 "$PROBE"
+case_row bad.summary_both       err "exclude each other"         -- $SP --summary --no-summary "$PROBE"
+case_row bad.summary_output_off err "exclude each other"         -- $SP -o summary --no-summary "$PROBE"
+case_row bad.top                err "invalid --top"              -- $SP --top -1 "$PROBE"
+case_row bad.sampler_arg        err "OTEL_TRACES_SAMPLER_ARG"    -- \
+	env OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=2 $SP "$PROBE"
+case_row bad.sampler_name       err "is not one spanprobe knows" -- env OTEL_TRACES_SAMPLER=xray $SP "$PROBE"
