@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "otlp_exporter.h"
+#include "otlp_config.h"
 #include "percent_decode.h"
 #include "unittest.h"
 
