@@ -86,6 +86,17 @@ static const struct source_env *env_of(struct tracer *t)
 	return &t->env;
 }
 
+/* One step of every source that has it (op: an int-returning member of
+ * struct probe_source_ops), in the list's order; the first error stops it. */
+#define sources_step(t, op)                                                              \
+	({                                                                               \
+		int err_ = 0;                                                            \
+		for (size_t i_ = 0; !err_ && i_ < nprobe_sources; i_++)                  \
+			if (probe_sources[i_]->op)                                       \
+				err_ = probe_sources[i_]->op((t)->source_state[i_], env_of(t)); \
+		err_;                                                                    \
+	})
+
 int tracer__new(const struct tracer_opts *o, struct tracer **out)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
@@ -132,13 +143,9 @@ int tracer__new(const struct tracer_opts *o, struct tracer **out)
 		err = -EINVAL;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < nprobe_sources; i++) {
-		if (!probe_sources[i]->apply_rules)
-			continue;
-		err = probe_sources[i]->apply_rules(t->source_state[i], env_of(t));
-		if (err)
-			goto cleanup;
-	}
+	err = sources_step(t, apply_rules);
+	if (err)
+		goto cleanup;
 	*out = t;
 	return 0;
 cleanup:
@@ -255,32 +262,12 @@ static int load_object(struct tracer *t)
 	if (t->opts.verbose)
 		object_load__print_costs(&t->load, t->skel->obj, stderr);
 	object_load__release(&t->load);
-	for (size_t i = 0; i < nprobe_sources; i++) {
-		if (!probe_sources[i]->store)
-			continue;
-		err = probe_sources[i]->store(t->source_state[i], env_of(t));
-		if (err)
-			return err;
-	}
-	return 0;
+	return sources_step(t, store);
 }
 
 void tracer__request_rescan(struct tracer *t)
 {
 	__atomic_store_n(&t->rescan, 1, __ATOMIC_RELEASE);
-}
-
-static int attach_each_source(struct tracer *t)
-{
-	for (size_t i = 0; i < nprobe_sources; i++) {
-		int err = probe_sources[i]->attach
-				  ? probe_sources[i]->attach(t->source_state[i], env_of(t))
-				  : 0;
-
-		if (err)
-			return err;
-	}
-	return 0;
 }
 
 static int attach_sources(struct tracer *t)
@@ -294,13 +281,13 @@ static int attach_sources(struct tracer *t)
 				strerror(-err));
 			return err;
 		}
-		err = attach_each_source(t);
+		err = sources_step(t, attach);
 		if (err)
 			return err;
 		process_choice__decide_all(t->choice);
 		return 0;
 	}
-	err = attach_each_source(t);
+	err = sources_step(t, attach);
 	if (err)
 		return err;
 	err = spanprobe_bpf__attach(t->skel); /* the thread-exit and exec tracepoints */
