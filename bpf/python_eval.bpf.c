@@ -8,8 +8,9 @@
  * the code object; python_code.bpf.h judges it once against the globs
  * (keyed by the addresses of its co_filename and co_name objects), the
  * verdict is kept under the code object's address too (py_code_verdicts:
- * a later call reads no string), and traced calls go on the thread's
- * shadow stack like any other source's.
+ * a later call reads no string; with code objects' frees probed, not even
+ * the names' addresses), and traced calls go on the thread's shadow stack
+ * like any other source's.
  *
  * With uprobe sessions (6.13+), one program on a session link does both: its
  * entry asks for the return of a traced call only (non-zero skips it), so
@@ -63,12 +64,23 @@ struct {
 } py_eval_interps SEC(".maps");
 
 /* The key of the maps below: something of one process at an address (a
- * generator's frame, a code object, an interpreter). */
+ * generator's frame, a code object, an interpreter). image: for code
+ * objects, which program image of the process holds it (image_of below);
+ * 0 in the other maps. */
 struct proc_addr_key {
 	__u32 tgid;
-	__u32 pad;
+	__u32 image;
 	__u64 addr;
 };
+
+/* The process's program image: an exec makes a new address space and
+ * counts up the thread's self_exec_id, which threads made after it inherit.
+ * A code object of the image before an exec is then never taken for one at
+ * the same address after it. */
+static __always_inline __u32 image_of_current(void)
+{
+	return (__u32)bpf_get_current_task_btf()->self_exec_id;
+}
 
 /* A suspended generator/coroutine's span, under its frame. */
 struct gen_span {
@@ -85,9 +97,13 @@ struct {
 } py_gens SEC(".maps");
 
 /* The verdict of a code object the evaluator ran, under the object's
- * address: later calls of it read the frame's code and the code's two name
- * pointers and look here, with no read of the strings (a third of an
- * untraced call's reads). The pointers must still be the ones judged: a
+ * address: later calls of it read the frame's code and look here, with no
+ * read of the strings. The address must still hold the object judged.
+ * Where the interpreter's code_dealloc is probed (py_code_dealloc below),
+ * a freed object's verdict is deleted as it goes, so the address alone
+ * says it: one user read per untraced call (each read costs about 0.1 µs,
+ * a sixth of the call's trap: bench/python_eval_results.md). Elsewhere the
+ * code's two name pointers are read too and must be the ones judged: a
  * code object holds its names, so the same address with the same names is
  * the same function, or one that would be judged the same. The verdict and
  * the function id themselves come from py_verdicts (per file and name: the
@@ -244,11 +260,12 @@ static __always_inline void report_unhooked(const struct py_layout *l, __u64 tst
  * remembered under the code object unless the judging could not finish
  * (judged again at its next call). */
 static __always_inline __u32 code_func_id(const struct py_eval_interp *in, __u64 bias,
-					  __u64 code, const __u64 *ptrs, struct verdict_key *k)
+					  const struct proc_addr_key *ck, const __u64 *ptrs,
+					  struct verdict_key *k)
 {
 	struct code_verdict cv = { .file_ptr = ptrs[0], .name_ptr = ptrs[1] };
-	struct proc_addr_key ck = { .tgid = k->tgid, .addr = code };
 	const struct py_layout *l = &in->l;
+	__u64 code = ck->addr;
 	__u64 name8 = 0;
 	__s64 cached;
 
@@ -278,7 +295,7 @@ static __always_inline __u32 code_func_id(const struct py_eval_interp *in, __u64
 			return 0;
 	}
 	cv.func_id = cached;
-	bpf_map_update_elem(&py_code_verdicts, &ck, &cv, BPF_ANY);
+	bpf_map_update_elem(&py_code_verdicts, ck, &cv, BPF_ANY);
 	return cv.func_id;
 }
 
@@ -320,17 +337,21 @@ static __always_inline bool eval_entry(struct pt_regs *ctx)
 		report_unhooked(l, tstate, pid_tgid);
 	if (bpf_probe_read_user(&code, sizeof(code), (void *)(frame + l->frame_code)) || !code)
 		return false;
-	/* co_filename and co_name are adjacent in every version (user space
-	 * checks); on 3.13 f_executable may be None, whose bytes here are no
-	 * cached code object's names */
-	if (bpf_probe_read_user(ptrs, sizeof(ptrs), (void *)(code + l->code_filename)))
-		return false;
 	ck.addr = code;
+	ck.image = image_of_current();
 	cv = bpf_map_lookup_elem(&py_code_verdicts, &ck);
-	if (cv && cv->file_ptr == ptrs[0] && cv->name_ptr == ptrs[1]) {
+	if (cv && in->frees_watched) {
 		func_id = cv->func_id;
 	} else {
-		func_id = code_func_id(in, bias, code, ptrs, &k);
+		/* co_filename and co_name are adjacent in every version (user
+		 * space checks); on 3.13 f_executable may be None, whose bytes
+		 * here are no cached code object's names */
+		if (bpf_probe_read_user(ptrs, sizeof(ptrs), (void *)(code + l->code_filename)))
+			return false;
+		if (cv && cv->file_ptr == ptrs[0] && cv->name_ptr == ptrs[1])
+			func_id = cv->func_id;
+		else
+			func_id = code_func_id(in, bias, &ck, ptrs, &k);
 	}
 	if (!func_id)
 		return false;
@@ -499,4 +520,22 @@ int BPF_UPROBE(py_eval_session)
 	if (bpf_session_is_return())
 		return eval_return(ctx, PT_REGS_SP(ctx) - 8, PT_REGS_RC(ctx));
 	return eval_entry(ctx) ? 0 : 1;
+}
+
+/* The interpreter's code_dealloc (PyCode_Type's tp_dealloc): a code object
+ * is freed, and its verdict with it, so that another object the allocator
+ * puts at its address is judged afresh. Code objects are rarely freed in a
+ * running service (a function defined again, code compiled at run time),
+ * so this probe is hit rarely. */
+SEC("uprobe")
+int BPF_UPROBE(py_code_dealloc)
+{
+	struct proc_addr_key ck = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.image = image_of_current(),
+		.addr = PT_REGS_PARM1(ctx),
+	};
+
+	bpf_map_delete_elem(&py_code_verdicts, &ck);
+	return 0;
 }

@@ -39,7 +39,8 @@ struct py_eval_interp {
 	__u64 runtime_addr;   /* _PyRuntime */
 	__u64 code_type_addr; /* PyCode_Type */
 	__u32 needs_hook;     /* 3.11+: calls are inlined unless interp->eval_frame is set */
-	__u32 pad;
+	__u32 frees_watched;  /* code_dealloc is probed (py_code_dealloc): a code object's
+			       * verdict stands by its address alone */
 };
 
 #endif /* SPANPROBE_PYTHON_SETTINGS_H */

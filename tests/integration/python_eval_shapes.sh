@@ -107,10 +107,11 @@ check_shapes() {
 	| .[] | "\(.[0]): \(.[1])"' "$1"
 }
 
-# shapes LABEL PYTHON TARGET: the fixture under PYTHON, untraced then traced
-# (TARGET: the file the evaluator line names); checks named LABEL.*.
+# shapes LABEL PYTHON TARGET [REFUSE]: the fixture under PYTHON, untraced then
+# traced (TARGET: the file the evaluator line names; REFUSE: programs the
+# kernel is made to refuse, SPANPROBE_TEST_REFUSE); checks named LABEL.*.
 shapes() {
-	local label=$1 py=$2 target=$3 d=$SCRATCH/$1 pid rc_plain rc reused fig
+	local label=$1 py=$2 target=$3 refuse=${4:-} d=$SCRATCH/$1 pid rc_plain rc reused fig
 	local cmd="$py $FIXTURE $CALLS $DEPTH $DYNAMIC"
 	mkdir -p "$d"
 	$cmd >"$d/plain.out" 2>"$d/plain.err" &
@@ -123,8 +124,8 @@ shapes() {
 		fail "$label.program_runs" "exit $rc_plain: $(tail -n 3 "$d/plain.err")"
 		return
 	fi
-	"$SPANPROBE" -v -o jsonl --output-file "$d/spans.jsonl" -c "$cmd" "python:$py:py_shapes.py:$FUNCS" \
-		>"$d/out" 2>"$d/err" &
+	SPANPROBE_TEST_REFUSE=$refuse "$SPANPROBE" -v -o jsonl --output-file "$d/spans.jsonl" -c "$cmd" \
+		"python:$py:py_shapes.py:$FUNCS" >"$d/out" 2>"$d/err" &
 	pid=$!
 	bg_track $pid
 	wait_or_fail $pid 60
@@ -152,6 +153,50 @@ for v in $PY_VERSIONS; do
 	fi
 	shapes "py$v" "$prefix/bin/python$v" "$(libpython_of "$v")"
 done
+# Without code_dealloc's probe a verdict is checked by the code object's
+# names instead: the reused memory must still be judged afresh.
+v=${PY_VERSIONS##* }
+if [ -n "$(pyenv_prefix "$v")" ]; then
+	shapes "py$v-no-dealloc-probe" "$(pyenv_prefix "$v")/bin/python$v" "$(libpython_of "$v")" \
+		py_code_dealloc
+fi
+
+# An exec in a traced process: py_exec_a.py calls chosen(), then execs
+# py_exec_b.py, whose others() has its code object at the same address
+# (address randomisation off); a verdict of the image before the exec must
+# not be taken for the one after it. For each version:
+# spans named chosen = the calls a printed, none after the exec.
+exec_case() {
+	local label=$1 py=$2 d=$SCRATCH/$1 pid rc before after n=100
+	mkdir -p "$d"
+	setarch -R "$SPANPROBE" -o jsonl --output-file "$d/spans.jsonl" \
+		-c "$py $ROOT/tests/fixtures/py_exec_a.py $n" "python:$py:py_exec_?.py:chosen" \
+		>"$d/out" 2>"$d/err" &
+	pid=$!
+	bg_track $pid
+	wait_or_fail $pid 30
+	rc=$?
+	[ $rc -eq 124 ] && return
+	expect_eq "$label.exit_status" "$rc" 0
+	before=$(sed -n 's/^before exec: chosen=\([0-9]*\) code_at=\([0-9]*\)$/\1 \2/p' "$d/out")
+	after=$(sed -n 's/^after exec: others=\([0-9]*\) code_at=\([0-9]*\)$/\1 \2/p' "$d/out")
+	if [ -z "$before" ] || [ -z "$after" ]; then
+		fail "$label.program_ran" "$(tail -n 3 "$d/out" "$d/err")"
+		return
+	fi
+	expect_eq "$label.same_code_address_after_exec" "${after#* }" "${before#* }"
+	expect_eq "$label.spans_named_chosen" \
+		"$(jq -r 'select(.name == "chosen") | .name' "$d/spans.jsonl" | wc -l)" "${before% *}"
+	expect_eq "$label.spans_of_other_names" "$(jq -r 'select(.name != "chosen") | .name' "$d/spans.jsonl" | wc -l)" 0
+}
+if command -v setarch >/dev/null; then
+	for v in $PY_VERSIONS; do
+		prefix=$(pyenv_prefix "$v")
+		[ -n "$prefix" ] && exec_case "py$v.exec" "$prefix/bin/python$v"
+	done
+else
+	skip exec "setarch not installed (util-linux)"
+fi
 
 if [ -x /usr/bin/python3.11 ]; then
 	shapes py3.11-debian /usr/bin/python3.11 /usr/bin/python3.11

@@ -55,6 +55,21 @@ for v in 3.8 3.9 3.10 3.11 3.12 3.13; do
 	else
 		fail "elf_$v" "layout read from $lib differs from the headers: $(grep '^[<>]' "$SCRATCH/diff" | tr '\n' ' ') $(cat "$SCRATCH/elf-$v.err")"
 	fi
+	# where code objects are freed (the evaluator probe drops a freed object's
+	# verdict there): by the symbol, and, in the same file stripped of its
+	# local symbols, as PyCode_Type's tp_dealloc through its relocation
+	freed_at() { sed -n "s/.*code objects freed at \(0x[0-9a-f]*\) (code_dealloc, $1).*/\1/p" "$2"; }
+	by_symbol=$(freed_at "by its symbol" "$SCRATCH/elf-$v.err")
+	if [ -z "$by_symbol" ] || [ "$by_symbol" = 0x0 ]; then
+		fail "code_dealloc_$v" "not found by its symbol in $lib: $(cat "$SCRATCH/elf-$v.err")"
+	elif ! objcopy --strip-all "$lib" "$SCRATCH/stripped.so" 2>"$SCRATCH/strip.err"; then
+		fail "code_dealloc_without_symbols_$v" "objcopy: $(head -n 1 "$SCRATCH/strip.err")"
+	else
+		pass "code_dealloc_$v"
+		"$DUMP" --elf "$SCRATCH/stripped.so" >/dev/null 2>"$SCRATCH/stripped.err"
+		expect_eq "code_dealloc_without_symbols_$v" \
+			"$(freed_at "as PyCode_Type's tp_dealloc" "$SCRATCH/stripped.err")" "$by_symbol"
+	fi
 	# a python binary that loads libpython: refused with a pointer to it
 	if "$DUMP" --elf "$prefix/bin/python$v" >/dev/null 2>"$SCRATCH/bin.err"; then
 		fail "binary_points_to_libpython_$v" "$prefix/bin/python$v accepted, but it has no evaluator"

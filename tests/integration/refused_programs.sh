@@ -23,6 +23,7 @@ declare -A LOSS=(
 	[py_eval_entry]="Python without USDT probes is not traced"
 	[py_eval_ret_insn]="Python without USDT probes is not traced"
 	[py_eval_session]="untraced Python calls pay a return probe too"
+	[py_code_dealloc]="every Python call also reads its code object's names"
 	[py_entry]="Python with USDT probes is not traced"
 	[py_return]="Python with USDT probes is not traced"
 )
@@ -113,6 +114,8 @@ python_case() {
 # (6.13+), whose refusal falls back to return instructions; else the entry
 # and return-instruction programs.
 python_case eval_control "$PYENV_PY" "" traced
+# code_dealloc's probe: without it each call's verdict is checked by names
+python_case eval_code_dealloc "$PYENV_PY" py_code_dealloc traced
 if [ -x "$PYENV_PY" ] && "$SPANPROBE" --dry-run "python:$PYENV_PY:calls.py:work" 2>&1 | grep -q '+ uprobe session'; then
 	python_case eval_session "$PYENV_PY" py_eval_session traced
 	python_case eval_entry "$PYENV_PY" py_eval_session,py_eval_entry lost

@@ -17,7 +17,7 @@ source tests/kernels/vm.sh
 scratch
 
 # The tests that need no network peers, in the order they run.
-GUEST_TESTS=${GUEST_TESTS:-"demo_trace truncated threads attach_modes errors python_trace refused_programs"}
+GUEST_TESTS=${GUEST_TESTS:-"demo_trace truncated threads attach_modes errors python_trace python_eval_shapes refused_programs"}
 
 log=$SCRATCH/results.log
 report() { tee -a "$log"; }

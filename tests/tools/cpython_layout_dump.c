@@ -34,11 +34,13 @@ int main(int argc, char **argv)
 			return 1;
 		fprintf(stderr, "%s: CPython %u.%u (version from %s; layout: %s; eval_frame: %s); "
 			"_PyEval_EvalFrameDefault at 0x%llx (file offset 0x%llx), _PyRuntime 0x%llx, "
-			"PyCode_Type 0x%llx; inlining must be turned off: %s\n",
+			"PyCode_Type 0x%llx; inlining must be turned off: %s; code objects freed at "
+			"0x%llx (%s)\n",
 			b.path, b.major, b.minor, b.version_how, b.layout_how, b.eval_frame_how,
 			(unsigned long long)b.eval_addr, (unsigned long long)b.eval_offset,
 			(unsigned long long)b.runtime_addr, (unsigned long long)b.code_type_addr,
-			b.needs_eval_frame_hook ? "yes" : "no");
+			b.needs_eval_frame_hook ? "yes" : "no", (unsigned long long)b.code_dealloc_addr,
+			b.code_dealloc_how);
 		cpython_layout__print(&b.layout, stdout);
 		return 0;
 	}

@@ -48,7 +48,7 @@ bool elf_raw__symbol(Elf *elf, const char *name, GElf_Sym *out)
 	return false;
 }
 
-uint64_t elf_raw__file_offset(Elf *elf, uint64_t vaddr, uint64_t len)
+static uint64_t load_file_offset(Elf *elf, uint64_t vaddr, uint64_t len, bool code)
 {
 	size_t n;
 
@@ -57,10 +57,45 @@ uint64_t elf_raw__file_offset(Elf *elf, uint64_t vaddr, uint64_t len)
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 
-		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || (code && !(ph.p_flags & PF_X)))
 			continue;
 		if (vaddr >= ph.p_vaddr && vaddr + len <= ph.p_vaddr + ph.p_filesz)
 			return vaddr - ph.p_vaddr + ph.p_offset;
 	}
 	return 0;
+}
+
+uint64_t elf_raw__file_offset(Elf *elf, uint64_t vaddr, uint64_t len)
+{
+	return load_file_offset(elf, vaddr, len, false);
+}
+
+uint64_t elf_raw__code_file_offset(Elf *elf, uint64_t vaddr, uint64_t len)
+{
+	return load_file_offset(elf, vaddr, len, true);
+}
+
+bool elf_raw__relative_target(Elf *elf, uint64_t vaddr, uint64_t *target)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(data, i, &r) || r.r_offset != vaddr)
+				continue;
+			if (GELF_R_TYPE(r.r_info) != R_X86_64_RELATIVE)
+				return false;
+			*target = (uint64_t)r.r_addend;
+			return true;
+		}
+	}
+	return false;
 }

@@ -296,6 +296,33 @@ static void find_eval_frame_offset(struct elf_file *f, struct cpython_binary *b)
 	b->layout.interp_eval_frame = off;
 }
 
+/* PyTypeObject's tp_dealloc: after the variable-size header (refcount,
+ * type, size) and tp_name, tp_basicsize, tp_itemsize, in 3.8-3.13. */
+#define TYPE_TP_DEALLOC 48
+
+/* code_dealloc, where every code object is freed: by its name where the
+ * file keeps local symbols, else as PyCode_Type's tp_dealloc (the slot's
+ * bytes in a fixed-address file, its relocation in a position-independent
+ * one). Not finding it costs speed only (python_eval.bpf.c). */
+static void find_code_dealloc(struct elf_file *f, struct cpython_binary *b)
+{
+	uint64_t addr = 0, slot = b->code_type_addr + TYPE_TP_DEALLOC;
+	GElf_Sym sym;
+
+	if (elf_raw__symbol(f->elf, "code_dealloc", &sym) && GELF_ST_TYPE(sym.st_info) == STT_FUNC) {
+		addr = sym.st_value;
+		b->code_dealloc_how = "code_dealloc, by its symbol";
+	} else if ((!read_vaddr(f, slot, &addr, sizeof(addr)) && addr) ||
+		   elf_raw__relative_target(f->elf, slot, &addr)) {
+		b->code_dealloc_how = "code_dealloc, as PyCode_Type's tp_dealloc";
+	}
+	b->code_dealloc_offset = addr ? elf_raw__code_file_offset(f->elf, addr, 1) : 0;
+	b->code_dealloc_addr = b->code_dealloc_offset ? addr : 0;
+	if (!b->code_dealloc_offset)
+		b->code_dealloc_how = "not found (no code_dealloc symbol, no PyCode_Type.tp_dealloc "
+				      "in the file's code): each call also reads its code object's names";
+}
+
 int cpython_binary__inspect(const char *path, const char *name, struct cpython_binary *b)
 {
 	struct elf_file f = { .fd = -1 };
@@ -362,6 +389,7 @@ int cpython_binary__inspect(const char *path, const char *name, struct cpython_b
 			goto cleanup;
 	}
 	find_eval_frame_offset(&f, b);
+	find_code_dealloc(&f, b);
 	b->needs_eval_frame_hook = b->minor >= 11;
 	err = 0;
 cleanup:

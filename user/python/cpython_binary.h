@@ -28,6 +28,9 @@ struct cpython_binary {
 	uint64_t eval_offset;       /* its file offset: where the uprobe goes */
 	uint64_t runtime_addr;      /* _PyRuntime */
 	uint64_t code_type_addr;    /* PyCode_Type: a frame's code object has this type */
+	uint64_t code_dealloc_addr;   /* code_dealloc, where a code object is freed */
+	uint64_t code_dealloc_offset; /* its file offset; 0: not found */
+	const char *code_dealloc_how; /* for -v: how it was found, or why not */
 	uint64_t load_vaddr;        /* lowest PT_LOAD address, page aligned: the mapping of
 				     * file offset 0 is there plus the load bias */
 	/* 3.11+: calls from Python code run inlined in one evaluator call unless

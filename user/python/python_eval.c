@@ -168,6 +168,8 @@ int python_eval__store(const struct py_eval_target *t, uint32_t idx, struct span
 		.runtime_addr = t->bin.runtime_addr,
 		.code_type_addr = t->bin.code_type_addr,
 		.needs_hook = t->bin.needs_eval_frame_hook,
+		/* attached before the entry, whenever both are (python_eval__attach) */
+		.frees_watched = python_eval__watches_frees(t, skel),
 	};
 	int err;
 
@@ -244,12 +246,39 @@ static int attach_session(const struct py_eval_target *t, uint32_t idx, struct s
 	return attachment__add_fd(attached, fd);
 }
 
+bool python_eval__watches_frees(const struct py_eval_target *t, const struct spanprobe_bpf *skel)
+{
+	return t->bin.code_dealloc_offset && bpf_program__fd(skel->progs.py_code_dealloc) >= 0;
+}
+
+/* code_dealloc's probe, before the entry's: no verdict is kept by address
+ * alone while a free could go unseen. */
+static int attach_frees(const struct py_eval_target *t, struct spanprobe_bpf *skel, pid_t pid,
+			bool quiet_gone, struct attachment *attached)
+{
+	struct bpf_program *prog = skel->progs.py_code_dealloc;
+
+	if (!python_eval__watches_frees(t, skel))
+		return 0;
+	if (bpf_program__expected_attach_type(prog) == BPF_TRACE_UPROBE_MULTI)
+		return attach_multi(prog, pid, t->bin.path, &t->bin.code_dealloc_offset, 1, 0, false,
+				    "code_dealloc", t->bin.name, quiet_gone, attached);
+	return attachment__keep(attached,
+				bpf_program__attach_uprobe_opts(prog, pid, t->bin.path,
+								t->bin.code_dealloc_offset, NULL),
+				"code_dealloc", t->bin.name, quiet_gone);
+}
+
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,
 			pid_t pid, bool quiet_gone, struct attachment *attached)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, entry_opts, .bpf_cookie = idx);
 	LIBBPF_OPTS(bpf_uprobe_opts, ret_opts, .bpf_cookie = idx, .retprobe = true);
 	int err;
+
+	err = attach_frees(t, skel, pid, quiet_gone, attached);
+	if (err)
+		return err;
 
 	/* the session program is loaded whenever chosen: a refused one was
 	 * chosen away at the retry (python_eval_method.c) */

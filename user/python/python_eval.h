@@ -62,7 +62,10 @@ int python_eval__inspect(const struct container_file *file, const char *inside,
 			 struct py_eval_target *t);
 /* Hands the file's layout to the BPF side, under idx (the probes' cookie). */
 int python_eval__store(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel);
-/* Attaches the entry and return probes for pid (-1: every process); links
+/* Is code_dealloc probed for this file (found, and its program loaded)? A
+ * code object's verdict then stands by its address alone. */
+bool python_eval__watches_frees(const struct py_eval_target *t, const struct spanprobe_bpf *skel);
+/* Attaches code_dealloc's probe, then the entry and return probes for pid (-1: every process); links
  * are appended to *links. Errors print one line (none for -ESRCH with
  * quiet_gone: a chosen process that exited meanwhile). */
 int python_eval__attach(const struct py_eval_target *t, uint32_t idx, struct spanprobe_bpf *skel,

@@ -314,6 +314,7 @@ void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel,
 		bpf_program__set_autoload(skel->progs.py_eval_ret_insn, false);
 		bpf_program__set_autoload(skel->progs.py_eval_return, false);
 		bpf_program__set_autoload(skel->progs.py_eval_session, false);
+		bpf_program__set_autoload(skel->progs.py_code_dealloc, false);
 		return;
 	}
 	if (multi) { /* as the other probes (python_eval.c: no CAP_SYS_ADMIN needed) */
@@ -322,6 +323,8 @@ void python_probe__configure(struct python_probe *p, struct spanprobe_bpf *skel,
 		bpf_program__set_expected_attach_type(skel->progs.py_eval_ret_insn,
 						      BPF_TRACE_UPROBE_MULTI);
 		bpf_program__set_expected_attach_type(skel->progs.py_eval_return,
+						      BPF_TRACE_UPROBE_MULTI);
+		bpf_program__set_expected_attach_type(skel->progs.py_code_dealloc,
 						      BPF_TRACE_UPROBE_MULTI);
 	}
 	py_eval_method__choose(&p->method, skel, multi, session_refused);
@@ -735,9 +738,10 @@ static void describe_target(const struct python_probe *p, const struct py_target
 			e->bin.needs_eval_frame_hook ? "; inlining turned off in each traced process "
 						       "while tracing (3.11+)" : "");
 		if (verbose)
-			fprintf(to, "    version from %s; layout: %s; eval_frame offset %d (%s)\n",
+			fprintf(to, "    version from %s; layout: %s; eval_frame offset %d (%s); "
+				"code objects' frees: %s\n",
 				e->bin.version_how, e->bin.layout_how, e->bin.layout.interp_eval_frame,
-				e->bin.eval_frame_how);
+				e->bin.eval_frame_how, e->bin.code_dealloc_how);
 	}
 	fprintf(to, "    why: %s\n", t->why);
 }
