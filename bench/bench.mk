@@ -78,7 +78,7 @@ bench-programs: $(BENCH_OUT)/elf-open-bench
 # the user files that embed the skeleton are rebuilt; the rest is linked
 # from the normal build.
 ABLATE_VARIANTS := empty no-hits no-stats no-ids no-time no-wakeup no-record exc-always no-filters \
-		   no-tgid ts-twice task-storage
+		   no-tgid ts-twice task-storage py-trap py-no-lookup
 ABLATE_MASK_empty      := 0x1
 ABLATE_MASK_no-hits    := 0x2
 ABLATE_MASK_no-stats   := 0x4
@@ -91,6 +91,8 @@ ABLATE_MASK_no-filters := 0x100
 ABLATE_MASK_no-tgid    := 0x200
 ABLATE_MASK_ts-twice   := 0x400
 ABLATE_MASK_task-storage := 0x800
+ABLATE_MASK_py-trap    := 0x1000
+ABLATE_MASK_py-no-lookup := 0x2000
 ABLATE_OUT  := $(BENCH_OUT)/ablate
 # user files that include spanprobe.skel.h
 ABLATE_SKEL_USERS := python/python_eval python/python_probe tracer/tracer tracer/tracer_stats

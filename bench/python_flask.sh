@@ -12,6 +12,8 @@
 #   instructions  spanprobe, SPANPROBE_PYTHON_RETURN=instructions (the
 #                 default before sessions: every call's return probed)
 #   uretprobe     spanprobe, SPANPROBE_PYTHON_RETURN=uretprobe
+#   before        with BEFORE=path: that spanprobe build as session (a change
+#                 measured against the build before it, in the same rounds)
 #   usdt          spanprobe on Debian's 3.11 through its USDT probes
 #                 (SPANPROBE_PYTHON_PATH=usdt; the default before sessions)
 #   noinline      no tracing, 3.11+ only: inlining turned off in the workers
@@ -47,6 +49,7 @@ rounds=${2:-2}
 VERSIONS=${FLASK_VERSIONS:-3.9 3.10 3.12 3.13 3.11-usdt}
 WAYS=${FLASK_WAYS:-untraced sdk session instructions uretprobe usdt noinline floor monitor}
 SPANPROBE=${SPANPROBE:-build/spanprobe}
+BEFORE=${BEFORE:-}
 LOAD=build/bench/http-load
 EVAL_FRAME=build/tools/cpython-eval-frame
 EMPTY_UPROBE=build/bench/empty-uprobe
@@ -140,10 +143,13 @@ row() {
 		sleep 0.1
 	done
 	case $way in
-	session | instructions | uretprobe | usdt)
+	session | instructions | uretprobe | usdt | before)
 		rm -f "$tmp/ready"
+		local bin=$SPANPROBE ret=$way
+		[ "$way" = before ] && { bin=$BEFORE; ret=session; }
+		[ "$way" = usdt ] && ret=
 		SPANPROBE_PYTHON_PATH=$([ "$way" = usdt ] && echo usdt) \
-			SPANPROBE_PYTHON_RETURN=$([ "$way" = usdt ] || echo "$way") "$SPANPROBE" -p "$master" -o otlp --endpoint "http://127.0.0.1:$grpc" \
+			SPANPROBE_PYTHON_RETURN=$ret "$bin" -p "$master" -o otlp --endpoint "http://127.0.0.1:$grpc" \
 			--ready-file "$tmp/ready" "python:$py:flask_shop.py:$FUNCS" 2>"$tmp/sp.err" &
 		tracer=$!
 		pids+=($tracer)
@@ -216,6 +222,7 @@ ways_of() { # VERSION: the rows that apply
 		[ "$w" = noinline ] && case $1 in 3.8 | 3.9 | 3.10) continue ;; esac
 		[ "$w" = monitor ] && case $1 in 3.8 | 3.9 | 3.10 | 3.11*) continue ;; esac
 		[ "$w" = usdt ] && [ "$1" != 3.11-usdt ] && continue
+		[ "$w" = before ] && [ -z "$BEFORE" ] && continue
 		echo "$w"
 	done
 }

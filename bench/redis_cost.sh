@@ -6,7 +6,9 @@
 # the same four functions; SET and GET requests/s each ÷ untraced, rounds
 # interleaved so drift on a shared machine hits every mode alike.
 # "summary-only" is spanprobe -o summary: the same probes and programs, no
-# span sent, so the reader's share of the cost shows. Also the calls each
+# span sent, so the reader's share of the cost shows. "floor": empty programs
+# on spanprobe's entry sites, entry and return, what the kernel's traps alone
+# cost these calls. Also the calls each
 # tracer counted in its last round (tests/integration/real_binary_counts.sh
 # is where counts are compared exactly). Prints a markdown table.
 #   bench/redis_cost.sh                 ROUNDS=3 REQUESTS=100000
@@ -15,6 +17,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SPANPROBE=${SPANPROBE:-build/spanprobe}
+EMPTY_UPROBE=build/bench/empty-uprobe
+[ -x "$EMPTY_UPROBE" ] || make -s -f Makefile -f bench/bench.mk "$EMPTY_UPROBE"
 BEFORE=${BEFORE:-}
 ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-100000}
@@ -36,6 +40,11 @@ redis-cli -p "$PORT" ping 2>/dev/null | grep -q PONG || { log "redis-server did 
 
 # probes KIND: "KIND:$REDIS:f1,KIND:$REDIS:f2,..." for bpftrace
 probes() { tr ',' '\n' <<<"$FUNCS" | sed "s|^|$1:$REDIS:|" | paste -sd,; }
+# sites: the file offsets where spanprobe puts each entry probe (and its
+# uretprobe: the same instruction), from spanprobe -l -v
+sites() {
+	"$SPANPROBE" -l -v "uprobe:$REDIS:$FUNCS" 2>/dev/null | sed -n 's/^uprobe:.*  offset \(0x[0-9a-f]*\) .*/\1/p'
+}
 
 # attach MODE: starts the tracer of MODE on the server; its pid, or nothing.
 attach() {
@@ -52,6 +61,16 @@ attach() {
 		wait_for "$tmp/$mode.err" '^spanprobe: tracing' 30 || { log "$mode did not attach"; cat "$tmp/$mode.err" >&2; }
 		echo $!
 		;;
+	floor)
+		# empty programs where spanprobe's entries and returns are: what
+		# the kernel's traps alone cost these calls (bpftrace can't probe
+		# inside a function: bench/empty_uprobe.c)
+		# shellcheck disable=SC2046
+		"$EMPTY_UPROBE" -r -n "$REDIS" $(sites) >"$tmp/$mode.out" 2>"$tmp/$mode.err" &
+		track $!
+		wait_for "$tmp/$mode.out" '^attached' 30 || { log "floor did not attach"; cat "$tmp/$mode.err" >&2; }
+		echo $!
+		;;
 	bpftrace)
 		bpftrace -p "$server" -e "BEGIN { printf(\"ready\\n\"); }
 			$(probes uprobe) { @calls = count(); } $(probes uretprobe) {}" \
@@ -63,8 +82,8 @@ attach() {
 	esac
 }
 
-modes=(untraced after summary-only bpftrace)
-[ -n "$BEFORE" ] && modes=(untraced before after summary-only bpftrace)
+modes=(untraced after summary-only floor bpftrace)
+[ -n "$BEFORE" ] && modes=(untraced before after summary-only floor bpftrace)
 for ((r = 1; r <= ROUNDS; r++)); do
 	for m in "${modes[@]}"; do
 		tracer=$(attach "$m")

@@ -22,6 +22,10 @@
 #define ABLATE_TS_TWICE (1u << 10) /* the thread's stack looked up twice: +1 lookup */
 #define ABLATE_TASK_STORAGE (1u << 11) /* threads' stacks in task storage only (before
 					 * thread slots) */
+#define ABLATE_PY_TRAP (1u << 12)      /* the evaluator's entry stops before reading the
+					* frame: the trap and the process checks alone */
+#define ABLATE_PY_NO_LOOKUP (1u << 13) /* ... stops after reading the frame's code
+					* object, before its verdict's lookup */
 
 #ifdef SPANPROBE_ABLATE
 #define ABLATED(part) ((SPANPROBE_ABLATE) & (part))

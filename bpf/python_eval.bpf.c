@@ -335,7 +335,11 @@ static __always_inline bool eval_entry(struct pt_regs *ctx)
 	}
 	if (in->needs_hook && tstate && unhooked_check_due())
 		report_unhooked(l, tstate, pid_tgid);
+	if (ABLATED(ABLATE_PY_TRAP)) /* bench/python_entry_cost.sh */
+		return false;
 	if (bpf_probe_read_user(&code, sizeof(code), (void *)(frame + l->frame_code)) || !code)
+		return false;
+	if (ABLATED(ABLATE_PY_NO_LOOKUP))
 		return false;
 	ck.addr = code;
 	ck.image = image_of_current();
