@@ -4,7 +4,11 @@
 # spanprobe attaches (-p, tracing work() only), while it traces, and after
 # it detached (bench/python_eval_calls.py). Ways: return instructions (the
 # default), uretprobe (SPANPROBE_PYTHON_RETURN=uretprobe, for comparison),
-# and, 3.11+, inlining turned off alone (no probe). ns per call, best of 3:
+# and, 3.11+, inlining turned off alone (no probe). Then Debian's
+# /usr/bin/python3.11 (USDT probes) the three ways it can be traced: its
+# evaluator with a session (the default on 6.13+), with a uretprobe (as on
+# older kernels) and through USDT (SPANPROBE_PYTHON_PATH=usdt, with 3.11's
+# line semaphore). ns per call, best of 3:
 #   work   the traced function     other  an untraced function
 #   inline a loop iteration, no call   fib  a call of recursive fib() (untraced)
 # Usage: bench/python_eval_overhead.sh [CALLS]   (root)
@@ -21,10 +25,10 @@ field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$2"; }
 row() { printf '| %-4s | %-22s | %7s | %7s | %7s | %7s |\n' "$1" "$2" "$(field work_ns "$3")" \
 	"$(field other_ns "$3")" "$(field inline_ns "$3")" "$(field fib_ns "$3")"; }
 
-# measure VERSION WAY: prints the three phases' rows
+# measure VERSION WAY [PYTHON]: prints the three phases' rows
 measure() {
-	local v=$1 way=$2 py app tracer
-	py=$(pyenv_prefix "$v")/bin/python$v
+	local v=$1 way=$2 py=${3:-} app tracer
+	[ -n "$py" ] || py=$(pyenv_prefix "$v")/bin/python$v
 	rm -f "$tmp/go" "$tmp/detached" "$tmp/out"
 	"$py" bench/python_eval_calls.py "$calls" "$tmp/go" "$tmp/detached" >"$tmp/out" &
 	app=$!
@@ -36,10 +40,11 @@ measure() {
 		"$EVAL_FRAME" $app "$(libpython_of "$v")" on >/dev/null
 	else
 		if [ "$way" = uretprobe ]; then export SPANPROBE_PYTHON_RETURN=uretprobe; fi
+		if [ "$way" = usdt ]; then export SPANPROBE_PYTHON_PATH=usdt; fi
 		"$SPANPROBE" -p $app -o jsonl --output-file /dev/null --ready-file "$tmp/go" \
 			"python:$py:python_eval_calls.py:work" 2>"$tmp/err" &
 		tracer=$!
-		unset SPANPROBE_PYTHON_RETURN
+		unset SPANPROBE_PYTHON_RETURN SPANPROBE_PYTHON_PATH
 		until grep -q "during done" "$tmp/out"; do sleep 0.1; done
 		kill -INT $tracer
 		wait $tracer || true
@@ -60,3 +65,6 @@ for v in $PY_VERSIONS; do
 	measure "$v" uretprobe
 	[ "${v#3.}" -ge 11 ] && measure "$v" "inlining off only"
 done
+if readelf -n /usr/bin/python3.11 2>/dev/null | grep -q function__entry; then
+	for way in session uretprobe usdt; do measure "3.11 debian" $way /usr/bin/python3.11; done
+fi

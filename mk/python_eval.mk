@@ -12,7 +12,8 @@ build/tools/cpython-layout-dump: tests/tools/cpython_layout_dump.c $(CPYTHON_OBJ
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $^ $(LDFLAGS) -lelf -lcapstone -o $@
 
-build/tools/cpython-eval-frame: tests/tools/cpython_eval_frame.c $(CPYTHON_OBJS) $(OUT)/obj/python/cpython_hook.o
+build/tools/cpython-eval-frame: tests/tools/cpython_eval_frame.c $(CPYTHON_OBJS) $(OUT)/obj/python/cpython_hook.o \
+		$(OUT)/obj/common/maps_identity.o
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $^ $(LDFLAGS) -lelf -lcapstone -o $@
 

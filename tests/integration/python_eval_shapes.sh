@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # python: the call shapes of tests/fixtures/py_shapes.py through the
 # evaluator probe, under each pyenv CPython 3.8-3.13 and Debian's
-# /usr/bin/python3.11 (USDT probes, but the evaluator path on a kernel with
-# uprobe sessions), run with -c; the spans checked against what the program
+# /usr/bin/python3.11 (USDT probes, but the evaluator path by default), run
+# with -c; the spans checked against what the program
 # printed it did: spans per function = its calls; leaf under mid, under the
 # generator's resumes and under the coroutine; one span per generator and per
 # coroutine, not per resume; recursion as one chain; ERROR with the

@@ -123,7 +123,7 @@ else
 	python_case eval_entry "$PYENV_PY" py_eval_entry lost
 	python_case eval_return "$PYENV_PY" py_eval_ret_insn lost
 fi
-# USDT (Debian's 3.11), kept on USDT where sessions would take the evaluator
+# USDT (Debian's 3.11), which takes the evaluator path unless told otherwise
 python_case usdt_control "$USDT_PY" "" traced SPANPROBE_PYTHON_PATH=usdt
 python_case usdt_entry "$USDT_PY" py_entry lost SPANPROBE_PYTHON_PATH=usdt
 python_case usdt_return "$USDT_PY" py_return lost SPANPROBE_PYTHON_PATH=usdt

@@ -7,10 +7,12 @@
  * usage: cpython-eval-frame PID LIBPYTHON [off|on]
  * prints "eval_frame 0x... default 0x...", exits 1 on an error. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cpython_binary.h"
 #include "cpython_hook.h"
@@ -18,18 +20,24 @@
 int main(int argc, char **argv)
 {
 	struct cpython_binary b;
+	struct maps_identity file;
 	struct cpython_hook h;
 	uint64_t value = 0;
 	struct stat st;
-	int err;
+	int err, fd;
 
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: cpython-eval-frame PID LIBPYTHON [off|on]\n");
 		return 2;
 	}
-	if (cpython_binary__inspect(argv[2], NULL, &b) || stat(argv[2], &st))
+	if (cpython_binary__inspect(argv[2], NULL, &b))
 		return 1;
-	err = cpython_hook__find(&h, atoi(argv[1]), &b, st.st_dev, st.st_ino);
+	fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st))
+		return 1;
+	maps_identity__of(fd, &st, &file);
+	close(fd);
+	err = cpython_hook__find(&h, atoi(argv[1]), &b, &file);
 	if (!err && argc == 4 && strcmp(argv[3], "off") == 0)
 		err = cpython_hook__install(&h) < 0 ? -EIO : 0;
 	if (!err && argc == 4 && strcmp(argv[3], "on") == 0) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "elf_internal.h"
+#include "maps_identity.h"
 
 #ifndef R_X86_64_IRELATIVE
 #define R_X86_64_IRELATIVE 37
@@ -81,12 +82,14 @@ void ifunc__describe_candidates(struct elf_binary *b, struct sym_entry *e)
 static int load_base(const struct elf_binary *b, pid_t pid, uint64_t *base)
 {
 	char path[64], line[512];
+	struct maps_identity id;
 	struct stat st;
 	FILE *f;
 	int err = -ENOENT;
 
 	if (fstat(b->fd, &st) < 0)
 		return -errno;
+	maps_identity__of(b->fd, &st, &id);
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
@@ -99,7 +102,7 @@ static int load_base(const struct elf_binary *b, pid_t pid, uint64_t *base)
 		if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &pgoff, &maj,
 			   &min, &ino) != 7)
 			continue;
-		if (ino != st.st_ino || makedev(maj, min) != st.st_dev || perms[2] != 'x')
+		if (!maps_identity__is(&id, maj, min, ino) || perms[2] != 'x')
 			continue;
 		for (size_t i = 0; i < b->nloads; i++) {
 			const GElf_Phdr *ph = &b->loads[i];

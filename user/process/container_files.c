@@ -57,6 +57,7 @@ static int file_fill(struct container_file *f, int fd, const struct stat *st,
 	f->fd = fd;
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
+	maps_identity__of(fd, st, &f->maps);
 	snprintf(f->open_path, sizeof(f->open_path), "/proc/self/fd/%d", fd);
 	if (!r) {
 		snprintf(f->display, sizeof(f->display), "%s", path);
@@ -144,6 +145,7 @@ int container_files__in_root_of(const struct container_file *base, const char *p
 	out->fd = fd;
 	out->dev = st.st_dev;
 	out->ino = st.st_ino;
+	maps_identity__of(fd, &st, &out->maps);
 	out->pid = base->pid;
 	out->start_time = base->start_time;
 	snprintf(out->open_path, sizeof(out->open_path), "/proc/self/fd/%d", fd);
@@ -436,6 +438,7 @@ int container_files__mapped(pid_t pid, uint64_t start_time,
 		unsigned long long ino;
 		unsigned int maj, min;
 		const char *path;
+		struct maps_identity id;
 		struct stat st;
 		int pos = 0, fd;
 
@@ -449,7 +452,8 @@ int container_files__mapped(pid_t pid, uint64_t start_time,
 		fd = container_root__open_file(&r, path, &st);
 		if (fd < 0)
 			continue;
-		if (st.st_ino != ino || st.st_dev != makedev(maj, min)) {
+		maps_identity__of(fd, &st, &id);
+		if (!maps_identity__is(&id, maj, min, ino)) {
 			close(fd); /* another file at that path by now */
 			continue;
 		}

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "maps_identity.h"
+
 struct container_file {
 	char open_path[64];       /* "/proc/self/fd/N": what to open, read and attach */
 	char display[PATH_MAX];   /* for messages: the path itself, or /proc/PID/root/PATH */
@@ -29,6 +31,7 @@ struct container_file {
 				   * IN_ROOT_HOST for spanprobe's own; owned */
 	dev_t dev;
 	ino_t ino;
+	struct maps_identity maps; /* how /proc/PID/maps shows it */
 	pid_t pid;                /* a process that sees it (0: our own root) */
 	uint64_t start_time;      /* that process's start (process_ref.h); 0 for ours */
 };

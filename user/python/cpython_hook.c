@@ -39,8 +39,8 @@ static int mem_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
 	return n < 0 ? -errno : -EIO;
 }
 
-int cpython_hook__find(struct cpython_hook *h, pid_t pid, const struct cpython_binary *b, dev_t dev,
-		       ino_t ino)
+int cpython_hook__find(struct cpython_hook *h, pid_t pid, const struct cpython_binary *b,
+		       const struct maps_identity *file)
 {
 	char maps[64], line[4096];
 	FILE *f;
@@ -60,7 +60,7 @@ int cpython_hook__find(struct cpython_hook *h, pid_t pid, const struct cpython_b
 		if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end, &off, &maj, &min,
 			   &ino_) != 6)
 			continue;
-		if ((ino_t)ino_ != ino || maj != major(dev) || min != minor(dev) || off)
+		if (!maps_identity__is(file, maj, min, ino_) || off)
 			continue;
 		h->bias = start - b->load_vaddr;
 		h->eval_func = h->bias + b->eval_addr;

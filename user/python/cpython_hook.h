@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "cpython_binary.h"
+#include "maps_identity.h"
 
 #define CPYTHON_HOOK_MAX_INTERPS 64
 
@@ -30,11 +31,11 @@ struct cpython_hook {
 };
 
 /* The load bias of file b (device dev, inode ino) in process pid, from
- * /proc/PID/maps (matched by device and inode, so it works across mount
- * namespaces). -ENOENT when the process has not mapped it (yet), -ESRCH
+ * /proc/PID/maps (matched by device and inode as maps shows them, so it
+ * works across mount namespaces and on overlayfs). -ENOENT when the process has not mapped it (yet), -ESRCH
  * when it is gone. */
-int cpython_hook__find(struct cpython_hook *h, pid_t pid, const struct cpython_binary *b, dev_t dev,
-		       ino_t ino);
+int cpython_hook__find(struct cpython_hook *h, pid_t pid, const struct cpython_binary *b,
+		       const struct maps_identity *file);
 
 /* Walks the process's interpreters (_PyRuntime.interpreters.head, ->next)
  * and sets eval_frame where it is NULL; one already holding

@@ -155,8 +155,7 @@ int python_eval__inspect(const struct container_file *file, const char *inside,
 			"CPython layout this spanprobe reads\n", t->bin.name);
 		return -ENOTSUP;
 	}
-	t->dev = file->dev;
-	t->ino = file->ino;
+	t->file = file->maps;
 	return find_sites(t, file, inside);
 }
 

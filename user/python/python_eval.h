@@ -37,8 +37,7 @@ struct attachment;
 struct py_eval_target {
 	struct cpython_binary bin;  /* bin.path: the file as opened and attached (our
 				     * descriptor's /proc/self/fd/N); bin.name: for messages */
-	dev_t dev;
-	ino_t ino;
+	struct maps_identity file;  /* the file, as stat and /proc/PID/maps show it */
 	uint64_t entry_offset;      /* file offset of the entry probe */
 	uint64_t entry_addr;        /* its link-time address */
 	const char *entry_cost;     /* the entry probe's instruction, as the kernel takes it:

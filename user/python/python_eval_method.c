@@ -77,10 +77,7 @@ bool py_eval_method__sessions_available(void)
 
 bool py_eval_method__prefer_evaluator(void)
 {
-	if (env_switch__python_usdt() || env_switch__python_return() ||
-	    env_switch__no_uprobe_multi())
-		return false;
-	return py_eval_method__sessions_available();
+	return !env_switch__python_usdt();
 }
 
 void py_eval_method__choose(struct py_eval_method *m, struct spanprobe_bpf *skel, bool multi,

@@ -31,7 +31,7 @@ int python_hooks__hook(struct python_hooks *hs, pid_t pid, const struct py_eval_
 		return -ESRCH;
 	p = find(hs, pid, t, start);
 	if (!p) {
-		err = cpython_hook__find(&fresh.h, pid, &t->bin, t->dev, t->ino);
+		err = cpython_hook__find(&fresh.h, pid, &t->bin, &t->file);
 		if (err)
 			return err == -ENOENT ? 0 : err;
 		p = &fresh;

@@ -412,8 +412,8 @@ static int attach_usdt(struct python_probe *p, const struct py_target *t,
 				p->selecting);
 }
 
-/* Does pid map the file (dev, ino)? */
-static bool maps_file(pid_t pid, dev_t dev, ino_t ino)
+/* Does pid map the file? */
+static bool maps_file(pid_t pid, const struct maps_identity *file)
 {
 	char maps[64], line[PATH_MAX + 128];
 	bool found = false;
@@ -428,7 +428,7 @@ static bool maps_file(pid_t pid, dev_t dev, ino_t ino)
 		unsigned maj, mn;
 
 		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu", &maj, &mn, &i) == 3)
-			found = (ino_t)i == ino && maj == major(dev) && mn == minor(dev);
+			found = maps_identity__is(file, maj, mn, i);
 	}
 	fclose(f);
 	return found;
@@ -477,7 +477,7 @@ static void hook_running(struct python_probe *p)
 			const struct py_target *t = &p->targets[i];
 
 			if (t->kind == PY_PATH_EVAL && t->attached &&
-			    t->eval->bin.needs_eval_frame_hook && maps_file(pid, t->dev, t->ino)) {
+			    t->eval->bin.needs_eval_frame_hook && maps_file(pid, &t->maps)) {
 				hook_process(p, pid);
 				break;
 			}
@@ -581,7 +581,7 @@ void python_probe__select(struct python_probe *p, struct spanprobe_bpf *skel)
  * tells. */
 static bool runs_target(pid_t pid, const struct py_target *t)
 {
-	return exe_is(pid, t->exe.dev, t->exe.ino) || maps_file(pid, t->dev, t->ino);
+	return exe_is(pid, t->exe.dev, t->exe.ino) || maps_file(pid, &t->maps);
 }
 
 int python_probe__attach_process(struct python_probe *p, pid_t pid, struct attachment *into)

@@ -24,6 +24,7 @@ static void probe_file(struct py_target *t, bool lib)
 	f = py_target__probed(t);
 	t->dev = f->dev;
 	t->ino = f->ino;
+	t->maps = f->maps;
 	if (file_identity__of(f->open_path, &t->id) != 0) {
 		memset(&t->id, 0, sizeof(t->id));
 		t->id.dev = f->dev;
@@ -84,9 +85,11 @@ int py_target__resolve(struct py_target *t, const char *spec_name, struct contai
 		if (py_eval_method__prefer_evaluator() &&
 		    python_eval__defines_evaluator(t->exe.open_path) &&
 		    use_evaluator(t, false, inside) == 0) {
-			snprintf(t->why, sizeof(t->why), "it has USDT probes, but with uprobe sessions "
-				 "the evaluator probe costs less (one probe hit per untraced call, not "
-				 "two; SPANPROBE_PYTHON_PATH=usdt for the USDT probes)");
+			snprintf(t->why, sizeof(t->why), "it has USDT probes, but the evaluator probe "
+				 "costs less (with uprobe sessions one probe hit per untraced call, not "
+				 "two; without, no 3.11 tracing dispatch) and sees a generator as one "
+				 "call, not one per resume (SPANPROBE_PYTHON_PATH=usdt for the USDT "
+				 "probes)");
 			return 0;
 		}
 		if (t->eval)

@@ -3,12 +3,10 @@
  * USDT, where the interpreter or the libpython it loads has CPython's
  * function__entry/return probes (built --with-dtrace: Debian, Fedora);
  * else the evaluator probe (python_eval.h) on the file that holds
- * _PyEval_EvalFrameDefault (the official images, pyenv, uv). With uprobe
- * sessions an interpreter with USDT probes and the evaluator inside takes
- * the evaluator path too: an untraced call then pays one probe hit, not
- * function__entry's and function__return's two (and on 3.11 the tracing
- * dispatch the line semaphore forces); SPANPROBE_PYTHON_PATH=usdt keeps
- * the USDT probes. */
+ * _PyEval_EvalFrameDefault (the official images, pyenv, uv). An
+ * interpreter with USDT probes and the evaluator inside takes the evaluator
+ * path too (python_eval_method.h says why); SPANPROBE_PYTHON_PATH=usdt
+ * keeps the USDT probes. */
 #ifndef SPANPROBE_PYTHON_TARGET_H
 #define SPANPROBE_PYTHON_TARGET_H
 
@@ -37,6 +35,7 @@ struct py_target {
 	bool probes_lib;          /* the file probed is lib, not exe */
 	dev_t dev;                /* the file probed */
 	ino_t ino;
+	struct maps_identity maps; /* how /proc/PID/maps shows it */
 	/* ...as the kernel's uprobes see it: one file for every container of
 	 * an image (file_identity.h), probed once */
 	struct file_identity id;
