@@ -15,7 +15,7 @@
 #   before        with BEFORE=path: that spanprobe build as session (a change
 #                 measured against the build before it, in the same rounds)
 #   usdt          spanprobe on Debian's 3.11 through its USDT probes
-#                 (SPANPROBE_PYTHON_PATH=usdt; the default before sessions)
+#                 (SPANPROBE_PYTHON_PATH=usdt)
 #   noinline      no tracing, 3.11+ only: inlining turned off in the workers
 #                 as spanprobe's evaluator path does (what that costs alone)
 #   floor         an empty bpftrace uprobe at _PyEval_EvalFrameDefault's entry
