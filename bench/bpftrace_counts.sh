@@ -63,7 +63,15 @@ for w in "${workloads[@]}"; do
 	# a workload that failed counts nothing: say so, never a 0 = 0 row
 	[ "$rc" -eq 0 ] || { echo "$name: the workload exited $rc: $(head -c 300 "$tmp/$name.out")" >&2; status=1; }
 	wait "$sp"
+	# bpftrace prints its counts on SIGINT, but now and then misses the
+	# first one (seen once in a run: asleep in epoll_wait, the signal caught
+	# and nothing done): ask again each second, 30 s at most
 	kill -INT "$bt"
+	for _ in $(seq 1 30); do
+		kill -0 "$bt" 2>/dev/null || break
+		sleep 1
+		kill -INT "$bt" 2>/dev/null
+	done
 	wait "$bt"
 	for f in "${fs[@]}"; do
 		s=$(grep -c "\"name\":\"$f\"" "$tmp/$name.jsonl")
