@@ -2,8 +2,9 @@
 # Per-call cost of python: probes without USDT (the evaluator path), per
 # pyenv CPython 3.8-3.13: one process per version and way measures before
 # spanprobe attaches (-p, tracing work() only), while it traces, and after
-# it detached (bench/python_eval_calls.py). Ways: return instructions (the
-# default), uretprobe (SPANPROBE_PYTHON_RETURN=uretprobe, for comparison),
+# it detached (bench/python_eval_calls.py). Ways: session (the default: a
+# uprobe session on 6.13+, return instructions before), uretprobe
+# (SPANPROBE_PYTHON_RETURN=uretprobe, for comparison),
 # and, 3.11+, inlining turned off alone (no probe). Then Debian's
 # /usr/bin/python3.11 (USDT probes) the three ways it can be traced: its
 # evaluator with a session (the default on 6.13+), with a uretprobe (as on
@@ -61,7 +62,7 @@ echo "| ver  | phase                  |    work |   other |  inline |     fib |"
 echo "|------|------------------------|--------:|--------:|--------:|--------:|"
 for v in $PY_VERSIONS; do
 	[ -n "$(pyenv_prefix "$v")" ] || { echo "| $v | not installed |"; continue; }
-	measure "$v" "return instructions"
+	measure "$v" session
 	measure "$v" uretprobe
 	[ "${v#3.}" -ge 11 ] && measure "$v" "inlining off only"
 done

@@ -29,9 +29,10 @@ bool py_eval_method__sessions_available(void);
  * Yes unless SPANPROBE_PYTHON_PATH=usdt: with sessions an untraced call
  * pays one probe hit rather than function__entry's and function__return's
  * two; without them it pays two either way, but not 3.11's tracing dispatch
- * (Debian's 3.11: 1.1 us a call over untraced with a uretprobe, 1.7 us
- * through USDT), and the evaluator path sees a generator or coroutine as
- * one call where function__entry/return see each resume. */
+ * (Debian's 3.11: 1.3 us a call over untraced with a uretprobe, 1.9 us
+ * through USDT, bench/python_eval_results.md), and the evaluator path sees
+ * a generator or coroutine as one call where function__entry/return see
+ * each resume. */
 bool py_eval_method__prefer_evaluator(void);
 
 /* Chooses the way for this run (multi: the other probes use uprobe_multi
