@@ -30,10 +30,10 @@ struct cpython_hook {
 	unsigned adopted;   /* already ours: left by a spanprobe killed before restoring */
 };
 
-/* The load bias of file b (device dev, inode ino) in process pid, from
- * /proc/PID/maps (matched by device and inode as maps shows them, so it
- * works across mount namespaces and on overlayfs). -ENOENT when the process has not mapped it (yet), -ESRCH
- * when it is gone. */
+/* The load bias of file b in process pid, from /proc/PID/maps (matched by
+ * device and inode as maps shows them, so it works across mount namespaces
+ * and on overlayfs). -ENOENT when the process has not mapped it (yet),
+ * -ESRCH when it is gone. */
 int cpython_hook__find(struct cpython_hook *h, pid_t pid, const struct cpython_binary *b,
 		       const struct maps_identity *file);
 

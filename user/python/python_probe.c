@@ -128,7 +128,7 @@ int py_globs__collect(struct py_globs *p, const struct probe_spec *specs, size_t
 static struct py_target *find_target(struct python_probe *p, dev_t dev, ino_t ino)
 {
 	for (size_t i = 0; i < p->ntargets; i++)
-		if (p->targets[i].dev == dev && p->targets[i].ino == ino)
+		if (p->targets[i].maps.dev == dev && p->targets[i].maps.ino == ino)
 			return &p->targets[i];
 	return NULL;
 }
@@ -167,7 +167,7 @@ static int add_target(struct python_probe *p, const char *spec_name, struct cont
 		py_target__release(&t);
 		return err;
 	}
-	if (find_target(p, t.dev, t.ino) || find_same_file(p, &t)) {
+	if (find_target(p, t.maps.dev, t.maps.ino) || find_same_file(p, &t)) {
 		py_target__release(&t);
 		return 0;
 	}

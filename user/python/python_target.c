@@ -22,8 +22,6 @@ static void probe_file(struct py_target *t, bool lib)
 
 	t->probes_lib = lib;
 	f = py_target__probed(t);
-	t->dev = f->dev;
-	t->ino = f->ino;
 	t->maps = f->maps;
 	if (file_identity__of(f->open_path, &t->id) != 0) {
 		memset(&t->id, 0, sizeof(t->id));

@@ -33,9 +33,7 @@ struct py_target {
 	 * descriptors (open_path), never through a path resolved again */
 	struct container_file exe, lib;
 	bool probes_lib;          /* the file probed is lib, not exe */
-	dev_t dev;                /* the file probed */
-	ino_t ino;
-	struct maps_identity maps; /* how /proc/PID/maps shows it */
+	struct maps_identity maps; /* the file probed: stat's dev/ino, and maps' */
 	/* ...as the kernel's uprobes see it: one file for every container of
 	 * an image (file_identity.h), probed once */
 	struct file_identity id;
